@@ -1,0 +1,1 @@
+"""The analysis engine: torch + numpy + scipy only (no Dash, no Flask)."""

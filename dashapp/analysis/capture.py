@@ -1,0 +1,100 @@
+"""One forward pass records every conv layer's response and the prediction.
+
+In the manner of pytorch-grad-cam's ActivationsAndGradients: hooks are
+registered for the pass, copy what they see, and are removed again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from .models import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, WeightsStatus
+
+TOP_K = 5
+
+
+@dataclass(frozen=True)
+class Prediction:
+    index: int
+    label: str
+    probability: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"index": self.index, "label": self.label, "probability": self.probability}
+
+
+@dataclass
+class Capture:
+    responses: dict[str, np.ndarray]  # layer -> float32 (C, H, W), rectified
+    top: list[Prediction]
+    weights: WeightsStatus
+
+
+def preprocess(image: Image.Image, input_size: int) -> torch.Tensor:
+    """RGB image -> normalized (1, 3, S, S) tensor.
+
+    The whole image is resized to the square input (no crop), so every map
+    cell corresponds to a known rectangle of the original image and boxes map
+    back to original pixels by a plain scale per axis.
+    """
+    resized = image.convert("RGB").resize((input_size, input_size), Image.Resampling.BILINEAR)
+    array = np.asarray(resized, dtype=np.float32) / 255.0
+    mean = np.asarray(IMAGENET_MEAN, dtype=np.float32)
+    std = np.asarray(IMAGENET_STD, dtype=np.float32)
+    normalized = (array - mean) / std
+    return torch.from_numpy(normalized.transpose(2, 0, 1).copy()).unsqueeze(0)
+
+
+def _response_hook(store: dict[str, torch.Tensor], layer: str, activation: nn.Module | None):  # noqa: ANN202
+    def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
+        # Copy first: AlexNet's in-place ReLU would otherwise rewrite what we keep.
+        copied = output.detach().clone()
+        if activation is not None:
+            copied = activation(copied)
+        # Always rectified (DESIGN.md): idempotent after ReLU, and keeps
+        # sparsity meaningful after activations with a negative range.
+        store[layer] = F.relu(copied)
+
+    return hook
+
+
+def capture(loaded: LoadedModel, image: Image.Image, layers: list[str] | None = None) -> Capture:
+    """Run ``loaded`` once on ``image`` and return every requested layer's response."""
+    names = list(loaded.layers) if layers is None else layers
+    modules = dict(loaded.module.named_modules())
+    seen: dict[str, torch.Tensor] = {}
+    batch = preprocess(image, loaded.input_size).to(loaded.device)
+    with loaded.lock:
+        handles = []
+        try:
+            for name in names:
+                info = loaded.layer(name)
+                source = modules[info.norm] if info.norm else modules[name]
+                activation = modules[info.activation] if info.activation else None
+                handles.append(source.register_forward_hook(_response_hook(seen, name, activation)))
+            with torch.inference_mode():
+                logits = loaded.module(batch)
+        finally:
+            for handle in handles:
+                handle.remove()
+    probabilities = torch.softmax(logits[0].float(), dim=0).cpu()
+    values, indices = probabilities.topk(min(TOP_K, probabilities.numel()))
+    top = [
+        Prediction(int(i), loaded.categories[int(i)] if int(i) < len(loaded.categories) else str(int(i)), float(v))
+        for v, i in zip(values, indices, strict=True)
+    ]
+    responses = {name: seen[name][0].float().cpu().numpy() for name in names}
+    return Capture(responses=responses, top=top, weights=loaded.weights)
+
+
+def forward_only(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
+    """A bare forward pass (the benchmark floor)."""
+    batch = preprocess(image, loaded.input_size).to(loaded.device)
+    with loaded.lock, torch.inference_mode():
+        return loaded.module(batch)

@@ -1,0 +1,68 @@
+"""The image patches that excite a filter most: receptive-field crops around
+its strongest distinct peaks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .graph import ReceptiveField
+
+
+@dataclass(frozen=True)
+class Patch:
+    number: int
+    row: int  # map cell of the peak
+    col: int
+    value: float
+    x0: int  # receptive field in original image pixels, clipped to the image
+    y0: int
+    x1: int
+    y1: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def receptive_box(
+    rf: ReceptiveField, row: int, col: int, input_size: int, image_width: int, image_height: int
+) -> tuple[int, int, int, int]:
+    """A map cell's receptive field in original image pixels, clipped to the image."""
+    x0, y0, x1, y1 = rf.box(row, col)
+    sx, sy = image_width / input_size, image_height / input_size
+    return (
+        max(0, int(np.floor(x0 * sx))),
+        max(0, int(np.floor(y0 * sy))),
+        min(image_width, int(np.ceil(x1 * sx))),
+        min(image_height, int(np.ceil(y1 * sy))),
+    )
+
+
+def top_patches(
+    fmap: np.ndarray,
+    rf: ReceptiveField,
+    input_size: int,
+    image_width: int,
+    image_height: int,
+    count: int = 3,
+) -> list[Patch]:
+    height, width = fmap.shape
+    # Near-duplicate suppression in map cells: peaks closer than half a
+    # receptive field are the same feature. Capped at a quarter of the map,
+    # since deep layers' fields cover the whole image.
+    radius = max(1.0, min(rf.size / (2 * rf.jump), max(height, width) / 4))
+    order = np.argsort(-fmap, axis=None, kind="stable")
+    chosen: list[tuple[int, int, float]] = []
+    for flat in order:
+        value = float(fmap.flat[flat])
+        if value <= 0 or len(chosen) == count:
+            break
+        row, col = divmod(int(flat), width)
+        if all((row - r) ** 2 + (col - c) ** 2 >= radius**2 for r, c, _ in chosen):
+            chosen.append((row, col, value))
+    patches = []
+    for number, (row, col, value) in enumerate(chosen, start=1):
+        x0, y0, x1, y1 = receptive_box(rf, row, col, input_size, image_width, image_height)
+        patches.append(Patch(number, row, col, value, x0, y0, x1, y1))
+    return patches

@@ -1,0 +1,153 @@
+"""Filter statistics and ranking (DESIGN.md: sparsity, balanced score)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+CRITERIA = ("balanced", "mean", "max", "std")
+
+
+@dataclass(frozen=True)
+class FilterStats:
+    """Per-filter statistics of one layer's response, as arrays indexed by filter."""
+
+    mean: np.ndarray
+    max: np.ndarray
+    std: np.ndarray
+    sparsity: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return int(self.mean.shape[0])
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    mean: float
+    max: float
+    std: float
+    sparsity: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RankedFilter:
+    index: int
+    rank: int  # 1-based
+    score: float
+    mean: float
+    max: float
+    std: float
+    sparsity: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    criterion: str
+    filters: list[RankedFilter]
+    requested: int
+    eligible: int  # filters that pass the cutoff (all of them for other criteria)
+    notice: str | None  # said on screen: cutoff left fewer filters than asked, or none
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "criterion": self.criterion,
+            "requested": self.requested,
+            "eligible": self.eligible,
+            "notice": self.notice,
+            "filters": [f.as_dict() for f in self.filters],
+        }
+
+
+def filter_stats(maps: np.ndarray) -> FilterStats:
+    """``maps`` is (C, H, W) of rectified responses."""
+    flat = maps.reshape(maps.shape[0], -1).astype(np.float32, copy=False)
+    return FilterStats(
+        mean=flat.mean(axis=1),
+        max=flat.max(axis=1),
+        std=flat.std(axis=1),
+        sparsity=(flat == 0).mean(axis=1),
+    )
+
+
+def layer_stats(maps: np.ndarray) -> LayerStats:
+    flat = maps.astype(np.float32, copy=False)
+    return LayerStats(
+        mean=float(flat.mean()),
+        max=float(flat.max()),
+        std=float(flat.std()),
+        sparsity=float((flat == 0).mean()),
+    )
+
+
+def balanced_scores(stats: FilterStats, min_sparsity: float, weight: float) -> np.ndarray:
+    """``w * mean / max(eligible means) + (1 - w) * sparsity`` for eligible
+    filters, NaN for the rest. Normalizing by the largest eligible mean (not
+    min-max) keeps a single eligible filter's score meaningful."""
+    eligible = stats.sparsity >= min_sparsity
+    scores = np.full(stats.count, np.nan, dtype=np.float64)
+    if not eligible.any():
+        return scores
+    top_mean = float(stats.mean[eligible].max())
+    normalized = stats.mean / top_mean if top_mean > 0 else np.zeros_like(stats.mean)
+    scores[eligible] = weight * normalized[eligible] + (1.0 - weight) * stats.sparsity[eligible]
+    return scores
+
+
+def rank_filters(
+    stats: FilterStats,
+    criterion: str = "balanced",
+    n: int = 6,
+    min_sparsity: float = 0.15,
+    weight: float = 0.5,
+) -> Ranking:
+    if criterion not in CRITERIA:
+        raise ValueError(f"unknown criterion {criterion!r}; choose one of {', '.join(CRITERIA)}")
+    n = max(1, min(int(n), stats.count))
+    if criterion == "balanced":
+        scores = balanced_scores(stats, min_sparsity, weight)
+    else:
+        scores = getattr(stats, criterion).astype(np.float64)
+    candidates = np.flatnonzero(~np.isnan(scores))
+    # Stable sort on -score: ties keep the lower filter index first.
+    order = candidates[np.argsort(-scores[candidates], kind="stable")][:n]
+    notice = None
+    if criterion == "balanced" and candidates.size == 0:
+        notice = (
+            f"No filter of this layer reaches the minimum sparsity of {min_sparsity:.2f} "
+            f"(the sparsest is {float(stats.sparsity.max()):.2f}). Lower the cutoff to see filters."
+        )
+    elif criterion == "balanced" and candidates.size < n:
+        notice = (
+            f"Only {candidates.size} of {stats.count} filters reach the minimum sparsity of "
+            f"{min_sparsity:.2f}; showing {candidates.size} instead of {n}."
+        )
+    filters = [
+        RankedFilter(
+            index=int(i),
+            rank=rank,
+            score=float(scores[i]),
+            mean=float(stats.mean[i]),
+            max=float(stats.max[i]),
+            std=float(stats.std[i]),
+            sparsity=float(stats.sparsity[i]),
+        )
+        for rank, i in enumerate(order, start=1)
+    ]
+    return Ranking(criterion=criterion, filters=filters, requested=n, eligible=int(candidates.size), notice=notice)
+
+
+def filter_rank_of(stats: FilterStats, index: int, criterion: str, min_sparsity: float, weight: float) -> int | None:
+    """Rank of any filter under the criterion (None when the cutoff excludes it)."""
+    full = rank_filters(stats, criterion, stats.count, min_sparsity, weight)
+    for ranked in full.filters:
+        if ranked.index == index:
+            return ranked.rank
+    return None
