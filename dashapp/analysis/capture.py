@@ -56,7 +56,9 @@ def _response_hook(store: dict[str, torch.Tensor], layer: str, activation: nn.Mo
         # Copy first: AlexNet's in-place ReLU would otherwise rewrite what we keep.
         copied = output.detach().clone()
         if activation is not None:
-            copied = activation(copied)
+            # .forward, not __call__: the network's own module must not fire
+            # other hooks registered on it for our private copy.
+            copied = activation.forward(copied)
         # Always rectified (DESIGN.md): idempotent after ReLU, and keeps
         # sparsity meaningful after activations with a negative range.
         store[layer] = F.relu(copied)

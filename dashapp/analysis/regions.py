@@ -81,42 +81,31 @@ def find_regions(
     labels, count = ndimage.label(dense >= threshold, structure=np.ones((3, 3), dtype=bool))
     if count == 0:
         return RegionResult(threshold=threshold, regions=[])
-    index = np.arange(1, count + 1)
-    areas = ndimage.sum_labels(np.ones_like(dense), labels, index)
-    means = ndimage.mean(dense, labels, index)
-    peaks = ndimage.maximum(dense, labels, index)
+    flat_labels = labels.ravel()
+    areas = np.bincount(flat_labels, minlength=count + 1)[1:].astype(np.float64)
+    sums = np.bincount(flat_labels, weights=dense.ravel(), minlength=count + 1)[1:]
+    means = sums / areas
+    area_fractions = areas / float(work_h * work_w)
+    # Interest = intensity x selectivity: strong and small ranks first.
+    interests = (means / peak) * (1.0 - area_fractions)
+    best = np.argsort(-interests, kind="stable")[:max_regions]
     slices = ndimage.find_objects(labels)
     sx, sy = image_width / work_w, image_height / work_h
-    total = float(work_h * work_w)
-    candidates = []
-    for k, sl in enumerate(slices):
-        area_fraction = float(areas[k]) / total
-        # Interest = intensity x selectivity: strong and small ranks first.
-        interest = (float(means[k]) / peak) * (1.0 - area_fraction)
-        ys, xs = sl
-        box = (
-            int(np.floor(xs.start * sx)),
-            int(np.floor(ys.start * sy)),
-            min(image_width, int(np.ceil(xs.stop * sx))),
-            min(image_height, int(np.ceil(ys.stop * sy))),
+    regions = []
+    for number, k in enumerate(best, start=1):
+        ys, xs = slices[k]
+        regions.append(
+            Region(
+                number=number,
+                x0=int(np.floor(xs.start * sx)),
+                y0=int(np.floor(ys.start * sy)),
+                x1=min(image_width, int(np.ceil(xs.stop * sx))),
+                y1=min(image_height, int(np.ceil(ys.stop * sy))),
+                peak=float(dense[slices[k]][labels[slices[k]] == k + 1].max()),
+                mean=float(means[k]),
+                area_fraction=float(area_fractions[k]),
+                size_class=size_class(float(area_fractions[k])),
+                interest=float(interests[k]),
+            )
         )
-        candidates.append((interest, box, float(peaks[k]), float(means[k]), area_fraction))
-    candidates.sort(key=lambda c: -c[0])
-    regions = [
-        Region(
-            number=number,
-            x0=box[0],
-            y0=box[1],
-            x1=box[2],
-            y1=box[3],
-            peak=peak_value,
-            mean=mean_value,
-            area_fraction=area_fraction,
-            size_class=size_class(area_fraction),
-            interest=interest,
-        )
-        for number, (interest, box, peak_value, mean_value, area_fraction) in enumerate(
-            candidates[:max_regions], start=1
-        )
-    ]
     return RegionResult(threshold=threshold, regions=regions)

@@ -1,0 +1,102 @@
+"""JSON routes on the Flask server. Errors are ``{"error": message}`` with a 4xx."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from . import intake
+from .service import Analyzer, AnalysisError, strict_query
+
+log = logging.getLogger(__name__)
+
+api = Blueprint("api", __name__)
+
+
+def analyzer() -> Analyzer:
+    return current_app.extensions["dashapp.analyzer"]
+
+
+def error(message: str, status: int) -> tuple[Any, int]:
+    return jsonify({"error": message}), status
+
+
+@api.errorhandler(intake.IntakeError)
+def _intake_error(exc: intake.IntakeError) -> tuple[Any, int]:
+    return error(str(exc), exc.status)
+
+
+@api.errorhandler(AnalysisError)
+def _analysis_error(exc: AnalysisError) -> tuple[Any, int]:
+    return error(exc.message, exc.status)
+
+
+@api.route("/api/images", methods=["POST"])
+def post_image() -> tuple[Any, int]:
+    service = analyzer()
+    if request.files:
+        upload = next(iter(request.files.values()))
+        data = upload.read(service.limits.max_bytes + 1)
+        accepted = service.ingest_bytes(data)
+    elif request.is_json:
+        body = request.get_json(silent=True)
+        url = body.get("url") if isinstance(body, dict) else None
+        if not isinstance(url, str) or not url:
+            return error('Send a file (multipart field "file") or JSON {"url": "https://..."}.', 400)
+        accepted = service.ingest_url(url)
+    elif request.mimetype == "application/octet-stream" or request.mimetype.startswith("image/"):
+        accepted = service.ingest_bytes(request.get_data(cache=False))
+    else:
+        return error('Send a file (multipart field "file") or JSON {"url": "https://..."}.', 400)
+    return jsonify({"sha256": accepted.sha256, "width": accepted.width, "height": accepted.height,
+                    "format": accepted.source_format}), 201
+
+
+@api.route("/api/models", methods=["GET"])
+def get_models() -> Any:
+    return jsonify({"models": analyzer().catalog()})
+
+
+@api.route("/api/analysis", methods=["GET"])
+def get_analysis() -> Any:
+    service = analyzer()
+    params = {key: request.args.get(key, "") for key in request.args}
+    query = strict_query(params, service)
+    return jsonify(service.analysis(query))
+
+
+@api.route("/healthz", methods=["GET"])
+def healthz() -> Any:
+    service = analyzer()
+    return jsonify({
+        "status": "ok",
+        "models": {name: service.registry.is_loaded(name) for name in service.registry.names},
+        "cache": dict(service.activations.stats),
+    })
+
+
+def install(server: Flask, service: Analyzer) -> None:
+    server.extensions["dashapp.analyzer"] = service
+    server.register_blueprint(api)
+
+    @server.errorhandler(RequestEntityTooLarge)
+    def _too_large(_exc: RequestEntityTooLarge) -> tuple[Any, int]:
+        limit = service.limits.max_bytes / 1e6
+        return error(f"The upload is larger than the {limit:.0f} MB limit.", 413)
+
+    @server.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if request.path.startswith("/api/"):
+            return error(exc.description or exc.name, exc.code or 400)
+        return exc
+
+    @server.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Any, int]:
+        # Never leak a traceback; log it for the operator.
+        log.exception("unhandled error on %s", request.path)
+        if request.path.startswith("/api/"):
+            return error("The server could not complete this request.", 500)
+        return error("The server could not complete this request.", 500)

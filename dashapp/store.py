@@ -1,0 +1,366 @@
+"""Durable image store and the shared activation cache.
+
+``ImageStore``: content-addressed by the SHA-256 of the normalized image,
+written atomically (a partial image is never visible), on disk by default or
+in Redis. ``ActivationStore``: Flask-Caching backends shared by every worker
+(a FileSystemCache under the data directory, or RedisCache), holding compact
+float16 + zlib blobs keyed by (image, model, weights, layer). A failing
+backend degrades to recomputing; it never fails a request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import struct
+import tempfile
+import threading
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from flask_caching.backends import FileSystemCache, RedisCache
+from PIL import Image
+
+from .intake import AcceptedImage, IntakeError, decode_stored_png, image_sha256
+
+log = logging.getLogger(__name__)
+
+SHA_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+BLOB_MAGIC = b"ACT1"
+KEY_VERSION = "v1"
+# After a backend error, skip it for this long instead of making every
+# request wait for the same timeout.
+BACKEND_RETRY_S = 2.0
+REDIS_TIMEOUT_S = 0.5
+
+
+def is_sha256(value: object) -> bool:
+    return isinstance(value, str) and bool(SHA_PATTERN.match(value))
+
+
+class LruDict:
+    """A small thread-safe LRU mapping bounded by total ``cost``."""
+
+    def __init__(self, max_cost: int) -> None:
+        self.max_cost = max_cost
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._cost = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: Hashable, value: Any, cost: int) -> None:
+        if cost > self.max_cost:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._cost -= old[1]
+            self._items[key] = (value, cost)
+            self._cost += cost
+            while self._cost > self.max_cost:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._cost -= dropped
+
+
+# ---------------------------------------------------------------- images
+
+
+class ImageStore(Protocol):
+    def put(self, accepted: AcceptedImage) -> str: ...
+    def get(self, sha: str) -> Image.Image | None: ...
+    def has(self, sha: str) -> bool: ...
+
+
+class _VerifyingImageStore:
+    """Shared read path: decode, verify the hash, keep a few decoded images."""
+
+    def __init__(self, max_pixels: int) -> None:
+        self.max_pixels = max_pixels
+        self._decoded = LruDict(max_cost=256 * 1024 * 1024)
+
+    def _read(self, sha: str) -> bytes | None:
+        raise NotImplementedError
+
+    def get(self, sha: str) -> Image.Image | None:
+        if not is_sha256(sha):
+            return None
+        cached = self._decoded.get(sha)
+        if cached is not None:
+            return cached
+        data = self._read(sha)
+        if data is None:
+            return None
+        try:
+            image = decode_stored_png(data, self.max_pixels)
+        except IntakeError:
+            log.error("stored image %s does not decode; ignoring it", sha)
+            return None
+        if image_sha256(image) != sha:
+            log.error("stored image %s does not match its hash; ignoring it", sha)
+            return None
+        self._decoded.put(sha, image, image.width * image.height * 3)
+        return image
+
+
+class FileImageStore(_VerifyingImageStore):
+    def __init__(self, root: Path, max_pixels: int) -> None:
+        super().__init__(max_pixels)
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, sha: str) -> Path:
+        return self.root / sha[:2] / f"{sha}.png"
+
+    def has(self, sha: str) -> bool:
+        return is_sha256(sha) and self._path(sha).is_file()
+
+    def put(self, accepted: AcceptedImage) -> str:
+        sha = accepted.sha256
+        target = self._path(sha)
+        if target.is_file():
+            return sha
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write to a temporary file in the same folder, flush it to disk, then
+        # rename: a reader sees the whole image or none, even if this worker
+        # dies mid-write.
+        fd, tmp = tempfile.mkstemp(prefix=".incoming-", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(accepted.png_bytes())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return sha
+
+    def _read(self, sha: str) -> bytes | None:
+        try:
+            return self._path(sha).read_bytes()
+        except FileNotFoundError:
+            return None
+
+
+class RedisImageStore(_VerifyingImageStore):
+    """Images in Redis, for several hosts behind one load balancer. No expiry:
+    the store is durable, shared links must keep working."""
+
+    def __init__(self, url: str, max_pixels: int) -> None:
+        import redis
+
+        super().__init__(max_pixels)
+        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+
+    @staticmethod
+    def _key(sha: str) -> str:
+        return f"dashapp:image:{sha}"
+
+    def has(self, sha: str) -> bool:
+        return is_sha256(sha) and bool(self.client.exists(self._key(sha)))
+
+    def put(self, accepted: AcceptedImage) -> str:
+        # SET is atomic: other clients see the whole value or nothing.
+        self.client.set(self._key(accepted.sha256), accepted.png_bytes(), nx=True)
+        return accepted.sha256
+
+    def _read(self, sha: str) -> bytes | None:
+        value = self.client.get(self._key(sha))
+        return bytes(value) if value is not None else None
+
+
+# ---------------------------------------------------------------- activation blobs
+
+
+def encode_maps(maps: np.ndarray) -> bytes:
+    """(C, H, W) float32 -> compact bytes: float16, zlib. Our own format, so
+    nothing from the cache is ever unpickled into arrays."""
+    header = json.dumps({"shape": list(maps.shape)}).encode()
+    payload = zlib.compress(np.ascontiguousarray(maps, dtype=np.float16).tobytes(), level=1)
+    return BLOB_MAGIC + struct.pack("<I", len(header)) + header + payload
+
+
+def decode_maps(blob: bytes) -> np.ndarray:
+    if not isinstance(blob, bytes) or not blob.startswith(BLOB_MAGIC):
+        raise ValueError("not an activation blob")
+    (header_len,) = struct.unpack_from("<I", blob, len(BLOB_MAGIC))
+    start = len(BLOB_MAGIC) + 4
+    header = json.loads(blob[start : start + header_len])
+    shape = tuple(int(v) for v in header["shape"])
+    raw = zlib.decompress(blob[start + header_len :])
+    array = np.frombuffer(raw, dtype=np.float16)
+    if array.size != int(np.prod(shape)):
+        raise ValueError("activation blob is truncated")
+    return array.reshape(shape).astype(np.float32)
+
+
+class BoundedFileSystemCache(FileSystemCache):
+    """FileSystemCache whose entry count is read from the directory itself.
+
+    cachelib keeps the count in a file updated read-modify-write, which drifts
+    when several workers write at once; counting the folder keeps the bound
+    true under load (a few thousand entries list in about a millisecond).
+    """
+
+    @property
+    def _file_count(self) -> int:  # type: ignore[override]
+        return sum(1 for _ in self._list_dir())
+
+    def _update_count(self, delta: int | None = None, value: int | None = None) -> None:
+        return None
+
+
+def make_backend(settings: Any) -> Any:
+    if settings.redis_url:
+        import redis
+
+        client = redis.Redis.from_url(
+            settings.redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+        )
+        return RedisCache(host=client, default_timeout=settings.cache_ttl_s, key_prefix="dashapp:act:")
+    settings.cache_dir.mkdir(parents=True, exist_ok=True)
+    return BoundedFileSystemCache(
+        str(settings.cache_dir), threshold=settings.cache_max_entries, default_timeout=settings.cache_ttl_s
+    )
+
+
+class ActivationStore:
+    """Layer responses and predictions keyed by (image, model, weights, layer).
+
+    ``compute(sha, model)`` is called on a miss; it must return
+    ``(responses: dict[layer, (C,H,W) array], meta: dict)`` from one forward
+    pass, and every layer of that model is stored at once.
+    """
+
+    def __init__(
+        self,
+        backend: Any,
+        compute: Callable[[str, str], tuple[dict[str, np.ndarray], dict[str, Any]]],
+        weights_tag: Callable[[str], str],
+        local_bytes: int = 192 * 1024 * 1024,
+    ) -> None:
+        self.backend = backend
+        self.compute = compute
+        self.weights_tag = weights_tag
+        self._local = LruDict(max_cost=local_bytes)
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._backend_down_until = 0.0
+        self.stats = {"hits": 0, "misses": 0, "computes": 0, "backend_errors": 0}
+
+    # -- keys
+
+    def _key(self, sha: str, model: str, layer: str) -> str:
+        return f"{KEY_VERSION}:{model}:{self.weights_tag(model)}:{sha}:{layer}"
+
+    def _meta_key(self, sha: str, model: str) -> str:
+        return self._key(sha, model, "__meta__")
+
+    # -- backend calls that never raise
+
+    def _backend_call(self, name: str, *args: Any) -> Any:
+        if time.monotonic() < self._backend_down_until:
+            return None
+        try:
+            return getattr(self.backend, name)(*args)
+        except Exception as exc:  # any backend failure degrades to recomputing
+            self.stats["backend_errors"] += 1
+            self._backend_down_until = time.monotonic() + BACKEND_RETRY_S
+            log.warning("activation cache %s failed (%s); recomputing without it", name, exc)
+            return None
+
+    def _lock_for(self, sha: str, model: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault((sha, model), threading.Lock())
+
+    # -- reads
+
+    def meta(self, sha: str, model: str) -> dict[str, Any]:
+        key = self._meta_key(sha, model)
+        local = self._local.get(key)
+        if local is not None:
+            return local
+        blob = self._backend_call("get", key)
+        if isinstance(blob, bytes):
+            try:
+                meta = json.loads(zlib.decompress(blob))
+                self._local.put(key, meta, 4096)
+                return meta
+            except (ValueError, zlib.error):
+                log.warning("discarding unreadable cache entry %s", key)
+        self._fill(sha, model)
+        return self._local.get(key) or {}
+
+    def layer(self, sha: str, model: str, layer: str) -> np.ndarray:
+        key = self._key(sha, model, layer)
+        local = self._local.get(key)
+        if local is not None:
+            self.stats["hits"] += 1
+            return local
+        blob = self._backend_call("get", key)
+        if isinstance(blob, bytes):
+            try:
+                maps = decode_maps(blob)
+                self.stats["hits"] += 1
+                self._local.put(key, maps, maps.nbytes)
+                return maps
+            except (ValueError, zlib.error):
+                log.warning("discarding unreadable cache entry %s", key)
+        self.stats["misses"] += 1
+        responses = self._fill(sha, model)
+        return responses[layer]
+
+    def all_layers(self, sha: str, model: str, layers: list[str]) -> dict[str, np.ndarray]:
+        return {name: self.layer(sha, model, name) for name in layers}
+
+    # -- fill
+
+    def _fill(self, sha: str, model: str) -> dict[str, np.ndarray]:
+        """One forward pass fills every layer of the model. Concurrent misses
+        for the same (image, model) in this process wait for the first."""
+        with self._lock_for(sha, model):
+            meta_key = self._meta_key(sha, model)
+            meta = self._local.get(meta_key)
+            if meta is not None:  # filled by the request we waited for
+                ready = {name: self._local.get(self._key(sha, model, name)) for name in meta["layers"]}
+                if all(maps is not None for maps in ready.values()):
+                    return ready  # type: ignore[return-value]
+            responses, meta = self.compute(sha, model)
+            meta = {**meta, "layers": list(responses)}
+            self.stats["computes"] += 1
+            stored: dict[str, np.ndarray] = {}
+            items: dict[str, bytes] = {}
+            for name, maps in responses.items():
+                key = self._key(sha, model, name)
+                items[key] = encode_maps(maps)
+                # Serve what the cache holds (float16-rounded), so every
+                # worker and every request sees the same numbers.
+                stored[name] = maps.astype(np.float16).astype(np.float32)
+                self._local.put(key, stored[name], stored[name].nbytes)
+            # Layers first, meta last: a reader that finds the meta finds the layers.
+            self._backend_call("set_many", items)
+            self._backend_call("set", meta_key, zlib.compress(json.dumps(meta).encode()))
+            self._local.put(meta_key, meta, 4096)
+            return stored
+
+    def cached_bytes(self, sha: str, model: str, layers: list[str]) -> int:
+        total = 0
+        for name in [*layers, "__meta__"]:
+            blob = self._backend_call("get", self._key(sha, model, name))
+            if isinstance(blob, bytes):
+                total += len(blob)
+        return total
