@@ -26,6 +26,7 @@ Design choices worth knowing:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http
 import http.client
@@ -380,7 +381,7 @@ def _exif_orientation(image: Image.Image) -> int:
             warnings.simplefilter("ignore")
             value = image.getexif().get(ExifTags.Base.Orientation, 1)
         return int(value) if isinstance(value, int) else 1
-    except Exception:  # noqa: BLE001 - unreadable EXIF means "no rotation"
+    except Exception:  # unreadable EXIF means "no rotation", never a refusal
         return 1
 
 
@@ -424,6 +425,9 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         full_scale = 1.0 if finite.size and finite.max() <= 1.0 else 255.0
         return Image.fromarray(_scale_to_uint8(samples, full_scale=full_scale), mode="L").convert("RGB")
     if _has_transparency(image):
+        if mode == "La":
+            # Pillow converts premultiplied La only to LA.
+            image = image.convert("LA")
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
@@ -516,17 +520,17 @@ class AddressPolicy:
             ip = ipaddress.ip_address(address) if isinstance(address, str) else address
         except ValueError:
             return "not a valid network address"
-        return self._refuse_ip(ip, depth=0)
+        return self._refuse_ip(ip)
 
-    def _refuse_ip(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, depth: int) -> str | None:
+    def _refuse_ip(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
         if isinstance(ip, ipaddress.IPv6Address):
             if ip.ipv4_mapped is not None:
                 # The kernel connects ::ffff:a.b.c.d to a.b.c.d itself: judge exactly that.
-                return self._refuse_ip(ip.ipv4_mapped, depth + 1)
+                return self._refuse_ip(ip.ipv4_mapped)
             # Addresses that carry an IPv4 address inside are judged by that address too,
             # otherwise 2002:7f00:1:: (6to4) or a NAT64 address would tunnel to a forbidden host.
             for embedded in self._embedded_ipv4(ip):
-                reason = self._refuse_ip(embedded, depth + 1)
+                reason = self._refuse_ip(embedded)
                 if reason is not None:
                     return reason
         if ip.is_loopback:
@@ -604,6 +608,9 @@ def _parse_url(url: str) -> _Target:
     host = parts.hostname
     if not host:
         raise UrlRefused("The web address has no host name. Please check it and try again.")
+    if "%" in host:
+        # Percent signs only appear in IPv6 zone identifiers (link-local) or in tricks.
+        raise UrlRefused("The host name in the web address is not valid.")
     if port == 0:
         raise UrlRefused("The web address uses port 0, which is not valid.")
     try:
@@ -674,12 +681,11 @@ class _Deadline:
 
 
 def _shutdown(sock: socket.socket) -> None:
-    try:
+    # Already closed is fine: the point is only that nothing reads from it any more.
+    with contextlib.suppress(OSError):
         # The plain socket method on purpose: SSLSocket.shutdown would tear down the TLS
         # object under the feet of the thread that is reading from it.
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 class _PinnedConnectionMixin:
@@ -703,14 +709,11 @@ class _PinnedConnectionMixin:
             except OSError as exc:
                 last_error = exc
                 continue
-            try:
+            with contextlib.suppress(OSError):  # an optimisation only; not every socket supports it
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
             self._deadline.watch(sock)
             return sock
-        assert last_error is not None
-        raise last_error
+        raise last_error if last_error is not None else OSError("no address to connect to")
 
 
 class _PinnedHTTPConnection(_PinnedConnectionMixin, http.client.HTTPConnection):
@@ -745,18 +748,54 @@ class _PinnedHTTPSConnection(_PinnedConnectionMixin, http.client.HTTPSConnection
 
     def connect(self) -> None:
         sock = self._open_pinned_socket()
-        # The handshake runs under the connect timeout; certificates are checked against
-        # the host name from the URL, not the IP we connected to.
-        tls = self._tls_context.wrap_socket(sock, server_hostname=self.host)
+        try:
+            # The handshake runs under the connect timeout; certificates are checked against
+            # the host name from the URL, not the IP we connected to.
+            tls = self._tls_context.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
         self._deadline.watch(tls)
         tls.settimeout(min(self._limits.read_timeout, max(self._deadline.remaining(), 0.001)))
         self.sock = tls
 
 
-def _resolve(target: _Target, policy: AddressPolicy) -> tuple[str, ...]:
+def _getaddrinfo(host: str, port: int, *, timeout: float) -> list[tuple[Any, ...]]:
+    """``socket.getaddrinfo`` with a time limit.
+
+    The resolver has no timeout of its own, so it runs in a daemon thread we can stop waiting
+    for; an abandoned lookup finishes (or fails) on its own later without holding anything.
+    """
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            outcome["value"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        except BaseException as exc:  # handed over to the waiting thread below
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name="intake-dns", daemon=True).start()
+    if not done.wait(timeout):
+        raise TimeoutError("name lookup timed out")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _resolve(target: _Target, policy: AddressPolicy, limits: Limits, deadline: _Deadline) -> tuple[str, ...]:
     host = target.host
+    if _is_ip_literal(host):
+        # Checked before the resolver is even asked, so a literal needs no lookup to be refused.
+        reason = policy.refusal(host)
+        if reason is not None:
+            raise UrlRefused(f"The address {host} is {reason}; only public web addresses can be fetched.")
     try:
-        infos = socket.getaddrinfo(host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        infos = _getaddrinfo(host, target.port, timeout=min(limits.connect_timeout, max(deadline.remaining(), 0.0)))
+    except TimeoutError:
+        raise FetchFailed(f"Looking up the host {host} took too long. Please try again later.") from None
     except socket.gaierror:
         raise FetchFailed(f"The host {host} could not be found. Please check the web address.") from None
     except (UnicodeError, ValueError):
@@ -773,7 +812,7 @@ def _resolve(target: _Target, policy: AddressPolicy) -> tuple[str, ...]:
             if _is_ip_literal(host):
                 detail = f"The address {host} is {reason}"
             else:
-                detail = f"The address {host} resolves to {address}, which is {reason}"
+                detail = f"The host {host} resolves to {address}, which is {reason}"
             raise UrlRefused(f"{detail}; only public web addresses can be fetched.")
         if address not in addresses:
             addresses.append(address)
@@ -820,7 +859,7 @@ def _read_body(
                 raise _too_slow(host, limits)
             if response.length:
                 # http.client's read1 reports a short body as a plain end of stream.
-                raise FetchFailed(f"{host} closed the connection before the whole image arrived.")
+                raise FetchFailed(f"The server at {host} closed the connection before the whole image arrived.")
             break
         received += len(chunk)
         if received > limits.max_bytes:
@@ -839,13 +878,15 @@ def _explain_network_error(exc: BaseException, host: str) -> FetchFailed:
     if isinstance(exc, ssl.SSLError):
         return FetchFailed(f"A secure connection to {host} could not be established.")
     if isinstance(exc, TimeoutError):
-        return FetchFailed(f"{host} did not answer in time. Please try again later or use another address.")
+        return FetchFailed(
+            f"The server at {host} did not answer in time. Please try again later or use another address."
+        )
     if isinstance(exc, ConnectionRefusedError):
-        return FetchFailed(f"{host} refused the connection.")
+        return FetchFailed(f"The server at {host} refused the connection.")
     if isinstance(exc, http.client.IncompleteRead):
-        return FetchFailed(f"{host} closed the connection before the whole image arrived.")
+        return FetchFailed(f"The server at {host} closed the connection before the whole image arrived.")
     if isinstance(exc, http.client.HTTPException):
-        return FetchFailed(f"{host} sent a response that is not valid HTTP.")
+        return FetchFailed(f"The server at {host} sent a response that is not valid HTTP.")
     return FetchFailed(f"The connection to {host} failed. Please try again later or use another address.")
 
 
@@ -853,7 +894,7 @@ def _fetch_once(
     target: _Target, limits: Limits, policy: AddressPolicy, deadline: _Deadline
 ) -> tuple[int, str | None, bytes]:
     """One request: (status, Location header, body). The body is only read for 2xx answers."""
-    addresses = _resolve(target, policy)
+    addresses = _resolve(target, policy, limits, deadline)
     connection: http.client.HTTPConnection
     if target.scheme == "https":
         connection = _PinnedHTTPSConnection(

@@ -133,11 +133,27 @@ class Analyzer:
             status = 404 if name not in self.registry.names else 503
             raise AnalysisError(str(exc), status) from exc
 
+    def layers(self, model: str) -> dict[str, LayerInfo]:
+        """The model's layer table, without waiting for a weights download."""
+        if model not in self.registry.names:
+            raise AnalysisError(f"Unknown model {model!r}; available: {', '.join(self.registry.names)}.", 404)
+        try:
+            return self.registry.layers(model)
+        except ModelError as exc:
+            raise AnalysisError(str(exc), 503) from exc
+
+    def layer_catalog(self) -> dict[str, list[str]]:
+        return {name: list(self.layers(name)) for name in self.registry.names}
+
     def layer_info(self, model: str, layer: str) -> LayerInfo:
-        loaded = self.model(model)
-        if layer not in loaded.layers:
+        layers = self.layers(model)
+        if layer not in layers:
             raise AnalysisError(f"{model} has no conv layer named {layer!r}.", 404)
-        return loaded.layers[layer]
+        return layers[layer]
+
+    def default_image(self) -> str:
+        examples = self.examples()
+        return examples.get("chelsea.png") or next(iter(examples.values()))
 
     def catalog(self) -> list[dict[str, Any]]:
         result = []
@@ -152,6 +168,7 @@ class Analyzer:
                 }
             )
         return result
+
 
     # -- activations
 

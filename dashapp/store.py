@@ -28,7 +28,7 @@ import numpy as np
 from flask_caching.backends import FileSystemCache, RedisCache
 from PIL import Image
 
-from .intake import AcceptedImage, IntakeError, decode_stored_png, image_sha256
+from .intake import AcceptedImage, IntakeError, Limits, decode_stored_png, image_sha256
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class _VerifyingImageStore:
     """Shared read path: decode, verify the hash, keep a few decoded images."""
 
     def __init__(self, max_pixels: int) -> None:
-        self.max_pixels = max_pixels
+        self.limits = Limits(max_pixels=max_pixels)
         self._decoded = LruDict(max_cost=256 * 1024 * 1024)
 
     def _read(self, sha: str) -> bytes | None:
@@ -105,7 +105,7 @@ class _VerifyingImageStore:
         if data is None:
             return None
         try:
-            image = decode_stored_png(data, self.max_pixels)
+            image = decode_stored_png(data, self.limits)
         except IntakeError:
             log.error("stored image %s does not decode; ignoring it", sha)
             return None

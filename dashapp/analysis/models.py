@@ -172,7 +172,8 @@ def _download(url: str, target: Path, progress: ProgressFn | None) -> None:
         partial.unlink(missing_ok=True)
 
 
-def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) -> None:
+def ensure_weights_file(name: str, progress: ProgressFn | None = None) -> Path:
+    """Make sure ``name``'s checkpoint is in the hub cache, downloading it if needed."""
     weights = torchvision.models.get_model_weights(name).DEFAULT
     target = weights_file(name)
     if not target.exists():
@@ -183,6 +184,12 @@ def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) 
                 f"ImageNet weights for {name} are not available: expected {target.name} in {target.parent} "
                 f"(download from {weights.url} failed: {exc}). Copy the file there, or set DASHAPP_WEIGHTS=random."
             ) from exc
+    return target
+
+
+def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) -> None:
+    weights = torchvision.models.get_model_weights(name).DEFAULT
+    target = ensure_weights_file(name, progress)
     try:
         # torchvision's normal loading path: it finds the file in the hub cache.
         state = weights.get_state_dict(progress=False)
@@ -236,6 +243,7 @@ class ModelRegistry:
         self.device = resolve_device(device)
         self._models: dict[str, LoadedModel] = {}
         self._locks = {name: threading.Lock() for name in names}
+        self._tables: dict[str, dict[str, LayerInfo]] = {}
 
     def is_loaded(self, name: str) -> bool:
         return name in self._models
@@ -252,6 +260,29 @@ class ModelRegistry:
                 loaded = build_torchvision_model(name, self.policy, self.seed, self.device, progress)
                 self._models[name] = loaded
         return loaded
+
+    def needs_download(self, name: str) -> bool:
+        """Whether getting ``name`` would first fetch its weights from the network."""
+        return (
+            name not in self._models
+            and self.policy != "random"
+            and name in available_models()
+            and not weights_file(name).exists()
+        )
+
+    def layers(self, name: str) -> dict[str, LayerInfo]:
+        """The layer table without waiting for weights: the loaded model's, or
+        one described from the bare architecture (layers, sizes and fields do
+        not depend on the weights)."""
+        if name in self._models or not self.needs_download(name):
+            return self.get(name).layers
+        with self._locks[name]:
+            table = self._tables.get(name)
+            if table is None:
+                module = torchvision.models.get_model(name, weights=None)
+                table = describe(name, module, [], WeightsStatus(False), torch.device("cpu")).layers
+                self._tables[name] = table
+        return table
 
     def register(self, loaded: LoadedModel) -> None:
         """Add a hand-built model (tests, planted features)."""

@@ -90,8 +90,12 @@ def layer_stats(maps: np.ndarray) -> LayerStats:
 def balanced_scores(stats: FilterStats, min_sparsity: float, weight: float) -> np.ndarray:
     """``w * mean / max(eligible means) + (1 - w) * sparsity`` for eligible
     filters, NaN for the rest. Normalizing by the largest eligible mean (not
-    min-max) keeps a single eligible filter's score meaningful."""
-    eligible = stats.sparsity >= min_sparsity
+    min-max) keeps a single eligible filter's score meaningful.
+
+    A filter silent on the whole image has sparsity 1 but is off, not
+    selective: it is never eligible (else dead filters would top the list).
+    """
+    eligible = (stats.sparsity >= min_sparsity) & (stats.max > 0)
     scores = np.full(stats.count, np.nan, dtype=np.float64)
     if not eligible.any():
         return scores

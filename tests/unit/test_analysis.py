@@ -246,3 +246,11 @@ def test_receptive_box_scales_to_original_pixels(registry: ModelRegistry) -> Non
     x0, y0, x1, y1 = receptive_box(info.receptive_field, 56, 56, 224, 448, 224)
     # cell (56, 56) of conv1 centres on input pixel 112.5; 7 px wide -> 14 px at 2x width.
     assert (x0, x1) == (218, 232) and (y0, y1) == (109, 116)
+
+
+def test_silent_filters_are_not_ranked_as_selective() -> None:
+    maps = np.zeros((3, 8, 8), dtype=np.float32)
+    maps[1, :2, :2] = 1.0  # selective
+    maps[2] = 0.5  # everywhere
+    ranking = rank_filters(filter_stats(maps), "balanced", 3, min_sparsity=0.0)
+    assert [f.index for f in ranking.filters] == [1, 2]  # filter 0 (silent) is not eligible

@@ -1,0 +1,106 @@
+// Clientside callbacks: restyling and hover answers happen in the browser,
+// without a server round trip or resending the maps.
+(function () {
+  "use strict";
+
+  const DTYPES = {u1: Uint8Array, u2: Uint16Array, f4: Float32Array, f8: Float64Array, i1: Int8Array,
+    i2: Int16Array, i4: Int32Array, u4: Uint32Array};
+
+  // plotly.py sends numpy arrays as {dtype, bdata, shape}; decode once per object.
+  function decoded(z) {
+    if (!z || !z.bdata) { return null; }
+    if (z.__flat) { return z.__flat; }
+    const raw = atob(z.bdata);
+    const bytes = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
+    const Kind = DTYPES[z.dtype] || Float64Array;
+    const flat = new Kind(bytes.buffer);
+    Object.defineProperty(z, "__flat", {value: flat, enumerable: false});
+    return flat;
+  }
+
+  function percentile(flat, q) {
+    if (!flat.__sorted) {
+      Object.defineProperty(flat, "__sorted", {value: Array.from(flat).sort((a, b) => a - b), enumerable: false});
+    }
+    const sorted = flat.__sorted;
+    let lo = 0, hi = sorted.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid] < q) { lo = mid + 1; } else { hi = mid; } }
+    return 100 * lo / sorted.length;
+  }
+
+  function restyle(base, opacity, colormap, shapes) {
+    const data = (base.data || []).map(function (trace) {
+      if (trace.type !== "heatmap") { return trace; }
+      const changed = Object.assign({}, trace, {colorscale: colormap});
+      if (base.layout && base.layout.meta && base.layout.meta.kind === "heatmap") { changed.opacity = opacity; }
+      return changed;
+    });
+    const layout = Object.assign({}, base.layout, {shapes: shapes || []});
+    return {data: data, layout: layout};
+  }
+
+  function hoverAnswer(base, hover) {
+    const meta = base.layout && base.layout.meta;
+    if (!meta || meta.kind !== "heatmap" || !hover || !hover.points || !hover.points.length) { return null; }
+    const point = hover.points[0];
+    const cellW = meta.width / meta.cols, cellH = meta.height / meta.rows;
+    const col = Math.min(meta.cols - 1, Math.max(0, Math.floor(point.x / cellW)));
+    const row = Math.min(meta.rows - 1, Math.max(0, Math.floor(point.y / cellH)));
+    const flat = decoded(base.data[0].z);
+    const q = flat ? flat[row * meta.cols + col] : point.z;
+    const value = q * meta.scale;
+    const pct = flat ? percentile(flat, q) : NaN;
+    // Receptive field of this cell, from model-input pixels to image pixels.
+    const sx = meta.width / meta.input, sy = meta.height / meta.input;
+    const cx = meta.rf.start + col * meta.rf.jump, cy = meta.rf.start + row * meta.rf.jump;
+    const half = meta.rf.size / 2;
+    const box = {
+      x0: Math.max(0, (cx - half) * sx), x1: Math.min(meta.width, (cx + half) * sx),
+      y0: Math.max(0, (cy - half) * sy), y1: Math.min(meta.height, (cy + half) * sy),
+    };
+    const text = "Filter " + meta.filter + ": response " + value.toPrecision(3) +
+      " (" + pct.toFixed(0) + "th percentile of this map) at x " + Math.round(point.x) + ", y " +
+      Math.round(point.y) + " px; receptive field " + Math.round(box.x1 - box.x0) + "×" +
+      Math.round(box.y1 - box.y0) + " px";
+    const shape = {type: "rect", xref: "x", yref: "y", x0: box.x0, x1: box.x1, y0: box.y0, y1: box.y1,
+      line: {color: "white", width: 2, dash: "dot"}, fillcolor: "rgba(255,255,255,0.08)"};
+    return {text: text, shape: shape};
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    cnn: {
+      // base figure + style controls + hover -> shown figure and hover text
+      render: function (base, opacity, colormap, hover) {
+        const ctx = window.dash_clientside.callback_context;
+        const trigger = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id : "";
+        if (!base) { return [window.dash_clientside.no_update, ""]; }
+        if (trigger.endsWith(".hoverData")) {
+          const answer = hoverAnswer(base, hover);
+          if (answer) { return [restyle(base, opacity, colormap, [answer.shape]), answer.text]; }
+        }
+        return [restyle(base, opacity, colormap, []), ""];
+      },
+      // keep the query string on every navigation link
+      navHrefs: function (search, hrefs) {
+        return hrefs.map(function (href) { return href.split("?")[0] + (search || ""); });
+      },
+      // refuse an over-limit upload in the browser, with a message
+      checkUpload: function (contents, filename, limit) {
+        if (!contents) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
+        const comma = contents.indexOf(",");
+        const size = Math.floor((contents.length - comma - 1) * 3 / 4);
+        if (size > limit) {
+          const mb = function (n) { return (n / 1048576).toFixed(1) + " MB"; };
+          return [window.dash_clientside.no_update,
+            "“" + (filename || "file") + "” is " + mb(size) + "; the upload limit is " + mb(limit) +
+            ". Nothing was sent. Choose a smaller image."];
+        }
+        return [{contents: contents, filename: filename}, ""];
+      },
+      permalink: function (search, pathname) {
+        return window.location.origin + (pathname || "/") + (search || "");
+      },
+    },
+  });
+})();

@@ -1,0 +1,67 @@
+"""CNN Activation Analyzer: a multi-page Dash app over a shared activation store."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+import diskcache
+from dash import Dash, DiskcacheManager
+
+from .settings import Settings, load_settings, secret_key_for
+
+__all__ = ["create_app"]
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+
+
+def create_app(settings: Settings | None = None, analyzer: object | None = None) -> Dash:
+    """Build the Dash app and its Flask server (the app factory)."""
+    from . import api, auth
+    from .components import callbacks
+    from .components.shell import shell
+    from .pages import PAGES
+    from .service import Analyzer
+
+    settings = settings or load_settings()
+    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    service = analyzer if isinstance(analyzer, Analyzer) else Analyzer(settings)
+
+    # Background jobs and their results live on disk under the data directory,
+    # so whichever gunicorn worker answers a poll finds the job.
+    manager = DiskcacheManager(diskcache.Cache(str(settings.jobs_dir)), expire=3600)
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",  # pages are registered below, explicitly, by the factory
+        assets_folder=str(ASSETS),
+        external_stylesheets=[],  # bootstrap is served from assets/vendor: no CDN, no network
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        background_callback_manager=manager,
+        title="CNN Activation Analyzer",
+        update_title=None,
+    )
+    server = app.server
+    server.config["SECRET_KEY"] = secret_key_for(settings)
+    # Room for a base64 upload (4/3 of the file) in a callback request, and no more.
+    server.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes * 4 // 3 + 1024 * 1024
+
+    pages = []
+    for order, page in enumerate(PAGES):
+        dash.register_page(page.__name__, path=page.PATH, name=page.NAME, title=f"{page.NAME} · CNN Activation Analyzer",
+                           order=order, layout=page.layout, description=page.DESCRIPTION)
+        pages.append({"path": page.PATH, "name": page.NAME})
+
+    examples = service.examples()
+    app.layout = shell(pages, list(service.registry.names), examples, settings.max_upload_bytes, dash.page_container)
+    callbacks.register(app, service)
+    for page in PAGES:
+        page.register(app, service)
+    api.install(server, service)
+    auth.install(app, settings)
+    return app

@@ -1,0 +1,297 @@
+"""Callbacks of the shell: URL state, image intake, model readiness, banners.
+
+The URL query string is the state. One callback owns ``url.search``: it
+parses a URL into controls, or turns a control change into a new URL. Pages
+listen to ``ready-state``, which carries the analysis part of the state once
+the model can answer, so restyling controls never reach the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
+
+from .. import intake
+from ..analysis.models import ModelError, ensure_weights_file
+from ..figures import picture_uri
+from ..service import Analyzer, AnalysisError
+from ..state import ViewState, default_layer, encode_state, parse_state
+
+log = logging.getLogger(__name__)
+
+CONTROL_KEYS = {
+    "ctl-model": "model",
+    "ctl-layer": "layer",
+    "ctl-n": "n",
+    "ctl-criterion": "criterion",
+    "ctl-min-sparsity": "min_sparsity",
+    "ctl-weight": "weight",
+    "ctl-opacity": "opacity",
+    "ctl-colormap": "colormap",
+}
+
+
+def layer_options(service: Analyzer, model: str) -> list[dict[str, str]]:
+    options = []
+    for info in service.layers(model).values():
+        h, w = info.map_size
+        options.append({"label": f"{info.name} · {info.out_channels} filters · {h}×{w}", "value": info.name})
+    return options
+
+
+def _messages(texts: list[str]) -> list[Any]:
+    return [dbc.Alert(text, color="warning", dismissable=True, className="mb-2 state-message") for text in texts]
+
+
+def register(app: Dash, service: Analyzer) -> None:  # noqa: C901 - one place for the shell's wiring
+    @app.callback(
+        Output("url", "search"),
+        Output("url", "pathname"),
+        Output("view-state", "data"),
+        Output("state-messages", "children"),
+        Output("ctl-model", "value"),
+        Output("ctl-layer", "options"),
+        Output("ctl-layer", "value"),
+        Output("ctl-n", "value"),
+        Output("ctl-criterion", "value"),
+        Output("ctl-min-sparsity", "value"),
+        Output("ctl-weight", "value"),
+        Output("ctl-opacity", "value"),
+        Output("ctl-colormap", "value"),
+        Input("url", "search"),
+        *(Input(control, "value") for control in CONTROL_KEYS),
+        Input("image-choice", "data"),
+        Input("nav-request", "data"),
+        State("view-state", "data"),
+        State("url", "pathname"),
+    )
+    def sync_state(search: str | None, *args: Any) -> tuple[Any, ...]:
+        controls = dict(zip(CONTROL_KEYS.values(), args[: len(CONTROL_KEYS)], strict=True))
+        image_choice, nav_request, current, pathname = args[len(CONTROL_KEYS):]
+        trigger = ctx.triggered_id
+        catalog = service.layer_catalog()
+        messages: list[str] = []
+        new_path: Any = no_update
+        from_url = trigger in (None, "url") or not current
+        if from_url:
+            state, messages = parse_state(search, catalog)
+        else:
+            state = ViewState.from_dict(current)
+            if trigger in CONTROL_KEYS:
+                key = CONTROL_KEYS[trigger]
+                value = controls[key]
+                if value is None:
+                    return (no_update,) * 13
+                changes: dict[str, Any] = {key: value}
+                if key == "model" and state.layer not in catalog.get(value, []):
+                    changes["layer"] = default_layer(value, catalog.get(value, []))
+                if key in ("model", "layer"):
+                    changes["filter"] = None
+                state = state.with_(**changes)
+                # Controls only offer valid values, but a hand-edited request
+                # may not: run the result through the URL parser once more.
+                state, messages = parse_state(encode_state(state), catalog)
+            elif trigger == "image-choice" and image_choice:
+                state = state.with_(image=image_choice.get("sha"))
+            elif trigger == "nav-request" and nav_request:
+                state = state.with_(filter=nav_request.get("filter", state.filter),
+                                    layer=nav_request.get("layer", state.layer),
+                                    cls=nav_request.get("cls", state.cls))
+                state, messages = parse_state(encode_state(state), catalog)
+                new_path = nav_request.get("page") or no_update
+
+        if state.image is None or not service.images.has(state.image):
+            if state.image is not None:
+                messages.append("The image of this link is not stored on this server; showing an example instead.")
+            state = state.with_(image=service.default_image())
+        if state.filter is not None:
+            count = service.layer_info(state.model, state.layer).out_channels
+            if state.filter >= count:
+                messages.append(f"Filter {state.filter} does not exist in {state.layer} (0–{count - 1}); "
+                                "showing the top-ranked filter instead.")
+                state = state.with_(filter=None)
+
+        new_search = encode_state(state)
+        analysis = state.analysis_part()
+        view = analysis if analysis != current else no_update
+        shown = (
+            state.model, layer_options(service, state.model), state.layer, state.n, state.criterion,
+            state.min_sparsity, state.weight, state.opacity, state.colormap,
+        )
+        return (
+            new_search if new_search != search else no_update,
+            new_path,
+            view,
+            _messages(messages) if (messages or from_url) else no_update,
+            *shown,
+        )
+
+    # -- model readiness: pages listen to ready-state
+
+    @app.callback(
+        Output("ready-state", "data"),
+        Output("load-request", "data"),
+        Input("view-state", "data"),
+    )
+    def ensure_model(view: dict[str, Any] | None) -> tuple[Any, Any]:
+        if not view:
+            return no_update, no_update
+        model = view["model"]
+        if service.registry.needs_download(model):
+            return no_update, {"model": model, "view": view}
+        try:
+            service.model(model)
+        except AnalysisError:
+            pass  # the pages say why
+        return view, no_update
+
+    @app.callback(
+        Output("ready-state", "data", allow_duplicate=True),
+        Input("load-request", "data"),
+        background=True,
+        progress=[Output("load-progress", "value"), Output("load-label", "children")],
+        running=[(Output("load-progress-wrap", "style"), {"display": "block"}, {"display": "none"})],
+        prevent_initial_call=True,
+    )
+    def download_weights(set_progress: Any, request: dict[str, Any] | None) -> Any:
+        """Runs as a background job: the only long work, fetching weights into
+        the shared hub cache; the worker then loads them from disk."""
+        if not request:
+            return no_update
+        model = request["model"]
+        set_progress((0, f"Fetching ImageNet weights for {model}…"))
+        try:
+            ensure_weights_file(model, lambda fraction, text: set_progress((int(fraction * 100), text)))
+        except ModelError as exc:
+            log.warning("weights download failed: %s", exc)
+        set_progress((100, f"Loading {model}…"))
+        return request["view"]
+
+    @app.callback(Output("weights-banner", "children"), Input("ready-state", "data"))
+    def weights_banner(ready: dict[str, Any] | None) -> Any:
+        if not ready:
+            return no_update
+        try:
+            weights = service.model(ready["model"]).weights
+        except AnalysisError as exc:
+            return dbc.Alert(str(exc.message), color="danger", className="weights-banner")
+        if weights.pretrained:
+            return None
+        return dbc.Alert(
+            [
+                html.Strong("Untrained weights. "),
+                f"{ready['model']} is running on seeded random weights, not its ImageNet training, so filters, "
+                "rankings and predictions show no learned features. ",
+                html.Span(f"Why: {weights.reason}", className="banner-reason"),
+            ],
+            color="danger",
+            className="weights-banner",
+            id="untrained-banner",
+        )
+
+    # -- image intake
+
+    app.clientside_callback(
+        ClientsideFunction("cnn", "checkUpload"),
+        Output("upload-accepted", "data"),
+        Output("image-message", "children", allow_duplicate=True),
+        Input("ctl-upload", "contents"),
+        State("ctl-upload", "filename"),
+        State("upload-limit", "data"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output("image-choice", "data"),
+        Output("image-message", "children"),
+        Input("upload-accepted", "data"),
+        Input("ctl-url-go", "n_clicks"),
+        Input("ctl-url", "n_submit"),
+        Input("ctl-example", "value"),
+        State("ctl-url", "value"),
+        prevent_initial_call=True,
+    )
+    def choose_image(upload: dict[str, Any] | None, _clicks: int, _submit: int, example: str | None,
+                     url: str | None) -> tuple[Any, Any]:
+        trigger = ctx.triggered_id
+        try:
+            if trigger == "upload-accepted" and upload:
+                contents = str(upload.get("contents") or "")
+                _, _, payload = contents.partition(",")
+                try:
+                    data = base64.b64decode(payload, validate=False)
+                except ValueError:
+                    raise intake.CorruptImage("The upload could not be read.") from None
+                accepted = service.ingest_bytes(data)
+                name = str(upload.get("filename") or "upload")[:80]
+            elif trigger in ("ctl-url-go", "ctl-url"):
+                if not url:
+                    return no_update, _image_error("Type an image address (https://…) first.")
+                accepted = service.ingest_url(url.strip())
+                name = url.strip()[:80]
+            elif trigger == "ctl-example" and example:
+                sha = service.examples().get(example)
+                if sha is None:
+                    return no_update, _image_error("Unknown example.")
+                return {"sha": sha}, None
+            else:
+                return no_update, no_update
+        except intake.IntakeError as exc:
+            return no_update, _image_error(str(exc))
+        return {"sha": accepted.sha256}, dbc.Alert(
+            f"Loaded {name} ({accepted.width}×{accepted.height}).", color="success", className="py-1 px-2 mb-0 small",
+            duration=4000)
+
+    @app.callback(
+        Output("image-thumb", "src"),
+        Output("image-caption", "children"),
+        Input("view-state", "data"),
+    )
+    def image_caption(view: dict[str, Any] | None) -> tuple[Any, Any]:
+        if not view or not view.get("image"):
+            return no_update, no_update
+        try:
+            image = service.image(view["image"])
+        except AnalysisError as exc:
+            return None, exc.message
+        name = next((n for n, sha in service.examples().items() if sha == view["image"]), "your image")
+        return picture_uri(image, 96), [html.Div(name, className="fw-semibold"),
+                                        html.Div(f"{image.width}×{image.height} px"),
+                                        html.Code(view["image"][:12], title=view["image"])]
+
+    # -- small browser-side helpers
+
+    app.clientside_callback(
+        ClientsideFunction("cnn", "navHrefs"),
+        Output({"type": "nav-link", "page": ALL}, "href"),
+        Input("url", "search"),
+        State({"type": "nav-link", "page": ALL}, "href"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("cnn", "permalink"),
+        Output("permalink", "value"),
+        Input("url", "search"),
+        Input("url", "pathname"),
+    )
+    app.clientside_callback(
+        "function (criterion) { return criterion === 'balanced' ? {} : {display: 'none'}; }",
+        Output("balanced-controls", "style"),
+        Input("ctl-criterion", "value"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("cnn", "render"),
+        Output({"type": "fig", "index": MATCH}, "figure"),
+        Output({"type": "fig-hover", "index": MATCH}, "children"),
+        Input({"type": "fig-base", "index": MATCH}, "data"),
+        Input("ctl-opacity", "value"),
+        Input("ctl-colormap", "value"),
+        Input({"type": "fig", "index": MATCH}, "hoverData"),
+    )
+
+
+def _image_error(message: str) -> dbc.Alert:
+    return dbc.Alert(message, color="danger", className="py-1 px-2 mb-0 small image-error")

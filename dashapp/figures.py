@@ -1,0 +1,276 @@
+"""Plotly figure builders: pure functions from arrays to figures.
+
+Bytes matter: pictures travel as small WebP data URIs, maps as base64 typed
+arrays (plotly encodes numpy arrays that way) quantized to 16 or 8 bits, and
+figures use the empty template. Each heatmap carries in ``layout.meta`` what
+the browser needs to answer hovers on its own (scale back to response values,
+map-to-image geometry, receptive field).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from .analysis.graph import ReceptiveField
+from .analysis.regions import Region
+
+SIZE_COLOURS = {"small": "#00c853", "medium": "#ffd600", "large": "#ff6d00", "very large": "#d50000"}
+PREVIEW_SIDE = 320
+MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
+TOOLBAR = {
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def picture_uri(image: Image.Image, max_side: int = PREVIEW_SIDE, quality: int = 80) -> str:
+    """A downscaled WebP data URI of ``image`` (what the browser draws under maps)."""
+    picture = image.convert("RGB")
+    scale = min(1.0, max_side / max(picture.width, picture.height))
+    if scale < 1.0:
+        size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+        picture = picture.resize(size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="WEBP", quality=quality, method=4)
+    return "data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def array_uri(rgb: np.ndarray, upscale: int = 1) -> str:
+    """(H, W, 3) floats in [0, 1] -> lossless PNG data URI (kernels: exact colours)."""
+    picture = Image.fromarray(np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8))
+    if upscale > 1:
+        picture = picture.resize((picture.width * upscale, picture.height * upscale), Image.Resampling.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def quantize(fmap: np.ndarray, bits: int = 16) -> tuple[np.ndarray, float]:
+    """Map -> unsigned ints and the scale back to response units (value = q * scale)."""
+    top = float(fmap.max()) if fmap.size else 0.0
+    levels = (1 << bits) - 1
+    dtype = np.uint16 if bits == 16 else np.uint8
+    if top <= 0:
+        return np.zeros(fmap.shape, dtype=dtype), 0.0
+    scale = top / levels
+    return np.round(np.clip(fmap, 0, None) / scale).astype(dtype), scale
+
+
+def _image_axes(fig: go.Figure, width: int, height: int, row: int | None = None, col: int | None = None) -> None:
+    kwargs: dict[str, Any] = {} if row is None else {"row": row, "col": col}
+    fig.update_xaxes(range=[0, width], visible=False, constrain="domain", **kwargs)
+    fig.update_yaxes(range=[height, 0], visible=False, scaleanchor="x" if row is None else None, **kwargs)
+
+
+def _base_layout(fig: go.Figure, height: int) -> None:
+    fig.update_layout(
+        template="none",
+        margin=MARGIN,
+        height=height,
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        dragmode=False,
+        showlegend=False,
+    )
+
+
+def _background(fig: go.Figure, uri: str, width: int, height: int) -> None:
+    fig.add_layout_image(
+        source=uri, xref="x", yref="y", x=0, y=0, sizex=width, sizey=height,
+        sizing="stretch", layer="below", xanchor="left", yanchor="top",
+    )
+
+
+def heatmap_figure(
+    fmap: np.ndarray,
+    picture: str,
+    image_width: int,
+    image_height: int,
+    receptive_field: ReceptiveField,
+    input_size: int,
+    filter_index: int,
+    opacity: float = 0.5,
+    colormap: str = "Jet",
+    height: int = 260,
+    bits: int = 16,
+) -> go.Figure:
+    """One filter's map over the image, in original image pixel coordinates."""
+    rows, cols = fmap.shape
+    q, scale = quantize(fmap, bits)
+    cell_w, cell_h = image_width / cols, image_height / rows
+    fig = go.Figure(
+        go.Heatmap(
+            z=q,
+            x0=cell_w / 2, dx=cell_w, y0=cell_h / 2, dy=cell_h,
+            zmin=0, zmax=(1 << bits) - 1,
+            colorscale=colormap, opacity=opacity, showscale=False,
+            hovertemplate="x %{x:.0f} px, y %{y:.0f} px<extra></extra>",
+        )
+    )
+    _background(fig, picture, image_width, image_height)
+    _base_layout(fig, height)
+    _image_axes(fig, image_width, image_height)
+    fig.update_layout(
+        meta={
+            "kind": "heatmap",
+            "filter": filter_index,
+            "scale": scale,
+            "width": image_width,
+            "height": image_height,
+            "rows": rows,
+            "cols": cols,
+            "input": input_size,
+            "rf": {"size": receptive_field.size, "jump": receptive_field.jump, "start": receptive_field.start},
+        }
+    )
+    return fig
+
+
+def grid_figure(
+    maps: Sequence[np.ndarray],
+    labels: Sequence[str],
+    filters: Sequence[int],
+    colormap: str = "Jet",
+    columns: int = 6,
+) -> go.Figure:
+    """Many small filter maps in one figure; trace i is filter ``filters[i]``."""
+    count = len(maps)
+    columns = max(1, min(columns, count))
+    rows = max(1, math.ceil(count / columns))
+    fig = go.Figure()
+    gap = 0.012
+    height = max(180, 150 * rows)
+    title_room = 18 / height  # paper fraction kept above each map for its label
+    cell_w = (1 - gap * (columns - 1)) / columns
+    cell_h = (1 - gap * (rows - 1)) / rows
+    annotations = []
+    for i, (fmap, label) in enumerate(zip(maps, labels, strict=True)):
+        r, c = divmod(i, columns)
+        axis = "" if i == 0 else str(i + 1)
+        q, scale = quantize(fmap, 8)
+        fig.add_trace(
+            go.Heatmap(
+                z=q, zmin=0, zmax=255, colorscale=colormap, showscale=False,
+                xaxis=f"x{axis}", yaxis=f"y{axis}",
+                hovertemplate=f"{label}<br>click for details<extra></extra>",
+                meta={"scale": scale},
+            )
+        )
+        x0 = c * (cell_w + gap)
+        y1 = 1 - r * (cell_h + gap)
+        fig.layout[f"xaxis{axis}"] = {"domain": [x0, x0 + cell_w], "visible": False, "range": [-0.5, fmap.shape[1] - 0.5]}
+        fig.layout[f"yaxis{axis}"] = {
+            "domain": [y1 - cell_h, y1 - title_room], "visible": False,
+            "range": [fmap.shape[0] - 0.5, -0.5],
+        }
+        annotations.append({
+            "text": label, "x": x0 + cell_w / 2, "y": y1, "xref": "paper", "yref": "paper",
+            "showarrow": False, "xanchor": "center", "yanchor": "top", "font": {"size": 11},
+        })
+    _base_layout(fig, height=height)
+    fig.update_layout(annotations=annotations, meta={"kind": "grid", "filters": list(filters)})
+    return fig
+
+
+def regions_figure(
+    picture: str,
+    image_width: int,
+    image_height: int,
+    regions: Sequence[Region],
+    selected: int | None = None,
+    height: int = 420,
+) -> go.Figure:
+    """The image with one clickable box per region, numbered by interest and
+    coloured by size class; trace i is region ``regions[i]``."""
+    fig = go.Figure()
+    for region in regions:
+        colour = SIZE_COLOURS[region.size_class]
+        chosen = region.number == selected
+        fig.add_trace(
+            go.Scatter(
+                x=[region.x0, region.x1, region.x1, region.x0, region.x0],
+                y=[region.y0, region.y0, region.y1, region.y1, region.y0],
+                mode="lines", fill="toself", hoveron="fills",
+                line={"color": colour, "width": 4 if chosen else 2},
+                fillcolor=_rgba(colour, 0.30 if chosen else 0.08),
+                name=f"Region {region.number}",
+                hovertemplate=(
+                    f"Region {region.number} ({region.size_class}, {region.area_fraction:.1%} of image)<br>"
+                    f"peak {region.peak:.3g}, mean {region.mean:.3g}<br>click for details<extra></extra>"
+                ),
+            )
+        )
+    annotations = [
+        {
+            "x": r.x0, "y": r.y0, "text": f"<b>{r.number}</b>", "showarrow": False, "xanchor": "left",
+            "yanchor": "top", "font": {"color": "white", "size": 13}, "bgcolor": SIZE_COLOURS[r.size_class],
+            "borderpad": 1,
+        }
+        for r in regions
+    ]
+    _background(fig, picture, image_width, image_height)
+    _base_layout(fig, height)
+    _image_axes(fig, image_width, image_height)
+    fig.update_layout(annotations=annotations, meta={"kind": "regions", "regions": [r.number for r in regions]})
+    return fig
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def channel_pictures(channels: np.ndarray) -> dict[str, np.ndarray]:
+    """(3, kH, kW) weights in [-1, 1] -> the R, G and B views and the combined
+    picture, each (kH, kW, 3) in [0, 1]. A channel is shown in its own colour:
+    positive weights bright, negative dark."""
+    views: dict[str, np.ndarray] = {}
+    for c, name in enumerate(("R", "G", "B")):
+        view = np.zeros((*channels.shape[1:], 3), dtype=np.float32)
+        view[..., c] = 0.5 + 0.5 * channels[c]
+        views[name] = view
+    views["RGB"] = np.clip(0.5 + 0.5 * channels.transpose(1, 2, 0), 0, 1)
+    return views
+
+
+def prediction_figure(top: Sequence[dict[str, Any]], untrained: bool, height: int = 280) -> go.Figure:
+    labels = [p["label"] for p in top][::-1]
+    values = [p["probability"] for p in top][::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=values, y=labels, orientation="h",
+            marker_color="#adb5bd" if untrained else "#0d6efd",
+            text=[f"{v:.1%}" for v in values], textposition="auto",
+            hovertemplate="%{y}: %{x:.2%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        template="none", height=height, margin={"l": 180, "r": 20, "t": 30 if untrained else 10, "b": 40},
+        xaxis={"range": [0, max(1e-6, max(values, default=1.0)) * 1.15], "tickformat": ".0%" if max(values, default=1.0) >= 0.1 else ".1%",
+               "title": {"text": "probability"}},
+        showlegend=False,
+    )
+    if untrained:
+        fig.update_layout(title={"text": "Untrained weights: these probabilities are meaningless", "font": {"size": 13,
+                                 "color": "#b02a37"}})
+    return fig
+
+
+def profile_figure(layers: Sequence[str], values: Sequence[np.ndarray], title: str, height: int = 320) -> go.Figure:
+    """Box plots, one per layer (the layer profile)."""
+    fig = go.Figure(
+        [go.Box(y=np.asarray(v, dtype=np.float32), name=name, boxpoints=False, marker_color="#0d6efd")
+         for name, v in zip(layers, values, strict=True)]
+    )
+    fig.update_layout(template="none", height=height, margin={"l": 50, "r": 10, "t": 30, "b": 90},
+                      title={"text": title, "font": {"size": 14}}, showlegend=False)
+    return fig

@@ -1,0 +1,210 @@
+"""Filter detail: regions as clickable boxes, the RGB pattern, a large
+heatmap, statistics and a plain-language reading. The URL (model, layer,
+filter, image) is a stable per-unit link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
+
+from ..components.widgets import fmt, heatmap_slot, notice_alert, stat_card
+from ..figures import SIZE_COLOURS, TOOLBAR, array_uri, channel_pictures, heatmap_figure, picture_uri, regions_figure
+from ..service import Analyzer
+from ._common import guarded, page_header, query_of
+
+PATH = "/detail"
+NAME = "Filter detail"
+DESCRIPTION = "One filter in depth: regions, RGB pattern, heatmap and a reading."
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        [
+            page_header("Filter detail", "One filter in depth. Click a box to see that region's numbers and crop."),
+            html.Div(id="detail-error"),
+            html.Div(id="detail-notice"),
+            html.Div(
+                [
+                    dbc.RadioItems(id="detail-pick", inline=True, className="detail-pick btn-group flex-wrap",
+                                   inputClassName="btn-check", labelClassName="btn btn-outline-primary btn-sm",
+                                   labelCheckedClassName="active"),
+                    dbc.InputGroup(
+                        [dbc.InputGroupText("Any filter"),
+                         dbc.Input(id="detail-index", type="number", min=0, step=1, debounce=True,
+                                   placeholder="index"),
+                         dbc.Button("Open", id="detail-open", n_clicks=0, color="secondary")],
+                        size="sm", className="detail-any",
+                    ),
+                ],
+                className="d-flex flex-wrap gap-2 align-items-center mb-2",
+            ),
+            dcc.Store(id="detail-regions-data"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.H5(id="detail-title", className="section-title mt-0"),
+                            dcc.Loading(dcc.Graph(id="detail-regions", config=TOOLBAR, className="regions-graph"),
+                                        type="default", delay_show=300),
+                            html.Div(_legend(), className="size-legend"),
+                        ],
+                        lg=7,
+                    ),
+                    dbc.Col([html.Div(id="detail-side"), html.Div(id="detail-region-info", className="mt-2")], lg=5),
+                ],
+                className="g-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col([html.H5("Heatmap", className="section-title"), heatmap_slot("detail-heat", height=460)],
+                            lg=7),
+                    dbc.Col([html.H5("RGB pattern of the kernel", className="section-title"),
+                             html.Div(id="detail-kernel")], lg=5),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+def _legend() -> list[Any]:
+    return [
+        html.Span([html.Span(className="legend-swatch", style={"background": colour}), name], className="me-3")
+        for name, colour in SIZE_COLOURS.items()
+    ]
+
+
+def _kernel_panel(service: Analyzer, model: str, layer: str, index: int) -> Any:
+    pictures = service.kernels(model, layer, [index])
+    if not pictures.applies or pictures.channels is None:
+        return dbc.Alert(pictures.reason, color="secondary", className="kernel-note")
+    views = channel_pictures(pictures.channels[0])
+    k = pictures.channels.shape[-1]
+    upscale = max(1, 96 // k)
+    tiles = [
+        html.Figure([html.Img(src=array_uri(views[name], upscale), className="kernel-img", alt=f"{name} weights"),
+                     html.Figcaption(caption)], className="kernel-tile")
+        for name, caption in (("RGB", "combined"), ("R", "red"), ("G", "green"), ("B", "blue"))
+    ]
+    note = html.Div("Grey/dark means a zero or negative weight; bright means the filter adds that colour. "
+                    "One scale for the whole layer, so filters compare.", className="control-help")
+    return html.Div([html.Div(tiles, className="kernel-row"), note])
+
+
+def register(app: Dash, service: Analyzer) -> None:
+    @app.callback(
+        Output("detail-error", "children"),
+        Output("detail-title", "children"),
+        Output("detail-regions", "figure"),
+        Output("detail-side", "children"),
+        Output({"type": "fig-base", "index": "detail-heat"}, "data"),
+        Output("detail-kernel", "children"),
+        Output("detail-pick", "options"),
+        Output("detail-pick", "value"),
+        Output("detail-regions-data", "data"),
+        Output("detail-notice", "children"),
+        Output("detail-region-info", "children"),
+        Input("ready-state", "data"),
+    )
+    @guarded(outputs=11)
+    def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+        query = query_of(ready)
+        ranking = service.ranking(query)
+        info = service.layer_info(query.model, query.layer)
+        index = ready.get("filter")
+        notice = None
+        if index is None:
+            if not ranking.filters:
+                raise_msg = ranking.notice or "No filter to show."
+                return (None, "No filter selected", {}, notice_alert(raise_msg), None, None, [], None, None, None,
+                        None)
+            index = ranking.filters[0].index
+        view = service.filter_view(query, int(index), ranking)
+        image = service.image(query.image)
+        picture = picture_uri(image, 512)
+        regions = view.regions.regions
+        figure = regions_figure(picture, image.width, image.height, regions)
+        heat = heatmap_figure(view.maps, picture_uri(image), image.width, image.height, info.receptive_field,
+                              service.model(query.model).input_size, view.index, height=460)
+        rank_text = f"rank {view.rank} of {ranking.eligible}" if view.rank else "not in the current top list"
+        reading = view.reading
+        side = html.Div([
+            dbc.Row(
+                [
+                    dbc.Col(stat_card("Mean", fmt(view.stats["mean"])), xs=6),
+                    dbc.Col(stat_card("Std", fmt(view.stats["std"])), xs=6),
+                    dbc.Col(stat_card("Max", fmt(view.stats["max"])), xs=6),
+                    dbc.Col(stat_card("Sparsity", f"{view.stats['sparsity']:.0%}", reading["band"]), xs=6),
+                ],
+                className="g-2 mb-2",
+            ),
+            html.Div([html.Strong("Reading. "), reading["summary"]], className="reading-summary"),
+            html.Ul([html.Li(text) for text in reading["details"]], className="reading-details"),
+            *[dbc.Alert(text, color="warning", className="py-2 mb-1 small reading-warning")
+              for text in reading["warnings"]],
+        ], className="detail-side")
+        options = [{"label": f"#{f.rank} · {f.index}", "value": f.index} for f in ranking.filters]
+        title = f"Filter {view.index} of {query.layer} · {rank_text} · {len(regions)} region(s)"
+        regions_data = {"image": query.image, "regions": [r.as_dict() for r in regions]}
+        hint = html.Div("Click a box on the image to inspect that region.", className="control-help")
+        return (None, title, figure, side, heat, _kernel_panel(service, query.model, query.layer, view.index),
+                options, view.index, regions_data, notice, hint)
+
+    @app.callback(
+        Output("nav-request", "data", allow_duplicate=True),
+        Input("detail-pick", "value"),
+        Input("detail-open", "n_clicks"),
+        Input("detail-index", "value"),
+        State("ready-state", "data"),
+        prevent_initial_call=True,
+    )
+    def choose_filter(picked: int | None, _clicks: int, typed: int | None, ready: dict[str, Any] | None) -> Any:
+        from dash import ctx
+
+        if not ready:
+            return no_update
+        wanted = typed if ctx.triggered_id in ("detail-open", "detail-index") else picked
+        if wanted is None or wanted == ready.get("filter"):
+            return no_update
+        # Out-of-range indices are reported by the state callback, not here.
+        return {"filter": int(wanted)}
+
+    @app.callback(
+        Output("detail-region-info", "children", allow_duplicate=True),
+        Output("detail-regions", "figure", allow_duplicate=True),
+        Input("detail-regions", "clickData"),
+        State("detail-regions-data", "data"),
+        prevent_initial_call=True,
+    )
+    def select_region(click: dict[str, Any] | None, data: dict[str, Any] | None) -> tuple[Any, Any]:
+        points = (click or {}).get("points") or []
+        regions = (data or {}).get("regions") or []
+        if not points or not regions:
+            return no_update, no_update
+        curve = points[0].get("curveNumber")
+        if not isinstance(curve, int) or not 0 <= curve < len(regions):
+            return no_update, no_update
+        region = regions[curve]
+        image = service.image(data["image"])
+        crop = image.crop((region["x0"], region["y0"], region["x1"], region["y1"]))
+        panel = dbc.Card(
+            dbc.CardBody([
+                html.Div(f"Region {region['number']} · {region['size_class']}", className="fw-semibold"),
+                html.Img(src=picture_uri(crop, 220), className="region-crop", alt=f"crop of region {region['number']}"),
+                html.Table([
+                    html.Tr([html.Td("Box (px)"), html.Td(f"x {region['x0']}–{region['x1']}, y {region['y0']}–"
+                                                          f"{region['y1']}")]),
+                    html.Tr([html.Td("Area"), html.Td(f"{region['area_fraction']:.1%} of the image")]),
+                    html.Tr([html.Td("Peak response"), html.Td(fmt(region["peak"]))]),
+                    html.Tr([html.Td("Mean response"), html.Td(fmt(region["mean"]))]),
+                    html.Tr([html.Td("Interest"), html.Td(f"{region['interest']:.3f}")]),
+                ], className="region-table"),
+            ]),
+            className="region-card", id="region-card",
+        )
+        highlight = Patch()
+        for i in range(len(regions)):
+            highlight["data"][i]["line"]["width"] = 5 if i == curve else 2
+        return panel, highlight

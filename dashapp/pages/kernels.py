@@ -1,0 +1,79 @@
+"""Kernels and patches: what the top filters look for, and what they found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, dcc, html
+
+from ..components.widgets import notice_alert
+from ..figures import array_uri, picture_uri
+from ..service import Analyzer
+from ._common import guarded, page_header, query_of
+
+PATH = "/kernels"
+NAME = "Kernels & patches"
+DESCRIPTION = "RGB patterns of first-layer kernels and the image patches that excite each top filter."
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        [
+            page_header("Kernels & patches", "Patterns the top filters look for (first layer only), and the three "
+                        "image patches that excite each filter most: receptive-field crops around its peaks."),
+            html.Div(id="kernels-error"),
+            html.Div(id="kernels-notice"),
+            html.H5("RGB patterns", className="section-title"),
+            dcc.Loading(html.Div(id="kernels-patterns"), type="default", delay_show=300),
+            html.H5("Top patches", className="section-title"),
+            dcc.Loading(html.Div(id="kernels-patches"), type="default", delay_show=300),
+        ]
+    )
+
+
+def register(app: Dash, service: Analyzer) -> None:
+    @app.callback(
+        Output("kernels-error", "children"),
+        Output("kernels-patterns", "children"),
+        Output("kernels-patches", "children"),
+        Output("kernels-notice", "children"),
+        Input("ready-state", "data"),
+    )
+    @guarded(outputs=4)
+    def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+        query = query_of(ready)
+        ranking = service.ranking(query)
+        indices = [f.index for f in ranking.filters]
+        pictures = service.kernels(query.model, query.layer, indices)
+        if pictures.applies and pictures.rgb is not None:
+            k = pictures.rgb.shape[1]
+            patterns: Any = html.Div(
+                [
+                    html.Figure([html.Img(src=array_uri(pictures.rgb[i], max(1, 84 // k)), className="kernel-img",
+                                          alt=f"RGB pattern of filter {index}"),
+                                 html.Figcaption(f"#{rank + 1} · filter {index}")], className="kernel-tile")
+                    for i, (rank, index) in enumerate(enumerate(indices))
+                ],
+                className="kernel-row",
+            )
+        else:
+            patterns = dbc.Alert(pictures.reason, color="secondary", className="kernel-note")
+
+        image = service.image(query.image)
+        rows = []
+        for ranked in ranking.filters:
+            view = service.filter_view(query, ranked.index, ranking)
+            tiles = [
+                html.Figure(
+                    [html.Img(src=picture_uri(image.crop((p.x0, p.y0, p.x1, p.y1)), 160), className="patch-img",
+                              alt=f"patch {p.number} of filter {ranked.index}"),
+                     html.Figcaption(f"response {p.value:.3g} · x {p.x0}–{p.x1}, y {p.y0}–{p.y1}")],
+                    className="patch-tile",
+                )
+                for p in view.patches
+            ] or [html.Div("This filter does not respond anywhere on the image.", className="control-help")]
+            rows.append(html.Div([html.Div(f"#{ranked.rank} · filter {ranked.index}", className="patch-label"),
+                                  html.Div(tiles, className="patch-row")], className="patch-filter"))
+        notice = notice_alert(ranking.notice) if ranking.notice else None
+        return None, patterns, html.Div(rows), notice

@@ -1,0 +1,120 @@
+"""Overview: prediction, the layer, its global statistics and the top filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
+
+from ..analysis.stats import layer_stats
+from ..components.widgets import fmt, notice_alert, stat_card
+from ..service import Analyzer
+from ._common import guarded, page_header, query_of
+
+PATH = "/"
+NAME = "Overview"
+DESCRIPTION = "The prediction, the layer's statistics and its top filters."
+
+COLUMNS = [
+    {"name": "Filter", "id": "index", "type": "numeric"},
+    {"name": "Rank", "id": "rank", "type": "numeric"},
+    {"name": "Score", "id": "score", "type": "numeric", "format": {"specifier": ".3f"}},
+    {"name": "Mean", "id": "mean", "type": "numeric", "format": {"specifier": ".3f"}},
+    {"name": "Max", "id": "max", "type": "numeric", "format": {"specifier": ".3f"}},
+    {"name": "Std", "id": "std", "type": "numeric", "format": {"specifier": ".3f"}},
+    {"name": "Sparsity", "id": "sparsity", "type": "numeric", "format": {"specifier": ".0%"}},
+]
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        [
+            page_header("Overview", "What the model sees in this image, and which filters of the layer respond."),
+            html.Div(id="overview-error"),
+            dcc.Loading(html.Div(id="overview-cards"), type="default", delay_show=300),
+            html.H5("Top filters", className="section-title"),
+            html.Div(id="overview-notice"),
+            dash_table.DataTable(
+                id="overview-table",
+                columns=COLUMNS,
+                data=[],
+                sort_action="native",
+                style_as_list_view=True,
+                style_cell={"padding": "6px 10px", "fontFamily": "inherit", "textAlign": "right", "cursor": "pointer"},
+                style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"},
+                style_data_conditional=[{"if": {"state": "active"}, "backgroundColor": "#e7f1ff",
+                                         "border": "1px solid #0d6efd"}],
+                tooltip_duration=None,
+            ),
+            html.Div("Click a row to open that filter's detail page. Click a column header to sort.",
+                     className="control-help mt-1"),
+        ]
+    )
+
+
+def register(app: Dash, service: Analyzer) -> None:
+    @app.callback(
+        Output("overview-error", "children"),
+        Output("overview-cards", "children"),
+        Output("overview-table", "data"),
+        Output("overview-notice", "children"),
+        Input("ready-state", "data"),
+    )
+    @guarded(outputs=4)
+    def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+        query = query_of(ready)
+        info = service.layer_info(query.model, query.layer)
+        maps = service.maps(query.image, query.model, query.layer)
+        whole = layer_stats(maps)
+        ranking = service.ranking(query)
+        prediction = service.prediction(query.image, query.model)
+        untrained = not prediction["weights"]["pretrained"]
+        top = prediction["top"][0] if prediction["top"] else None
+        prediction_card = dbc.Card(
+            dbc.CardBody([
+                html.Div("Prediction" + (" (untrained: meaningless)" if untrained else ""), className="stat-label"),
+                html.Div(top["label"] if top else "—", className="prediction-label"),
+                html.Div(f"{top['probability']:.1%} confidence" if top else "", className="stat-help"),
+            ]),
+            className="stat-card prediction-card" + (" untrained" if untrained else ""),
+        )
+        h, w = info.map_size
+        layer_card = dbc.Card(
+            dbc.CardBody([
+                html.Div("Layer", className="stat-label"),
+                html.Div(info.name, className="prediction-label"),
+                html.Div(f"{info.out_channels} filters · map {h}×{w} · kernel {info.kernel_size[0]}×"
+                         f"{info.kernel_size[1]} · receptive field {info.receptive_field.size:.0f} px",
+                         className="stat-help"),
+            ]),
+            className="stat-card",
+        )
+        cards = html.Div([
+            dbc.Row([dbc.Col(prediction_card, md=6), dbc.Col(layer_card, md=6)], className="g-2 mb-2"),
+            dbc.Row(
+                [
+                    dbc.Col(stat_card("Mean response", fmt(whole.mean)), xs=6, md=3),
+                    dbc.Col(stat_card("Max response", fmt(whole.max)), xs=6, md=3),
+                    dbc.Col(stat_card("Std", fmt(whole.std)), xs=6, md=3),
+                    dbc.Col(stat_card("Sparsity", f"{whole.sparsity:.0%}", "share of silent positions"), xs=6, md=3),
+                ],
+                className="g-2",
+            ),
+        ])
+        notice = notice_alert(ranking.notice) if ranking.notice else None
+        rows = [f.as_dict() for f in ranking.filters]
+        return None, cards, rows, notice
+
+    @app.callback(
+        Output("nav-request", "data", allow_duplicate=True),
+        Input("overview-table", "active_cell"),
+        State("overview-table", "derived_virtual_data"),
+        prevent_initial_call=True,
+    )
+    def open_row(active: dict[str, Any] | None, rows: list[dict[str, Any]] | None) -> Any:
+        # derived_virtual_data is the table as shown (sorted), so the row
+        # clicked is the row opened.
+        if not active or not rows or not 0 <= int(active.get("row", -1)) < len(rows):
+            return no_update
+        return {"page": "/detail", "filter": int(rows[active["row"]]["index"])}
