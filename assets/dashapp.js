@@ -81,9 +81,17 @@
         }
         return [restyle(base, opacity, colormap, []), ""];
       },
+      // rewrite the address bar in place: no history entry, no page rebuild
+      replaceSearch: function (target) {
+        if (typeof target === "string" && target !== window.location.search) {
+          window.history.replaceState(window.history.state, "", window.location.pathname + target);
+        }
+        return Date.now();
+      },
       // keep the query string on every navigation link
-      navHrefs: function (search, hrefs) {
-        return hrefs.map(function (href) { return href.split("?")[0] + (search || ""); });
+      navHrefs: function (target, search, hrefs) {
+        const query = typeof target === "string" ? target : (search || "");
+        return hrefs.map(function (href) { return href.split("?")[0] + query; });
       },
       // refuse an over-limit upload in the browser, with a message
       checkUpload: function (contents, filename, limit) {
@@ -98,8 +106,9 @@
         }
         return [{contents: contents, filename: filename}, ""];
       },
-      permalink: function (search, pathname) {
-        return window.location.origin + (pathname || "/") + (search || "");
+      permalink: function (target, search, pathname) {
+        const query = typeof target === "string" ? target : (search || "");
+        return window.location.origin + window.location.pathname + query;
       },
     },
   });

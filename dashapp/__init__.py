@@ -19,7 +19,7 @@ ASSETS = ROOT / "assets"
 
 def create_app(settings: Settings | None = None, analyzer: object | None = None) -> Dash:
     """Build the Dash app and its Flask server (the app factory)."""
-    from . import api, auth
+    from . import api, auth, figures
     from .components import callbacks
     from .components.shell import shell
     from .pages import PAGES
@@ -53,8 +53,8 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
 
     pages = []
     for order, page in enumerate(PAGES):
-        dash.register_page(page.__name__, path=page.PATH, name=page.NAME, title=f"{page.NAME} · CNN Activation Analyzer",
-                           order=order, layout=page.layout, description=page.DESCRIPTION)
+        dash.register_page(page.__name__, path=page.PATH, name=page.NAME, order=order, layout=page.layout,
+                           title=f"{page.NAME} · CNN Activation Analyzer", description=page.DESCRIPTION)
         pages.append({"path": page.PATH, "name": page.NAME})
 
     examples = service.examples()
@@ -64,4 +64,5 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
         page.register(app, service)
     api.install(server, service)
     auth.install(app, settings)
+    figures.warm_up()
     return app

@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import intake
-from .service import Analyzer, AnalysisError, strict_query
+from .service import AnalysisError, Analyzer, strict_query
 
 log = logging.getLogger(__name__)
 

@@ -167,7 +167,9 @@ def grid_figure(
         )
         x0 = c * (cell_w + gap)
         y1 = 1 - r * (cell_h + gap)
-        fig.layout[f"xaxis{axis}"] = {"domain": [x0, x0 + cell_w], "visible": False, "range": [-0.5, fmap.shape[1] - 0.5]}
+        fig.layout[f"xaxis{axis}"] = {
+            "domain": [x0, x0 + cell_w], "visible": False, "range": [-0.5, fmap.shape[1] - 0.5],
+        }
         fig.layout[f"yaxis{axis}"] = {
             "domain": [y1 - cell_h, y1 - title_room], "visible": False,
             "range": [fmap.shape[0] - 0.5, -0.5],
@@ -245,6 +247,7 @@ def channel_pictures(channels: np.ndarray) -> dict[str, np.ndarray]:
 def prediction_figure(top: Sequence[dict[str, Any]], untrained: bool, height: int = 280) -> go.Figure:
     labels = [p["label"] for p in top][::-1]
     values = [p["probability"] for p in top][::-1]
+    top_value = max(values, default=1.0)
     fig = go.Figure(
         go.Bar(
             x=values, y=labels, orientation="h",
@@ -255,13 +258,13 @@ def prediction_figure(top: Sequence[dict[str, Any]], untrained: bool, height: in
     )
     fig.update_layout(
         template="none", height=height, margin={"l": 180, "r": 20, "t": 30 if untrained else 10, "b": 40},
-        xaxis={"range": [0, max(1e-6, max(values, default=1.0)) * 1.15], "tickformat": ".0%" if max(values, default=1.0) >= 0.1 else ".1%",
+        xaxis={"range": [0, max(1e-6, top_value) * 1.15], "tickformat": ".0%" if top_value >= 0.1 else ".1%",
                "title": {"text": "probability"}},
         showlegend=False,
     )
     if untrained:
-        fig.update_layout(title={"text": "Untrained weights: these probabilities are meaningless", "font": {"size": 13,
-                                 "color": "#b02a37"}})
+        fig.update_layout(title={"text": "Untrained weights: these probabilities are meaningless",
+                                 "font": {"size": 13, "color": "#b02a37"}})
     return fig
 
 
@@ -274,3 +277,15 @@ def profile_figure(layers: Sequence[str], values: Sequence[np.ndarray], title: s
     fig.update_layout(template="none", height=height, margin={"l": 50, "r": 10, "t": 30, "b": 90},
                       title={"text": title, "font": {"size": 14}}, showlegend=False)
     return fig
+
+
+def warm_up() -> None:
+    """Build one figure of each kind: plotly imports its validators lazily,
+    which costs about a second on the first figure of a process; pay it at
+    start-up instead of in a user's first request."""
+    tiny = np.ones((2, 2), dtype=np.float32)
+    heatmap_figure(tiny, "", 2, 2, ReceptiveField(1.0, 1.0, 0.5), 2, 0)
+    grid_figure([tiny], ["x"], [0])
+    regions_figure("", 2, 2, [])
+    prediction_figure([{"label": "x", "probability": 0.5}], untrained=True)
+    profile_figure(["x"], [tiny.ravel()], "x")

@@ -977,7 +977,10 @@ def fetch_url(url: str, limits: Limits = Limits(), policy: AddressPolicy = DEFAU
                 next_url = urljoin(target.url, location.strip())
             except ValueError:
                 raise UrlRefused("The web address redirected to a malformed address.") from None
-            target = _parse_url(next_url)
+            try:
+                target = _parse_url(next_url)
+            except UrlRefused as exc:
+                raise UrlRefused(f"The web address redirected to another address, which was refused. {exc}") from None
 
 
 def accept_url(

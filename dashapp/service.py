@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "examples"
 EXAMPLE_FILES = ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg")
-MAX_FILTERS = 24
 
 
 class AnalysisError(Exception):
@@ -200,7 +199,9 @@ class Analyzer:
     def filter_view(self, query: AnalysisQuery, index: int, ranking: Ranking | None = None) -> FilterView:
         info = self.layer_info(query.model, query.layer)
         if not 0 <= index < info.out_channels:
-            raise AnalysisError(f"Filter {index} does not exist: {query.layer} has filters 0 to {info.out_channels - 1}.", 404)
+            raise AnalysisError(
+                f"Filter {index} does not exist: {query.layer} has filters 0 to {info.out_channels - 1}.", 404
+            )
         maps = self.maps(query.image, query.model, query.layer)
         image = self.image(query.image)
         stats = filter_stats(maps)

@@ -161,10 +161,8 @@ class RedisImageStore(_VerifyingImageStore):
     the store is durable, shared links must keep working."""
 
     def __init__(self, url: str, max_pixels: int) -> None:
-        import redis
-
         super().__init__(max_pixels)
-        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self.client = redis_client(url, 2.0)
 
     @staticmethod
     def _key(sha: str) -> str:
@@ -224,13 +222,20 @@ class BoundedFileSystemCache(FileSystemCache):
         return None
 
 
+def redis_client(url: str, timeout_s: float) -> Any:
+    """A client that fails fast: no retries, short timeouts. A cache that is
+    down must cost a request milliseconds, not seconds."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+                                retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
+
+
 def make_backend(settings: Any) -> Any:
     if settings.redis_url:
-        import redis
-
-        client = redis.Redis.from_url(
-            settings.redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
-        )
+        client = redis_client(settings.redis_url, REDIS_TIMEOUT_S)
         return RedisCache(host=client, default_timeout=settings.cache_ttl_s, key_prefix="dashapp:act:")
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     return BoundedFileSystemCache(

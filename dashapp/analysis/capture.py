@@ -51,7 +51,7 @@ def preprocess(image: Image.Image, input_size: int) -> torch.Tensor:
     return torch.from_numpy(normalized.transpose(2, 0, 1).copy()).unsqueeze(0)
 
 
-def _response_hook(store: dict[str, torch.Tensor], layer: str, activation: nn.Module | None):  # noqa: ANN202
+def _response_hook(store: dict[str, torch.Tensor], layer: str, activation: nn.Module | None):
     def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
         # Copy first: AlexNet's in-place ReLU would otherwise rewrite what we keep.
         copied = output.detach().clone()

@@ -55,7 +55,9 @@ def read_filter(
     # Strength relative to the layer: where its mean stands among all filters.
     percentile = float((stats.mean < mean).mean() * 100)
     if percentile >= 90:
-        details.append(f"One of the strongest filters of this layer on this image (mean above {percentile:.0f}% of filters).")
+        details.append(
+            f"One of the strongest filters of this layer on this image (mean above {percentile:.0f}% of filters)."
+        )
     elif percentile >= 50:
         details.append(f"Stronger than most filters of this layer (mean above {percentile:.0f}% of filters).")
     else:

@@ -105,7 +105,9 @@ def analyse_graph(model: nn.Module) -> dict[str, ConvTopology]:
     return result
 
 
-def _single_user_module(node: fx.Node, modules: dict[str, nn.Module], kinds: tuple[type[nn.Module], ...]) -> fx.Node | None:
+def _single_user_module(
+    node: fx.Node, modules: dict[str, nn.Module], kinds: tuple[type[nn.Module], ...]
+) -> fx.Node | None:
     users = list(node.users)
     if len(users) != 1:
         return None

@@ -9,6 +9,7 @@ the model can answer, so restyling controls never reach the server.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 from typing import Any
 
@@ -18,7 +19,7 @@ from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx
 from .. import intake
 from ..analysis.models import ModelError, ensure_weights_file
 from ..figures import picture_uri
-from ..service import Analyzer, AnalysisError
+from ..service import AnalysisError, Analyzer
 from ..state import ViewState, default_layer, encode_state, parse_state
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,9 @@ def _messages(texts: list[str]) -> list[Any]:
     return [dbc.Alert(text, color="warning", dismissable=True, className="mb-2 state-message") for text in texts]
 
 
-def register(app: Dash, service: Analyzer) -> None:  # noqa: C901 - one place for the shell's wiring
+def register(app: Dash, service: Analyzer) -> None:
     @app.callback(
+        Output("url-target", "data"),
         Output("url", "search"),
         Output("url", "pathname"),
         Output("view-state", "data"),
@@ -71,7 +73,7 @@ def register(app: Dash, service: Analyzer) -> None:  # noqa: C901 - one place fo
     )
     def sync_state(search: str | None, *args: Any) -> tuple[Any, ...]:
         controls = dict(zip(CONTROL_KEYS.values(), args[: len(CONTROL_KEYS)], strict=True))
-        image_choice, nav_request, current, pathname = args[len(CONTROL_KEYS):]
+        image_choice, nav_request, current, _pathname = args[len(CONTROL_KEYS):]
         trigger = ctx.triggered_id
         catalog = service.layer_catalog()
         messages: list[str] = []
@@ -85,7 +87,7 @@ def register(app: Dash, service: Analyzer) -> None:  # noqa: C901 - one place fo
                 key = CONTROL_KEYS[trigger]
                 value = controls[key]
                 if value is None:
-                    return (no_update,) * 13
+                    return (no_update,) * 14
                 changes: dict[str, Any] = {key: value}
                 if key == "model" and state.layer not in catalog.get(value, []):
                     changes["layer"] = default_layer(value, catalog.get(value, []))
@@ -122,8 +124,13 @@ def register(app: Dash, service: Analyzer) -> None:  # noqa: C901 - one place fo
             state.model, layer_options(service, state.model), state.layer, state.n, state.criterion,
             state.min_sparsity, state.weight, state.opacity, state.colormap,
         )
+        # Moving to another page is a real navigation (the router renders it);
+        # anything else rewrites the address in place (history.replaceState in
+        # the browser), so the page is not rebuilt and nothing is computed twice.
+        navigate = new_path is not no_update
         return (
-            new_search if new_search != search else no_update,
+            no_update if navigate else new_search,
+            new_search if navigate else no_update,
             new_path,
             view,
             _messages(messages) if (messages or from_url) else no_update,
@@ -143,10 +150,8 @@ def register(app: Dash, service: Analyzer) -> None:  # noqa: C901 - one place fo
         model = view["model"]
         if service.registry.needs_download(model):
             return no_update, {"model": model, "view": view}
-        try:
+        with contextlib.suppress(AnalysisError):  # the pages and the banner say why
             service.model(model)
-        except AnalysisError:
-            pass  # the pages say why
         return view, no_update
 
     @app.callback(
@@ -266,14 +271,22 @@ def register(app: Dash, service: Analyzer) -> None:  # noqa: C901 - one place fo
     # -- small browser-side helpers
 
     app.clientside_callback(
+        ClientsideFunction("cnn", "replaceSearch"),
+        Output("url-target", "modified_timestamp"),
+        Input("url-target", "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
         ClientsideFunction("cnn", "navHrefs"),
         Output({"type": "nav-link", "page": ALL}, "href"),
+        Input("url-target", "data"),
         Input("url", "search"),
         State({"type": "nav-link", "page": ALL}, "href"),
     )
     app.clientside_callback(
         ClientsideFunction("cnn", "permalink"),
         Output("permalink", "value"),
+        Input("url-target", "data"),
         Input("url", "search"),
         Input("url", "pathname"),
     )

@@ -70,7 +70,8 @@ def sidebar(model_names: list[str], examples: dict[str, str], max_upload_bytes: 
                 id="ctl-upload",
                 children=html.Div(["Drop an image here or ", html.A("choose a file")]),
                 className="upload-zone",
-                accept="image/jpeg,image/png,image/webp,image/bmp,image/gif",
+                # No `accept` or `max_size`: dcc.Upload drops such files
+                # silently; our own check says why instead.
                 multiple=False,
             ),
             dcc.Store(id="upload-limit", data=max_upload_bytes),
@@ -143,6 +144,7 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
         [
             dcc.Location(id="url", refresh="callback-nav"),
             dcc.Store(id="view-state"),
+            dcc.Store(id="url-target"),
             dcc.Store(id="image-choice"),
             dcc.Store(id="upload-accepted"),
             dcc.Store(id="nav-request"),

@@ -12,7 +12,7 @@ from dash import html, no_update
 
 from ..components.widgets import error_alert
 from ..intake import IntakeError
-from ..service import Analyzer, AnalysisError, AnalysisQuery
+from ..service import AnalysisError, AnalysisQuery, Analyzer
 
 log = logging.getLogger(__name__)
 

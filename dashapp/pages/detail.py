@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
+from dash import Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from ..components.widgets import fmt, heatmap_slot, notice_alert, stat_card
 from ..figures import SIZE_COLOURS, TOOLBAR, array_uri, channel_pictures, heatmap_figure, picture_uri, regions_figure
@@ -41,6 +41,7 @@ def layout(**_query: Any) -> html.Div:
                 className="d-flex flex-wrap gap-2 align-items-center mb-2",
             ),
             dcc.Store(id="detail-regions-data"),
+            dcc.Store(id="detail-current"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -106,9 +107,10 @@ def register(app: Dash, service: Analyzer) -> None:
         Output("detail-regions-data", "data"),
         Output("detail-notice", "children"),
         Output("detail-region-info", "children"),
+        Output("detail-current", "data"),
         Input("ready-state", "data"),
     )
-    @guarded(outputs=11)
+    @guarded(outputs=12)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
         query = query_of(ready)
         ranking = service.ranking(query)
@@ -117,9 +119,8 @@ def register(app: Dash, service: Analyzer) -> None:
         notice = None
         if index is None:
             if not ranking.filters:
-                raise_msg = ranking.notice or "No filter to show."
-                return (None, "No filter selected", {}, notice_alert(raise_msg), None, None, [], None, None, None,
-                        None)
+                empty = notice_alert(ranking.notice or "No filter to show.")
+                return (None, "No filter selected", {}, empty, None, None, [], None, None, None, None, None)
             index = ranking.filters[0].index
         view = service.filter_view(query, int(index), ranking)
         image = service.image(query.image)
@@ -150,23 +151,20 @@ def register(app: Dash, service: Analyzer) -> None:
         regions_data = {"image": query.image, "regions": [r.as_dict() for r in regions]}
         hint = html.Div("Click a box on the image to inspect that region.", className="control-help")
         return (None, title, figure, side, heat, _kernel_panel(service, query.model, query.layer, view.index),
-                options, view.index, regions_data, notice, hint)
+                options, view.index, regions_data, notice, hint, view.index)
 
     @app.callback(
         Output("nav-request", "data", allow_duplicate=True),
         Input("detail-pick", "value"),
         Input("detail-open", "n_clicks"),
         Input("detail-index", "value"),
-        State("ready-state", "data"),
+        State("detail-current", "data"),
         prevent_initial_call=True,
     )
-    def choose_filter(picked: int | None, _clicks: int, typed: int | None, ready: dict[str, Any] | None) -> Any:
-        from dash import ctx
-
-        if not ready:
-            return no_update
+    def choose_filter(picked: int | None, _clicks: int, typed: int | None, current: int | None) -> Any:
         wanted = typed if ctx.triggered_id in ("detail-open", "detail-index") else picked
-        if wanted is None or wanted == ready.get("filter"):
+        # The render callback sets the picker too; only a different filter is a request.
+        if wanted is None or wanted == current:
             return no_update
         # Out-of-range indices are reported by the state callback, not here.
         return {"filter": int(wanted)}

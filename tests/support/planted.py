@@ -44,7 +44,9 @@ def planted_model(name: str = "planted") -> LoadedModel:
     return describe(name, PlantedNet(), CATEGORIES, WeightsStatus(pretrained=True), torch.device("cpu"))
 
 
-def red_square_image(width: int = 300, height: int = 200, box: tuple[int, int, int, int] = (60, 40, 180, 160)) -> Image.Image:
+def red_square_image(
+    width: int = 300, height: int = 200, box: tuple[int, int, int, int] = (60, 40, 180, 160)
+) -> Image.Image:
     """A blue field with a red rectangle at ``box`` = (x0, y0, x1, y1), x1/y1 exclusive."""
     array = np.zeros((height, width, 3), dtype=np.uint8)
     array[..., 2] = 255

@@ -1,0 +1,66 @@
+"""Helpers for the browser suite: screenshots, Dash ids, URL state."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.sync_api import Locator, Page
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+EXAMPLES = ROOT / "assets" / "examples"
+
+# Generous, because the first analysis of a layer runs a CPU forward pass.
+TIMEOUT_MS = 60_000
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def snap(page: Page, name: str) -> Path:
+    """Save a full-page PNG to artifacts/screenshots/<name>.png (repo-root relative)."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise ValueError(f"screenshot name {name!r} must be a plain file name")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def dash_id(**parts: str) -> str:
+    """The DOM id Dash gives a dict id: JSON with sorted keys, no spaces."""
+    return json.dumps(parts, sort_keys=True, separators=(",", ":"))
+
+
+def by_dash_id(page: Page, **parts: str) -> Locator:
+    """Locator for the element whose id is the dict ``parts`` (an attribute
+    selector, since a JSON id is not a valid CSS #id)."""
+    return page.locator(f"[id='{dash_id(**parts)}']")
+
+
+def js_dash_id(**parts: str) -> str:
+    """A JavaScript string literal of a dict id, for ``document.getElementById``."""
+    return json.dumps(dash_id(**parts))
+
+
+def query_of(url: str) -> dict[str, str]:
+    """The URL's query string as a flat dict (first value of each key)."""
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+def search_of(url: str) -> str:
+    return urlsplit(url).query

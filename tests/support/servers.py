@@ -1,0 +1,451 @@
+"""Real servers on loopback for integration tests and benchmarks.
+
+``start_redis`` runs a private redis-server, ``start_gunicorn`` runs the app
+under gunicorn exactly as in production (no in-process test client), each on
+a free 127.0.0.1 port with its own directory. Everything that waits polls a
+condition against a deadline; nothing sleeps for a fixed time to "let things
+settle".
+
+Which worker answered a request is read from gunicorn's access log, whose
+format records the worker pid next to a probe id the client sends in a
+header: the app itself needs no worker id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psutil
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REDIS_SERVER = "redis-server"
+
+# Each gunicorn worker imports torch and builds the app; on a 2-core runner two
+# workers booting at once take ~30 s, so readiness gets a generous deadline.
+GUNICORN_READY_S = 90.0
+REDIS_READY_S = 15.0
+STOP_S = 35.0  # gunicorn's default graceful timeout (30 s) plus a margin
+
+PROBE_HEADER = "X-Probe"
+# One parseable line per request. %(p)s is the pid of the worker that answered
+# ("<1234>"); {x-probe}i is the request header the client set.
+ACCESS_FORMAT = 'ACCESS pid=%(p)s probe=%({x-probe}i)s status=%(s)s method=%(m)s path=%(U)s ms=%(M)s'
+ACCESS_LINE = re.compile(
+    r"ACCESS pid=<(?P<pid>\d+)> probe=(?P<probe>\S+) status=(?P<status>\d+) method=(?P<method>\S+) "
+    r"path=(?P<path>\S*) ms=(?P<ms>\d+)"
+)
+
+T = TypeVar("T")
+
+# Servers still running, so a failing test can show their logs (see the
+# integration conftest) and nothing is left behind at exit.
+LIVE: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+class ServerError(RuntimeError):
+    """A server did not start or stop as expected; the message carries its log tail."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], T], timeout: float, what: str, interval: float = 0.05) -> T:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def tail(path: Path, lines: int = 60) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return f"(no log at {path})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _terminate(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM, wait, then SIGKILL this process and whatever it spawned."""
+    if process.poll() is not None:
+        return
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    # Workers exit on their own when the master goes; make sure of it.
+    _, alive = psutil.wait_procs(children, timeout=10)
+    for child in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
+# --------------------------------------------------------------------------- redis
+
+
+@dataclass(eq=False)
+class RedisServer:
+    """A private, non-persistent redis-server; ``stop``/``start`` keep the port."""
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "redis.log"
+
+    def client(self) -> Any:
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2, socket_connect_timeout=2)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.client().ping())
+        except Exception:  # not up yet (refused, loading, ...)
+            return False
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> RedisServer:
+        if self.running:
+            return self
+        self.directory.mkdir(parents=True, exist_ok=True)
+        command = [
+            REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(self.directory), "--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru",
+            "--logfile", str(self.log_path),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        LIVE.add(self)
+
+        def up() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise ServerError(f"redis-server exited with {self.process.returncode}:\n{tail(self.log_path)}")
+            return self.ping()
+
+        try:
+            wait_for(up, REDIS_READY_S, f"redis-server on port {self.port}")
+        except TimeoutError as exc:
+            self.stop()
+            raise ServerError(f"{exc}\n{tail(self.log_path)}") from exc
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _terminate(self.process, timeout=10)
+        # Down means refusing connections, not just a dead pid.
+        wait_for(lambda: not self.ping(), 10, f"redis on port {self.port} to refuse connections")
+        LIVE.discard(self)
+
+    def logs(self) -> str:
+        return tail(self.log_path)
+
+
+def start_redis(tmp_dir: Path, port: int | None = None) -> RedisServer:
+    """Start ``redis-server`` on a free loopback port, storing nothing on disk."""
+    server = RedisServer(directory=Path(tmp_dir), port=port or free_port())
+    return server.start()
+
+
+# --------------------------------------------------------------------------- gunicorn
+
+
+@dataclass(frozen=True)
+class Access:
+    pid: int
+    probe: str
+    status: int
+    method: str
+    path: str
+    ms: int
+
+
+def _gunicorn_major() -> int:
+    import gunicorn
+
+    return int(gunicorn.version_info[0])
+
+
+@dataclass(eq=False)
+class GunicornServer:
+    """``gunicorn dashapp.wsgi:server`` with N workers on 127.0.0.1."""
+
+    env: dict[str, str]
+    directory: Path
+    workers: int = 2
+    threads: int = 4
+    port: int = field(default_factory=free_port)
+    extra_args: tuple[str, ...] = ()
+    process: subprocess.Popen[bytes] | None = None
+    _log_handle: Any = None
+    _session: requests.Session = field(default_factory=requests.Session)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "gunicorn.log"
+
+    @property
+    def access_log_path(self) -> Path:
+        return self.directory / "access.log"
+
+    def command(self) -> list[str]:
+        command = [
+            sys.executable, "-m", "gunicorn", "dashapp.wsgi:server",
+            "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--threads", str(self.threads),
+            "--timeout", "120", "--graceful-timeout", "30",
+            "--access-logfile", str(self.access_log_path), "--access-logformat", ACCESS_FORMAT,
+            "--error-logfile", "-",
+            # Never read a gunicorn.conf.py from the working directory: tests
+            # pin every setting on this command line.
+            "--config", os.devnull,
+        ]  # fmt: skip
+        if _gunicorn_major() >= 27:
+            # gunicorn 27's control socket defaults to one path per user
+            # (~/.gunicorn/gunicorn.ctl); concurrent servers would steal it.
+            command.append("--no-control-socket")
+        return [*command, *self.extra_args]
+
+    # -- life cycle
+
+    def start(self) -> GunicornServer:
+        if self.process is not None and self.process.poll() is None:
+            return self
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._log_handle = self.log_path.open("ab")
+        self.process = subprocess.Popen(self.command(), cwd=REPO_ROOT, env=self.env, stdin=subprocess.DEVNULL,
+                                        stdout=self._log_handle, stderr=subprocess.STDOUT, start_new_session=True)
+        LIVE.add(self)
+        try:
+            self.wait_ready()
+        except Exception as exc:
+            log = self.logs(80)
+            self.stop()
+            raise ServerError(f"gunicorn did not become ready: {exc}\n--- gunicorn log tail ---\n{log}") from exc
+        return self
+
+    def _check_alive(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            code = None if self.process is None else self.process.returncode
+            raise ServerError(f"gunicorn master exited with {code}")
+
+    def wait_ready(self, timeout: float = GUNICORN_READY_S) -> None:
+        """Ready means every worker answers /healthz, not just the first one."""
+        deadline = time.monotonic() + timeout
+
+        def healthy() -> bool:
+            self._check_alive()
+            try:
+                return self._session.get(f"{self.url}/healthz", timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_for(healthy, timeout, f"{self.url}/healthz")
+        wait_for(lambda: len(self.worker_pids()) == self.workers, max(1.0, deadline - time.monotonic()),
+                 f"{self.workers} workers")
+        self.worker_stats(timeout=max(1.0, deadline - time.monotonic()))
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _terminate(self.process, timeout=STOP_S)
+        if self._log_handle is not None:
+            self._log_handle.close()
+            self._log_handle = None
+        self._session.close()
+        self._session = requests.Session()
+        LIVE.discard(self)
+
+    def restart(self) -> GunicornServer:
+        """Stop the master and its workers, then start again with the same port,
+        environment and data directory (a deploy, or a host reboot)."""
+        self.stop()
+        # Same port, so shared links keep their address; the previous master
+        # is gone, and gunicorn sets SO_REUSEADDR.
+        wait_for(lambda: _port_free(self.port), 30, f"port {self.port} to be released")
+        return self.start()
+
+    # -- introspection
+
+    @property
+    def master_pid(self) -> int:
+        self._check_alive()
+        assert self.process is not None
+        return self.process.pid
+
+    def worker_pids(self) -> list[int]:
+        """The master's live children: its workers (we start no other kind)."""
+        try:
+            children = psutil.Process(self.master_pid).children()
+        except psutil.NoSuchProcess:
+            return []
+        return sorted(child.pid for child in children if child.is_running()
+                      and child.status() != psutil.STATUS_ZOMBIE)
+
+    def logs(self, lines: int = 60) -> str:
+        return tail(self.log_path, lines)
+
+    def access_entries(self) -> list[Access]:
+        try:
+            text = self.access_log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return []
+        entries = []
+        for match in ACCESS_LINE.finditer(text):
+            entries.append(Access(pid=int(match["pid"]), probe=match["probe"], status=int(match["status"]),
+                                  method=match["method"], path=match["path"], ms=int(match["ms"])))
+        return entries
+
+    # -- requests that know which worker answered
+
+    def request(self, method: str, path: str, session: requests.Session | None = None,
+                **kwargs: Any) -> requests.Response:
+        """A request tagged with a fresh probe id (see ``served_by``)."""
+        headers = {**kwargs.pop("headers", {}), PROBE_HEADER: uuid.uuid4().hex}
+        kwargs.setdefault("timeout", 120)
+        return (session or requests).request(method, f"{self.url}{path}", headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def served_by_many(self, responses: Iterable[requests.Response], timeout: float = 10) -> list[int]:
+        """The worker pid that answered each tagged response, in order.
+
+        gunicorn writes the access line after the response is sent, so a
+        line may trail its response by a moment: poll the log for it.
+        """
+        probes = [str(response.request.headers[PROBE_HEADER]) for response in responses]
+
+        def found() -> dict[str, int] | None:
+            seen = {entry.probe: entry.pid for entry in self.access_entries()}
+            return seen if all(probe in seen for probe in probes) else None
+
+        seen = wait_for(found, timeout, f"{len(probes)} access-log lines")
+        return [seen[probe] for probe in probes]
+
+    def served_by(self, response: requests.Response, timeout: float = 10) -> int:
+        return self.served_by_many([response], timeout)[0]
+
+    def worker_stats(self, timeout: float = 30, batch: int = 8) -> dict[int, dict[str, Any]]:
+        """Each live worker's /healthz answer, keyed by pid.
+
+        Which worker takes a connection is the kernel's choice, so send
+        small concurrent batches of fresh connections until every worker
+        has answered at least once (bounded by ``timeout``). The newest
+        answer per worker wins.
+        """
+        deadline = time.monotonic() + timeout
+        pids = set(self.worker_pids())
+        answers: dict[int, dict[str, Any]] = {}
+        while True:
+            self._check_alive()
+            responses = _concurrently([lambda: self.get("/healthz", timeout=10) for _ in range(batch)])
+            ok = [response for response in responses if response.status_code == 200]
+            for pid, response in zip(self.served_by_many(ok), ok, strict=True):
+                answers[pid] = response.json()
+            if pids <= answers.keys():
+                return {pid: answers[pid] for pid in sorted(pids)}
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"only workers {sorted(answers)} of {sorted(pids)} answered /healthz")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _concurrently(calls: list[Callable[[], T]]) -> list[T]:
+    """Run the calls on one thread each and return their results in order."""
+    results: list[Any] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(index: int, call: Callable[[], T]) -> None:
+        try:
+            results[index] = call()
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i, call), daemon=True) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def app_env(data_dir: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The process environment for the app: seeded random weights, CPU, its own data."""
+    merged = dict(os.environ)
+    merged.update({
+        "DASHAPP_WEIGHTS": "random",
+        "DASHAPP_DEVICE": "cpu",  # the same numbers on every runner, GPU or not
+        "DASHAPP_DATA_DIR": str(data_dir),
+        "PYTHONUNBUFFERED": "1",
+    })
+    merged.update(env or {})
+    return merged
+
+
+def start_gunicorn(env: Mapping[str, str] | None = None, workers: int = 2, tmp_dir: Path | None = None,
+                   threads: int = 4, extra_args: tuple[str, ...] = ()) -> GunicornServer:
+    """Run the app under gunicorn on a free loopback port and wait until every
+    worker answers. ``DASHAPP_DATA_DIR`` defaults to ``tmp_dir/data``; ``env``
+    overrides anything."""
+    import tempfile
+
+    directory = Path(tmp_dir) if tmp_dir is not None else Path(tempfile.mkdtemp(prefix="dashapp-gunicorn-"))
+    server = GunicornServer(env=app_env(directory / "data", env), directory=directory, workers=workers,
+                            threads=threads, extra_args=extra_args)
+    return server.start()
