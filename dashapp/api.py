@@ -68,6 +68,12 @@ def get_analysis() -> Any:
     return jsonify(service.analysis(query))
 
 
+@api.route("/api/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def unknown(_rest: str) -> tuple[Any, int]:
+    # Without this, Dash's page router would answer unknown API paths with HTML.
+    return error("No such API route. See GET /api/models, POST /api/images, GET /api/analysis.", 404)
+
+
 @api.route("/healthz", methods=["GET"])
 def healthz() -> Any:
     service = analyzer()
@@ -94,9 +100,7 @@ def install(server: Flask, service: Analyzer) -> None:
         return exc
 
     @server.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> tuple[Any, int]:
+    def _unexpected(_exc: Exception) -> tuple[Any, int]:
         # Never leak a traceback; log it for the operator.
         log.exception("unhandled error on %s", request.path)
-        if request.path.startswith("/api/"):
-            return error("The server could not complete this request.", 500)
         return error("The server could not complete this request.", 500)

@@ -124,17 +124,18 @@ def parse_state(search: str | None, catalog: Mapping[str, list[str]]) -> tuple[V
         messages.append("The link's image id is not valid; showing an example image instead.")
         image = None
 
-    filter_text = _single(query, "filter")
-    filter_index: int | None = None
-    if filter_text is not None:
-        value = number("filter", -1, 0, 100_000, whole=True)
-        filter_index = int(value) if value >= 0 else None
+    def index(key: str, high: int) -> int | None:
+        """An optional index: out of range means "none chosen", not the nearest one."""
+        text = _single(query, key)
+        if text is None:
+            return None
+        if text.isdigit() and int(text) <= high:
+            return int(text)
+        messages.append(f"{key}={text!r} is not a valid index; ignoring it.")
+        return None
 
-    cls_text = _single(query, "cls")
-    cls_index: int | None = None
-    if cls_text is not None:
-        value = number("cls", -1, 0, 999, whole=True)
-        cls_index = int(value) if value >= 0 else None
+    filter_index = index("filter", 100_000)
+    cls_index = index("cls", 999)
 
     colormap = _single(query, "colormap") or defaults.colormap
     if colormap not in COLORMAPS:

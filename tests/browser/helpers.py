@@ -42,7 +42,7 @@ def dash_id(**parts: str) -> str:
     return json.dumps(parts, sort_keys=True, separators=(",", ":"))
 
 
-def by_dash_id(page: Page, **parts: str) -> Locator:
+def by_dash_id(page: Page, /, **parts: str) -> Locator:
     """Locator for the element whose id is the dict ``parts`` (an attribute
     selector, since a JSON id is not a valid CSS #id)."""
     return page.locator(f"[id='{dash_id(**parts)}']")

@@ -209,16 +209,15 @@ def _gunicorn_major() -> int:
 class GunicornServer:
     """``gunicorn dashapp.wsgi:server`` with N workers on 127.0.0.1."""
 
-    env: dict[str, str]
+    env: dict[str, str] = field(repr=False)
     directory: Path
     workers: int = 2
     threads: int = 4
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
-    process: subprocess.Popen[bytes] | None = None
-    _log_handle: Any = None
-    _session: requests.Session = field(default_factory=requests.Session)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _log_handle: Any = field(default=None, repr=False)
+    _session: requests.Session = field(default_factory=requests.Session, repr=False)
 
     @property
     def url(self) -> str:
@@ -239,9 +238,6 @@ class GunicornServer:
             "--timeout", "120", "--graceful-timeout", "30",
             "--access-logfile", str(self.access_log_path), "--access-logformat", ACCESS_FORMAT,
             "--error-logfile", "-",
-            # Never read a gunicorn.conf.py from the working directory: tests
-            # pin every setting on this command line.
-            "--config", os.devnull,
         ]  # fmt: skip
         if _gunicorn_major() >= 27:
             # gunicorn 27's control socket defaults to one path per user
@@ -289,13 +285,15 @@ class GunicornServer:
         self.worker_stats(timeout=max(1.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
+        # Close our keep-alive connection first: a worker finishing gracefully
+        # waits for its open connections.
+        self._session.close()
+        self._session = requests.Session()
         if self.process is not None:
             _terminate(self.process, timeout=STOP_S)
         if self._log_handle is not None:
             self._log_handle.close()
             self._log_handle = None
-        self._session.close()
-        self._session = requests.Session()
         LIVE.discard(self)
 
     def restart(self) -> GunicornServer:
@@ -326,6 +324,18 @@ class GunicornServer:
 
     def logs(self, lines: int = 60) -> str:
         return tail(self.log_path, lines)
+
+    def log_size(self) -> int:
+        """An offset for ``logs_since``: what the log holds now."""
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def logs_since(self, offset: int) -> str:
+        with self.log_path.open("rb") as handle:
+            handle.seek(offset)
+            return handle.read().decode(errors="replace")
 
     def access_entries(self) -> list[Access]:
         try:
@@ -384,7 +394,7 @@ class GunicornServer:
         answers: dict[int, dict[str, Any]] = {}
         while True:
             self._check_alive()
-            responses = _concurrently([lambda: self.get("/healthz", timeout=10) for _ in range(batch)])
+            responses = concurrently([lambda: self.get("/healthz", timeout=10) for _ in range(batch)])
             ok = [response for response in responses if response.status_code == 200]
             for pid, response in zip(self.served_by_many(ok), ok, strict=True):
                 answers[pid] = response.json()
@@ -404,7 +414,7 @@ def _port_free(port: int) -> bool:
         return True
 
 
-def _concurrently(calls: list[Callable[[], T]]) -> list[T]:
+def concurrently(calls: list[Callable[[], T]]) -> list[T]:
     """Run the calls on one thread each and return their results in order."""
     results: list[Any] = [None] * len(calls)
     errors: list[BaseException] = []
@@ -423,6 +433,19 @@ def _concurrently(calls: list[Callable[[], T]]) -> list[T]:
     if errors:
         raise errors[0]
     return results
+
+
+def random_png(seed: int, width: int = 96, height: int = 72) -> bytes:
+    """A small noise PNG: a new image id for every seed, cheap to upload."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def app_env(data_dir: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -1,0 +1,128 @@
+"""Dash callbacks called as functions, with a real callback context."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from contextvars import copy_context
+from typing import Any
+
+import pytest
+from dash import Dash, no_update
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+
+from dashapp import create_app
+from dashapp.analysis.models import ModelRegistry
+from dashapp.service import Analyzer
+from dashapp.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Dash:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("cb") / "data", weights="random", device="cpu")
+    return create_app(settings, Analyzer(settings, registry=registry))
+
+
+def callback(app: Dash, output: str) -> Callable[..., Any]:
+    for key, value in app.callback_map.items():
+        if output in key:
+            return value["callback"].__wrapped__
+    raise KeyError(output)
+
+
+def run(func: Callable[..., Any], trigger: str | None, *args: Any) -> Any:
+    def call() -> Any:
+        triggered = [{"prop_id": trigger, "value": None}] if trigger else []
+        context_value.set(AttributeDict(triggered_inputs=triggered, inputs_list=[], states_list=[],
+                                        outputs_list=[], input_values={}, state_values={}))
+        return func(*args)
+
+    return copy_context().run(call)
+
+
+CONTROLS = ["resnet18", "layer2.0.conv1", 6, "balanced", 0.15, 0.5, 0.5, "Jet"]
+
+
+def sync(app: Dash, trigger: str | None, search: str, controls: list[Any] | None = None,
+         image_choice: Any = None, nav: Any = None, current: Any = None) -> tuple[Any, ...]:
+    func = callback(app, "url-target.data")
+    return run(func, trigger, search, *(controls or CONTROLS), image_choice, nav, current, "/")
+
+
+def test_url_with_unknown_layer_gives_message_and_default(app: Dash) -> None:
+    out = sync(app, "url.search", "?model=resnet18&layer=nope.conv&n=NaN")
+    target, _search, _path, view, messages, model, options, layer, n = out[:9]
+    assert view["layer"] == "layer2.0.conv1" and layer == "layer2.0.conv1" and n == 6
+    text = str(messages)
+    assert "nope.conv" in text and "NaN" in text
+    assert "layer=layer2.0.conv1" in target and view["image"]  # an example image stands in
+    assert any(o["value"] == "conv1" for o in options)
+
+
+def test_control_change_rewrites_the_url_in_place(app: Dash) -> None:
+    first = sync(app, None, "")
+    view = first[3]
+    controls = list(CONTROLS)
+    controls[2] = 12
+    out = sync(app, "ctl-n.value", first[0], controls, current=view)
+    assert "n=12" in out[0] and out[1] is no_update and out[2] is no_update
+    assert out[3]["n"] == 12
+    # Opacity is display-only: the URL changes, the analysis state does not.
+    controls[6] = 0.9
+    out2 = sync(app, "ctl-opacity.value", out[0], controls, current=out[3])
+    assert "opacity=0.9" in out2[0] and out2[3] is no_update
+
+
+def test_model_change_picks_a_layer_of_that_model(app: Dash) -> None:
+    view = sync(app, None, "")[3]
+    controls = list(CONTROLS)
+    controls[0] = "alexnet"
+    out = sync(app, "ctl-model.value", "", controls, current=view)
+    assert out[3]["model"] == "alexnet" and out[3]["layer"] == "features.3"
+
+
+def test_unknown_image_and_out_of_range_filter(app: Dash) -> None:
+    out = sync(app, "url.search", f"?image={'0' * 64}&layer=conv1&filter=500")
+    text = str(out[4])
+    assert "not stored" in text and "Filter 500" in text
+    assert out[3]["filter"] is None and out[3]["image"] != "0" * 64
+
+
+def test_navigation_request_moves_to_the_detail_page(app: Dash) -> None:
+    view = sync(app, None, "")[3]
+    out = sync(app, "nav-request.data", "", nav={"page": "/detail", "filter": 3}, current=view)
+    assert out[0] is no_update and "filter=3" in out[1] and out[2] == "/detail"
+
+
+def test_choose_image_reports_bad_uploads(app: Dash) -> None:
+    func = callback(app, "image-choice.data")
+    garbage = "data:image/png;base64," + base64.b64encode(b"definitely not a png").decode()
+    choice, message = run(func, "upload-accepted.data", {"contents": garbage, "filename": "x.png"}, 0, 0, None, None)
+    assert choice is no_update and "image" in str(message).lower()
+    choice, message = run(func, "ctl-url-go.n_clicks", None, 1, 0, None, "file:///etc/passwd")
+    assert choice is no_update and "http" in str(message).lower()
+    choice, _ = run(func, "ctl-example.value", None, 0, 0, "coffee.png", None)
+    assert len(choice["sha"]) == 64
+
+
+def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
+    view = sync(app, None, "")[3]
+    heat = callback(app, "heat-grid.children")
+    error, grid, notice, options, value = heat(view, None)
+    assert error is None and len(options) == 6 and value == options[0]["value"]
+    assert len(grid.children) == 6
+    broken = {**view, "image": "f" * 64}
+    error, *rest = heat(broken, None)
+    assert "upload" in str(error) and all(r is no_update for r in rest)
+
+
+def test_grid_click_opens_the_clicked_filter(app: Dash) -> None:
+    open_filter = next(
+        value["callback"].__wrapped__
+        for value in app.callback_map.values()
+        if any('"grid"' in str(i["id"]) and i["property"] == "clickData" for i in value["inputs"])
+    )
+    assert open_filter({"points": [{"curveNumber": 2}]}, [11, 22, 33]) == {"page": "/detail", "filter": 33}
+    assert open_filter({"points": [{"curveNumber": 9}]}, [11, 22, 33]) is no_update
+    assert open_filter(None, [11]) is no_update

@@ -1,0 +1,97 @@
+"""Figure builders: geometry in image pixels, compact payloads, meta for hovers."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import plotly.io as pio
+from PIL import Image
+
+from dashapp.analysis.graph import ReceptiveField
+from dashapp.analysis.regions import Region
+from dashapp.figures import (
+    channel_pictures,
+    grid_figure,
+    heatmap_figure,
+    picture_uri,
+    prediction_figure,
+    quantize,
+    regions_figure,
+)
+
+RF = ReceptiveField(size=51.0, jump=8.0, start=0.5)
+
+
+def test_quantize_keeps_zeros_and_scale() -> None:
+    fmap = np.array([[0.0, 1.0], [2.0, 4.0]], dtype=np.float32)
+    q, scale = quantize(fmap, 16)
+    assert q.dtype == np.uint16 and q[0, 0] == 0 and q.max() == 65535
+    np.testing.assert_allclose(q * scale, fmap, atol=scale)
+    q8, _ = quantize(np.zeros((3, 3)), 8)
+    assert q8.dtype == np.uint8 and q8.max() == 0
+
+
+def test_heatmap_geometry_is_in_original_pixels_and_compact() -> None:
+    fmap = np.random.default_rng(0).random((28, 28)).astype(np.float32)
+    picture = picture_uri(Image.new("RGB", (451, 300), "red"))
+    fig = heatmap_figure(fmap, picture, 451, 300, RF, 224, filter_index=38)
+    trace = fig.data[0]
+    assert trace.dx == 451 / 28 and trace.dy == 300 / 28 and trace.x0 == 451 / 56
+    assert tuple(fig.layout.yaxis.range) == (300, 0)  # row 0 on top
+    meta = fig.layout.meta
+    assert meta["filter"] == 38 and meta["rf"]["jump"] == 8.0 and meta["width"] == 451
+    payload = pio.to_json(fig)
+    # The map travels as a base64 typed array, not as nested lists.
+    assert '"bdata"' in payload and '"dtype":"u2"' in payload
+    assert len(payload) < 28 * 28 * 2 * 1.4 + len(picture) + 4000
+    data = json.loads(payload)["data"][0]["z"]
+    decoded = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.uint16).reshape(28, 28)
+    np.testing.assert_allclose(decoded * meta["scale"], fmap, atol=meta["scale"])
+
+
+def test_picture_is_small_webp() -> None:
+    uri = picture_uri(Image.new("RGB", (4000, 3000), "blue"))
+    assert uri.startswith("data:image/webp;base64,")
+    image = Image.open(__import__("io").BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert max(image.size) == 320
+
+
+def test_grid_has_one_trace_per_filter_and_labels() -> None:
+    maps = [np.full((8, 8), float(i + 1), dtype=np.float32) for i in range(24)]
+    labels = [f"#{i} · rank {i + 1}" for i in range(24)]
+    fig = grid_figure(maps, labels, list(range(24)))
+    assert len(fig.data) == 24 and fig.layout.meta["filters"] == list(range(24))
+    assert [a.text for a in fig.layout.annotations] == labels
+    assert all(t.z.dtype == np.uint8 for t in fig.data)
+    assert len(pio.to_json(fig)) < 400_000
+
+
+def test_regions_are_numbered_and_coloured_by_size() -> None:
+    regions = [
+        Region(1, 10, 20, 30, 40, 2.0, 1.5, 0.01, "small", 0.9),
+        Region(2, 0, 0, 400, 300, 1.0, 0.6, 0.5, "very large", 0.3),
+    ]
+    fig = regions_figure("data:,", 451, 300, regions, selected=1)
+    assert len(fig.data) == 2
+    assert list(fig.data[0].x) == [10, 30, 30, 10, 10] and list(fig.data[0].y) == [20, 20, 40, 40, 20]
+    assert fig.data[0].line.color != fig.data[1].line.color
+    assert fig.data[0].line.width > fig.data[1].line.width
+    assert [a.text for a in fig.layout.annotations] == ["<b>1</b>", "<b>2</b>"]
+
+
+def test_channel_pictures_show_each_colour_in_its_channel() -> None:
+    channels = np.zeros((3, 3, 3), dtype=np.float32)
+    channels[0, 1, 1] = 1.0
+    views = channel_pictures(channels)
+    assert views["R"][1, 1, 0] == 1.0 and views["R"][1, 1, 1] == 0.0
+    assert views["G"][1, 1, 1] == 0.5 and views["RGB"][1, 1].tolist() == [1.0, 0.5, 0.5]
+
+
+def test_prediction_figure_labels_untrained() -> None:
+    top = [{"label": "tabby", "probability": 0.6}, {"label": "tiger cat", "probability": 0.3}]
+    fig = prediction_figure(top, untrained=True)
+    assert "meaningless" in fig.layout.title.text
+    assert list(fig.data[0].y) == ["tiger cat", "tabby"]
+    assert prediction_figure(top, untrained=False).layout.title.text is None
