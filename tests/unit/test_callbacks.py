@@ -52,7 +52,7 @@ def sync(app: Dash, trigger: str | None, search: str, controls: list[Any] | None
 
 def test_url_with_unknown_layer_gives_message_and_default(app: Dash) -> None:
     out = sync(app, "url.search", "?model=resnet18&layer=nope.conv&n=NaN")
-    target, _search, _path, view, messages, model, options, layer, n = out[:9]
+    target, _search, _path, view, messages, _model, options, layer, n = out[:9]
     assert view["layer"] == "layer2.0.conv1" and layer == "layer2.0.conv1" and n == 6
     text = str(messages)
     assert "nope.conv" in text and "NaN" in text
@@ -109,7 +109,7 @@ def test_choose_image_reports_bad_uploads(app: Dash) -> None:
 def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
     view = sync(app, None, "")[3]
     heat = callback(app, "heat-grid.children")
-    error, grid, notice, options, value = heat(view, None)
+    error, grid, _notice, options, value = heat(view, None)
     assert error is None and len(options) == 6 and value == options[0]["value"]
     assert len(grid.children) == 6
     broken = {**view, "image": "f" * 64}
