@@ -106,6 +106,11 @@
         }
         return [{contents: contents, filename: filename}, ""];
       },
+      exportLinks: function (target) {
+        const query = typeof target === "string" ? target : window.location.search;
+        return ["/api/export/ranking.csv" + query, "/api/export/ranking.json" + query,
+          "/api/export/regions.json" + query];
+      },
       permalink: function (target, search, pathname) {
         const query = typeof target === "string" ? target : (search || "");
         return window.location.origin + window.location.pathname + query;

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import intake
@@ -66,6 +69,53 @@ def get_analysis() -> Any:
     params = {key: request.args.get(key, "") for key in request.args}
     query = strict_query(params, service)
     return jsonify(service.analysis(query))
+
+
+@api.route("/api/export/ranking.<fmt>", methods=["GET"])
+def export_ranking(fmt: str) -> Any:
+    """The ranked filters and their statistics, as CSV or JSON (same query as /api/analysis)."""
+    if fmt not in ("csv", "json"):
+        return error("Export formats are csv and json.", 404)
+    service = analyzer()
+    query = strict_query({key: request.args.get(key, "") for key in request.args}, service)
+    ranking = service.ranking(query)
+    name = f"ranking_{query.model}_{query.layer}_{query.criterion}_{query.image[:12]}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "json":
+        body = {"image": query.image, "model": query.model, "layer": query.layer, **ranking.as_dict(),
+                "min_sparsity": query.min_sparsity, "weight": query.weight}
+        return Response(json.dumps(body, indent=1), mimetype="application/json", headers=headers)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["filter", "rank", "score", "mean", "max", "std", "sparsity"])
+    for f in ranking.filters:
+        writer.writerow([f.index, f.rank, f"{f.score:.6g}", f"{f.mean:.6g}", f"{f.max:.6g}", f"{f.std:.6g}",
+                         f"{f.sparsity:.6g}"])
+    return Response(out.getvalue(), mimetype="text/csv", headers=headers)
+
+
+@api.route("/api/export/regions.json", methods=["GET"])
+def export_regions() -> Any:
+    """One filter's activation regions (the top-ranked filter when none is named)."""
+    service = analyzer()
+    params = {key: request.args.get(key, "") for key in request.args}
+    query = strict_query(params, service)
+    raw = params.get("filter", "")
+    if raw:
+        if not raw.isdigit():
+            return error("filter must be a filter index (a whole number).", 400)
+        index = int(raw)
+    else:
+        ranking = service.ranking(query)
+        if not ranking.filters:
+            return error(ranking.notice or "No filter passes the cutoff.", 404)
+        index = ranking.filters[0].index
+    view = service.filter_view(query, index)
+    body = {"image": query.image, "model": query.model, "layer": query.layer, "filter": index,
+            **view.regions.as_dict(), "patches": [p.as_dict() for p in view.patches], "statistics": view.stats}
+    name = f"regions_{query.model}_{query.layer}_f{index}_{query.image[:12]}.json"
+    return Response(json.dumps(body, indent=1), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @api.route("/api/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

@@ -274,7 +274,7 @@ def profile_figure(layers: Sequence[str], values: Sequence[np.ndarray], title: s
         [go.Box(y=np.asarray(v, dtype=np.float32), name=name, boxpoints=False, marker_color="#0d6efd")
          for name, v in zip(layers, values, strict=True)]
     )
-    fig.update_layout(template="none", height=height, margin={"l": 50, "r": 10, "t": 30, "b": 90},
+    fig.update_layout(template="none", height=height, margin={"l": 50, "r": 50, "t": 30, "b": 90},
                       title={"text": title, "font": {"size": 14}}, showlegend=False)
     return fig
 

@@ -19,6 +19,7 @@ from PIL import Image
 from . import intake
 from .analysis.capture import capture
 from .analysis.explain import read_filter
+from .analysis.gradcam import METHODS, class_evidence
 from .analysis.kernels import KernelPictures, kernel_pictures
 from .analysis.models import LayerInfo, LoadedModel, ModelError, ModelRegistry, ProgressFn
 from .analysis.patches import Patch, top_patches
@@ -234,6 +235,36 @@ class Analyzer:
             },
             rank=rank,
         )
+
+    def evidence(self, query: AnalysisQuery, class_index: int, method: str = "gradcam") -> np.ndarray:
+        """Class evidence (Grad-CAM or Grad-CAM++) at the query's layer, through the store."""
+        self.layer_info(query.model, query.layer)
+        loaded = self.model(query.model)
+        if method not in METHODS:
+            raise AnalysisError(f"method must be one of {', '.join(METHODS)}.")
+        if not 0 <= class_index < len(loaded.categories):
+            raise AnalysisError(f"class must be between 0 and {len(loaded.categories) - 1}.")
+        image = self.image(query.image)
+        return self.activations.derived(
+            query.image, query.model, f"{method}:{query.layer}:{class_index}",
+            lambda: class_evidence(loaded, image, query.layer, class_index, method),
+        )
+
+    def profile(self, sha: str, model: str, min_sparsity: float) -> list[dict[str, Any]]:
+        """Every conv layer at once, from the one stored forward pass."""
+        rows = []
+        for name, info in self.layers(model).items():
+            stats = filter_stats(self.maps(sha, model, name))
+            strongest = np.argsort(-stats.mean, kind="stable")[:3]
+            rows.append({
+                "layer": name,
+                "filters": info.out_channels,
+                "sparsity": stats.sparsity,
+                "mean": stats.mean,
+                "passing": int(((stats.sparsity >= min_sparsity) & (stats.max > 0)).sum()),
+                "strongest": [int(i) for i in strongest],
+            })
+        return rows
 
     def kernels(self, model: str, layer: str, indices: list[int]) -> KernelPictures:
         self.layer_info(model, layer)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from .analysis.gradcam import METHODS as CAM_METHODS
 from .analysis.stats import CRITERIA
 from .store import is_sha256
 
@@ -36,10 +37,11 @@ class ViewState:
     opacity: float = 0.5
     colormap: str = "Jet"
     cls: int | None = None  # ImageNet class for the class-evidence page
+    cam: str = "gradcam"  # class-evidence method
 
     # Keys whose change needs new numbers from the server; the others
     # (opacity, colormap) restyle in the browser.
-    ANALYSIS_KEYS = ("image", "model", "layer", "criterion", "n", "min_sparsity", "weight", "filter", "cls")
+    ANALYSIS_KEYS = ("image", "model", "layer", "criterion", "n", "min_sparsity", "weight", "filter", "cls", "cam")
 
     def analysis_part(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in self.ANALYSIS_KEYS}
@@ -142,6 +144,11 @@ def parse_state(search: str | None, catalog: Mapping[str, list[str]]) -> tuple[V
         messages.append(f"Unknown colormap {colormap!r}; using {defaults.colormap}.")
         colormap = defaults.colormap
 
+    cam = _single(query, "cam") or defaults.cam
+    if cam not in CAM_METHODS:
+        messages.append(f"Unknown class-evidence method {cam!r}; using {defaults.cam}.")
+        cam = defaults.cam
+
     state = ViewState(
         image=image,
         model=model,
@@ -154,6 +161,7 @@ def parse_state(search: str | None, catalog: Mapping[str, list[str]]) -> tuple[V
         opacity=number("opacity", defaults.opacity, 0.0, 1.0),
         colormap=colormap,
         cls=cls_index,
+        cam=cam,
     )
     return state, messages
 
@@ -178,4 +186,5 @@ def encode_state(state: ViewState) -> str:
         params["filter"] = state.filter
     if state.cls is not None:
         params["cls"] = state.cls
+    params["cam"] = state.cam
     return "?" + urlencode(params)

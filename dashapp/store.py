@@ -156,9 +156,31 @@ class FileImageStore(_VerifyingImageStore):
             return None
 
 
+class StoreUnavailable(IntakeError):
+    """The image store cannot be reached right now (Redis down, timing out,
+    refusing writes). Not the client's fault and worth retrying: HTTP 503.
+
+    It is an ``IntakeError`` so the handlers that already turn those into a
+    JSON error with ``status`` (the API) or an inline message (the pages)
+    answer it as a 503 instead of an unexpected 500.
+    """
+
+    status = 503
+    code = "store_unavailable"
+    MESSAGE = "The image store is unavailable right now; please try again in a moment."
+
+    def __init__(self, message: str = MESSAGE) -> None:
+        super().__init__(message)
+
+
 class RedisImageStore(_VerifyingImageStore):
     """Images in Redis, for several hosts behind one load balancer. No expiry:
-    the store is durable, shared links must keep working."""
+    the store is durable, shared links must keep working.
+
+    Images this process has decoded are still served while Redis is down
+    (the verifying read cache answers first); anything that needs Redis
+    then raises ``StoreUnavailable``.
+    """
 
     def __init__(self, url: str, max_pixels: int) -> None:
         super().__init__(max_pixels)
@@ -168,16 +190,26 @@ class RedisImageStore(_VerifyingImageStore):
     def _key(sha: str) -> str:
         return f"dashapp:image:{sha}"
 
+    def _call(self, action: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        import redis
+
+        try:
+            return getattr(self.client, method)(*args, **kwargs)
+        except redis.RedisError as exc:
+            # The operator gets the cause; the client a plain, retryable 503.
+            log.warning("image store %s failed: %s", action, exc)
+            raise StoreUnavailable() from exc
+
     def has(self, sha: str) -> bool:
-        return is_sha256(sha) and bool(self.client.exists(self._key(sha)))
+        return is_sha256(sha) and bool(self._call("lookup", "exists", self._key(sha)))
 
     def put(self, accepted: AcceptedImage) -> str:
         # SET is atomic: other clients see the whole value or nothing.
-        self.client.set(self._key(accepted.sha256), accepted.png_bytes(), nx=True)
+        self._call("write", "set", self._key(accepted.sha256), accepted.png_bytes(), nx=True)
         return accepted.sha256
 
     def _read(self, sha: str) -> bytes | None:
-        value = self.client.get(self._key(sha))
+        value = self._call("read", "get", self._key(sha))
         return bytes(value) if value is not None else None
 
 
@@ -361,6 +393,31 @@ class ActivationStore:
             self._backend_call("set", meta_key, zlib.compress(json.dumps(meta).encode()))
             self._local.put(meta_key, meta, 4096)
             return stored
+
+    def derived(self, sha: str, model: str, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A map derived from (image, model), e.g. class evidence, stored like
+        the layers (``name`` says what it is: layer, class, method)."""
+        key = self._key(sha, model, name)
+        local = self._local.get(key)
+        if local is not None:
+            return local
+        blob = self._backend_call("get", key)
+        if isinstance(blob, bytes):
+            try:
+                maps = decode_maps(blob)
+                self._local.put(key, maps, maps.nbytes)
+                return maps
+            except (ValueError, zlib.error):
+                log.warning("discarding unreadable cache entry %s", key)
+        with self._lock_for(sha, f"{model}/{name}"):
+            local = self._local.get(key)
+            if local is not None:
+                return local
+            blob = encode_maps(compute())
+            self._backend_call("set", key, blob)
+            maps = decode_maps(blob)
+            self._local.put(key, maps, maps.nbytes)
+            return maps
 
     def cached_bytes(self, sha: str, model: str, layers: list[str]) -> int:
         total = 0

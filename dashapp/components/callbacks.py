@@ -35,6 +35,9 @@ CONTROL_KEYS = {
     "ctl-colormap": "colormap",
 }
 
+# What a page may ask to change when it requests a navigation.
+NAV_KEYS = ("filter", "layer", "cls", "cam")
+
 
 def layer_options(service: Analyzer, model: str) -> list[dict[str, str]]:
     options = []
@@ -100,9 +103,10 @@ def register(app: Dash, service: Analyzer) -> None:
             elif trigger == "image-choice" and image_choice:
                 state = state.with_(image=image_choice.get("sha"))
             elif trigger == "nav-request" and nav_request:
-                state = state.with_(filter=nav_request.get("filter", state.filter),
-                                    layer=nav_request.get("layer", state.layer),
-                                    cls=nav_request.get("cls", state.cls))
+                changes = {key: nav_request[key] for key in NAV_KEYS if key in nav_request}
+                if "layer" in changes and "filter" not in changes:
+                    changes["filter"] = None
+                state = state.with_(**changes)
                 state, messages = parse_state(encode_state(state), catalog)
                 new_path = nav_request.get("page") or no_update
 
@@ -289,6 +293,13 @@ def register(app: Dash, service: Analyzer) -> None:
         Input("url-target", "data"),
         Input("url", "search"),
         Input("url", "pathname"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("cnn", "exportLinks"),
+        Output("export-csv", "href"),
+        Output("export-json", "href"),
+        Output("export-regions", "href"),
+        Input("url-target", "data"),
     )
     app.clientside_callback(
         "function (criterion) { return criterion === 'balanced' ? {} : {display: 'none'}; }",

@@ -133,6 +133,16 @@ def sidebar(model_names: list[str], examples: dict[str, str], max_upload_bytes: 
                 className="d-flex gap-1 align-items-center",
             ),
             html.Div("Copy this link to share exactly this view.", className="control-help mt-1"),
+            html.Div(
+                [
+                    html.Span("Download: ", className="control-help"),
+                    html.A("ranking CSV", id="export-csv", download="", className="export-link"),
+                    html.A("ranking JSON", id="export-json", download="", className="export-link"),
+                    html.A("regions JSON", id="export-regions", download="", className="export-link"),
+                ],
+                className="exports mt-1",
+            ),
+            html.Div("Every figure also saves as PNG from its camera button.", className="control-help"),
         ],
         className="sidebar",
     )

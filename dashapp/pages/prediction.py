@@ -9,6 +9,7 @@ from dash import Dash, Input, Output, dcc, html
 
 from ..figures import TOOLBAR, prediction_figure
 from ..service import Analyzer
+from ..state import ViewState, encode_state
 from ._common import guarded, page_header, query_of
 
 PATH = "/prediction"
@@ -36,6 +37,7 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="prediction-error"),
             dcc.Loading(html.Div(id="prediction-reading"), type="default", delay_show=300),
             dcc.Graph(id="prediction-chart", config=TOOLBAR),
+            html.Div(id="prediction-evidence", className="mb-2"),
             dbc.Card(
                 dbc.CardBody([
                     html.H6("About ImageNet", className="card-title"),
@@ -59,9 +61,10 @@ def register(app: Dash, service: Analyzer) -> None:
         Output("prediction-error", "children"),
         Output("prediction-reading", "children"),
         Output("prediction-chart", "figure"),
+        Output("prediction-evidence", "children"),
         Input("ready-state", "data"),
     )
-    @guarded(outputs=3)
+    @guarded(outputs=4)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
         query = query_of(ready)
         prediction = service.prediction(query.image, query.model)
@@ -78,4 +81,10 @@ def register(app: Dash, service: Analyzer) -> None:
             parts.insert(0, dbc.Alert("These numbers are meaningless: the model runs on untrained (random) "
                                       "weights, so its 'prediction' is noise.", color="danger",
                                       className="py-2 meaningless"))
-        return None, html.Div(parts, className="prediction-reading"), prediction_figure(top, untrained)
+        base = ViewState.from_dict(ready)
+        links = [html.Span("Where is the evidence? ", className="text-muted")] + [
+            dcc.Link(f"{p['label']}", href="/evidence" + encode_state(base.with_(cls=p["index"])),
+                     className="me-3 evidence-link")
+            for p in top
+        ]
+        return None, html.Div(parts, className="prediction-reading"), prediction_figure(top, untrained), links

@@ -141,3 +141,37 @@ def test_upload_over_the_server_limit(settings: Settings, analyzer: Analyzer) ->
 def test_unknown_api_route_is_json_404(client: FlaskClient) -> None:
     answer = client.get("/api/nothing")
     assert answer.status_code == 404 and "error" in answer.get_json()
+
+
+def test_exports_csv_json_and_regions(client: FlaskClient, example_bytes: bytes) -> None:
+    sha = upload(client, example_bytes).get_json()["sha256"]
+    query = f"image={sha}&model=resnet18&layer=layer1.0.conv1&criterion=max&n=4&v=1&opacity=0.5&colormap=Jet"
+    csv_answer = client.get("/api/export/ranking.csv?" + query)
+    assert csv_answer.status_code == 200 and "attachment" in csv_answer.headers["Content-Disposition"]
+    lines = csv_answer.get_data(as_text=True).strip().splitlines()
+    assert lines[0] == "filter,rank,score,mean,max,std,sparsity" and len(lines) == 5
+    as_json = client.get("/api/export/ranking.json?" + query).get_json()
+    assert [f["index"] for f in as_json["filters"]] == [int(line.split(",")[0]) for line in lines[1:]]
+    regions = client.get("/api/export/regions.json?" + query + f"&filter={as_json['filters'][1]['index']}")
+    body = regions.get_json()
+    assert body["filter"] == as_json["filters"][1]["index"] and body["regions"] and len(body["patches"]) == 3
+    default = client.get("/api/export/regions.json?" + query).get_json()
+    assert default["filter"] == as_json["filters"][0]["index"]
+    assert client.get("/api/export/regions.json?" + query + "&filter=abc").status_code == 400
+    assert client.get("/api/export/regions.json?" + query + "&filter=9999").status_code == 404
+    assert client.get("/api/export/ranking.xml?" + query).status_code == 404
+
+
+def test_evidence_and_profile_go_through_the_store(module_analyzer: Analyzer, example_bytes: bytes) -> None:
+    from dashapp.service import AnalysisQuery
+
+    sha = module_analyzer.ingest_bytes(example_bytes).sha256
+    query = AnalysisQuery(image=sha, model="resnet18", layer="layer4.1.conv2")
+    first = module_analyzer.evidence(query, 281)
+    computes = module_analyzer.activations.stats["computes"]
+    again = module_analyzer.evidence(query, 281)
+    assert again.shape == (7, 7) and (again == first).all()
+    assert module_analyzer.activations.stats["computes"] == computes
+    rows = module_analyzer.profile(sha, "resnet18", 0.15)
+    assert [r["layer"] for r in rows] == list(module_analyzer.layers("resnet18"))
+    assert all(0 <= r["passing"] <= r["filters"] and len(r["strongest"]) == 3 for r in rows)

@@ -1,0 +1,112 @@
+"""Layer profile: every conv layer of the model at once, for the current image."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import numpy as np
+import plotly.graph_objects as go
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from ..figures import TOOLBAR, profile_figure
+from ..service import Analyzer
+from ..state import ViewState, encode_state
+from ._common import guarded, page_header, query_of
+
+PATH = "/profile"
+NAME = "Layer profile"
+DESCRIPTION = "Sparsity and response of every conv layer at once."
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        [
+            page_header("Layer profile", "Every conv layer of the model on this image, from the one stored forward "
+                        "pass. Click a layer's box to open it; click a filter to open its detail page."),
+            html.Div(id="profile-error"),
+            dcc.Store(id="profile-layers"),
+            dcc.Loading(dcc.Graph(id="profile-sparsity", config=TOOLBAR), type="default", delay_show=300),
+            dcc.Graph(id="profile-mean", config=TOOLBAR),
+            dcc.Graph(id="profile-passing", config=TOOLBAR),
+            html.H5("Strongest filters per layer", className="section-title"),
+            html.Div(id="profile-table"),
+        ]
+    )
+
+
+def register(app: Dash, service: Analyzer) -> None:
+    @app.callback(
+        Output("profile-error", "children"),
+        Output("profile-sparsity", "figure"),
+        Output("profile-mean", "figure"),
+        Output("profile-passing", "figure"),
+        Output("profile-table", "children"),
+        Output("profile-layers", "data"),
+        Input("ready-state", "data"),
+    )
+    @guarded(outputs=6)
+    def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+        query = query_of(ready)
+        rows = service.profile(query.image, query.model, query.min_sparsity)
+        names = [r["layer"] for r in rows]
+        sparsity = profile_figure(names, [r["sparsity"] for r in rows], "Sparsity of each filter, per layer")
+        mean = profile_figure(names, [r["mean"] for r in rows], "Mean response of each filter, per layer")
+        for figure in (sparsity, mean):
+            for trace in figure.data:
+                trace.marker.color = "#dc3545" if trace.name == query.layer else "#0d6efd"
+        passing = go.Figure(go.Bar(
+            x=names, y=[r["passing"] for r in rows],
+            text=[f"{r['passing']}/{r['filters']}" for r in rows], textposition="outside",
+            marker_color=["#dc3545" if n == query.layer else "#6c757d" for n in names],
+            hovertemplate="%{x}: %{text} filters pass<extra></extra>",
+        ))
+        passing.update_layout(template="none", height=300, margin={"l": 50, "r": 50, "t": 30, "b": 90},
+                              title={"text": f"Filters with sparsity ≥ {query.min_sparsity:g} (balanced ranking "
+                                     "cutoff)", "font": {"size": 14}})
+        base = ViewState.from_dict(ready)
+
+        def link(layer: str, index: int | None = None, page: str = "/detail") -> str:
+            return page + encode_state(base.with_(layer=layer, filter=index))
+
+        header = html.Thead(html.Tr([html.Th("Layer"), html.Th("Filters"), html.Th("Pass cutoff"),
+                                     html.Th("Median sparsity"), html.Th("Strongest (by mean)")]))
+        table = dbc.Table(
+            [header, html.Tbody([
+                html.Tr([
+                    html.Td(dcc.Link(r["layer"], href=link(r["layer"], page="/"))),
+                    html.Td(r["filters"]),
+                    html.Td(r["passing"]),
+                    html.Td(f"{float(np.median(r['sparsity'])):.0%}"),
+                    html.Td([dcc.Link(f"#{i}", href=link(r["layer"], i), className="me-2 profile-filter-link")
+                             for i in r["strongest"]]),
+                ], className="table-active" if r["layer"] == query.layer else None)
+                for r in rows
+            ])],
+            size="sm", hover=True, className="profile-table",
+        )
+        return None, sparsity, mean, passing, table, names
+
+    @app.callback(
+        Output("nav-request", "data", allow_duplicate=True),
+        Input("profile-sparsity", "clickData"),
+        Input("profile-mean", "clickData"),
+        Input("profile-passing", "clickData"),
+        State("profile-layers", "data"),
+        prevent_initial_call=True,
+    )
+    def open_layer(*args: Any) -> Any:
+        *clicks, names = args
+        click = dict(zip(("profile-sparsity", "profile-mean", "profile-passing"), clicks, strict=True)).get(
+            str(ctx.triggered_id))
+        points = (click or {}).get("points") or []
+        if not points or not names:
+            return no_update
+        point = points[0]
+        layer = point.get("x") if ctx.triggered_id == "profile-passing" else None
+        curve = point.get("curveNumber")
+        if layer is None and isinstance(curve, int) and 0 <= curve < len(names):
+            layer = names[curve]
+        if layer not in names:
+            return no_update
+        return {"page": "/", "layer": layer}
