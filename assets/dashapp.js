@@ -29,14 +29,19 @@
     return 100 * lo / sorted.length;
   }
 
-  function restyle(base, opacity, colormap, shapes) {
+  function restyle(base, opacity, colormap, shapes, picture) {
+    const meta = (base.layout && base.layout.meta) || {};
     const data = (base.data || []).map(function (trace) {
       if (trace.type !== "heatmap") { return trace; }
       const changed = Object.assign({}, trace, {colorscale: colormap});
-      if (base.layout && base.layout.meta && base.layout.meta.kind === "heatmap") { changed.opacity = opacity; }
+      if (meta.kind === "heatmap") { changed.opacity = opacity; }
       return changed;
     });
     const layout = Object.assign({}, base.layout, {shapes: shapes || []});
+    // The page's one shared picture goes under every heatmap that asks for it.
+    if (meta.shared_picture && picture && picture.uri && layout.images && layout.images.length) {
+      layout.images = [Object.assign({}, layout.images[0], {source: picture.uri})].concat(layout.images.slice(1));
+    }
     return {data: data, layout: layout};
   }
 
@@ -71,15 +76,15 @@
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     cnn: {
       // base figure + style controls + hover -> shown figure and hover text
-      render: function (base, opacity, colormap, hover) {
+      render: function (base, opacity, colormap, hover, picture) {
         const ctx = window.dash_clientside.callback_context;
         const trigger = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id : "";
         if (!base) { return [window.dash_clientside.no_update, ""]; }
         if (trigger.endsWith(".hoverData")) {
           const answer = hoverAnswer(base, hover);
-          if (answer) { return [restyle(base, opacity, colormap, [answer.shape]), answer.text]; }
+          if (answer) { return [restyle(base, opacity, colormap, [answer.shape], picture), answer.text]; }
         }
-        return [restyle(base, opacity, colormap, []), ""];
+        return [restyle(base, opacity, colormap, [], picture), ""];
       },
       // rewrite the address bar in place: no history entry, no page rebuild
       replaceSearch: function (target) {

@@ -24,6 +24,7 @@ from .analysis.regions import Region
 
 SIZE_COLOURS = {"small": "#00c853", "medium": "#ffd600", "large": "#ff6d00", "very large": "#d50000"}
 PREVIEW_SIDE = 320
+GRID_MAX_SIDE = 56
 MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
 TOOLBAR = {
     "displaylogo": False,
@@ -90,9 +91,12 @@ def _background(fig: go.Figure, uri: str, width: int, height: int) -> None:
     )
 
 
+SMALL_MAP_CELLS = 64 * 64
+
+
 def heatmap_figure(
     fmap: np.ndarray,
-    picture: str,
+    picture: str | None,
     image_width: int,
     image_height: int,
     receptive_field: ReceptiveField,
@@ -101,10 +105,15 @@ def heatmap_figure(
     opacity: float = 0.5,
     colormap: str = "Jet",
     height: int = 260,
-    bits: int = 16,
 ) -> go.Figure:
-    """One filter's map over the image, in original image pixel coordinates."""
+    """One filter's map over the image, in original image pixel coordinates.
+
+    ``picture=None`` leaves the background to the browser, which draws the
+    page's one shared picture under every map (sent once, not once per map).
+    Small maps travel as 16-bit values, large ones (first layers) as 8-bit.
+    """
     rows, cols = fmap.shape
+    bits = 16 if rows * cols <= SMALL_MAP_CELLS else 8
     q, scale = quantize(fmap, bits)
     cell_w, cell_h = image_width / cols, image_height / rows
     fig = go.Figure(
@@ -116,12 +125,13 @@ def heatmap_figure(
             hovertemplate="x %{x:.0f} px, y %{y:.0f} px<extra></extra>",
         )
     )
-    _background(fig, picture, image_width, image_height)
+    _background(fig, picture or "", image_width, image_height)
     _base_layout(fig, height)
     _image_axes(fig, image_width, image_height)
     fig.update_layout(
         meta={
             "kind": "heatmap",
+            "shared_picture": picture is None,
             "filter": filter_index,
             "scale": scale,
             "width": image_width,
@@ -133,6 +143,18 @@ def heatmap_figure(
         }
     )
     return fig
+
+
+def thumbnail(fmap: np.ndarray, max_side: int = GRID_MAX_SIDE) -> np.ndarray:
+    """Max-pool a map down to at most ``max_side`` cells a side: a grid tile is
+    ~150 px tall, and max (not mean) keeps small peaks visible."""
+    factor = int(np.ceil(max(fmap.shape) / max_side))
+    if factor <= 1:
+        return fmap
+    h, w = fmap.shape
+    padded = np.zeros((int(np.ceil(h / factor)) * factor, int(np.ceil(w / factor)) * factor), dtype=fmap.dtype)
+    padded[:h, :w] = fmap
+    return padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor).max(axis=(1, 3))
 
 
 def grid_figure(
@@ -153,9 +175,10 @@ def grid_figure(
     cell_w = (1 - gap * (columns - 1)) / columns
     cell_h = (1 - gap * (rows - 1)) / rows
     annotations = []
-    for i, (fmap, label) in enumerate(zip(maps, labels, strict=True)):
+    for i, (full, label) in enumerate(zip(maps, labels, strict=True)):
         r, c = divmod(i, columns)
         axis = "" if i == 0 else str(i + 1)
+        fmap = thumbnail(full)
         q, scale = quantize(fmap, 8)
         fig.add_trace(
             go.Heatmap(

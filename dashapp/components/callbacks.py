@@ -258,19 +258,24 @@ def register(app: Dash, service: Analyzer) -> None:
     @app.callback(
         Output("image-thumb", "src"),
         Output("image-caption", "children"),
+        Output("shared-picture", "data"),
         Input("view-state", "data"),
+        State("shared-picture", "data"),
     )
-    def image_caption(view: dict[str, Any] | None) -> tuple[Any, Any]:
+    def image_caption(view: dict[str, Any] | None, shared: dict[str, str] | None) -> tuple[Any, Any, Any]:
         if not view or not view.get("image"):
-            return no_update, no_update
+            return no_update, no_update, no_update
+        sha = view["image"]
         try:
-            image = service.image(view["image"])
+            image = service.image(sha)
         except AnalysisError as exc:
-            return None, exc.message
-        name = next((n for n, sha in service.examples().items() if sha == view["image"]), "your image")
+            return None, exc.message, no_update
+        name = next((n for n, s in service.examples().items() if s == sha), "your image")
+        # The picture under every heatmap, sent once per image.
+        picture = no_update if shared and shared.get("image") == sha else {"image": sha, "uri": picture_uri(image)}
         return picture_uri(image, 96), [html.Div(name, className="fw-semibold"),
                                         html.Div(f"{image.width}×{image.height} px"),
-                                        html.Code(view["image"][:12], title=view["image"])]
+                                        html.Code(sha[:12], title=sha)], picture
 
     # -- small browser-side helpers
 
@@ -314,6 +319,7 @@ def register(app: Dash, service: Analyzer) -> None:
         Input("ctl-opacity", "value"),
         Input("ctl-colormap", "value"),
         Input({"type": "fig", "index": MATCH}, "hoverData"),
+        Input("shared-picture", "data"),
     )
 
 

@@ -155,6 +155,7 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             dcc.Location(id="url", refresh="callback-nav"),
             dcc.Store(id="view-state"),
             dcc.Store(id="url-target"),
+            dcc.Store(id="shared-picture"),
             dcc.Store(id="image-choice"),
             dcc.Store(id="upload-accepted"),
             dcc.Store(id="nav-request"),

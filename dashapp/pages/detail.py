@@ -127,7 +127,7 @@ def register(app: Dash, service: Analyzer) -> None:
         picture = picture_uri(image, 512)
         regions = view.regions.regions
         figure = regions_figure(picture, image.width, image.height, regions)
-        heat = heatmap_figure(view.maps, picture_uri(image), image.width, image.height, info.receptive_field,
+        heat = heatmap_figure(view.maps, None, image.width, image.height, info.receptive_field,
                               service.model(query.model).input_size, view.index, height=460)
         rank_text = f"rank {view.rank} of {ranking.eligible}" if view.rank else "not in the current top list"
         reading = view.reading

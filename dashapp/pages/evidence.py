@@ -9,7 +9,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..analysis.gradcam import METHODS
 from ..components.widgets import heatmap_slot
-from ..figures import heatmap_figure, picture_uri
+from ..figures import heatmap_figure
 from ..service import Analyzer
 from ._common import guarded, page_header, query_of
 
@@ -72,7 +72,7 @@ def register(app: Dash, service: Analyzer) -> None:
         cam = service.evidence(query, int(cls), method)
         image = service.image(query.image)
         info = service.layer_info(query.model, query.layer)
-        figure = heatmap_figure(cam, picture_uri(image), image.width, image.height, info.receptive_field,
+        figure = heatmap_figure(cam, None, image.width, image.height, info.receptive_field,
                                 loaded.input_size, int(cls), height=520)
         buttons = [
             dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},

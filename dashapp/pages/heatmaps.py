@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from ..components.widgets import heatmap_slot, notice_alert
-from ..figures import heatmap_figure, picture_uri
+from ..figures import heatmap_figure
 from ..service import Analyzer
 from ._common import guarded, page_header, query_of
 
@@ -43,7 +43,7 @@ def register(app: Dash, service: Analyzer) -> None:
         image = service.image(query.image)
         maps = service.maps(query.image, query.model, query.layer)
         return heatmap_figure(
-            maps[index], picture_uri(image), image.width, image.height, info.receptive_field,
+            maps[index], None, image.width, image.height, info.receptive_field,
             service.model(query.model).input_size, index, height=height,
         )
 
@@ -62,13 +62,12 @@ def register(app: Dash, service: Analyzer) -> None:
         ranking = service.ranking(query)
         width = _column_width(len(ranking.filters))
         image = service.image(query.image)
-        picture = picture_uri(image)  # one encoding shared by every map of the page
         info = service.layer_info(query.model, query.layer)
         maps = service.maps(query.image, query.model, query.layer)
         input_size = service.model(query.model).input_size
         cells = []
         for ranked in ranking.filters:
-            figure = heatmap_figure(maps[ranked.index], picture, image.width, image.height, info.receptive_field,
+            figure = heatmap_figure(maps[ranked.index], None, image.width, image.height, info.receptive_field,
                                     input_size, ranked.index)
             # The base figure rides inside the new slot: no second round trip.
             slot = heatmap_slot(f"heat-{ranked.rank}", title=f"#{ranked.rank} · filter {ranked.index} · "

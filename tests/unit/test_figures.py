@@ -95,3 +95,15 @@ def test_prediction_figure_labels_untrained() -> None:
     assert "meaningless" in fig.layout.title.text
     assert list(fig.data[0].y) == ["tiger cat", "tabby"]
     assert prediction_figure(top, untrained=False).layout.title.text is None
+
+
+def test_large_maps_travel_as_8_bit_and_grid_tiles_are_pooled() -> None:
+    from dashapp.figures import thumbnail
+
+    big = np.zeros((112, 112), dtype=np.float32)
+    big[5, 7] = 3.0
+    fig = heatmap_figure(big, None, 451, 300, RF, 224, 0)
+    assert fig.data[0].z.dtype == np.uint8 and fig.layout.meta["shared_picture"] is True
+    small = thumbnail(big)
+    assert small.shape == (56, 56) and small.max() == 3.0  # max-pooling keeps the single peak
+    assert thumbnail(np.ones((28, 28))).shape == (28, 28)
