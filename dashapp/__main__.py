@@ -5,16 +5,17 @@ from __future__ import annotations
 import sys
 
 from . import create_app
+from .analysis.models import ModelError
 from .settings import SettingsError, load_settings
 
 
 def main() -> int:
     try:
         settings = load_settings()
-    except SettingsError as exc:
+        app = create_app(settings)
+    except (SettingsError, ModelError) as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    app = create_app(settings)
     print(f"CNN Activation Analyzer on http://{settings.host}:{settings.port}/ (data in {settings.data_dir})",
           flush=True)
     app.run(host=settings.host, port=settings.port, debug=False, threaded=True)

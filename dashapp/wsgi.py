@@ -1,6 +1,17 @@
 """gunicorn entry point: ``gunicorn dashapp.wsgi:server``."""
 
-from . import create_app
+from __future__ import annotations
 
-app = create_app()
+import sys
+
+from . import create_app
+from .analysis.models import ModelError
+from .settings import SettingsError
+
+try:
+    app = create_app()
+except (SettingsError, ModelError) as exc:
+    # A clear line in the log instead of a traceback per worker.
+    print(f"Configuration error: {exc}", file=sys.stderr, flush=True)
+    raise SystemExit(2) from None
 server = app.server
