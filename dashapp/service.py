@@ -214,7 +214,7 @@ class Analyzer:
         stats = filter_stats(maps)
         regions = find_regions(maps[index], image.width, image.height)
         patches = top_patches(maps[index], info.receptive_field, self.model(query.model).input_size,
-                              image.width, image.height)
+                              image.width, image.height, threshold=regions.threshold)
         top = self.prediction(query.image, query.model)["top"]
         reading = read_filter(index, stats, regions.regions, self.model(query.model).weights,
                               top[0]["probability"] if top else None)

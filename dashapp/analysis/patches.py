@@ -46,7 +46,10 @@ def top_patches(
     image_width: int,
     image_height: int,
     count: int = 3,
+    threshold: float = 0.0,
 ) -> list[Patch]:
+    """Up to ``count`` distinct peaks above ``threshold``: the regions'
+    threshold, so patches, boxes and text agree on what "responds" means."""
     height, width = fmap.shape
     # Near-duplicate suppression in map cells: peaks closer than half a
     # receptive field are the same feature. Capped at a quarter of the map,
@@ -56,7 +59,7 @@ def top_patches(
     chosen: list[tuple[int, int, float]] = []
     for flat in order:
         value = float(fmap.flat[flat])
-        if value <= 0 or len(chosen) == count:
+        if value <= 0 or value < threshold or len(chosen) == count:
             break
         row, col = divmod(int(flat), width)
         if all((row - r) ** 2 + (col - c) ** 2 >= radius**2 for r, c, _ in chosen):

@@ -68,7 +68,8 @@ def total(stats: dict[int, dict[str, Any]], name: str) -> int:
     return sum(int(answer["cache"][name]) for answer in stats.values())
 
 
-def burst(server: GunicornServer, calls: list[Callable[[], requests.Response]], threads: int = 8) -> list[tuple[requests.Response, int]]:
+def burst(server: GunicornServer, calls: list[Callable[[], requests.Response]],
+          threads: int = 8) -> list[tuple[requests.Response, int]]:
     """Run request callables on ``threads`` threads (fresh connections, so the
     kernel spreads them over the workers) and pair each response with its worker."""
     responses: list[requests.Response] = []
@@ -143,7 +144,8 @@ def test_an_activation_computed_by_one_worker_is_a_hit_for_the_other(server: Gun
     reader = ActivationStore(make_backend(settings), compute=no_compute,
                              weights_tag=lambda _model: WeightsStatus(pretrained=False, seed=0).tag)
     assert any(settings.cache_dir.iterdir())
-    layers = [entry["layers"] for entry in server.get("/api/models").json()["models"] if entry["name"] == "resnet18"][0]
+    catalog = server.get("/api/models").json()["models"]
+    layers = next(entry["layers"] for entry in catalog if entry["name"] == "resnet18")
     for layer in layers:
         maps = reader.layer(sha, "resnet18", layer["name"])
         assert maps.shape[0] == layer["out_channels"]

@@ -103,8 +103,8 @@ def test_images_and_activations_live_in_redis(server: GunicornServer, redis_serv
         for response in responses:
             assert response.json() == first.json()
     after = server.worker_stats()
-    computes = sum(a["cache"]["computes"] for a in after.values()) - sum(b["cache"]["computes"] for b in before.values())
-    assert computes == 1  # the other worker read Redis
+    computes = [sum(stats["cache"]["computes"] for stats in snapshot.values()) for snapshot in (before, after)]
+    assert computes[1] - computes[0] == 1  # the other worker read Redis
 
     # Nothing went to the file stores.
     data = Path(server.env["DASHAPP_DATA_DIR"])

@@ -9,7 +9,7 @@ from PIL import Image
 
 from dashapp.analysis.capture import capture, preprocess
 from dashapp.analysis.explain import read_filter, sparsity_band
-from dashapp.analysis.graph import analyse_graph
+from dashapp.analysis.graph import ReceptiveField, analyse_graph
 from dashapp.analysis.kernels import kernel_pictures
 from dashapp.analysis.models import ModelRegistry, WeightsStatus
 from dashapp.analysis.patches import receptive_box, top_patches
@@ -254,3 +254,13 @@ def test_silent_filters_are_not_ranked_as_selective() -> None:
     maps[2] = 0.5  # everywhere
     ranking = rank_filters(filter_stats(maps), "balanced", 3, min_sparsity=0.0)
     assert [f.index for f in ranking.filters] == [1, 2]  # filter 0 (silent) is not eligible
+
+
+def test_patches_respect_the_region_threshold() -> None:
+    fmap = np.zeros((20, 20), dtype=np.float32)
+    fmap[2, 2], fmap[15, 15], fmap[2, 15] = 10.0, 9.0, 2.0  # the third peak is below half the top
+    rf = ReceptiveField(size=5.0, jump=1.0, start=0.5)
+    result = find_regions(fmap, 200, 200)
+    patches = top_patches(fmap, rf, 20, 200, 200, threshold=result.threshold)
+    assert [(p.row, p.col) for p in patches] == [(2, 2), (15, 15)]
+    assert len(top_patches(fmap, rf, 20, 200, 200)) == 3
