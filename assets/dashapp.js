@@ -19,6 +19,12 @@
     return flat;
   }
 
+  function ordinal(n) {
+    const tens = n % 100, ones = n % 10;
+    const suffix = (tens >= 11 && tens <= 13) ? "th" : (ones === 1 ? "st" : ones === 2 ? "nd" : ones === 3 ? "rd" : "th");
+    return n + suffix;
+  }
+
   function percentile(flat, q) {
     if (!flat.__sorted) {
       Object.defineProperty(flat, "__sorted", {value: Array.from(flat).sort((a, b) => a - b), enumerable: false});
@@ -65,7 +71,7 @@
       y0: Math.max(0, (cy - half) * sy), y1: Math.min(meta.height, (cy + half) * sy),
     };
     const text = "Filter " + meta.filter + ": response " + value.toPrecision(3) +
-      " (" + pct.toFixed(0) + "th percentile of this map) at x " + Math.round(point.x) + ", y " +
+      " (" + ordinal(Math.round(pct)) + " percentile of this map) at x " + Math.round(point.x) + ", y " +
       Math.round(point.y) + " px; receptive field " + Math.round(box.x1 - box.x0) + "×" +
       Math.round(box.y1 - box.y0) + " px";
     const shape = {type: "rect", xref: "x", yref: "y", x0: box.x0, x1: box.x1, y0: box.y0, y1: box.y1,

@@ -25,11 +25,11 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashapp import create_app  # noqa: E402
-from dashapp.analysis.capture import forward_only  # noqa: E402
-from dashapp.analysis.gradcam import class_evidence  # noqa: E402
-from dashapp.service import Analyzer  # noqa: E402
-from dashapp.settings import Settings  # noqa: E402
+from dashapp import create_app
+from dashapp.analysis.capture import forward_only
+from dashapp.analysis.gradcam import class_evidence
+from dashapp.service import Analyzer
+from dashapp.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "assets" / "examples" / "chelsea.png"
 

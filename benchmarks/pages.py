@@ -25,9 +25,9 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashapp import create_app  # noqa: E402
-from dashapp.analysis.capture import forward_only  # noqa: E402
-from dashapp.settings import Settings  # noqa: E402
+from dashapp import create_app
+from dashapp.analysis.capture import forward_only
+from dashapp.settings import Settings
 
 PAGE_OUTPUTS = {
     "overview": "overview-table.data",
@@ -67,7 +67,7 @@ def main() -> None:
     sync = find(app, "url-target.data")
     controls = ["resnet18", "layer2.0.conv1", 6, "balanced", 0.15, 0.5, 0.5, "Jet"]
     first = in_context(sync, "url.search", "", *controls, None, None, None, "/")
-    ready = first[3]
+    ready = first[2]
     for layer in service.layers("resnet18"):  # one forward pass fills every layer: a warm cache
         service.maps(ready["image"], "resnet18", layer)
 
@@ -100,7 +100,7 @@ def main() -> None:
         def change(c: list[Any] = new_controls) -> None:
             out = in_context(sync, "ctl-layer.value", "", *c, None, None, ready, "/")
             to_json(out)
-            to_json(heat(out[3], None))
+            to_json(heat(out[2], None))
 
         times.append(_timed(change))
     warm = statistics.median(times)

@@ -58,6 +58,10 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
         pages.append({"path": page.PATH, "name": page.NAME})
 
     examples = service.examples()
+    # Describe every model now, before serving: tracing a graph is exclusive
+    # (see analysis.graph.TRACING), and a worker should answer its first
+    # request with its models ready.
+    service.layer_catalog()
     app.layout = shell(pages, list(service.registry.names), examples, settings.max_upload_bytes, dash.page_container)
     callbacks.register(app, service)
     for page in PAGES:

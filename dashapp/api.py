@@ -102,7 +102,8 @@ def export_regions() -> Any:
     query = strict_query(params, service)
     raw = params.get("filter", "")
     if raw:
-        if not raw.isdigit():
+        # isdigit() alone accepts "²", which int() refuses; more than 9 digits is never a filter.
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
             return error("filter must be a filter index (a whole number).", 400)
         index = int(raw)
     else:
@@ -140,8 +141,8 @@ def install(server: Flask, service: Analyzer) -> None:
 
     @server.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc: RequestEntityTooLarge) -> tuple[Any, int]:
-        limit = service.limits.max_bytes / 1e6
-        return error(f"The upload is larger than the {limit:.0f} MB limit.", 413)
+        # intake's wording, so a small limit reads "19.5 KB", not "0 MB".
+        return error(f"The upload is larger than the {intake._human_size(service.limits.max_bytes)} limit.", 413)
 
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

@@ -227,11 +227,10 @@ def regions_figure(
                 mode="lines", fill="toself", hoveron="fills",
                 line={"color": colour, "width": 4 if chosen else 2},
                 fillcolor=_rgba(colour, 0.30 if chosen else 0.08),
-                name=f"Region {region.number}",
-                hovertemplate=(
-                    f"Region {region.number} ({region.size_class}, {region.area_fraction:.1%} of image)<br>"
-                    f"peak {region.peak:.3g}, mean {region.mean:.3g}<br>click for details<extra></extra>"
-                ),
+                # With hoveron="fills" plotly shows only the trace name on hover,
+                # so the name carries the numbers.
+                name=(f"Region {region.number}: {region.size_class}, {region.area_fraction:.1%} of image, "
+                      f"peak {region.peak:.3g} (click for details)"),
             )
         )
     annotations = [

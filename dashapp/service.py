@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,18 @@ from .analysis.kernels import KernelPictures, kernel_pictures
 from .analysis.models import LayerInfo, LoadedModel, ModelError, ModelRegistry, ProgressFn
 from .analysis.patches import Patch, top_patches
 from .analysis.regions import RegionResult, find_regions
-from .analysis.stats import CRITERIA, FilterStats, Ranking, filter_stats, layer_stats, rank_filters
+from .analysis.stats import CRITERIA, FilterStats, Ranking, filter_stats, layer_stats, rank_filters, responds
 from .settings import Settings
-from .store import ActivationStore, FileImageStore, ImageStore, RedisImageStore, is_sha256, make_backend
+from .store import (
+    ActivationStore,
+    FileImageStore,
+    ImageStore,
+    LruDict,
+    RedisImageStore,
+    StoreUnavailable,
+    is_sha256,
+    make_backend,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +103,8 @@ class Analyzer:
             weights_tag=lambda name: self.model(name).weights.tag,
         )
         self._examples: dict[str, str] | None = None
+        self._example_images: dict[str, Image.Image] = {}
+        self._memos = LruDict(max_cost=32 * 1024 * 1024)
 
     # -- images
 
@@ -109,10 +121,24 @@ class Analyzer:
     def image(self, sha: str) -> Image.Image:
         if not is_sha256(sha):
             raise AnalysisError("The image id must be a 64-character SHA-256 in hex.", 400)
-        image = self.images.get(sha)
+        example = self._example_images.get(sha)
+        if example is not None:  # bundled: answered even while the store is down
+            return example
+        try:
+            image = self.images.get(sha)
+        except StoreUnavailable as exc:
+            raise AnalysisError(str(exc), 503) from exc
         if image is None:
             raise AnalysisError("No image with this id is stored here; upload it again.", 404)
         return image
+
+    def has_image(self, sha: str) -> bool:
+        if sha in self._example_images:
+            return True
+        try:
+            return self.images.has(sha)
+        except StoreUnavailable as exc:
+            raise AnalysisError(str(exc), 503) from exc
 
     def examples(self) -> dict[str, str]:
         """Bundled example file name -> image id (stored on first use)."""
@@ -125,8 +151,14 @@ class Analyzer:
                     # Bundled files are ours: the upload size limit is for users.
                     limits = dataclasses.replace(self.limits, max_bytes=max(len(data), self.limits.max_bytes))
                     accepted = intake.accept_bytes(data, limits)
-                    self.images.put(accepted)
                     found[name] = accepted.sha256
+                    self._example_images[accepted.sha256] = accepted.image
+                    try:
+                        self.images.put(accepted)
+                    except StoreUnavailable:
+                        # A worker must boot while Redis is down; examples are
+                        # served from memory and stored by a later worker.
+                        log.warning("could not store example %s now; serving it from memory", name)
             self._examples = found
         return self._examples
 
@@ -154,7 +186,7 @@ class Analyzer:
     def layer_info(self, model: str, layer: str) -> LayerInfo:
         layers = self.layers(model)
         if layer not in layers:
-            raise AnalysisError(f"{model} has no conv layer named {layer!r}.", 404)
+            raise AnalysisError(f"{model} has no conv layer named {layer[:40]!r}.", 404)
         return layers[layer]
 
     def default_image(self) -> str:
@@ -196,8 +228,25 @@ class Analyzer:
         # cache entry: the key already includes the weights' identity.
         return {"top": meta.get("top", []), "weights": self.model(model).weights.as_dict()}
 
+    def _memo(self, key: tuple[Any, ...], compute: Callable[[], Any], cost: int = 16_384) -> Any:
+        """Derived numbers (statistics, regions, whole answers) kept per process:
+        a warm request should not redo them. Keys hold the weights' identity."""
+        value = self._memos.get(key)
+        if value is None:
+            value = compute()
+            self._memos.put(key, value, cost)
+        return value
+
     def stats(self, sha: str, model: str, layer: str) -> FilterStats:
-        return filter_stats(self.maps(sha, model, layer))
+        return self._memo(("stats", self.model(model).weights.tag, sha, model, layer),
+                          lambda: filter_stats(self.maps(sha, model, layer)))
+
+    def regions(self, sha: str, model: str, layer: str, index: int) -> RegionResult:
+        def compute() -> RegionResult:
+            image = self.image(sha)
+            return find_regions(self.maps(sha, model, layer)[index], image.width, image.height)
+
+        return self._memo(("regions", self.model(model).weights.tag, sha, model, layer, index), compute)
 
     def ranking(self, query: AnalysisQuery) -> Ranking:
         return rank_filters(self.stats(query.image, query.model, query.layer), query.criterion,
@@ -211,8 +260,8 @@ class Analyzer:
             )
         maps = self.maps(query.image, query.model, query.layer)
         image = self.image(query.image)
-        stats = filter_stats(maps)
-        regions = find_regions(maps[index], image.width, image.height)
+        stats = self.stats(query.image, query.model, query.layer)
+        regions = self.regions(query.image, query.model, query.layer, index)
         patches = top_patches(maps[index], info.receptive_field, self.model(query.model).input_size,
                               image.width, image.height, threshold=regions.threshold)
         top = self.prediction(query.image, query.model)["top"]
@@ -261,7 +310,7 @@ class Analyzer:
                 "filters": info.out_channels,
                 "sparsity": stats.sparsity,
                 "mean": stats.mean,
-                "passing": int(((stats.sparsity >= min_sparsity) & (stats.max > 0)).sum()),
+                "passing": int(((stats.sparsity >= min_sparsity) & responds(stats)).sum()),
                 "strongest": [int(i) for i in strongest],
             })
         return rows
@@ -273,17 +322,23 @@ class Analyzer:
     def analysis(self, query: AnalysisQuery) -> dict[str, Any]:
         """The JSON API's answer: prediction, layer statistics, ranked filters
         with their statistics, regions and reading."""
+        self.layer_info(query.model, query.layer)
+        self.image(query.image)  # a clear 4xx before the memo
+        tag = self.model(query.model).weights.tag
+        return self._memo(("analysis", tag, query), lambda: self._analysis(query), cost=64_000)
+
+    def _analysis(self, query: AnalysisQuery) -> dict[str, Any]:
         info = self.layer_info(query.model, query.layer)
         image = self.image(query.image)
         maps = self.maps(query.image, query.model, query.layer)
-        stats = filter_stats(maps)
+        stats = self.stats(query.image, query.model, query.layer)
         ranking = rank_filters(stats, query.criterion, query.n, query.min_sparsity, query.weight)
         prediction = self.prediction(query.image, query.model)
         loaded = self.model(query.model)
         top_probability = prediction["top"][0]["probability"] if prediction["top"] else None
         filters = []
         for ranked in ranking.filters:
-            regions = find_regions(maps[ranked.index], image.width, image.height)
+            regions = self.regions(query.image, query.model, query.layer, ranked.index)
             reading = read_filter(ranked.index, stats, regions.regions, loaded.weights, top_probability)
             filters.append({**ranked.as_dict(), **regions.as_dict(), "reading": reading.as_dict()})
         return {

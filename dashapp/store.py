@@ -90,7 +90,7 @@ class _VerifyingImageStore:
 
     def __init__(self, max_pixels: int) -> None:
         self.limits = Limits(max_pixels=max_pixels)
-        self._decoded = LruDict(max_cost=256 * 1024 * 1024)
+        self._decoded = LruDict(max_cost=64 * 1024 * 1024)
 
     def _read(self, sha: str) -> bytes | None:
         raise NotImplementedError
@@ -227,15 +227,30 @@ def encode_maps(maps: np.ndarray) -> bytes:
 def decode_maps(blob: bytes) -> np.ndarray:
     if not isinstance(blob, bytes) or not blob.startswith(BLOB_MAGIC):
         raise ValueError("not an activation blob")
-    (header_len,) = struct.unpack_from("<I", blob, len(BLOB_MAGIC))
-    start = len(BLOB_MAGIC) + 4
-    header = json.loads(blob[start : start + header_len])
-    shape = tuple(int(v) for v in header["shape"])
+    try:
+        (header_len,) = struct.unpack_from("<I", blob, len(BLOB_MAGIC))
+        start = len(BLOB_MAGIC) + 4
+        header = json.loads(blob[start : start + header_len])
+        shape = tuple(int(v) for v in header["shape"])
+    except (struct.error, KeyError, TypeError) as exc:
+        # A damaged entry is a cache miss (callers catch ValueError), never a 500.
+        raise ValueError("activation blob header is damaged") from exc
     raw = zlib.decompress(blob[start + header_len :])
     array = np.frombuffer(raw, dtype=np.float16)
     if array.size != int(np.prod(shape)):
         raise ValueError("activation blob is truncated")
     return array.reshape(shape).astype(np.float32)
+
+
+META_COST = 4096  # nominal size of a prediction entry in the local LRU
+
+
+def _decode_meta(blob: bytes) -> dict[str, Any]:
+    return json.loads(zlib.decompress(blob))
+
+
+def _nbytes(maps: np.ndarray) -> int:
+    return int(maps.nbytes)
 
 
 class BoundedFileSystemCache(FileSystemCache):
@@ -288,7 +303,7 @@ class ActivationStore:
         backend: Any,
         compute: Callable[[str, str], tuple[dict[str, np.ndarray], dict[str, Any]]],
         weights_tag: Callable[[str], str],
-        local_bytes: int = 192 * 1024 * 1024,
+        local_bytes: int = 96 * 1024 * 1024,
     ) -> None:
         self.backend = backend
         self.compute = compute
@@ -298,6 +313,7 @@ class ActivationStore:
         self._locks_guard = threading.Lock()
         self._backend_down_until = 0.0
         self.stats = {"hits": 0, "misses": 0, "computes": 0, "backend_errors": 0}
+        self._stats_lock = threading.Lock()
 
     # -- keys
 
@@ -315,7 +331,7 @@ class ActivationStore:
         try:
             return getattr(self.backend, name)(*args)
         except Exception as exc:  # any backend failure degrades to recomputing
-            self.stats["backend_errors"] += 1
+            self._count("backend_errors")
             self._backend_down_until = time.monotonic() + BACKEND_RETRY_S
             log.warning("activation cache %s failed (%s); recomputing without it", name, exc)
             return None
@@ -326,40 +342,41 @@ class ActivationStore:
 
     # -- reads
 
+    def _count(self, name: str) -> None:
+        with self._stats_lock:
+            self.stats[name] += 1
+
+    def _cached(self, key: str, decode: Callable[[bytes], Any], cost: Callable[[Any], int]) -> Any | None:
+        """This process's copy, else the shared backend's (decoded and kept here), else None."""
+        local = self._local.get(key)
+        if local is not None:
+            return local
+        blob = self._backend_call("get", key)
+        if not isinstance(blob, bytes):
+            return None
+        try:
+            value = decode(blob)
+        except (ValueError, zlib.error):
+            log.warning("discarding unreadable cache entry %s", key)
+            return None
+        self._local.put(key, value, cost(value))
+        return value
+
     def meta(self, sha: str, model: str) -> dict[str, Any]:
         key = self._meta_key(sha, model)
-        local = self._local.get(key)
-        if local is not None:
-            return local
-        blob = self._backend_call("get", key)
-        if isinstance(blob, bytes):
-            try:
-                meta = json.loads(zlib.decompress(blob))
-                self._local.put(key, meta, 4096)
-                return meta
-            except (ValueError, zlib.error):
-                log.warning("discarding unreadable cache entry %s", key)
-        self._fill(sha, model)
-        return self._local.get(key) or {}
+        meta = self._cached(key, _decode_meta, lambda _: META_COST)
+        if meta is None:
+            self._fill(sha, model)
+            meta = self._local.get(key) or {}
+        return meta
 
     def layer(self, sha: str, model: str, layer: str) -> np.ndarray:
-        key = self._key(sha, model, layer)
-        local = self._local.get(key)
-        if local is not None:
-            self.stats["hits"] += 1
-            return local
-        blob = self._backend_call("get", key)
-        if isinstance(blob, bytes):
-            try:
-                maps = decode_maps(blob)
-                self.stats["hits"] += 1
-                self._local.put(key, maps, maps.nbytes)
-                return maps
-            except (ValueError, zlib.error):
-                log.warning("discarding unreadable cache entry %s", key)
-        self.stats["misses"] += 1
-        responses = self._fill(sha, model)
-        return responses[layer]
+        maps = self._cached(self._key(sha, model, layer), decode_maps, _nbytes)
+        if maps is not None:
+            self._count("hits")
+            return maps
+        self._count("misses")
+        return self._fill(sha, model)[layer]
 
     def all_layers(self, sha: str, model: str, layers: list[str]) -> dict[str, np.ndarray]:
         return {name: self.layer(sha, model, name) for name in layers}
@@ -378,7 +395,7 @@ class ActivationStore:
                     return ready  # type: ignore[return-value]
             responses, meta = self.compute(sha, model)
             meta = {**meta, "layers": list(responses)}
-            self.stats["computes"] += 1
+            self._count("computes")
             stored: dict[str, np.ndarray] = {}
             items: dict[str, bytes] = {}
             for name, maps in responses.items():
@@ -391,24 +408,16 @@ class ActivationStore:
             # Layers first, meta last: a reader that finds the meta finds the layers.
             self._backend_call("set_many", items)
             self._backend_call("set", meta_key, zlib.compress(json.dumps(meta).encode()))
-            self._local.put(meta_key, meta, 4096)
+            self._local.put(meta_key, meta, META_COST)
             return stored
 
     def derived(self, sha: str, model: str, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """A map derived from (image, model), e.g. class evidence, stored like
         the layers (``name`` says what it is: layer, class, method)."""
         key = self._key(sha, model, name)
-        local = self._local.get(key)
-        if local is not None:
-            return local
-        blob = self._backend_call("get", key)
-        if isinstance(blob, bytes):
-            try:
-                maps = decode_maps(blob)
-                self._local.put(key, maps, maps.nbytes)
-                return maps
-            except (ValueError, zlib.error):
-                log.warning("discarding unreadable cache entry %s", key)
+        maps = self._cached(key, decode_maps, _nbytes)
+        if maps is not None:
+            return maps
         with self._lock_for(sha, f"{model}/{name}"):
             local = self._local.get(key)
             if local is not None:

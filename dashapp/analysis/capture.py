@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from .graph import TRACING
 from .models import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, WeightsStatus
 
 TOP_K = 5
@@ -72,7 +73,7 @@ def capture(loaded: LoadedModel, image: Image.Image, layers: list[str] | None = 
     modules = dict(loaded.module.named_modules())
     seen: dict[str, torch.Tensor] = {}
     batch = preprocess(image, loaded.input_size).to(loaded.device)
-    with loaded.lock:
+    with TRACING.shared(), loaded.lock:
         handles = []
         try:
             for name in names:
@@ -98,5 +99,5 @@ def capture(loaded: LoadedModel, image: Image.Image, layers: list[str] | None = 
 def forward_only(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
     """A bare forward pass (the benchmark floor)."""
     batch = preprocess(image, loaded.input_size).to(loaded.device)
-    with loaded.lock, torch.inference_mode():
+    with TRACING.shared(), loaded.lock, torch.inference_mode():
         return loaded.module(batch)

@@ -18,6 +18,7 @@ from PIL import Image
 from torch import nn
 
 from .capture import preprocess
+from .graph import TRACING
 from .models import LoadedModel
 
 METHODS = ("gradcam", "gradcam++")
@@ -45,7 +46,7 @@ def class_evidence(loaded: LoadedModel, image: Image.Image, layer: str, class_in
         return output.clone()
 
     batch = preprocess(image, loaded.input_size).to(loaded.device)
-    with loaded.lock, torch.enable_grad():
+    with TRACING.shared(), loaded.lock, torch.enable_grad():
         handle = _source_module(loaded, layer).register_forward_hook(hook)
         try:
             batch.requires_grad_(True)  # parameters are frozen; the graph starts at the input

@@ -8,6 +8,9 @@ per architecture, so any torchvision classifier gets the same treatment.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -18,6 +21,51 @@ from torch import fx, nn
 # response is rectified with a plain ReLU, as DESIGN.md defines it.
 ACTIVATIONS: tuple[type[nn.Module], ...] = (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.SiLU, nn.GELU, nn.LeakyReLU, nn.ELU)
 NORMS: tuple[type[nn.Module], ...] = (nn.BatchNorm2d,)
+
+
+class SharedExclusiveLock:
+    """Many holders in shared mode, or one in exclusive mode.
+
+    torch.fx tracing patches ``nn.Module.__call__`` for the whole process
+    while it runs, so a forward pass in another thread at that moment would
+    be traced instead of run. Tracing takes this lock exclusively; forward
+    passes take it shared, so they still run side by side.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._shared = 0
+        self._exclusive = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._condition:
+            while self._exclusive:
+                self._condition.wait()
+            self._shared += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._shared -= 1
+                if not self._shared:
+                    self._condition.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._condition:
+            while self._exclusive or self._shared:
+                self._condition.wait()
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._exclusive = False
+                self._condition.notify_all()
+
+
+TRACING = SharedExclusiveLock()
 
 
 @dataclass(frozen=True)
@@ -65,7 +113,8 @@ def analyse_graph(model: nn.Module) -> dict[str, ConvTopology]:
     """Trace ``model`` and describe every Conv2d found in the trace."""
     # fx's default tracer keeps every torch.nn module as one node, so conv, BN
     # and activation modules appear under their qualified names.
-    graph = fx.Tracer().trace(model)
+    with TRACING.exclusive():
+        graph = fx.Tracer().trace(model)
     modules = dict(model.named_modules())
     fields: dict[fx.Node, ReceptiveField] = {}
     result: dict[str, ConvTopology] = {}
@@ -145,7 +194,7 @@ def map_size(model: nn.Module, layer_names: list[str], input_size: int) -> dict[
     try:
         param = next(model.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
-        with torch.inference_mode():
+        with TRACING.shared(), torch.inference_mode():
             model(torch.zeros(1, 3, input_size, input_size, device=device))
     finally:
         for handle in handles:

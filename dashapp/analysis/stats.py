@@ -87,15 +87,25 @@ def layer_stats(maps: np.ndarray) -> LayerStats:
     )
 
 
+MIN_RELATIVE_PEAK = 0.05
+
+
+def responds(stats: FilterStats) -> np.ndarray:
+    """Filters whose peak reaches a twentieth of the layer's strongest peak."""
+    top = float(stats.max.max()) if stats.count else 0.0
+    return (stats.max > 0) & (stats.max >= MIN_RELATIVE_PEAK * top)
+
+
 def balanced_scores(stats: FilterStats, min_sparsity: float, weight: float) -> np.ndarray:
     """``w * mean / max(eligible means) + (1 - w) * sparsity`` for eligible
     filters, NaN for the rest. Normalizing by the largest eligible mean (not
     min-max) keeps a single eligible filter's score meaningful.
 
-    A filter silent on the whole image has sparsity 1 but is off, not
-    selective: it is never eligible (else dead filters would top the list).
+    A filter that barely responds anywhere has a sparsity near 1 but is off,
+    not selective: its peak must reach ``MIN_RELATIVE_PEAK`` of the layer's
+    strongest peak to be eligible (else dead filters would top the list).
     """
-    eligible = (stats.sparsity >= min_sparsity) & (stats.max > 0)
+    eligible = (stats.sparsity >= min_sparsity) & responds(stats)
     scores = np.full(stats.count, np.nan, dtype=np.float64)
     if not eligible.any():
         return scores

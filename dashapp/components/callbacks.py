@@ -54,8 +54,7 @@ def _messages(texts: list[str]) -> list[Any]:
 def register(app: Dash, service: Analyzer) -> None:
     @app.callback(
         Output("url-target", "data"),
-        Output("url", "search"),
-        Output("url", "pathname"),
+        Output("url", "href"),
         Output("view-state", "data"),
         Output("state-messages", "children"),
         Output("ctl-model", "value"),
@@ -85,12 +84,15 @@ def register(app: Dash, service: Analyzer) -> None:
         if from_url:
             state, messages = parse_state(search, catalog)
         else:
-            state = ViewState.from_dict(current)
+            # view-state holds the analysis keys; the display keys live in
+            # their controls.
+            display = {k: controls[k] for k in ("opacity", "colormap") if controls[k] is not None}
+            state = ViewState.from_dict(current).with_(**display)
             if trigger in CONTROL_KEYS:
                 key = CONTROL_KEYS[trigger]
                 value = controls[key]
                 if value is None:
-                    return (no_update,) * 14
+                    return (no_update,) * 13
                 changes: dict[str, Any] = {key: value}
                 if key == "model" and state.layer not in catalog.get(value, []):
                     changes["layer"] = default_layer(value, catalog.get(value, []))
@@ -110,7 +112,12 @@ def register(app: Dash, service: Analyzer) -> None:
                 state, messages = parse_state(encode_state(state), catalog)
                 new_path = nav_request.get("page") or no_update
 
-        if state.image is None or not service.images.has(state.image):
+        try:
+            known = state.image is not None and service.has_image(state.image)
+        except AnalysisError as exc:  # the store is down: keep the link's image, say why
+            known = True
+            messages.append(exc.message)
+        if not known:
             if state.image is not None:
                 messages.append("The image of this link is not stored on this server; showing an example instead.")
             state = state.with_(image=service.default_image())
@@ -134,8 +141,9 @@ def register(app: Dash, service: Analyzer) -> None:
         navigate = new_path is not no_update
         return (
             no_update if navigate else new_search,
-            new_search if navigate else no_update,
-            new_path,
+            # The whole address: after replaceState the Location's own
+            # pathname/search props are stale, so set href in one piece.
+            new_path + new_search if navigate else no_update,
             view,
             _messages(messages) if (messages or from_url) else no_update,
             *shown,

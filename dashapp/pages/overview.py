@@ -16,6 +16,7 @@ PATH = "/"
 NAME = "Overview"
 DESCRIPTION = "The prediction, the layer's statistics and its top filters."
 
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 COLUMNS = [
     {"name": "Filter", "id": "index", "type": "numeric"},
     {"name": "Rank", "id": "rank", "type": "numeric"},
@@ -35,18 +36,18 @@ def layout(**_query: Any) -> html.Div:
             dcc.Loading(html.Div(id="overview-cards"), type="default", delay_show=300),
             html.H5("Top filters", className="section-title"),
             html.Div(id="overview-notice"),
-            dash_table.DataTable(
+            dcc.Loading(dash_table.DataTable(
                 id="overview-table",
                 columns=COLUMNS,
                 data=[],
                 sort_action="native",
                 style_as_list_view=True,
-                style_cell={"padding": "6px 10px", "fontFamily": "inherit", "textAlign": "right", "cursor": "pointer"},
-                style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"},
+                style_cell={"padding": "6px 10px", "fontFamily": FONT, "textAlign": "right", "cursor": "pointer"},
+                style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5", "textAlign": "right"},
                 style_data_conditional=[{"if": {"state": "active"}, "backgroundColor": "#e7f1ff",
                                          "border": "1px solid #0d6efd"}],
                 tooltip_duration=None,
-            ),
+            ), type="default", delay_show=300),
             html.Div("Click a row to open that filter's detail page. Click a column header to sort.",
                      className="control-help mt-1"),
         ]

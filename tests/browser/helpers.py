@@ -27,13 +27,17 @@ CHROMIUM_ARGS = [
 ]
 
 
-def snap(page: Page, name: str) -> Path:
-    """Save a full-page PNG to artifacts/screenshots/<name>.png (repo-root relative)."""
+def snap(page: Page, name: str, full_page: bool = True) -> Path:
+    """Save a full-page PNG to artifacts/screenshots/<name>.png (repo-root relative).
+
+    ``full_page=False`` keeps the viewport as it is: a full-page capture
+    resizes the window for a moment, Plotly redraws on resize and drops a
+    hover, so a hover is shot as the viewport."""
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise ValueError(f"screenshot name {name!r} must be a plain file name")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -9,7 +9,6 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, Request, expect
@@ -28,6 +27,31 @@ DEFAULT_LAYER = "layer2.0.conv1"
 
 def overview_rows(page: Page) -> Locator:
     return page.locator("#overview-table tr:has(td.dash-cell)")
+
+
+def overview_numbers(page: Page) -> Locator:
+    """The overview's layer-wide numbers and its table body: both differ between images."""
+    return page.locator("#overview-cards .stat-value, #overview-table tr:has(td.dash-cell)")
+
+
+def settled_overview(page: Page) -> list[str]:
+    """The overview's numbers once all of them are on screen."""
+    expect(page.locator("#overview-cards .stat-value")).to_have_count(4)
+    expect(overview_rows(page)).to_have_count(6)
+    return overview_numbers(page).all_inner_texts()
+
+
+def wait_for_overview_change(page: Page, before: list[str]) -> None:
+    """Wait until the overview shows other numbers than ``before`` (not the
+    previous image's, still on screen while the new one is computed)."""
+    page.wait_for_function(
+        """before => {
+            const now = Array.from(document.querySelectorAll(
+                "#overview-cards .stat-value, #overview-table tr:has(td.dash-cell)")).map(e => e.innerText);
+            return now.length === before.length && now.some((text, i) => text !== before[i]);
+        }""",
+        arg=before,
+    )
 
 
 def nav_link(page: Page, path: str) -> Locator:
@@ -71,26 +95,35 @@ def box_centre(locator: Locator) -> tuple[float, float]:
 
 
 @contextmanager
-def update_requests(page: Page) -> Iterator[list[dict[str, Any]]]:
-    """Record every /_dash-update-component request made inside the block:
-    the callback's "output" string and the request body's size."""
-    seen: list[dict[str, Any]] = []
+def update_requests(page: Page) -> Iterator[list[Request]]:
+    """Record every /_dash-update-component request made inside the block."""
+    seen: list[Request] = []
 
     def record(request: Request) -> None:
-        if "/_dash-update-component" not in request.url:
-            return
-        body = request.post_data or ""
-        try:
-            output = json.loads(body).get("output", "")
-        except ValueError:
-            output = "<unreadable body>"
-        seen.append({"output": output, "size": len(body)})
+        if "/_dash-update-component" in request.url:
+            seen.append(request)
 
     page.on("request", record)
     try:
         yield seen
     finally:
         page.remove_listener("request", record)
+
+
+def callback_output(request: Request) -> str:
+    """The "output" field of a callback request: which callback ran."""
+    try:
+        return str(json.loads(request.post_data or "{}").get("output", ""))
+    except ValueError:
+        return "<unreadable body>"
+
+
+def answered_props(request: Request) -> set[str]:
+    """The component ids a callback's answer actually updated."""
+    response = request.response()
+    if response is None:
+        return set()
+    return set((response.json().get("response") or {}).keys())
 
 
 # -- 1. the default view and every page through the navbar
@@ -171,10 +204,13 @@ def test_default_view_and_every_page_via_navbar(page: Page) -> None:
 def test_example_select_changes_image(page: Page) -> None:
     first = open_default(page)
     expect(page.locator("#image-caption")).to_contain_text("chelsea")
+    expect(overview_rows(page)).to_have_count(6)
+    before = settled_overview(page)
     page.locator("#ctl-example").select_option("coffee.png")
     page.wait_for_url(lambda url: query_of(url).get("image") not in (None, first))
     expect(page.locator("#image-caption")).to_contain_text("coffee")
     expect(page.locator("#image-caption")).to_contain_text("600×400 px")
+    wait_for_overview_change(page, before)
     expect(overview_rows(page)).to_have_count(6)
     snap(page, "08-example-coffee")
 
@@ -197,7 +233,7 @@ def test_heatmap_hover_shows_value_and_receptive_field(page: Page) -> None:
     expect(plot.locator(".shapelayer path").first).to_be_attached()
     dash = plot.locator(".shapelayer path").first.evaluate("el => el.style.strokeDasharray")
     assert dash and dash != "none", f"the hover rectangle is not dotted (stroke-dasharray {dash!r})"
-    snap(page, "09-heatmap-hover")
+    snap(page, "09-heatmap-hover", full_page=False)
 
 
 # -- 4. a click on the grid opens that filter
@@ -217,7 +253,8 @@ def test_grid_click_opens_detail(page: Page) -> None:
     page.mouse.move(x, y, steps=3)
     expect(plot.locator(".hoverlayer .hovertext")).to_contain_text("rank 1")
     page.mouse.click(x, y)
-    page.wait_for_url(lambda url: path_of(url) == "/detail")
+    # The analysis is cached by now: a navigation that has not happened in 20 s will not.
+    page.wait_for_url(lambda url: path_of(url) == "/detail", timeout=20_000)
     assert query_of(page.url).get("filter") == wanted
     expect(page.locator("#detail-title")).to_contain_text(f"Filter {wanted} of {DEFAULT_LAYER}")
     snap(page, "10-grid-click-detail")
@@ -308,7 +345,8 @@ def test_region_click_shows_region_card(page: Page) -> None:
     assert drag is not None
     (x0, x1), (y0, y1) = geometry["xr"], geometry["yr"]
     px = drag["x"] + (target[0] - x0) / (x1 - x0) * drag["width"]
-    py = drag["y"] + (target[1] - y0) / (y1 - y0) * drag["height"]
+    # Plotly's y range runs upwards from range[0] at the bottom (reversed here: the image's y=0 is on top).
+    py = drag["y"] + drag["height"] - (target[1] - y0) / (y1 - y0) * drag["height"]
     page.mouse.move(px, py, steps=3)
     expect(plot.locator(".hoverlayer .hovertext")).to_contain_text("Region 1")
     page.mouse.click(px, py)
@@ -332,20 +370,30 @@ def test_restyle_stays_in_browser(page: Page) -> None:
 
     with update_requests(page) as seen:
         choose_dropdown_option(page, "ctl-colormap", re.compile(r"^Viridis$"))
-        page.wait_for_function(
-            "el => el.data && el.data[0].colorscale === 'Viridis'", arg=first.element_handle())
-        thumb = page.locator("#ctl-opacity [role=slider]")
-        thumb.click()
-        page.keyboard.press("End")
-        page.wait_for_function("el => el.data && el.data[0].opacity === 1", arg=first.element_handle())
-        page.wait_for_url(lambda url: (query_of(url).get("colormap"), query_of(url).get("opacity")) == ("Viridis", "1"))
+        page.wait_for_function("el => el.data && el.data[0].colorscale === 'Viridis'", arg=first.element_handle())
+        page.wait_for_url(lambda url: query_of(url).get("colormap") == "Viridis")
         page.wait_for_load_state("networkidle")
 
-    outputs = [entry["output"] for entry in seen]
-    assert not [o for o in outputs if "fig-base" in o], f"a restyle asked the server for figures: {outputs}"
-    # Only the URL sync callback (its first output is url.search) may run.
-    assert all(o.startswith("..url.search.") for o in outputs), outputs
-    # Every map on the page was restyled, the enlarged one too.
+        page.locator("#ctl-opacity [role=slider]").click()
+        page.keyboard.press("End")
+        page.wait_for_function("el => el.data && el.data[0].opacity === 1", arg=first.element_handle())
+        page.wait_for_url(lambda url: query_of(url).get("opacity") == "1")
+        page.wait_for_load_state("networkidle")
+
+    outputs = [callback_output(request) for request in seen]
+    assert outputs, "a restyle should still write the URL (one sync_state call)"
+    assert not [o for o in outputs if "fig-base" in o or "ready-state" in o], \
+        f"a restyle asked the server for figures: {outputs}"
+    # Only the URL sync callback may run, and it must not touch the analysis state.
+    assert all(".url.search." in o and "view-state.data" in o for o in outputs), outputs
+    touched = set().union(*(answered_props(request) for request in seen))
+    assert "view-state" not in touched, f"a restyle changed the analysis state: {sorted(touched)}"
+
+    # The second restyle must keep the first one (URL, control and every map).
+    state = query_of(page.url)
+    assert (state.get("colormap"), state.get("opacity")) == ("Viridis", "1"), \
+        f"changing the opacity lost the colormap: URL has colormap={state.get('colormap')}"
+    expect(page.locator("#ctl-colormap")).to_have_text("Viridis", timeout=1_000)
     colours = page.locator("#heat-grid .js-plotly-plot, [id='{\"index\":\"heat-big\",\"type\":\"fig\"}'] "
                            ".js-plotly-plot").evaluate_all("els => els.map(gd => gd.data[0].colorscale)")
     assert colours == ["Viridis"] * 7, colours
@@ -362,9 +410,11 @@ def test_upload_good_bad_and_too_large(page: Page) -> None:
     message = page.locator("#image-message")
     caption = page.locator("#image-caption")
 
+    before = settled_overview(page)
     upload.set_input_files(str(EXAMPLES / "astronaut.png"))
     page.wait_for_url(lambda url: query_of(url).get("image") not in (None, first))
     expect(caption).to_contain_text("512×512 px")
+    wait_for_overview_change(page, before)
     expect(overview_rows(page)).to_have_count(6)
     snap(page, "16-upload-ok")
     uploaded = query_of(page.url)["image"]
@@ -376,8 +426,10 @@ def test_upload_good_bad_and_too_large(page: Page) -> None:
     assert query_of(page.url)["image"] == uploaded
     snap(page, "17-upload-not-an-image")
     # The page still works: another image loads after the error.
+    before = settled_overview(page)
     page.locator("#ctl-example").select_option("coffee.png")
     expect(caption).to_contain_text("600×400 px")
+    wait_for_overview_change(page, before)
     expect(overview_rows(page)).to_have_count(6)
 
     limit = 10 * 1024 * 1024
@@ -386,6 +438,7 @@ def test_upload_good_bad_and_too_large(page: Page) -> None:
                                        "buffer": os.urandom(limit + 2 * 1024 * 1024)}])
         expect(message).to_contain_text("upload limit")
         expect(message).to_contain_text("big.png")
-    assert all(entry["size"] < limit for entry in seen), "the over-limit file was sent to the server"
+    assert all(len(request.post_data_buffer or b"") < limit for request in seen), \
+        "the over-limit file was sent to the server"
     expect(caption).to_contain_text("600×400 px")
     snap(page, "18-upload-too-large")

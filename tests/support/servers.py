@@ -381,6 +381,12 @@ class GunicornServer:
     def served_by(self, response: requests.Response, timeout: float = 10) -> int:
         return self.served_by_many([response], timeout)[0]
 
+    def _try_healthz(self) -> requests.Response | None:
+        try:
+            return self.get("/healthz", timeout=10)
+        except requests.RequestException:  # a worker busy booting; the caller retries
+            return None
+
     def worker_stats(self, timeout: float = 30, batch: int = 8) -> dict[int, dict[str, Any]]:
         """Each live worker's /healthz answer, keyed by pid.
 
@@ -394,8 +400,8 @@ class GunicornServer:
         answers: dict[int, dict[str, Any]] = {}
         while True:
             self._check_alive()
-            responses = concurrently([lambda: self.get("/healthz", timeout=10) for _ in range(batch)])
-            ok = [response for response in responses if response.status_code == 200]
+            responses = concurrently([self._try_healthz for _ in range(batch)])
+            ok = [response for response in responses if response is not None and response.status_code == 200]
             for pid, response in zip(self.served_by_many(ok), ok, strict=True):
                 answers[pid] = response.json()
             if pids <= answers.keys():

@@ -264,3 +264,12 @@ def test_patches_respect_the_region_threshold() -> None:
     patches = top_patches(fmap, rf, 20, 200, 200, threshold=result.threshold)
     assert [(p.row, p.col) for p in patches] == [(2, 2), (15, 15)]
     assert len(top_patches(fmap, rf, 20, 200, 200)) == 3
+
+
+def test_nearly_silent_filters_are_not_ranked_as_selective() -> None:
+    maps = np.zeros((3, 10, 10), dtype=np.float32)
+    maps[0, 0, 0] = 0.01  # one faint response: off, not selective
+    maps[1, :3, :3] = 2.0
+    maps[2] = 1.0
+    ranking = rank_filters(filter_stats(maps), "balanced", 3, min_sparsity=0.0)
+    assert [f.index for f in ranking.filters] == [1, 2]

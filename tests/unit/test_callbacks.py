@@ -52,7 +52,7 @@ def sync(app: Dash, trigger: str | None, search: str, controls: list[Any] | None
 
 def test_url_with_unknown_layer_gives_message_and_default(app: Dash) -> None:
     out = sync(app, "url.search", "?model=resnet18&layer=nope.conv&n=NaN")
-    target, _search, _path, view, messages, _model, options, layer, n = out[:9]
+    target, _href, view, messages, _model, options, layer, n = out[:8]
     assert view["layer"] == "layer2.0.conv1" and layer == "layer2.0.conv1" and n == 6
     text = str(messages)
     assert "nope.conv" in text and "NaN" in text
@@ -62,37 +62,39 @@ def test_url_with_unknown_layer_gives_message_and_default(app: Dash) -> None:
 
 def test_control_change_rewrites_the_url_in_place(app: Dash) -> None:
     first = sync(app, None, "")
-    view = first[3]
+    view = first[2]
     controls = list(CONTROLS)
     controls[2] = 12
     out = sync(app, "ctl-n.value", first[0], controls, current=view)
-    assert "n=12" in out[0] and out[1] is no_update and out[2] is no_update
-    assert out[3]["n"] == 12
-    # Opacity is display-only: the URL changes, the analysis state does not.
+    assert "n=12" in out[0] and out[1] is no_update
+    assert out[2]["n"] == 12
+    # Opacity is display-only: the URL changes, the analysis state does not,
+    # and the other display control keeps its value.
     controls[6] = 0.9
-    out2 = sync(app, "ctl-opacity.value", out[0], controls, current=out[3])
-    assert "opacity=0.9" in out2[0] and out2[3] is no_update
+    controls[7] = "Viridis"
+    out2 = sync(app, "ctl-opacity.value", out[0], controls, current=out[2])
+    assert "opacity=0.9" in out2[0] and "colormap=Viridis" in out2[0] and out2[2] is no_update
 
 
 def test_model_change_picks_a_layer_of_that_model(app: Dash) -> None:
-    view = sync(app, None, "")[3]
+    view = sync(app, None, "")[2]
     controls = list(CONTROLS)
     controls[0] = "alexnet"
     out = sync(app, "ctl-model.value", "", controls, current=view)
-    assert out[3]["model"] == "alexnet" and out[3]["layer"] == "features.3"
+    assert out[2]["model"] == "alexnet" and out[2]["layer"] == "features.3"
 
 
 def test_unknown_image_and_out_of_range_filter(app: Dash) -> None:
     out = sync(app, "url.search", f"?image={'0' * 64}&layer=conv1&filter=500")
-    text = str(out[4])
+    text = str(out[3])
     assert "not stored" in text and "Filter 500" in text
-    assert out[3]["filter"] is None and out[3]["image"] != "0" * 64
+    assert out[2]["filter"] is None and out[2]["image"] != "0" * 64
 
 
 def test_navigation_request_moves_to_the_detail_page(app: Dash) -> None:
-    view = sync(app, None, "")[3]
+    view = sync(app, None, "")[2]
     out = sync(app, "nav-request.data", "", nav={"page": "/detail", "filter": 3}, current=view)
-    assert out[0] is no_update and "filter=3" in out[1] and out[2] == "/detail"
+    assert out[0] is no_update and out[1].startswith("/detail?") and "filter=3" in out[1]
 
 
 def test_choose_image_reports_bad_uploads(app: Dash) -> None:
@@ -107,7 +109,7 @@ def test_choose_image_reports_bad_uploads(app: Dash) -> None:
 
 
 def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
-    view = sync(app, None, "")[3]
+    view = sync(app, None, "")[2]
     heat = callback(app, "heat-grid.children")
     error, grid, _notice, options, value = heat(view, None)
     assert error is None and len(options) == 6 and value == options[0]["value"]
