@@ -385,7 +385,7 @@ def test_restyle_stays_in_browser(page: Page) -> None:
     assert not [o for o in outputs if "fig-base" in o or "ready-state" in o], \
         f"a restyle asked the server for figures: {outputs}"
     # Only the URL sync callback may run, and it must not touch the analysis state.
-    assert all(".url.search." in o and "view-state.data" in o for o in outputs), outputs
+    assert all("url-target.data" in o and "view-state.data" in o for o in outputs), outputs
     touched = set().union(*(answered_props(request) for request in seen))
     assert "view-state" not in touched, f"a restyle changed the analysis state: {sorted(touched)}"
 
