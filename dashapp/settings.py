@@ -64,6 +64,9 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+SECRET_SETTINGS = ("DASHAPP_AUTH_USERS", "DASHAPP_REDIS_URL")
+
+
 def _parse(env: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], expected: str) -> T:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -71,7 +74,9 @@ def _parse(env: Mapping[str, str], name: str, default: T, convert: Callable[[str
     try:
         return convert(raw.strip())
     except (ValueError, TypeError) as exc:
-        raise SettingsError(f"{name}={raw!r} is not valid: expected {expected}") from exc
+        # Values that may hold passwords are never echoed into logs.
+        shown = "(value hidden)" if name in SECRET_SETTINGS else repr(raw)
+        raise SettingsError(f"{name}={shown} is not valid: expected {expected}") from exc
 
 
 def _positive_int(raw: str) -> int:

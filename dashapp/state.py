@@ -131,7 +131,8 @@ def parse_state(search: str | None, catalog: Mapping[str, list[str]]) -> tuple[V
         text = _single(query, key)
         if text is None:
             return None
-        if text.isdigit() and int(text) <= high:
+        # isascii: "²".isdigit() is True but int() refuses it.
+        if text.isascii() and text.isdigit() and len(text) <= 9 and int(text) <= high:
             return int(text)
         messages.append(f"{key}={text!r} is not a valid index; ignoring it.")
         return None

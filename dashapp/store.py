@@ -246,7 +246,10 @@ META_COST = 4096  # nominal size of a prediction entry in the local LRU
 
 
 def _decode_meta(blob: bytes) -> dict[str, Any]:
-    return json.loads(zlib.decompress(blob))
+    meta = json.loads(zlib.decompress(blob))
+    if not isinstance(meta, dict):
+        raise ValueError("prediction entry is not an object")
+    return meta
 
 
 def _nbytes(maps: np.ndarray) -> int:

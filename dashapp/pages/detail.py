@@ -50,19 +50,20 @@ def layout(**_query: Any) -> html.Div:
                             dcc.Loading(dcc.Graph(id="detail-regions", config=TOOLBAR, className="regions-graph"),
                                         type="default", delay_show=300),
                             html.Div(_legend(), className="size-legend"),
+                            html.H5("Heatmap", className="section-title"),
+                            heatmap_slot("detail-heat", height=420),
                         ],
                         lg=7,
                     ),
-                    dbc.Col([html.Div(id="detail-side"), html.Div(id="detail-region-info", className="mt-2")], lg=5),
-                ],
-                className="g-3",
-            ),
-            dbc.Row(
-                [
-                    dbc.Col([html.H5("Heatmap", className="section-title"), heatmap_slot("detail-heat", height=460)],
-                            lg=7),
-                    dbc.Col([html.H5("RGB pattern of the kernel", className="section-title"),
-                             html.Div(id="detail-kernel")], lg=5),
+                    dbc.Col(
+                        [
+                            html.Div(id="detail-side"),
+                            html.Div(id="detail-region-info", className="mt-2"),
+                            html.H5("RGB pattern of the kernel", className="section-title"),
+                            html.Div(id="detail-kernel"),
+                        ],
+                        lg=5,
+                    ),
                 ],
                 className="g-3",
             ),
@@ -128,7 +129,7 @@ def register(app: Dash, service: Analyzer) -> None:
         regions = view.regions.regions
         figure = regions_figure(picture, image.width, image.height, regions)
         heat = heatmap_figure(view.maps, None, image.width, image.height, info.receptive_field,
-                              service.model(query.model).input_size, view.index, height=460)
+                              service.model(query.model).input_size, view.index, height=420)
         rank_text = f"rank {view.rank} of {ranking.eligible}" if view.rank else "not in the current top list"
         reading = view.reading
         side = html.Div([

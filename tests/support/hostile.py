@@ -78,6 +78,28 @@ def find_callback(app: Dash, output: str) -> Callable[..., Any]:
     raise KeyError(output)
 
 
+def callback_outputs(app: Dash, output: str) -> list[str]:
+    """The "id.property" outputs, in order, of the server callback whose outputs include ``output``."""
+    for key, value in app.callback_map.items():
+        if output in key and "callback" in value:
+            # Multi-output keys read "..a.b...c.d.."; a single output may carry an "@hash" suffix.
+            return [part.split("@")[0] for part in key.strip(".").split("...")]
+    raise KeyError(output)
+
+
+STATE_CONTROLS = ("resnet18", "layer2.0.conv1", 6, "balanced", 0.15, 0.5, 0.5, "Jet")
+
+
+def sync_state(app: Dash, search: str) -> dict[str, Any]:
+    """The URL-state callback as on a page load with ``search`` in the address bar,
+    its outputs keyed by "id.property" (so a reordering of outputs cannot mislead a test)."""
+    func = find_callback(app, "view-state.data")
+    names = callback_outputs(app, "view-state.data")
+    values = run_callback(func, "url.search", search, *STATE_CONTROLS, None, None, None, "/")
+    assert len(values) == len(names), (names, len(values))
+    return dict(zip(names, values, strict=True))
+
+
 def run_callback(func: Callable[..., Any], trigger: str | None, *args: Any) -> Any:
     """Call a callback with a real callback context whose trigger is ``trigger`` ("id.prop")."""
 
