@@ -195,9 +195,10 @@ class AcceptedImage:
     source_format: str
 
     def png_bytes(self) -> bytes:
-        """Lossless PNG of ``image``; what the durable store keeps."""
+        """Lossless PNG of ``image``; what the durable store keeps. Level 1:
+        about 4x faster than the default for a few percent more bytes."""
         buffer = io.BytesIO()
-        self.image.save(buffer, format="PNG", compress_level=6)
+        self.image.save(buffer, format="PNG", compress_level=1)
         return buffer.getvalue()
 
 

@@ -4,8 +4,9 @@
 written atomically (a partial image is never visible), on disk by default or
 in Redis. ``ActivationStore``: Flask-Caching backends shared by every worker
 (a FileSystemCache under the data directory, or RedisCache), holding compact
-float16 + zlib blobs keyed by (image, model, weights, layer). A failing
-backend degrades to recomputing; it never fails a request.
+float16 blobs (non-zero values and a bitmask) keyed by (image, model,
+weights, layer). A failing backend degrades to recomputing; it never fails a
+request.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from .intake import AcceptedImage, IntakeError, Limits, decode_stored_png, image
 log = logging.getLogger(__name__)
 
 SHA_PATTERN = re.compile(r"^[0-9a-f]{64}$")
-BLOB_MAGIC = b"ACT1"
-KEY_VERSION = "v1"
+BLOB_MAGIC = b"ACT2"
+KEY_VERSION = "v2"
 # After a backend error, skip it for this long instead of making every
 # request wait for the same timeout.
 BACKEND_RETRY_S = 2.0
@@ -217,11 +218,15 @@ class RedisImageStore(_VerifyingImageStore):
 
 
 def encode_maps(maps: np.ndarray) -> bytes:
-    """(C, H, W) float32 -> compact bytes: float16, zlib. Our own format, so
-    nothing from the cache is ever unpickled into arrays."""
-    header = json.dumps({"shape": list(maps.shape)}).encode()
-    payload = zlib.compress(np.ascontiguousarray(maps, dtype=np.float16).tobytes(), level=1)
-    return BLOB_MAGIC + struct.pack("<I", len(header)) + header + payload
+    """(C, H, W) responses -> compact bytes in our own format (nothing from the
+    cache is ever unpickled into arrays): float16 values of the non-zero
+    positions plus a bitmask of where they are. Rectified maps are about half
+    zeros, so this is as small as zlib and several times faster both ways."""
+    half = (maps if maps.dtype == np.float16 else maps.astype(np.float16)).ravel()
+    nonzero = half != 0
+    values = half[nonzero]
+    header = json.dumps({"shape": list(maps.shape), "nonzero": int(values.size)}).encode()
+    return BLOB_MAGIC + struct.pack("<I", len(header)) + header + np.packbits(nonzero).tobytes() + values.tobytes()
 
 
 def decode_maps(blob: bytes) -> np.ndarray:
@@ -232,14 +237,21 @@ def decode_maps(blob: bytes) -> np.ndarray:
         start = len(BLOB_MAGIC) + 4
         header = json.loads(blob[start : start + header_len])
         shape = tuple(int(v) for v in header["shape"])
+        count = int(header["nonzero"])
     except (struct.error, KeyError, TypeError) as exc:
         # A damaged entry is a cache miss (callers catch ValueError), never a 500.
         raise ValueError("activation blob header is damaged") from exc
-    raw = zlib.decompress(blob[start + header_len :])
-    array = np.frombuffer(raw, dtype=np.float16)
-    if array.size != int(np.prod(shape)):
+    total = int(np.prod(shape))
+    mask_bytes = (total + 7) // 8
+    body = blob[start + header_len :]
+    if total < 0 or count < 0 or len(body) != mask_bytes + 2 * count:
         raise ValueError("activation blob is truncated")
-    return array.reshape(shape).astype(np.float32)
+    mask = np.unpackbits(np.frombuffer(body[:mask_bytes], dtype=np.uint8), count=total).astype(bool)
+    if int(mask.sum()) != count:
+        raise ValueError("activation blob is inconsistent")
+    array = np.zeros(total, dtype=np.float32)
+    array[mask] = np.frombuffer(body[mask_bytes:], dtype=np.float16)
+    return array.reshape(shape)
 
 
 META_COST = 4096  # nominal size of a prediction entry in the local LRU
@@ -264,12 +276,38 @@ class BoundedFileSystemCache(FileSystemCache):
     true under load (a few thousand entries list in about a millisecond).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_batch = threading.local()
+        self._batch_lock = threading.Lock()
+
     @property
     def _file_count(self) -> int:  # type: ignore[override]
         return sum(1 for _ in self._list_dir())
 
     def _update_count(self, delta: int | None = None, value: int | None = None) -> None:
         return None
+
+    def _prune(self) -> None:
+        if not getattr(self._in_batch, "active", False):
+            super()._prune()
+
+    def set_many(self, mapping: dict[str, Any], timeout: int | None = None) -> list[Any]:
+        """One look at the folder for a whole fill (21 entries for ResNet18),
+        making room for all of it first, instead of one per entry."""
+        with self._batch_lock:
+            threshold = self._threshold
+            try:
+                if threshold:
+                    self._threshold = max(1, threshold - len(mapping))
+                    super()._prune()
+            finally:
+                self._threshold = threshold
+        self._in_batch.active = True
+        try:
+            return super().set_many(mapping, timeout)
+        finally:
+            self._in_batch.active = False
 
 
 def redis_client(url: str, timeout_s: float) -> Any:
@@ -403,10 +441,11 @@ class ActivationStore:
             items: dict[str, bytes] = {}
             for name, maps in responses.items():
                 key = self._key(sha, model, name)
-                items[key] = encode_maps(maps)
+                half = maps.astype(np.float16)
+                items[key] = encode_maps(half)
                 # Serve what the cache holds (float16-rounded), so every
                 # worker and every request sees the same numbers.
-                stored[name] = maps.astype(np.float16).astype(np.float32)
+                stored[name] = half.astype(np.float32)
                 self._local.put(key, stored[name], stored[name].nbytes)
             # Layers first, meta last: a reader that finds the meta finds the layers.
             self._backend_call("set_many", items)

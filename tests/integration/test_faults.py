@@ -165,8 +165,8 @@ def _valid_blob() -> bytes:
 
 CORRUPTIONS: dict[str, bytes | str | int] = {
     "empty": b"",
-    "magic-only": b"ACT1",
-    "magic-and-2-bytes": b"ACT1\x10\x00",
+    "magic-only": store.BLOB_MAGIC,
+    "magic-and-2-bytes": store.BLOB_MAGIC + b"\x10\x00",
     "header-cut": _valid_blob()[:12],
     "payload-cut": _valid_blob()[:-5],
     "header-without-shape": store.BLOB_MAGIC + len(b'{"x": 1}').to_bytes(4, "little") + b'{"x": 1}' + b"\x00",

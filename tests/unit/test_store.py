@@ -32,7 +32,7 @@ def test_blob_round_trip_is_float16_and_compact() -> None:
     assert len(blob) < maps.size * 2  # smaller than raw float16
 
 
-@pytest.mark.parametrize("blob", [b"", b"ACT1", b"junk" * 10, encode_maps(np.ones((2, 2, 2)))[:-3]])
+@pytest.mark.parametrize("blob", [b"", b"ACT2", b"ACT1", b"junk" * 10, encode_maps(np.ones((2, 2, 2)))[:-3]])
 def test_corrupt_blobs_are_rejected(blob: bytes) -> None:
     with pytest.raises(Exception) as info:
         decode_maps(blob)
@@ -159,3 +159,12 @@ def test_analyzer_cache_bytes_for_resnet18(analyzer: Analyzer, example_bytes: by
     analyzer.maps(sha, "resnet18", layers[0])
     size = analyzer.activations.cached_bytes(sha, "resnet18", layers)
     assert 0 < size <= 6 * 1024 * 1024
+
+
+def test_cache_bound_holds_for_batches(tmp_path: Path) -> None:
+    backend = BoundedFileSystemCache(str(tmp_path / "c"), threshold=30, default_timeout=60)
+    for batch in range(6):
+        backend.set_many({f"b{batch}-{i}": b"x" for i in range(21)})
+        entries = [p for p in (tmp_path / "c").iterdir() if not p.name.endswith(".__wz_cache")]
+        assert len(entries) <= 30
+    assert backend.get("b5-20") == b"x"  # the newest batch is whole
