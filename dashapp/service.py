@@ -25,7 +25,16 @@ from .analysis.kernels import KernelPictures, kernel_pictures
 from .analysis.models import LayerInfo, LoadedModel, ModelError, ModelRegistry, ProgressFn
 from .analysis.patches import Patch, top_patches
 from .analysis.regions import RegionResult, find_regions
-from .analysis.stats import CRITERIA, FilterStats, Ranking, filter_stats, layer_stats, rank_filters, responds
+from .analysis.stats import (
+    CRITERIA,
+    FilterStats,
+    LayerStats,
+    Ranking,
+    filter_stats,
+    layer_stats,
+    rank_filters,
+    responds,
+)
 from .settings import Settings
 from .store import (
     ActivationStore,
@@ -241,6 +250,10 @@ class Analyzer:
         return self._memo(("stats", self.model(model).weights.tag, sha, model, layer),
                           lambda: filter_stats(self.maps(sha, model, layer)))
 
+    def layer_stats(self, sha: str, model: str, layer: str) -> LayerStats:
+        return self._memo(("layer_stats", self.model(model).weights.tag, sha, model, layer),
+                          lambda: layer_stats(self.maps(sha, model, layer)))
+
     def regions(self, sha: str, model: str, layer: str, index: int) -> RegionResult:
         def compute() -> RegionResult:
             image = self.image(sha)
@@ -347,7 +360,7 @@ class Analyzer:
             "weights": loaded.weights.as_dict(),
             "layer": info.as_dict(),
             "prediction": prediction["top"],
-            "layer_stats": layer_stats(maps).as_dict(),
+            "layer_stats": self.layer_stats(query.image, query.model, query.layer).as_dict(),
             "ranking": {**ranking.as_dict(), "filters": filters},
             "query": {
                 "criterion": query.criterion,

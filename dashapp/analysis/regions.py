@@ -7,7 +7,7 @@ drawn boxes, the text and the patches.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -16,7 +16,10 @@ from scipy import ndimage
 
 THRESHOLD_RATIO = 0.5  # of the map's peak
 MAX_REGIONS = 9
-WORK_SIDE = 512  # longest side of the working grid; boxes are scaled back to the image
+# Longest side of the working grid (boxes are scaled back to the image): four
+# grid cells per map cell is finer than a bilinear map can say, within bounds.
+MIN_WORK_SIDE, MAX_WORK_SIDE = 256, 512
+CELLS_PER_MAP_CELL = 4
 SIZE_CLASSES = ((0.05, "small"), (0.15, "medium"), (0.30, "large"), (float("inf"), "very large"))
 
 
@@ -34,7 +37,11 @@ class Region:
     interest: float
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies, and answers carry many regions.
+        return {name: getattr(self, name) for name in REGION_FIELDS}
+
+
+REGION_FIELDS = tuple(f.name for f in fields(Region))
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ def size_class(area_fraction: float) -> str:
     return SIZE_CLASSES[-1][1]
 
 
-def working_shape(image_width: int, image_height: int, work_side: int = WORK_SIDE) -> tuple[int, int]:
+def working_shape(image_width: int, image_height: int, work_side: int = MAX_WORK_SIDE) -> tuple[int, int]:
     """(height, width) of the grid regions are computed on: the image's aspect, at most ``work_side``."""
     scale = min(1.0, work_side / max(image_width, image_height))
     return max(1, round(image_height * scale)), max(1, round(image_width * scale))
@@ -76,7 +83,8 @@ def find_regions(
     if peak <= 0:
         return RegionResult(threshold=0.0, regions=[])
     threshold = threshold_ratio * peak
-    work_h, work_w = working_shape(image_width, image_height)
+    side = min(MAX_WORK_SIDE, max(MIN_WORK_SIDE, CELLS_PER_MAP_CELL * max(fmap.shape)))
+    work_h, work_w = working_shape(image_width, image_height, side)
     dense = upsample(fmap, work_h, work_w)
     labels, count = ndimage.label(dense >= threshold, structure=np.ones((3, 3), dtype=bool))
     if count == 0:

@@ -45,7 +45,9 @@ class RankedFilter:
     sparsity: float
 
     def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+        # Not dataclasses.asdict, which deep-copies: this runs for every ranked filter.
+        return {"index": self.index, "rank": self.rank, "score": self.score, "mean": self.mean, "max": self.max,
+                "std": self.std, "sparsity": self.sparsity}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 
-from ..analysis.stats import layer_stats
 from ..components.widgets import fmt, notice_alert, stat_card
 from ..service import Analyzer
 from ._common import guarded, page_header, query_of
@@ -66,8 +65,7 @@ def register(app: Dash, service: Analyzer) -> None:
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
         query = query_of(ready)
         info = service.layer_info(query.model, query.layer)
-        maps = service.maps(query.image, query.model, query.layer)
-        whole = layer_stats(maps)
+        whole = service.layer_stats(query.image, query.model, query.layer)
         ranking = service.ranking(query)
         prediction = service.prediction(query.image, query.model)
         untrained = not prediction["weights"]["pretrained"]
