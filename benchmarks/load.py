@@ -289,10 +289,14 @@ def report(samples: list[Sample], elapsed: float, server: GunicornServer, hostil
     print("\nworkers at the end:")
     stats = server.worker_stats()
     for pid in server.worker_pids():
-        rss = psutil.Process(pid).memory_info().rss / 2**20
+        memory = psutil.Process(pid).memory_full_info()
+        rss, uss = memory.rss / 2**20, memory.uss / 2**20
         answer = stats.get(pid, {})
         models = answer.get("models", {})
-        print(f"  pid {pid}: RSS {rss:,.0f} MiB; models loaded {json.dumps(models, sort_keys=True)}; "
+        # USS: memory only this worker holds; RSS also counts shared library pages
+        # (the CUDA build of torch maps several hundred MiB of them).
+        print(f"  pid {pid}: RSS {rss:,.0f} MiB, USS {uss:,.0f} MiB; "
+              f"models loaded {json.dumps(models, sort_keys=True)}; "
               f"cache {json.dumps(answer.get('cache', {}), sort_keys=True)}")
     master_rss = psutil.Process(server.master_pid).memory_info().rss / 2**20
     print(f"  master pid {server.master_pid}: RSS {master_rss:,.0f} MiB")

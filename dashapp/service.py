@@ -343,7 +343,6 @@ class Analyzer:
     def _analysis(self, query: AnalysisQuery) -> dict[str, Any]:
         info = self.layer_info(query.model, query.layer)
         image = self.image(query.image)
-        maps = self.maps(query.image, query.model, query.layer)
         stats = self.stats(query.image, query.model, query.layer)
         ranking = rank_filters(stats, query.criterion, query.n, query.min_sparsity, query.weight)
         prediction = self.prediction(query.image, query.model)
