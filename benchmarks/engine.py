@@ -22,12 +22,13 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashapp import create_app
 from dashapp.analysis.capture import forward_only
-from dashapp.analysis.gradcam import class_evidence
+from dashapp.analysis.gradcam import class_evidence, randomized_above
 from dashapp.service import Analyzer
 from dashapp.settings import Settings
 
@@ -118,6 +119,14 @@ def main() -> None:
           f"({raw_bytes / 1e6:.1f} MB as float32; target <= 6 MB)")
     print(f"Grad-CAM at {deep:<20}  {gradcam * 1000:8.1f} ms   {gradcam / floor:5.2f}x")
     print(f"Grad-CAM++ at {deep:<18}  {gradcam_pp * 1000:8.1f} ms   {gradcam_pp / floor:5.2f}x")
+    # Adebayo et al.'s model-randomization check: layers above re-initialized.
+    for name, layer in ((args.model, deep), ("alexnet", "features.10")):
+        model = analyzer.model(name)
+        before = class_evidence(model, image, layer, 281)
+        with randomized_above(model, layer):
+            after = class_evidence(model, image, layer, 281)
+        rho = spearmanr(before.ravel(), after.ravel())[0]
+        print(f"sanity check, {name} {layer}: Spearman rank correlation before/after randomization {rho:+.3f}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from dashapp.service import Analyzer
 from dashapp.settings import Settings
 from dashapp.store import ActivationStore, FileImageStore, make_backend
 from tests.support import hostile as h
-from tests.support.servers import free_port, random_png, tail, wait_for
+from tests.support.servers import RedisServer, random_png, wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 QUERY = "model=alexnet&layer=features.3&n=5&criterion=balanced"
@@ -217,16 +217,10 @@ def test_damaged_cache_entries_are_recomputed(corrupt_site: tuple[Site, CorruptB
 
 
 @dataclass(eq=False)
-class LocalRedis:
-    """A private redis-server on 127.0.0.1 that stores nothing on disk; DEBUG allowed from loopback."""
+class LocalRedis(RedisServer):
+    """The suite's private redis-server, with DEBUG allowed from loopback (for DEBUG SLEEP)."""
 
-    directory: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+    extra_args: tuple[str, ...] = ("--enable-debug-command", "local")
 
     def client(self, timeout: float = 2.0) -> Any:
         # The app's own fail-fast client: redis-py's default retries would turn a
@@ -241,33 +235,6 @@ class LocalRedis:
             return False
         finally:
             client.close()
-
-    def start(self) -> LocalRedis:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        log = self.directory / "redis.log"
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--dir", str(self.directory), "--enable-debug-command", "local",
-                   "--logfile", str(log)]
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-
-        def up() -> bool:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}:\n{tail(log)}")
-            return self.ping()
-
-        wait_for(up, REDIS_READY_S, f"redis-server on port {self.port}")
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        wait_for(lambda: not self.ping(0.5), 10, f"redis on port {self.port} to refuse connections")
 
     def act_keys(self) -> list[bytes]:
         client = self.client()

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from contextvars import copy_context
 from typing import Any
 
 import pytest
 from dash import Dash, no_update
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 
 from dashapp import create_app
 from dashapp.analysis.models import ModelRegistry
 from dashapp.service import Analyzer
 from dashapp.settings import Settings
+from tests.support.hostile import find_callback, run_callback
 
 
 @pytest.fixture(scope="module")
@@ -25,20 +23,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Da
 
 
 def callback(app: Dash, output: str) -> Callable[..., Any]:
-    for key, value in app.callback_map.items():
-        if output in key:
-            return value["callback"].__wrapped__
-    raise KeyError(output)
-
-
-def run(func: Callable[..., Any], trigger: str | None, *args: Any) -> Any:
-    def call() -> Any:
-        triggered = [{"prop_id": trigger, "value": None}] if trigger else []
-        context_value.set(AttributeDict(triggered_inputs=triggered, inputs_list=[], states_list=[],
-                                        outputs_list=[], input_values={}, state_values={}))
-        return func(*args)
-
-    return copy_context().run(call)
+    return find_callback(app, output)
 
 
 CONTROLS = ["resnet18", "layer2.0.conv1", 6, "balanced", 0.15, 0.5, 0.5, "Jet"]
@@ -47,7 +32,7 @@ CONTROLS = ["resnet18", "layer2.0.conv1", 6, "balanced", 0.15, 0.5, 0.5, "Jet"]
 def sync(app: Dash, trigger: str | None, search: str, controls: list[Any] | None = None,
          image_choice: Any = None, nav: Any = None, current: Any = None) -> tuple[Any, ...]:
     func = callback(app, "url-target.data")
-    return run(func, trigger, search, *(controls or CONTROLS), image_choice, nav, current, "/")
+    return run_callback(func, trigger, search, *(controls or CONTROLS), image_choice, nav, current, "/")
 
 
 def test_url_with_unknown_layer_gives_message_and_default(app: Dash) -> None:
@@ -100,11 +85,12 @@ def test_navigation_request_moves_to_the_detail_page(app: Dash) -> None:
 def test_choose_image_reports_bad_uploads(app: Dash) -> None:
     func = callback(app, "image-choice.data")
     garbage = "data:image/png;base64," + base64.b64encode(b"definitely not a png").decode()
-    choice, message = run(func, "upload-accepted.data", {"contents": garbage, "filename": "x.png"}, 0, 0, None, None)
+    upload = {"contents": garbage, "filename": "x.png"}
+    choice, message = run_callback(func, "upload-accepted.data", upload, 0, 0, None, None)
     assert choice is no_update and "image" in str(message).lower()
-    choice, message = run(func, "ctl-url-go.n_clicks", None, 1, 0, None, "file:///etc/passwd")
+    choice, message = run_callback(func, "ctl-url-go.n_clicks", None, 1, 0, None, "file:///etc/passwd")
     assert choice is no_update and "http" in str(message).lower()
-    choice, _ = run(func, "ctl-example.value", None, 0, 0, "coffee.png", None)
+    choice, _ = run_callback(func, "ctl-example.value", None, 0, 0, "coffee.png", None)
     assert len(choice["sha"]) == 64
 
 
