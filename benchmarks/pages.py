@@ -66,7 +66,7 @@ def main() -> None:
     service = app.server.extensions["dashapp.analyzer"]
     sync = find(app, "url-target.data")
     controls = ["resnet18", "layer2.0.conv1", 6, "balanced", 0.15, 0.5, 0.5, "Jet"]
-    first = in_context(sync, "url.search", "", *controls, None, None, None, "/")
+    first = in_context(sync, "url.search", "", *controls, None, None, None)
     ready = first[2]
     for layer in service.layers("resnet18"):  # one forward pass fills every layer: a warm cache
         service.maps(ready["image"], "resnet18", layer)
@@ -98,7 +98,7 @@ def main() -> None:
         new_controls[3] = ("mean", "max", "std", "balanced")[i % 4]
 
         def change(c: list[Any] = new_controls) -> None:
-            out = in_context(sync, "ctl-layer.value", "", *c, None, None, ready, "/")
+            out = in_context(sync, "ctl-layer.value", "", *c, None, None, ready)
             to_json(out)
             to_json(heat(out[2], None))
 

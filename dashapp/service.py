@@ -54,7 +54,8 @@ EXAMPLE_FILES = ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg")
 
 
 class AnalysisError(Exception):
-    """A request that cannot be answered as asked; ``status`` is a 4xx."""
+    """A request that cannot be answered as asked; ``status`` is a 4xx, or 503
+    while a store or a model is unavailable."""
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)

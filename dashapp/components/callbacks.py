@@ -71,11 +71,10 @@ def register(app: Dash, service: Analyzer) -> None:
         Input("image-choice", "data"),
         Input("nav-request", "data"),
         State("view-state", "data"),
-        State("url", "pathname"),
     )
     def sync_state(search: str | None, *args: Any) -> tuple[Any, ...]:
         controls = dict(zip(CONTROL_KEYS.values(), args[: len(CONTROL_KEYS)], strict=True))
-        image_choice, nav_request, current, _pathname = args[len(CONTROL_KEYS):]
+        image_choice, nav_request, current = args[len(CONTROL_KEYS):]
         trigger = ctx.triggered_id
         catalog = service.layer_catalog()
         messages: list[str] = []

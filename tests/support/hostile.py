@@ -95,7 +95,7 @@ def sync_state(app: Dash, search: str) -> dict[str, Any]:
     its outputs keyed by "id.property" (so a reordering of outputs cannot mislead a test)."""
     func = find_callback(app, "view-state.data")
     names = callback_outputs(app, "view-state.data")
-    values = run_callback(func, "url.search", search, *STATE_CONTROLS, None, None, None, "/")
+    values = run_callback(func, "url.search", search, *STATE_CONTROLS, None, None, None)
     assert len(values) == len(names), (names, len(values))
     return dict(zip(names, values, strict=True))
 

@@ -32,7 +32,7 @@ CONTROLS = ["resnet18", "layer2.0.conv1", 6, "balanced", 0.15, 0.5, 0.5, "Jet"]
 def sync(app: Dash, trigger: str | None, search: str, controls: list[Any] | None = None,
          image_choice: Any = None, nav: Any = None, current: Any = None) -> tuple[Any, ...]:
     func = callback(app, "url-target.data")
-    return run_callback(func, trigger, search, *(controls or CONTROLS), image_choice, nav, current, "/")
+    return run_callback(func, trigger, search, *(controls or CONTROLS), image_choice, nav, current)
 
 
 def test_url_with_unknown_layer_gives_message_and_default(app: Dash) -> None:
