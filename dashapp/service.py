@@ -98,7 +98,7 @@ class Analyzer:
         self.settings = settings
         self.limits = intake.Limits.from_settings(settings)
         self.registry = registry or ModelRegistry(
-            settings.models, settings.weights, settings.random_seed, settings.device
+            settings.models, settings.weights, settings.random_seed, settings.device, settings.weights_mirror
         )
         if images is None:
             images = (

@@ -32,6 +32,7 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path(".dashapp-data").resolve())
     redis_url: str | None = None
     weights: str = "auto"
+    weights_mirror: str | None = None  # base URL holding torchvision's checkpoint files
     device: str | None = None  # None: CUDA when available, else CPU
     models: tuple[str, ...] = DEFAULT_MODELS
     max_upload_bytes: int = 10 * 1024 * 1024
@@ -146,6 +147,12 @@ def _users(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _http_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError(raw)
+    return raw
+
+
 def _redis_url(raw: str) -> str:
     if not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(raw)
@@ -162,6 +169,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         redis_url=_parse(env, "DASHAPP_REDIS_URL", None, _redis_url, "a redis:// or rediss:// URL"),
         weights=_parse(env, "DASHAPP_WEIGHTS", "auto", _choice(WEIGHT_POLICIES), "auto, pretrained or random"),
+        weights_mirror=_parse(env, "DASHAPP_WEIGHTS_MIRROR", None, _http_url, "an http:// or https:// base URL"),
         device=_parse(env, "DASHAPP_DEVICE", None, _device, "cpu, cuda or cuda:N"),
         models=_parse(env, "DASHAPP_MODELS", DEFAULT_MODELS, _models, "comma-separated torchvision model names"),
         max_upload_bytes=_parse(env, "DASHAPP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, _positive_int, "a positive integer"),

@@ -172,24 +172,31 @@ def _download(url: str, target: Path, progress: ProgressFn | None) -> None:
         partial.unlink(missing_ok=True)
 
 
-def ensure_weights_file(name: str, progress: ProgressFn | None = None) -> Path:
+def weights_url(name: str, mirror: str | None = None) -> str:
+    """torchvision's download address, or the same file name under ``mirror``
+    (a team's own copy, for hosts that cannot reach the internet)."""
+    url = torchvision.models.get_model_weights(name).DEFAULT.url
+    return f"{mirror.rstrip('/')}/{os.path.basename(url)}" if mirror else url
+
+
+def ensure_weights_file(name: str, progress: ProgressFn | None = None, mirror: str | None = None) -> Path:
     """Make sure ``name``'s checkpoint is in the hub cache, downloading it if needed."""
-    weights = torchvision.models.get_model_weights(name).DEFAULT
     target = weights_file(name)
     if not target.exists():
+        url = weights_url(name, mirror)
         try:
-            _download(weights.url, target, progress)
+            _download(url, target, progress)
         except Exception as exc:  # any network failure means "cannot be had"
             raise ModelError(
                 f"ImageNet weights for {name} are not available: expected {target.name} in {target.parent} "
-                f"(download from {weights.url} failed: {exc}). Copy the file there, or set DASHAPP_WEIGHTS=random."
+                f"(download from {url} failed: {exc}). Copy the file there, or set DASHAPP_WEIGHTS=random."
             ) from exc
     return target
 
 
-def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) -> None:
+def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None, mirror: str | None = None) -> None:
     weights = torchvision.models.get_model_weights(name).DEFAULT
-    target = ensure_weights_file(name, progress)
+    target = ensure_weights_file(name, progress, mirror)
     try:
         # torchvision's normal loading path: it finds the file in the hub cache.
         state = weights.get_state_dict(progress=False)
@@ -204,6 +211,7 @@ def build_torchvision_model(
     seed: int,
     device: torch.device,
     progress: ProgressFn | None = None,
+    mirror: str | None = None,
 ) -> LoadedModel:
     """Build ``name`` under the weights policy (auto, pretrained or random)."""
     if name not in available_models():
@@ -218,7 +226,7 @@ def build_torchvision_model(
     status = WeightsStatus(pretrained=False, reason="DASHAPP_WEIGHTS=random", seed=seed)
     if policy in ("auto", "pretrained"):
         try:
-            _load_pretrained(name, module, progress)
+            _load_pretrained(name, module, progress, mirror)
             status = WeightsStatus(pretrained=True)
         except ModelError as exc:
             if policy == "pretrained":
@@ -233,12 +241,14 @@ def build_torchvision_model(
 class ModelRegistry:
     """Loads each enabled model once per process; safe to share between threads."""
 
-    def __init__(self, names: tuple[str, ...], policy: str, seed: int = 0, device: str | None = None) -> None:
+    def __init__(self, names: tuple[str, ...], policy: str, seed: int = 0, device: str | None = None,
+                 mirror: str | None = None) -> None:
         unknown = [name for name in names if name not in available_models()]
         if unknown:
             raise ModelError(f"Unknown model(s) in DASHAPP_MODELS: {', '.join(unknown)}")
         self.names = names
         self.policy = policy
+        self.mirror = mirror
         self.seed = seed
         self.device = resolve_device(device)
         self._models: dict[str, LoadedModel] = {}
@@ -257,7 +267,7 @@ class ModelRegistry:
         with self._locks[name]:
             loaded = self._models.get(name)
             if loaded is None:
-                loaded = build_torchvision_model(name, self.policy, self.seed, self.device, progress)
+                loaded = build_torchvision_model(name, self.policy, self.seed, self.device, progress, self.mirror)
                 self._models[name] = loaded
         return loaded
 

@@ -181,7 +181,8 @@ def register(app: Dash, service: Analyzer) -> None:
         model = request["model"]
         set_progress((0, f"Fetching ImageNet weights for {model}…"))
         try:
-            ensure_weights_file(model, lambda fraction, text: set_progress((int(fraction * 100), text)))
+            ensure_weights_file(model, lambda fraction, text: set_progress((int(fraction * 100), text)),
+                                service.registry.mirror)
         except ModelError as exc:
             log.warning("weights download failed: %s", exc)
         set_progress((100, f"Loading {model}…"))
