@@ -143,6 +143,7 @@ class Client:
         self.deadline = deadline
         self.random = random.Random(seed)
         self.session = requests.Session()
+        self.mix = MIX
 
     def timed(self, kind: str, send: Callable[[], requests.Response], good: Callable[[requests.Response], bool]) -> \
             requests.Response | None:
@@ -163,7 +164,7 @@ class Client:
                 if self.hostile and self.random.random() < self.hostile:
                     self.hostile_request()
                     continue
-                kind = self.random.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
+                kind = self.random.choices([k for k, _ in self.mix], [w for _, w in self.mix])[0]
                 getattr(self, kind)()
         finally:
             self.session.close()
@@ -361,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-w", "--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--hostile", type=float, default=0.0, help="fraction of hostile requests, e.g. 0.1")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--new-images", type=float, default=None,
+                        help="share of requests that upload and analyse a new image (default 0.15); 0 = warm only")
     parser.add_argument("--gunicorn-args", default="",
                         help="extra gunicorn flags, e.g. '--max-requests 300 --max-requests-jitter 30'")
     args = parser.parse_args(argv)
@@ -389,8 +392,13 @@ def main(argv: list[str] | None = None) -> int:
 
             recorder = Recorder()
             deadline = time.monotonic() + args.duration
+            mix = MIX if args.new_images is None else (
+                ("api", 0.6 / 0.85 * (1 - args.new_images)), ("dash", 0.25 / 0.85 * (1 - args.new_images)),
+                ("cold", args.new_images))
             clients = [Client(server, shas, callback, args.hostile, recorder, deadline, args.seed * 1000 + i)
                        for i in range(args.clients)]
+            for client in clients:
+                client.mix = mix
             threads = [threading.Thread(target=client.run, daemon=True) for client in clients]
             print(f"{args.clients} clients for {args.duration:.0f} s"
                   f"{f', {args.hostile:.0%} hostile' if args.hostile else ''} ...", flush=True)
