@@ -114,3 +114,15 @@ def test_grid_click_opens_the_clicked_filter(app: Dash) -> None:
     assert open_filter({"points": [{"curveNumber": 2}]}, [11, 22, 33]) == {"page": "/detail", "filter": 33}
     assert open_filter({"points": [{"curveNumber": 9}]}, [11, 22, 33]) is no_update
     assert open_filter(None, [11]) is no_update
+
+
+def test_table_row_click_opens_that_filter_as_sorted(app: Dash) -> None:
+    open_row = next(
+        value["callback"].__wrapped__
+        for value in app.callback_map.values()
+        if any(i["id"] == "overview-table" and i["property"] == "active_cell" for i in value["inputs"])
+    )
+    shown = [{"index": 40, "rank": 3}, {"index": 7, "rank": 1}]  # the table as sorted on screen
+    assert open_row({"row": 1, "column": 0}, shown) == {"page": "/detail", "filter": 7}
+    assert open_row({"row": 5, "column": 0}, shown) is no_update
+    assert open_row(None, shown) is no_update
