@@ -317,7 +317,7 @@ class Analyzer:
         """Every conv layer at once, from the one stored forward pass."""
         rows = []
         for name, info in self.layers(model).items():
-            stats = filter_stats(self.maps(sha, model, name))
+            stats = self.stats(sha, model, name)
             strongest = np.argsort(-stats.mean, kind="stable")[:3]
             rows.append({
                 "layer": name,
@@ -345,7 +345,7 @@ class Analyzer:
         info = self.layer_info(query.model, query.layer)
         image = self.image(query.image)
         stats = self.stats(query.image, query.model, query.layer)
-        ranking = rank_filters(stats, query.criterion, query.n, query.min_sparsity, query.weight)
+        ranking = self.ranking(query)
         prediction = self.prediction(query.image, query.model)
         loaded = self.model(query.model)
         top_probability = prediction["top"][0]["probability"] if prediction["top"] else None

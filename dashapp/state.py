@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -45,9 +45,6 @@ class ViewState:
 
     def analysis_part(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in self.ANALYSIS_KEYS}
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ViewState:

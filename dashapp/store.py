@@ -438,9 +438,6 @@ class ActivationStore:
         self._count("misses")
         return self._fill(sha, model)[layer]
 
-    def all_layers(self, sha: str, model: str, layers: list[str]) -> dict[str, np.ndarray]:
-        return {name: self.layer(sha, model, name) for name in layers}
-
     # -- fill
 
     def _fill(self, sha: str, model: str) -> dict[str, np.ndarray]:

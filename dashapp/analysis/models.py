@@ -293,10 +293,3 @@ class ModelRegistry:
                 table = describe(name, module, [], WeightsStatus(False), torch.device("cpu")).layers
                 self._tables[name] = table
         return table
-
-    def register(self, loaded: LoadedModel) -> None:
-        """Add a hand-built model (tests, planted features)."""
-        self._models[loaded.name] = loaded
-        self._locks.setdefault(loaded.name, threading.Lock())
-        if loaded.name not in self.names:
-            self.names = (*self.names, loaded.name)

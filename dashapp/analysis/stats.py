@@ -158,12 +158,3 @@ def rank_filters(
         for rank, i in enumerate(order, start=1)
     ]
     return Ranking(criterion=criterion, filters=filters, requested=n, eligible=int(candidates.size), notice=notice)
-
-
-def filter_rank_of(stats: FilterStats, index: int, criterion: str, min_sparsity: float, weight: float) -> int | None:
-    """Rank of any filter under the criterion (None when the cutoff excludes it)."""
-    full = rank_filters(stats, criterion, stats.count, min_sparsity, weight)
-    for ranked in full.filters:
-        if ranked.index == index:
-            return ranked.rank
-    return None

@@ -8,9 +8,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from dash import html, no_update
 
 from ..components.widgets import error_alert
+from ..figures import heatmap_figure
 from ..intake import IntakeError
 from ..service import AnalysisError, AnalysisQuery, Analyzer
 
@@ -59,6 +61,10 @@ def page_header(title: str, subtitle: str) -> html.Div:
                     className="page-header")
 
 
-def ranking_and_info(service: Analyzer, ready: dict[str, Any]) -> tuple[AnalysisQuery, Any, Any]:
-    query = query_of(ready)
-    return query, service.ranking(query), service.layer_info(query.model, query.layer)
+def heatmap_of(service: Analyzer, query: AnalysisQuery, fmap: np.ndarray, label: int, height: int = 260) -> Any:
+    """A map of the query's layer (a filter's response, or class evidence) over
+    the query's image, with that layer's receptive field for the hover."""
+    image = service.image(query.image)
+    info = service.layer_info(query.model, query.layer)
+    return heatmap_figure(fmap, None, image.width, image.height, info.receptive_field,
+                          service.model(query.model).input_size, label, height=height)

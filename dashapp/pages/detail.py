@@ -10,9 +10,9 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from ..components.widgets import fmt, heatmap_slot, notice_alert, stat_card
-from ..figures import SIZE_COLOURS, TOOLBAR, array_uri, channel_pictures, heatmap_figure, picture_uri, regions_figure
+from ..figures import SIZE_COLOURS, TOOLBAR, array_uri, channel_pictures, picture_uri, regions_figure
 from ..service import Analyzer
-from ._common import guarded, page_header, query_of
+from ._common import guarded, heatmap_of, page_header, query_of
 
 PATH = "/detail"
 NAME = "Filter detail"
@@ -115,7 +115,6 @@ def register(app: Dash, service: Analyzer) -> None:
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
         query = query_of(ready)
         ranking = service.ranking(query)
-        info = service.layer_info(query.model, query.layer)
         index = ready.get("filter")
         notice = None
         if index is None:
@@ -128,8 +127,7 @@ def register(app: Dash, service: Analyzer) -> None:
         picture = picture_uri(image, 512)
         regions = view.regions.regions
         figure = regions_figure(picture, image.width, image.height, regions)
-        heat = heatmap_figure(view.maps, None, image.width, image.height, info.receptive_field,
-                              service.model(query.model).input_size, view.index, height=420)
+        heat = heatmap_of(service, query, view.maps, view.index, height=420)
         rank_text = f"rank {view.rank} of {ranking.eligible}" if view.rank else "not in the current top list"
         reading = view.reading
         side = html.Div([

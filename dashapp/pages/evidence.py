@@ -9,9 +9,8 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..analysis.gradcam import METHODS
 from ..components.widgets import heatmap_slot
-from ..figures import heatmap_figure
 from ..service import Analyzer
-from ._common import guarded, page_header, query_of
+from ._common import guarded, heatmap_of, page_header, query_of
 
 PATH = "/evidence"
 NAME = "Class evidence"
@@ -70,10 +69,7 @@ def register(app: Dash, service: Analyzer) -> None:
             cls = top[0]["index"] if top else 0
         method = ready.get("cam") or "gradcam"
         cam = service.evidence(query, int(cls), method)
-        image = service.image(query.image)
-        info = service.layer_info(query.model, query.layer)
-        figure = heatmap_figure(cam, None, image.width, image.height, info.receptive_field,
-                                loaded.input_size, int(cls), height=520)
+        figure = heatmap_of(service, query, cam, int(cls), height=520)
         buttons = [
             dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
                        color="primary", outline=p["index"] != cls, size="sm", n_clicks=0)

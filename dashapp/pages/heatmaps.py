@@ -8,9 +8,8 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from ..components.widgets import heatmap_slot, notice_alert
-from ..figures import heatmap_figure
 from ..service import Analyzer
-from ._common import guarded, page_header, query_of
+from ._common import guarded, heatmap_of, page_header, query_of
 
 PATH = "/heatmaps"
 NAME = "Heatmaps"
@@ -37,16 +36,6 @@ def _column_width(count: int) -> int:
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    def build(ready: dict[str, Any], index: int, height: int) -> Any:
-        query = query_of(ready)
-        info = service.layer_info(query.model, query.layer)
-        image = service.image(query.image)
-        maps = service.maps(query.image, query.model, query.layer)
-        return heatmap_figure(
-            maps[index], None, image.width, image.height, info.receptive_field,
-            service.model(query.model).input_size, index, height=height,
-        )
-
     @app.callback(
         Output("heat-error", "children"),
         Output("heat-grid", "children"),
@@ -61,14 +50,10 @@ def register(app: Dash, service: Analyzer) -> None:
         query = query_of(ready)
         ranking = service.ranking(query)
         width = _column_width(len(ranking.filters))
-        image = service.image(query.image)
-        info = service.layer_info(query.model, query.layer)
         maps = service.maps(query.image, query.model, query.layer)
-        input_size = service.model(query.model).input_size
         cells = []
         for ranked in ranking.filters:
-            figure = heatmap_figure(maps[ranked.index], None, image.width, image.height, info.receptive_field,
-                                    input_size, ranked.index)
+            figure = heatmap_of(service, query, maps[ranked.index], ranked.index)
             # The base figure rides inside the new slot: no second round trip.
             slot = heatmap_slot(f"heat-{ranked.rank}", title=f"#{ranked.rank} · filter {ranked.index} · "
                                 f"score {ranked.score:.3f} · sparsity {ranked.sparsity:.0%}", figure=figure)
@@ -86,7 +71,10 @@ def register(app: Dash, service: Analyzer) -> None:
         State("ready-state", "data"),
         prevent_initial_call=True,
     )
-    def enlarge(picked: str | None, ready: dict[str, Any] | None) -> tuple[Any, Any]:
-        if not picked or not ready:
+    @guarded(outputs=2, error_slot=1)
+    def enlarge(picked: str, ready: dict[str, Any] | None) -> tuple[Any, Any]:
+        if not ready:
             return no_update, no_update
-        return guarded(outputs=2, error_slot=1)(lambda r: (build(r, int(picked), 520), None))(ready)
+        query = query_of(ready)
+        index = int(picked)
+        return heatmap_of(service, query, service.maps(query.image, query.model, query.layer)[index], index, 520), None
