@@ -1,0 +1,409 @@
+"""Browser benchmark: speed as the user feels it, in real headless Chromium.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/browser.py [--repeat 7] [--visits 3]
+
+Starts ``python -m dashapp`` on a free loopback port (seeded random weights, a
+temporary data directory), drives Debian's Chromium through Playwright and
+prints, beside a bare ResNet18 forward pass measured in the same run:
+
+* the first visit of /heatmaps with an empty browser cache: bytes transferred
+  (CDP ``Network.loadingFinished`` encodedDataLength, i.e. on the wire, after
+  any compression) and the time from navigation start to the six heatmaps
+  drawn; also a second visit with the browser cache warm;
+* each control change on a warm server cache (criterion, n, layer, filter
+  pick on the heatmaps, grid and detail pages; opacity and colormap): median
+  and p90 from the input event to the figures drawn, and the number of
+  ``/_dash-update-component`` requests the change caused.
+
+"Drawn" is a condition in the page, not a sleep: an init script wraps
+``Plotly.newPlot`` / ``Plotly.react`` (dcc.Graph draws through them) and
+stamps each graph div when its draw promise has resolved and the next frame
+has run; a change is drawn when every target graph got a stamp later than
+the input event (recorded by a capture-phase listener on the document).
+A change counts as finished once no request is in flight for
+``QUIET_MS``; only then is the next change made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+from playwright.sync_api import Browser, Page, Request, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+LAYER = "layer2.0.conv1"
+OTHER_LAYER = "layer2.0.conv2"
+QUIET_MS = 400
+TIMEOUT_MS = 120_000
+HEAT_GRID = "#heat-grid .js-plotly-plot"
+HEAT_BIG = "[id='{\"index\":\"heat-big\",\"type\":\"fig\"}'] .js-plotly-plot"
+GRID = "[id='{\"index\":\"grid\",\"type\":\"fig\"}'] .js-plotly-plot"
+DETAIL = ("#detail-regions .js-plotly-plot, "
+          "[id='{\"index\":\"detail-heat\",\"type\":\"fig\"}'] .js-plotly-plot")
+
+# Stamps every draw and the last user input, in page time (performance.now()).
+INIT_SCRIPT = """
+(() => {
+  window.__bench = {input: -1, draws: 0};
+  for (const type of ["pointerdown", "mousedown", "keydown", "change", "input"]) {
+    document.addEventListener(type, () => { window.__bench.input = performance.now(); }, true);
+  }
+  function wrap(plotly) {
+    for (const name of ["newPlot", "react"]) {
+      const original = plotly[name];
+      if (typeof original !== "function" || original.__bench) { continue; }
+      const wrapped = function (gd) {
+        const result = original.apply(this, arguments);
+        const div = typeof gd === "string" ? document.getElementById(gd) : gd;
+        Promise.resolve(result).then(() => requestAnimationFrame(() => {
+          if (div) { div.__drawnAt = performance.now(); }
+          window.__bench.draws += 1;
+        }));
+        return result;
+      };
+      wrapped.__bench = true;
+      plotly[name] = wrapped;
+    }
+  }
+  let held;
+  Object.defineProperty(window, "Plotly", {
+    configurable: true,
+    get() { return held; },
+    set(value) { held = value; if (value) { wrap(value); } },
+  });
+})();
+"""
+
+# True once every graph matching the selector was drawn after the last input
+# (and there are ``count`` of them); resolves to the drawing time.
+DRAWN = """
+([selector, count, since]) => {
+  const graphs = Array.from(document.querySelectorAll(selector));
+  if (graphs.length !== count) { return false; }
+  let last = -1;
+  for (const gd of graphs) {
+    if (!(gd.__drawnAt > since) || !gd._fullLayout) { return false; }
+    last = Math.max(last, gd.__drawnAt);
+  }
+  return last;
+}
+"""
+
+
+@dataclass
+class Traffic:
+    """Requests of one page, counted by kind; in-flight tracking for quiescence."""
+
+    in_flight: int = 0
+    last_activity: float = field(default_factory=time.perf_counter)
+    updates: int = 0
+
+    def started(self, request: Request) -> None:
+        self.in_flight += 1
+        self.last_activity = time.perf_counter()
+        if "/_dash-update-component" in request.url:
+            self.updates += 1
+
+    def ended(self, _request: Request) -> None:
+        self.in_flight -= 1
+        self.last_activity = time.perf_counter()
+
+    def attach(self, page: Page) -> None:
+        page.on("request", self.started)
+        page.on("requestfinished", self.ended)
+        page.on("requestfailed", self.ended)
+
+    def settle(self, page: Page) -> None:
+        """Wait (condition: nothing in flight for QUIET_MS) for the change to finish."""
+        deadline = time.perf_counter() + TIMEOUT_MS / 1000
+        while time.perf_counter() < deadline:
+            if self.in_flight <= 0 and (time.perf_counter() - self.last_activity) * 1000 >= QUIET_MS:
+                return
+            page.wait_for_timeout(25)  # lets playwright deliver events; not a measured wait
+        raise TimeoutError("the page never settled")
+
+
+@dataclass
+class Result:
+    name: str
+    times_ms: list[float] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(data_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "DASHAPP_WEIGHTS": "random", "DASHAPP_DEVICE": "cpu", "DASHAPP_HOST": "127.0.0.1",
+           "DASHAPP_PORT": str(port), "DASHAPP_DATA_DIR": str(data_dir), **extra_env}
+    process = subprocess.Popen([sys.executable, "-m", "dashapp"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"python -m dashapp exited with {process.returncode}")
+        try:
+            if requests.get(url + "/_dash-layout", timeout=2).ok:
+                return process, url
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit("python -m dashapp did not start within 180 s")
+
+
+def forward_pass_ms(repeat: int) -> float:
+    from PIL import Image
+
+    from dashapp.analysis.capture import forward_only
+    from dashapp.analysis.models import ModelRegistry
+
+    loaded = ModelRegistry(("resnet18",), "random", seed=0, device="cpu").get("resnet18")
+    image = Image.open(ROOT / "assets" / "examples" / "chelsea.png")
+    forward_only(loaded, image)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        forward_only(loaded, image)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def wait_drawn(page: Page, selector: str, count: int, since: float) -> float:
+    handle = page.wait_for_function(DRAWN, arg=[selector, count, since], timeout=TIMEOUT_MS, polling="raf")
+    return float(handle.json_value())
+
+
+def first_visit(browser: Browser, url: str, path: str) -> tuple[float, int, float, list[tuple[int, str]]]:
+    """A fresh context (empty cache): bytes on the wire, time to six drawn
+    heatmaps after navigation start; then a second visit with the cache warm."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_init_script(INIT_SCRIPT)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    urls: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+    page.goto(url + path)
+    drawn = wait_drawn(page, HEAT_GRID, 6, 0)
+    traffic = Traffic()
+    traffic.settle(page)
+    total = sum(sizes.values())
+    biggest = sorted(((size, urls.get(rid, "?")) for rid, size in sizes.items()), reverse=True)[:5]
+    page.goto("about:blank")
+    page.goto(url + path)
+    again = wait_drawn(page, HEAT_GRID, 6, 0)
+    context.close()
+    return drawn, total, again, biggest
+
+
+def measure(page: Page, traffic: Traffic, result: Result, act: Callable[[], None], selector: str, count: int) -> None:
+    traffic.settle(page)
+    before = traffic.updates
+    page.evaluate("() => { window.__bench.input = -1; }")
+    act()
+    since = float(page.evaluate("() => window.__bench.input"))
+    if since < 0:
+        raise RuntimeError(f"{result.name}: the action raised no input event")
+    drawn = wait_drawn(page, selector, count, since)
+    traffic.settle(page)
+    result.times_ms.append(drawn - since)
+    result.requests.append(traffic.updates - before)
+
+
+def heat_count(page: Page) -> int:
+    return int(page.evaluate("() => document.querySelectorAll('#heat-grid .map-slot').length"))
+
+
+def choose_layer(page: Page, layer: str) -> None:
+    page.locator("#ctl-layer").click()
+    option = page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(rf"^{re.escape(layer)} "))
+    option.click()
+
+
+def choose_colormap(page: Page, name: str) -> None:
+    page.locator("#ctl-colormap").click()
+    page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(rf"^{name}$")).click()
+
+
+def criterion(page: Page, value: str) -> None:
+    page.locator("#ctl-criterion label").filter(has_text=re.compile(rf"^{value} ")).click()
+
+
+def slider_key(page: Page, slider: str, key: str) -> None:
+    page.locator(f"#{slider} [role=slider]").focus()
+    page.keyboard.press(key)
+
+
+def run_changes(page: Page, url: str, repeat: int) -> list[Result]:
+    traffic = Traffic()
+    traffic.attach(page)
+    results: list[Result] = []
+    criteria = ["mean", "max", "std", "balanced"]
+
+    # -- heatmaps page
+    page.goto(f"{url}/heatmaps?layer={LAYER}")
+    wait_drawn(page, HEAT_GRID, 6, 0)
+    for i in range(2):  # warm the server cache (every layer of this model and image) and the page
+        criterion(page, criteria[i])
+        traffic.settle(page)
+    criterion(page, "balanced")
+    traffic.settle(page)
+    res = Result("heatmaps: criterion")
+    for i in range(repeat):
+        measure(page, traffic, res, lambda c=criteria[i % 4]: criterion(page, c), HEAT_GRID, 6)
+    results.append(res)
+    criterion(page, "balanced")
+    traffic.settle(page)
+
+    res = Result("heatmaps: n (6 <-> 7)")
+    for i in range(repeat):
+        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+        expected = 7 if i % 2 == 0 else 6
+        measure(page, traffic, res, lambda k=key: slider_key(page, "ctl-n", k), HEAT_GRID, expected)
+        if heat_count(page) != expected:
+            raise RuntimeError(f"n change did not give {expected} maps")
+    results.append(res)
+    if heat_count(page) != 6:
+        slider_key(page, "ctl-n", "ArrowLeft")
+        traffic.settle(page)
+
+    res = Result("heatmaps: layer")
+    for i in range(repeat):
+        measure(page, traffic, res, lambda l=(OTHER_LAYER if i % 2 == 0 else LAYER): choose_layer(page, l),
+                HEAT_GRID, 6)
+    results.append(res)
+    if f"layer={LAYER}" not in page.url:
+        choose_layer(page, LAYER)
+        traffic.settle(page)
+
+    res = Result("heatmaps: enlarge pick")
+    for i in range(repeat):
+        current = page.locator("#heat-pick").input_value()
+        options = [v for v in page.locator("#heat-pick option").evaluate_all("els => els.map(e => e.value)")
+                   if v and v != current]
+        measure(page, traffic, res, lambda v=options[i % len(options)]: page.select_option("#heat-pick", v),
+                HEAT_BIG, 1)
+    results.append(res)
+
+    res = Result("heatmaps: colormap")
+    for i in range(repeat):
+        measure(page, traffic, res, lambda c=("Viridis" if i % 2 == 0 else "Jet"): choose_colormap(page, c),
+                f"{HEAT_GRID}, {HEAT_BIG}", 7)
+    results.append(res)
+
+    res = Result("heatmaps: opacity")
+    for i in range(repeat):
+        measure(page, traffic, res, lambda k=("ArrowRight" if i % 2 == 0 else "ArrowLeft"): slider_key(
+            page, "ctl-opacity", k), f"{HEAT_GRID}, {HEAT_BIG}", 7)
+    results.append(res)
+
+    # -- grid page
+    page.goto(f"{url}/grid?layer={LAYER}")
+    wait_drawn(page, GRID, 1, 0)
+    traffic.settle(page)
+    res = Result("grid: criterion")
+    for i in range(repeat):
+        measure(page, traffic, res, lambda c=criteria[i % 4]: criterion(page, c), GRID, 1)
+    results.append(res)
+    res = Result("grid: layer")
+    for i in range(repeat):
+        measure(page, traffic, res, lambda l=(OTHER_LAYER if i % 2 == 0 else LAYER): choose_layer(page, l), GRID, 1)
+    results.append(res)
+    if f"layer={LAYER}" not in page.url:
+        choose_layer(page, LAYER)
+        traffic.settle(page)
+    criterion(page, "balanced")
+    traffic.settle(page)
+
+    # -- detail page
+    page.goto(f"{url}/detail?layer={LAYER}")
+    wait_drawn(page, DETAIL, 2, 0)
+    traffic.settle(page)
+    res = Result("detail: filter pick")
+    for i in range(repeat):
+        labels = page.locator("#detail-pick label")
+        measure(page, traffic, res, lambda j=(i + 1) % 6: labels.nth(j).click(), DETAIL, 2)
+    results.append(res)
+    res = Result("detail: criterion")
+    for i in range(repeat):
+        measure(page, traffic, res, lambda c=criteria[i % 4]: criterion(page, c), DETAIL, 2)
+    results.append(res)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=7, help="times each control change is made")
+    parser.add_argument("--visits", type=int, default=3, help="first visits (fresh browser contexts)")
+    args = parser.parse_args()
+
+    floor = forward_pass_ms(5)
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    server, url = start_server(data_dir, {})
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                # One visit fills the server's cache, so first visits time the page, not a forward pass.
+                first_visit(browser, url, f"/heatmaps?layer={LAYER}")
+                visits = [first_visit(browser, url, f"/heatmaps?layer={LAYER}") for _ in range(args.visits)]
+                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                context.add_init_script(INIT_SCRIPT)
+                page = context.new_page()
+                page.set_default_timeout(TIMEOUT_MS)
+                results = run_changes(page, url, args.repeat)
+                context.close()
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    print(f"ResNet18 {LAYER}, warm server cache, headless Chromium, python -m dashapp on loopback")
+    print(f"floor: bare forward pass (same run)          {floor:7.1f} ms")
+    drawn = statistics.median(v[0] for v in visits)
+    print(f"first visit, empty browser cache: {statistics.median(v[1] for v in visits) / 1e6:6.2f} MB on the wire, "
+          f"heatmaps drawn {drawn:6.0f} ms after navigation ({drawn / floor:4.1f}x forward pass)")
+    print(f"second visit, warm browser cache:   heatmaps drawn {statistics.median(v[2] for v in visits):6.0f} ms")
+    print("largest first-visit transfers: " + ", ".join(
+        f"{size / 1e3:.0f} KB {name.rsplit('/', 1)[-1].split('?')[0]}" for size, name in visits[0][3]))
+    print(f"{'control change -> figures drawn':<34} {'median':>8} {'p90':>8} {'x fwd':>6} {'requests':>9}")
+    for res in results:
+        median = statistics.median(res.times_ms)
+        reqs = "/".join(str(r) for r in sorted(set(res.requests)))
+        print(f"  {res.name:<32} {median:6.0f}ms {p90(res.times_ms):6.0f}ms {median / floor:6.2f} {reqs:>9}")
+
+
+if __name__ == "__main__":
+    main()
