@@ -18,10 +18,12 @@ prints, beside a bare ResNet18 forward pass measured in the same run:
 "Drawn" is a condition in the page, not a sleep: an init script wraps
 ``Plotly.newPlot`` / ``Plotly.react`` (dcc.Graph draws through them) and
 stamps each graph div when its draw promise has resolved and the next frame
-has run; a change is drawn when every target graph got a stamp later than
-the input event (recorded by a capture-phase listener on the document).
-A change counts as finished once no request is in flight for
-``QUIET_MS``; only then is the next change made.
+has run. After the input event (recorded by a capture-phase listener on the
+document) the benchmark waits until every target graph was drawn, then until
+the change has finished (no request in flight and no draw for ``QUIET_MS``),
+and takes the last draw of a target graph: the figures as they end up. (The
+first draw after the input is not enough: graphs still showing the previous
+state may be redrawn unchanged on the way.)
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import requests
 from playwright.sync_api import Browser, Page, Request, sync_playwright
@@ -62,7 +63,7 @@ DETAIL = ("#detail-regions .js-plotly-plot, "
 # Stamps every draw and the last user input, in page time (performance.now()).
 INIT_SCRIPT = """
 (() => {
-  window.__bench = {input: -1, draws: 0};
+  window.__bench = {input: -1, draws: 0, lastDraw: -1};
   for (const type of ["pointerdown", "mousedown", "keydown", "change", "input"]) {
     document.addEventListener(type, () => { window.__bench.input = performance.now(); }, true);
   }
@@ -74,8 +75,10 @@ INIT_SCRIPT = """
         const result = original.apply(this, arguments);
         const div = typeof gd === "string" ? document.getElementById(gd) : gd;
         Promise.resolve(result).then(() => requestAnimationFrame(() => {
-          if (div) { div.__drawnAt = performance.now(); }
+          const now = performance.now();
+          if (div) { div.__drawnAt = now; }
           window.__bench.draws += 1;
+          window.__bench.lastDraw = now;
         }));
         return result;
       };
@@ -108,6 +111,12 @@ DRAWN = """
 """
 
 
+QUIET_DRAWS = "quiet => !window.__bench || performance.now() - window.__bench.lastDraw >= quiet"
+
+# The last draw of every graph matching the selector.
+LAST_DRAW = "selector => Math.max(...Array.from(document.querySelectorAll(selector)).map(gd => gd.__drawnAt))"
+
+
 @dataclass
 class Traffic:
     """Requests of one page, counted by kind; in-flight tracking for quiescence."""
@@ -132,10 +141,11 @@ class Traffic:
         page.on("requestfailed", self.ended)
 
     def settle(self, page: Page) -> None:
-        """Wait (condition: nothing in flight for QUIET_MS) for the change to finish."""
+        """Wait (condition: no request in flight and no draw for QUIET_MS) for the change to finish."""
         deadline = time.perf_counter() + TIMEOUT_MS / 1000
         while time.perf_counter() < deadline:
-            if self.in_flight <= 0 and (time.perf_counter() - self.last_activity) * 1000 >= QUIET_MS:
+            if self.in_flight <= 0 and (time.perf_counter() - self.last_activity) * 1000 >= QUIET_MS and \
+                    page.evaluate(QUIET_DRAWS, QUIET_MS):
                 return
             page.wait_for_timeout(25)  # lets playwright deliver events; not a measured wait
         raise TimeoutError("the page never settled")
@@ -214,15 +224,19 @@ def first_visit(browser: Browser, url: str, path: str) -> tuple[float, int, floa
     sizes: dict[str, int] = {}
     cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
     cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))
-    page.goto(url + path)
-    drawn = wait_drawn(page, HEAT_GRID, 6, 0)
     traffic = Traffic()
+    traffic.attach(page)
+    page.goto(url + path)
+    wait_drawn(page, HEAT_GRID, 6, 0)
     traffic.settle(page)
+    drawn = float(page.evaluate(LAST_DRAW, HEAT_GRID))
     total = sum(sizes.values())
     biggest = sorted(((size, urls.get(rid, "?")) for rid, size in sizes.items()), reverse=True)[:5]
     page.goto("about:blank")
     page.goto(url + path)
-    again = wait_drawn(page, HEAT_GRID, 6, 0)
+    wait_drawn(page, HEAT_GRID, 6, 0)
+    traffic.settle(page)
+    again = float(page.evaluate(LAST_DRAW, HEAT_GRID))
     context.close()
     return drawn, total, again, biggest
 
@@ -235,8 +249,9 @@ def measure(page: Page, traffic: Traffic, result: Result, act: Callable[[], None
     since = float(page.evaluate("() => window.__bench.input"))
     if since < 0:
         raise RuntimeError(f"{result.name}: the action raised no input event")
-    drawn = wait_drawn(page, selector, count, since)
+    wait_drawn(page, selector, count, since)
     traffic.settle(page)
+    drawn = float(page.evaluate(LAST_DRAW, selector))
     result.times_ms.append(drawn - since)
     result.requests.append(traffic.updates - before)
 
@@ -300,7 +315,7 @@ def run_changes(page: Page, url: str, repeat: int) -> list[Result]:
 
     res = Result("heatmaps: layer")
     for i in range(repeat):
-        measure(page, traffic, res, lambda l=(OTHER_LAYER if i % 2 == 0 else LAYER): choose_layer(page, l),
+        measure(page, traffic, res, lambda name=(OTHER_LAYER if i % 2 == 0 else LAYER): choose_layer(page, name),
                 HEAT_GRID, 6)
     results.append(res)
     if f"layer={LAYER}" not in page.url:
@@ -312,8 +327,8 @@ def run_changes(page: Page, url: str, repeat: int) -> list[Result]:
         current = page.locator("#heat-pick").input_value()
         options = [v for v in page.locator("#heat-pick option").evaluate_all("els => els.map(e => e.value)")
                    if v and v != current]
-        measure(page, traffic, res, lambda v=options[i % len(options)]: page.select_option("#heat-pick", v),
-                HEAT_BIG, 1)
+        value = options[i % len(options)]
+        measure(page, traffic, res, lambda v=value: page.select_option("#heat-pick", v), HEAT_BIG, 1)
     results.append(res)
 
     res = Result("heatmaps: colormap")
@@ -338,7 +353,8 @@ def run_changes(page: Page, url: str, repeat: int) -> list[Result]:
     results.append(res)
     res = Result("grid: layer")
     for i in range(repeat):
-        measure(page, traffic, res, lambda l=(OTHER_LAYER if i % 2 == 0 else LAYER): choose_layer(page, l), GRID, 1)
+        measure(page, traffic, res, lambda name=(OTHER_LAYER if i % 2 == 0 else LAYER): choose_layer(page, name),
+                GRID, 1)
     results.append(res)
     if f"layer={LAYER}" not in page.url:
         choose_layer(page, LAYER)
@@ -351,8 +367,8 @@ def run_changes(page: Page, url: str, repeat: int) -> list[Result]:
     wait_drawn(page, DETAIL, 2, 0)
     traffic.settle(page)
     res = Result("detail: filter pick")
+    labels = page.locator("#detail-pick label")
     for i in range(repeat):
-        labels = page.locator("#detail-pick label")
         measure(page, traffic, res, lambda j=(i + 1) % 6: labels.nth(j).click(), DETAIL, 2)
     results.append(res)
     res = Result("detail: criterion")
