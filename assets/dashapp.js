@@ -85,12 +85,33 @@
       render: function (base, opacity, colormap, hover, picture) {
         const ctx = window.dash_clientside.callback_context;
         const trigger = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id : "";
-        if (!base) { return [window.dash_clientside.no_update, ""]; }
+        const skip = window.dash_clientside.no_update;
+        if (!base) { return [skip, ""]; }
         if (trigger.endsWith(".hoverData")) {
           const answer = hoverAnswer(base, hover);
           if (answer) { return [restyle(base, opacity, colormap, [answer.shape], picture), answer.text]; }
         }
+        // The URL callback answers every control change by setting the style
+        // controls again, which fires this for every graph on the page: a
+        // graph already showing this base in this style is left alone
+        // instead of being redrawn unchanged (~30 ms a graph).
+        const style = [opacity, colormap, picture && picture.uri ? picture.image : ""].join("|");
+        if (!trigger.endsWith(".hoverData") && base.__shown === style) { return [skip, skip]; }
+        Object.defineProperty(base, "__shown", {value: style, writable: true, configurable: true, enumerable: false});
         return [restyle(base, opacity, colormap, [], picture), ""];
+      },
+      // the enlarged heatmap: the small map of the picked filter, taller (no server round trip)
+      enlarge: function (picked, bases) {
+        const ctx = window.dash_clientside.callback_context;
+        const states = (ctx && ctx.states_list && ctx.states_list[0]) || [];
+        for (let i = 0; i < states.length; i++) {
+          const base = bases[i];
+          const meta = base && base.layout && base.layout.meta;
+          if (/^heat-\d+$/.test(states[i].id.index) && meta && String(meta.filter) === String(picked)) {
+            return Object.assign({}, base, {layout: Object.assign({}, base.layout, {height: 520})});
+          }
+        }
+        return window.dash_clientside.no_update;
       },
       // rewrite the address bar in place: no history entry, no page rebuild
       replaceSearch: function (target) {

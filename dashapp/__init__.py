@@ -19,7 +19,7 @@ ASSETS = ROOT / "assets"
 
 def create_app(settings: Settings | None = None, analyzer: object | None = None) -> Dash:
     """Build the Dash app and its Flask server (the app factory)."""
-    from . import api, auth, figures
+    from . import api, auth, compression, figures, timing
     from .components import callbacks
     from .components.shell import shell
     from .pages import PAGES
@@ -68,5 +68,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
         page.register(app, service)
     api.install(server, service)
     auth.install(app, settings)
+    compression.install(server)
+    timing.install(server, settings.debug)
     figures.warm_up()
     return app

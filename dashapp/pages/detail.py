@@ -4,6 +4,7 @@ filter, image) is a stable per-unit link."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -96,6 +97,12 @@ def _kernel_panel(service: Analyzer, model: str, layer: str, index: int) -> Any:
 
 
 def register(app: Dash, service: Analyzer) -> None:
+    @functools.lru_cache(maxsize=16)
+    def regions_picture(sha: str) -> str:
+        """The picture under the region boxes: the same for every filter of an
+        image, and a 512 px WebP costs tens of ms to encode."""
+        return picture_uri(service.image(sha), 512)
+
     @app.callback(
         Output("detail-error", "children"),
         Output("detail-title", "children"),
@@ -124,7 +131,7 @@ def register(app: Dash, service: Analyzer) -> None:
             index = ranking.filters[0].index
         view = service.filter_view(query, int(index), ranking)
         image = service.image(query.image)
-        picture = picture_uri(image, 512)
+        picture = regions_picture(query.image)
         regions = view.regions.regions
         figure = regions_figure(picture, image.width, image.height, regions)
         heat = heatmap_of(service, query, view.maps, view.index, height=420)

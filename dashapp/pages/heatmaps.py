@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
 
 from ..components.widgets import heatmap_slot, notice_alert
 from ..service import Analyzer
@@ -64,17 +64,12 @@ def register(app: Dash, service: Analyzer) -> None:
         notice = notice_alert(ranking.notice) if ranking.notice else None
         return None, dbc.Row(cells, className="g-2"), notice, options, value
 
-    @app.callback(
+    # The enlarged map is one of the small ones, drawn taller: the browser
+    # copies it from the page instead of asking the server again.
+    app.clientside_callback(
+        ClientsideFunction("cnn", "enlarge"),
         Output({"type": "fig-base", "index": "heat-big"}, "data"),
-        Output("heat-error", "children", allow_duplicate=True),
         Input("heat-pick", "value"),
-        State("ready-state", "data"),
+        State({"type": "fig-base", "index": ALL}, "data"),
         prevent_initial_call=True,
     )
-    @guarded(outputs=2, error_slot=1)
-    def enlarge(picked: str, ready: dict[str, Any] | None) -> tuple[Any, Any]:
-        if not ready:
-            return no_update, no_update
-        query = query_of(ready)
-        index = int(picked)
-        return heatmap_of(service, query, service.maps(query.image, query.model, query.layer)[index], index, 520), None

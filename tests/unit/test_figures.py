@@ -107,3 +107,20 @@ def test_large_maps_travel_as_8_bit_and_grid_tiles_are_pooled() -> None:
     small = thumbnail(big)
     assert small.shape == (56, 56) and small.max() == 3.0  # max-pooling keeps the single peak
     assert thumbnail(np.ones((28, 28))).shape == (28, 28)
+
+
+def test_unvalidated_figures_pass_plotly_validation() -> None:
+    """The map figures skip plotly.py's validation for speed; every property
+    they carry must still be one plotly accepts (an unknown one raises here)."""
+    import plotly.graph_objects as go
+
+    fmap = np.random.default_rng(1).random((12, 12)).astype(np.float32)
+    regions = [Region(1, 10, 20, 30, 40, 2.0, 1.5, 0.01, "small", 0.9)]
+    for fig in (
+        heatmap_figure(fmap, None, 451, 300, RF, 224, 3),
+        grid_figure([fmap, fmap], ["a", "b"], [0, 1]),
+        regions_figure("data:,", 451, 300, regions, selected=1),
+    ):
+        checked = go.Figure(fig.to_dict())  # validating constructor
+        assert checked.layout.meta == fig.layout.meta
+        assert len(checked.data) == len(fig.data)
