@@ -291,12 +291,14 @@ def report(samples: list[Sample], elapsed: float, server: GunicornServer, hostil
     stats = server.worker_stats()
     for pid in server.worker_pids():
         memory = psutil.Process(pid).memory_full_info()
-        rss, uss = memory.rss / 2**20, memory.uss / 2**20
+        rss, uss, pss = memory.rss / 2**20, memory.uss / 2**20, memory.pss / 2**20
         answer = stats.get(pid, {})
         models = answer.get("models", {})
         # USS: memory only this worker holds; RSS also counts shared library pages
-        # (the CUDA build of torch maps several hundred MiB of them).
-        print(f"  pid {pid}: RSS {rss:,.0f} MiB, USS {uss:,.0f} MiB; "
+        # (the CUDA build of torch maps several hundred MiB of them) in full;
+        # PSS counts each shared page divided by the processes sharing it, so
+        # the workers' PSS add up to what they cost the machine together.
+        print(f"  pid {pid}: RSS {rss:,.0f} MiB, PSS {pss:,.0f} MiB, USS {uss:,.0f} MiB; "
               f"models loaded {json.dumps(models, sort_keys=True)}; "
               f"cache {json.dumps(answer.get('cache', {}), sort_keys=True)}")
     master_rss = psutil.Process(server.master_pid).memory_info().rss / 2**20

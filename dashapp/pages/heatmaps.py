@@ -9,7 +9,7 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
 
 from ..components.widgets import heatmap_slot, notice_alert
 from ..service import Analyzer
-from ._common import guarded, heatmap_of, page_header, query_of
+from ._common import guarded, heatmap_of, page_header, view_of
 
 PATH = "/heatmaps"
 NAME = "Heatmaps"
@@ -47,13 +47,12 @@ def register(app: Dash, service: Analyzer) -> None:
     )
     @guarded(outputs=5)
     def render(ready: dict[str, Any], picked: str | None) -> tuple[Any, ...]:
-        query = query_of(ready)
-        ranking = service.ranking(query)
+        view = view_of(service, ready)
+        ranking = view.ranking
         width = _column_width(len(ranking.filters))
-        maps = service.maps(query.image, query.model, query.layer)
         cells = []
         for ranked in ranking.filters:
-            figure = heatmap_of(service, query, maps[ranked.index], ranked.index)
+            figure = heatmap_of(view, view.maps[ranked.index], ranked.index)
             # The base figure rides inside the new slot: no second round trip.
             slot = heatmap_slot(f"heat-{ranked.rank}", title=f"#{ranked.rank} · filter {ranked.index} · "
                                 f"score {ranked.score:.3f} · sparsity {ranked.sparsity:.0%}", figure=figure)
