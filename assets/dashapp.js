@@ -113,6 +113,19 @@
         }
         return window.dash_clientside.no_update;
       },
+      // the address with the display controls' values (the server writes
+      // floats with "%g": 6 significant digits, no trailing zeros)
+      displaySearch: function (opacity, colormap) {
+        if (typeof opacity !== "number" || typeof colormap !== "string") { return window.dash_clientside.no_update; }
+        const params = new URLSearchParams(window.location.search);
+        const text = String(Number(opacity.toPrecision(6)));
+        if (params.get("opacity") === text && params.get("colormap") === colormap) {
+          return window.dash_clientside.no_update;
+        }
+        params.set("opacity", text);
+        params.set("colormap", colormap);
+        return "?" + params.toString();
+      },
       // rewrite the address bar in place: no history entry, no page rebuild
       replaceSearch: function (target) {
         if (typeof target === "string" && target !== window.location.search) {

@@ -40,6 +40,15 @@ def register(app: Dash) -> None:
         Output("balanced-controls", "style"),
         Input("ctl-criterion", "value"),
     )
+    # Opacity and colormap are the browser's alone: the address follows them
+    # here, with no server round trip.
+    app.clientside_callback(
+        ClientsideFunction("cnn", "displaySearch"),
+        Output("url-target", "data", allow_duplicate=True),
+        Input("ctl-opacity", "value"),
+        Input("ctl-colormap", "value"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         ClientsideFunction("cnn", "render"),
         Output({"type": "fig", "index": MATCH}, "figure"),

@@ -1,6 +1,7 @@
-"""Model readiness: pages listen to ``ready-state``, set once the model can
-answer; a missing checkpoint is fetched in a background job with progress;
-the banner says when the weights are untrained and why."""
+"""Model readiness: pages listen to ``ready-state``, set (by the URL
+callback, through ``readiness``) once the model can answer; a missing
+checkpoint is fetched in a background job with progress; the banner says
+when the weights are untrained and why."""
 
 from __future__ import annotations
 
@@ -18,24 +19,20 @@ from ..service import Analyzer
 log = logging.getLogger(__name__)
 
 
-def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("ready-state", "data"),
-        Output("load-request", "data"),
-        Input("view-state", "data"),
-    )
-    def ensure_model(view: dict[str, Any] | None) -> tuple[Any, Any]:
-        if not view:
-            return no_update, no_update
-        model = view.get("model")
-        if model not in service.models.names:
-            return no_update, no_update
-        if service.registry.needs_download(model):
-            return no_update, {"model": model, "view": view}
-        with contextlib.suppress(UserError):  # the pages and the banner say why
-            service.models.model(model)
-        return view, no_update
+def readiness(service: Analyzer, view: dict[str, Any]) -> tuple[Any, Any]:
+    """(ready-state, load-request) for a new analysis state: the state itself
+    once its model is loaded, or a request for the background download."""
+    model = view.get("model")
+    if model not in service.models.names:
+        return no_update, no_update
+    if service.registry.needs_download(model):
+        return no_update, {"model": model, "view": view}
+    with contextlib.suppress(UserError):  # the pages and the banner say why
+        service.models.model(model)
+    return view, no_update
 
+
+def register(app: Dash, service: Analyzer) -> None:
     @app.callback(
         Output("ready-state", "data", allow_duplicate=True),
         Input("load-request", "data"),

@@ -1,8 +1,9 @@
 """The URL is the state. One callback owns ``url.search``: it turns the event
 that fired (a loaded URL, a control, a chosen image, a page's navigation
 request) into a new state with ``state.apply`` and shows it in the controls.
-Pages listen to ``view-state`` (through ``ready-state``), which holds only
-the analysis part, so restyling controls never reach the server."""
+Pages listen to ``ready-state``: the analysis part of the state, set in the
+same answer once the model can answer, so restyling controls never reach
+the server."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from ..state import (
     apply,
     encode_state,
 )
+from .model_loading import readiness
 
 # state field -> the sidebar control that shows it
 CONTROLS = {
@@ -67,34 +69,47 @@ def event_of(trigger: Any, search: str | None, controls: dict[str, Any], image_c
 
 
 def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
+    analysis_controls = {key: control for key, control in CONTROLS.items() if key not in DISPLAY_KEYS}
+    display_controls = {key: control for key, control in CONTROLS.items() if key in DISPLAY_KEYS}
+
+    # One callback from an event to the pages' ready state: view-state and
+    # ready-state are set in the same answer (a separate readiness callback
+    # was one more round trip, ~100-200 ms, on every control change). The
+    # display controls are read, not listened to: restyling is the browser's
+    # job, URL included (assets/dashapp.js displaySearch).
     @app.callback(
         output={
             "search": Output("url-target", "data"),
             "href": Output("url", "href"),
             "view": Output("view-state", "data"),
+            "ready": Output("ready-state", "data"),
+            "load": Output("load-request", "data"),
             "messages": Output("state-messages", "children"),
             "layer_options": Output("ctl-layer", "options"),
             "controls": {key: Output(control, "value") for key, control in CONTROLS.items()},
         },
         inputs={
             "search": Input("url", "search"),
-            "controls": {key: Input(control, "value") for key, control in CONTROLS.items()},
+            "controls": {key: Input(control, "value") for key, control in analysis_controls.items()},
             "image_choice": Input("image-choice", "data"),
             "nav": Input("nav-request", "data"),
         },
-        state={"current": State("view-state", "data")},
+        state={"current": State("view-state", "data"),
+               "display": {key: State(control, "value") for key, control in display_controls.items()}},
     )
     def sync_state(search: str | None, controls: dict[str, Any], image_choice: Any, nav: Any,
-                   current: dict[str, Any] | None) -> dict[str, Any]:
+                   current: dict[str, Any] | None, display: dict[str, Any] | None = None) -> dict[str, Any]:
+        controls = {**(display or {}), **controls}
         trigger = ctx.triggered_id
         from_url = trigger in (None, "url") or not current
         event = UrlLoaded(search) if from_url else event_of(trigger, search, controls, image_choice, nav)
         if isinstance(event, ControlChanged) and event.value is None:
-            return {"search": no_update, "href": no_update, "view": no_update, "messages": no_update,
-                    "layer_options": no_update, "controls": dict.fromkeys(CONTROLS, no_update)}
+            return {"search": no_update, "href": no_update, "view": no_update, "ready": no_update,
+                    "load": no_update, "messages": no_update, "layer_options": no_update,
+                    "controls": dict.fromkeys(CONTROLS, no_update)}
         # view-state holds the analysis keys; the display keys live in their controls.
-        display = {k: controls[k] for k in DISPLAY_KEYS if controls.get(k) is not None}
-        before = ViewState.from_dict(current).with_(**display)
+        shown = {k: controls[k] for k in DISPLAY_KEYS if controls.get(k) is not None}
+        before = ViewState.from_dict(current).with_(**shown)
         world = World(service.models.state_catalog(), service.library.default_image(), service.library.has,
                       pages=pages)
         # No event (a page's empty request): the state stays as it was.
@@ -102,6 +117,8 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
 
         new_search = encode_state(state)
         analysis = state.analysis_part()
+        changed = analysis != current
+        ready, load = readiness(service, analysis) if changed else (no_update, no_update)
         # Moving to another page is a real navigation (the router renders it);
         # anything else rewrites the address in place (history.replaceState in
         # the browser), so the page is not rebuilt and nothing is computed twice.
@@ -110,8 +127,14 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
             # The whole address: after replaceState the Location's own
             # pathname/search props are stale, so set href in one piece.
             "href": path + new_search if path else no_update,
-            "view": analysis if analysis != current else no_update,
+            "view": analysis if changed else no_update,
+            "ready": ready,
+            "load": load,
             "messages": _messages(messages) if (messages or from_url) else no_update,
-            "layer_options": layer_options(service, state.model),
-            "controls": {key: getattr(state, key) for key in CONTROLS},
+            "layer_options": layer_options(service, state.model)
+            if from_url or state.model != before.model else no_update,
+            # A control already showing its value is left alone: setting it
+            # again re-renders it and fires everything that listens to it.
+            "controls": {key: getattr(state, key) if from_url or getattr(state, key) != controls.get(key)
+                         else no_update for key in CONTROLS},
         }

@@ -118,14 +118,6 @@ def callback_output(request: Request) -> str:
         return "<unreadable body>"
 
 
-def answered_props(request: Request) -> set[str]:
-    """The component ids a callback's answer actually updated."""
-    response = request.response()
-    if response is None:
-        return set()
-    return set((response.json().get("response") or {}).keys())
-
-
 # -- 1. the default view and every page through the navbar
 
 
@@ -380,14 +372,9 @@ def test_restyle_stays_in_browser(page: Page) -> None:
         page.wait_for_url(lambda url: query_of(url).get("opacity") == "1")
         page.wait_for_load_state("networkidle")
 
+    # Restyling is the browser's alone, the URL included: no server call at all.
     outputs = [callback_output(request) for request in seen]
-    assert outputs, "a restyle should still write the URL (one sync_state call)"
-    assert not [o for o in outputs if "fig-base" in o or "ready-state" in o], \
-        f"a restyle asked the server for figures: {outputs}"
-    # Only the URL sync callback may run, and it must not touch the analysis state.
-    assert all("url-target.data" in o and "view-state.data" in o for o in outputs), outputs
-    touched = set().union(*(answered_props(request) for request in seen))
-    assert "view-state" not in touched, f"a restyle changed the analysis state: {sorted(touched)}"
+    assert not outputs, f"a restyle called the server: {outputs}"
 
     # The second restyle must keep the first one (URL, control and every map).
     state = query_of(page.url)

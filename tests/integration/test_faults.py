@@ -364,9 +364,9 @@ def test_model_whose_weights_cannot_be_had_is_a_clear_503(tmp_path: Path, monkey
 
     # The pages: the state still resolves (layer tables need no weights), the model is
     # reported as needing a download, the download fails gently, and every page shows why.
-    view = harness.sync_state(site.app, "")["view-state.data"]
+    shown = harness.sync_state(site.app, "")
+    view, ready, load_request = shown["view-state.data"], shown["ready-state.data"], shown["load-request.data"]
     assert view["model"] == "resnet18" and view["layer"] == "layer2.0.conv1"
-    ready, load_request = site.callback("load-request.data")(view)
     assert ready is no_update and load_request == {"model": "resnet18", "view": view}
 
     progress: list[Any] = []

@@ -53,11 +53,16 @@ def test_control_change_rewrites_the_url_in_place(app: Dash) -> None:
     out = sync(app, "ctl-n.value", first["search"], {**CONTROLS, "n": 12}, current=view)
     assert "n=12" in out["search"] and out["href"] is no_update
     assert out["view"]["n"] == 12
-    # Opacity is display-only: the URL changes, the analysis state does not,
-    # and the other display control keeps its value.
-    controls = {**CONTROLS, "n": 12, "opacity": 0.9, "colormap": "Viridis"}
-    out2 = sync(app, "ctl-opacity.value", out["search"], controls, current=out["view"])
-    assert "opacity=0.9" in out2["search"] and "colormap=Viridis" in out2["search"] and out2["view"] is no_update
+    # The pages' ready state comes in the same answer, and only the control
+    # that changed is set again.
+    assert out["ready"] == out["view"] and out["load"] is no_update
+    assert out["controls"]["n"] is no_update and out["layer_options"] is no_update
+    assert all(value is no_update for value in out["controls"].values())
+    # Opacity and colormap are the browser's (no server call); the next
+    # analysis change writes them into the URL as the controls show them.
+    controls = {**CONTROLS, "n": 7, "opacity": 0.9, "colormap": "Viridis"}
+    out2 = sync(app, "ctl-n.value", out["search"], controls, current=out["view"])
+    assert "opacity=0.9" in out2["search"] and "colormap=Viridis" in out2["search"] and out2["view"]["n"] == 7
 
 
 def test_a_forged_control_value_falls_back_with_a_message(app: Dash) -> None:
