@@ -87,13 +87,15 @@ def register(app: Dash, service: Analyzer) -> None:
         if not isinstance(view, dict) or not view.get("image"):
             return no_update, no_update, no_update
         sha = view["image"]
+        if shared and shared.get("image") == sha:  # same image, other settings: all already shown
+            return no_update, no_update, no_update
         try:
             image = library.image(sha)
         except UserError as exc:
             return None, exc.message, no_update
         name = library.example_name(sha) or "your image"
         # The picture under every heatmap, sent once per image.
-        picture = no_update if shared and shared.get("image") == sha else {"image": sha, "uri": picture_uri(image)}
+        picture = {"image": sha, "uri": picture_uri(image)}
         return picture_uri(image, 96), [html.Div(name, className="fw-semibold"),
                                         html.Div(f"{image.width}×{image.height} px"),
                                         html.Code(sha[:12], title=sha)], picture
