@@ -138,6 +138,19 @@
         const query = typeof target === "string" ? target : (search || "");
         return hrefs.map(function (href) { return href.split("?")[0] + query; });
       },
+      // the detail page's filter picker, "Open" button and index box -> a
+      // navigation request for another filter (out-of-range indices are
+      // reported by the URL callback)
+      chooseFilter: function (picked, clicks, typed, current) {
+        const ctx = window.dash_clientside.callback_context;
+        const trigger = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id : "";
+        const wanted = /^detail-(open|index)\./.test(trigger) ? typed : picked;
+        const index = Math.trunc(Number(wanted));
+        if (wanted === null || wanted === undefined || wanted === "" || !Number.isFinite(index) || index === current) {
+          return window.dash_clientside.no_update;
+        }
+        return {filter: index};
+      },
       // refuse an over-limit upload in the browser, with a message
       checkUpload: function (contents, filename, limit) {
         if (!contents) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, Patch, State, dcc, html, no_update
 
 from ..components.widgets import fmt, heatmap_slot, kernel_tile, notice_alert, stat_card
 from ..errors import UserError
@@ -162,7 +162,10 @@ def register(app: Dash, service: Analyzer) -> None:
 def _register_choices(app: Dash, service: Analyzer) -> None:
     """Picking another filter, and clicking a region box."""
 
-    @app.callback(
+    # In the browser: the render callback sets the picker too, and a server
+    # round trip only to answer "same filter, nothing to do" delayed every pick.
+    app.clientside_callback(
+        ClientsideFunction("cnn", "chooseFilter"),
         Output("nav-request", "data", allow_duplicate=True),
         Input("detail-pick", "value"),
         Input("detail-open", "n_clicks"),
@@ -170,13 +173,6 @@ def _register_choices(app: Dash, service: Analyzer) -> None:
         State("detail-current", "data"),
         prevent_initial_call=True,
     )
-    def choose_filter(picked: int | None, _clicks: int, typed: int | None, current: int | None) -> Any:
-        wanted = typed if ctx.triggered_id in ("detail-open", "detail-index") else picked
-        # The render callback sets the picker too; only a different filter is a request.
-        if wanted is None or wanted == current:
-            return no_update
-        # Out-of-range indices are reported by the state callback, not here.
-        return {"filter": int(wanted)}
 
     @app.callback(
         Output("detail-region-info", "children", allow_duplicate=True),
