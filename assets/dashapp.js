@@ -100,18 +100,23 @@
         Object.defineProperty(base, "__shown", {value: style, writable: true, configurable: true, enumerable: false});
         return [restyle(base, opacity, colormap, [], picture), ""];
       },
-      // the enlarged heatmap: the small map of the picked filter, taller (no server round trip)
+      // the enlarged heatmap: the small map of the picked filter, taller (no
+      // server round trip); left alone when it already shows that map
       enlarge: function (picked, bases) {
         const ctx = window.dash_clientside.callback_context;
         const states = (ctx && ctx.states_list && ctx.states_list[0]) || [];
+        let shown = null, found = null;
         for (let i = 0; i < states.length; i++) {
           const base = bases[i];
           const meta = base && base.layout && base.layout.meta;
-          if (/^heat-\d+$/.test(states[i].id.index) && meta && String(meta.filter) === String(picked)) {
-            return Object.assign({}, base, {layout: Object.assign({}, base.layout, {height: 520})});
-          }
+          if (states[i].id.index === "heat-big") { shown = base; }
+          if (/^heat-\d+$/.test(states[i].id.index) && meta && String(meta.filter) === String(picked)) { found = base; }
         }
-        return window.dash_clientside.no_update;
+        if (!found) { return window.dash_clientside.no_update; }
+        const same = shown && shown.layout && shown.data && shown.data.length && JSON.stringify(shown.layout.meta) ===
+          JSON.stringify(found.layout.meta) && shown.data[0].z.bdata === found.data[0].z.bdata;
+        if (same) { return window.dash_clientside.no_update; }
+        return Object.assign({}, found, {layout: Object.assign({}, found.layout, {height: 520})});
       },
       // the address with the display controls' values (the server writes
       // floats with "%g": 6 significant digits, no trailing zeros)

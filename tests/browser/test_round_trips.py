@@ -1,0 +1,132 @@
+"""What a control change costs in server round trips, in a real Chromium.
+
+Speed itself is measured by ``benchmarks/browser.py``; these tests pin the
+behaviour that makes it: the enlarged heatmap and the detail page's picker
+work in the browser, a control change reaches the pages in one state answer,
+and graphs that show the same thing are not redrawn. Every wait is on a
+condition."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from .helpers import by_dash_id, query_of
+
+pytestmark = pytest.mark.browser
+
+LAYER = "layer2.0.conv1"
+
+
+@contextmanager
+def callbacks(page: Page) -> Iterator[list[str]]:
+    """The "output" of every callback request made inside the block."""
+    seen: list[str] = []
+
+    def record(request: Request) -> None:
+        if "/_dash-update-component" in request.url:
+            seen.append(str(json.loads(request.post_data or "{}").get("output", "")))
+
+    page.on("request", record)
+    try:
+        yield seen
+    finally:
+        page.remove_listener("request", record)
+
+
+def plot(page: Page, index: str) -> str:
+    """A JS expression for the Plotly div of the graph ``index``."""
+    dom_id = json.dumps({"index": index, "type": "fig"}, separators=(",", ":"))
+    return f"document.getElementById({json.dumps(dom_id)}).querySelector('.js-plotly-plot')"
+
+
+def open_heatmaps(page: Page) -> None:
+    page.goto(f"/heatmaps?layer={LAYER}")
+    expect(page.locator("#heat-grid .heatmaplayer image")).to_have_count(6)
+    expect(by_dash_id(page, index="heat-big", type="fig").locator(".heatmaplayer image")).to_have_count(1)
+    page.wait_for_load_state("networkidle")
+
+
+def test_enlarging_another_filter_needs_no_server(page: Page) -> None:
+    open_heatmaps(page)
+    current = page.locator("#heat-pick").input_value()
+    other = next(v for v in page.locator("#heat-pick option").evaluate_all("els => els.map(e => e.value)")
+                 if v and v != current)
+    with callbacks(page) as seen:
+        page.select_option("#heat-pick", other)
+        page.wait_for_function(f"() => {{ const gd = {plot(page, 'heat-big')}; "
+                               f"return gd && gd.layout.meta.filter === {int(other)} && gd.layout.height === 520; }}")
+        page.wait_for_load_state("networkidle")
+    assert seen == [], f"enlarging asked the server: {seen}"
+    # The enlarged map is the small map of that filter: the same values.
+    same = page.evaluate(f"""() => {{
+        const big = {plot(page, 'heat-big')};
+        const small = Array.from(document.querySelectorAll('#heat-grid .js-plotly-plot'))
+            .find(gd => gd.layout.meta.filter === {int(other)});
+        return small.data[0].z.bdata === big.data[0].z.bdata;
+    }}""")
+    assert same
+
+
+def test_a_control_change_is_one_state_answer_and_one_page_render(page: Page) -> None:
+    open_heatmaps(page)
+    old_grid = page.locator("#heat-grid .slot-title").all_inner_texts()
+    with callbacks(page) as seen:
+        page.locator("#ctl-criterion label").filter(has_text=re.compile(r"^max ")).click()
+        page.wait_for_url(lambda url: query_of(url).get("criterion") == "max")
+        page.wait_for_function("""old => {
+            const titles = Array.from(document.querySelectorAll('#heat-grid .slot-title')).map(e => e.innerText);
+            return titles.length === 6 && titles.join() !== old.join(); }""", arg=old_grid)
+        page.wait_for_load_state("networkidle")
+    state = [o for o in seen if "url-target.data" in o]
+    assert len(state) == 1 and "ready-state.data" in state[0], seen
+    assert len([o for o in seen if "heat-grid.children" in o]) == 1, seen
+    # No separate readiness callback, no server call for the enlarged map.
+    assert not [o for o in seen if o.startswith("..ready-state.data") or "heat-big" in o], seen
+    # The enlarged map follows the new ranking's first filter, in the browser.
+    first = int(page.locator("#heat-pick").input_value())
+    page.wait_for_function(f"() => {plot(page, 'heat-big')}.layout.meta.filter === {first}")
+
+
+def test_unchanged_graphs_are_not_redrawn(page: Page) -> None:
+    """Showing one more filter (n 6 -> 7) keeps the first one, so the
+    enlarged map stays as it is: it must not be drawn again."""
+    open_heatmaps(page)
+    page.evaluate(f"""() => {{ const gd = {plot(page, 'heat-big')};
+        gd.__draws = 0; gd.on('plotly_afterplot', () => {{ gd.__draws += 1; }}); }}""")
+    with callbacks(page) as seen:
+        page.locator("#ctl-n [role=slider]").focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_url(lambda url: query_of(url).get("n") == "7")
+        expect(page.locator("#heat-grid .heatmaplayer image")).to_have_count(7)
+        page.wait_for_load_state("networkidle")
+    assert any("heat-grid.children" in o for o in seen), seen
+    assert page.evaluate(f"() => {plot(page, 'heat-big')}.__draws") == 0
+    # A style change still redraws it.
+    page.locator("#ctl-opacity [role=slider]").focus()
+    page.keyboard.press("End")
+    page.wait_for_function(f"() => {plot(page, 'heat-big')}.__draws > 0")
+    assert page.evaluate(f"() => {plot(page, 'heat-big')}.data[0].opacity") == 1
+
+
+def test_detail_pick_goes_straight_to_the_state(page: Page) -> None:
+    page.goto(f"/detail?layer={LAYER}")
+    labels = page.locator("#detail-pick label")
+    expect(labels).to_have_count(6)
+    page.wait_for_load_state("networkidle")
+    before = query_of(page.url).get("filter")
+    with callbacks(page) as seen:
+        labels.nth(2).click()
+        page.wait_for_url(lambda url: query_of(url).get("filter") not in (None, before))
+        page.wait_for_load_state("networkidle")
+    wanted = query_of(page.url)["filter"]
+    expect(page.locator("#detail-title")).to_contain_text(f"Filter {wanted} of {LAYER}")
+    # The pick becomes a navigation request in the browser: the first server
+    # call is the state callback, and no call answers only "nothing to do".
+    assert seen and "url-target.data" in seen[0], seen
+    assert not [o for o in seen if o.startswith("nav-request")], seen
