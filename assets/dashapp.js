@@ -118,6 +118,17 @@
         if (same) { return window.dash_clientside.no_update; }
         return Object.assign({}, found, {layout: Object.assign({}, found.layout, {height: 520})});
       },
+      // the state, passed on only when its model (or image) differs from the last one passed on
+      modelChanged: function (ready, previous) {
+        if (!ready || (previous && previous.model === ready.model)) { return window.dash_clientside.no_update; }
+        return ready;
+      },
+      imageChanged: function (view, previous) {
+        if (!view || !view.image || (previous && previous.image === view.image)) {
+          return window.dash_clientside.no_update;
+        }
+        return view;
+      },
       // the address with the display controls' values (the server writes
       // floats with "%g": 6 significant digits, no trailing zeros)
       displaySearch: function (opacity, colormap) {

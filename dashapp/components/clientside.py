@@ -40,6 +40,21 @@ def register(app: Dash) -> None:
         Output("balanced-controls", "style"),
         Input("ctl-criterion", "value"),
     )
+    # The weights banner depends on the model only, the image caption on the
+    # image only: they hear of a change of those, not of every control change
+    # (two server calls fewer per change).
+    app.clientside_callback(
+        ClientsideFunction("cnn", "modelChanged"),
+        Output("model-state", "data"),
+        Input("ready-state", "data"),
+        State("model-state", "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("cnn", "imageChanged"),
+        Output("image-state", "data"),
+        Input("view-state", "data"),
+        State("image-state", "data"),
+    )
     # Opacity and colormap are the browser's alone: the address follows them
     # here, with no server round trip.
     app.clientside_callback(

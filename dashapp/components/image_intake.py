@@ -80,7 +80,7 @@ def register(app: Dash, service: Analyzer) -> None:
         Output("image-thumb", "src"),
         Output("image-caption", "children"),
         Output("shared-picture", "data"),
-        Input("view-state", "data"),
+        Input("image-state", "data"),
         State("shared-picture", "data"),
     )
     def image_caption(view: dict[str, Any] | None, shared: dict[str, str] | None) -> tuple[Any, Any, Any]:

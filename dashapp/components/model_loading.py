@@ -56,7 +56,7 @@ def register(app: Dash, service: Analyzer) -> None:
         set_progress((100, f"Loading {model}…"))
         return request["view"]
 
-    @app.callback(Output("weights-banner", "children"), Input("ready-state", "data"))
+    @app.callback(Output("weights-banner", "children"), Input("model-state", "data"))
     def weights_banner(ready: dict[str, Any] | None) -> Any:
         if not ready:
             return no_update

@@ -162,6 +162,10 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             dcc.Store(id="nav-request"),
             dcc.Store(id="load-request"),
             dcc.Store(id="ready-state"),
+            # ready-state and view-state as they were when the model or the image
+            # last changed: the banner and the image caption listen to these.
+            dcc.Store(id="model-state"),
+            dcc.Store(id="image-state"),
             navbar(pages),
             html.Div(
                 [
