@@ -43,8 +43,10 @@ PAGE_OUTPUTS = {
 
 
 def find(app: Any, fragment: str) -> Any:
+    """The server callback one of whose own outputs (not a duplicate one, marked "@") matches ``fragment``."""
     for key, value in app.callback_map.items():
-        if fragment in key and "allow_duplicate" not in key and "@" not in key:
+        outputs = key.strip(".").split("...")
+        if "callback" in value and any(fragment in output and "@" not in output for output in outputs):
             return value["callback"].__wrapped__
     raise KeyError(fragment)
 

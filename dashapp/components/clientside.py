@@ -73,4 +73,5 @@ def register(app: Dash) -> None:
         Input("ctl-colormap", "value"),
         Input({"type": "fig", "index": MATCH}, "hoverData"),
         Input("shared-picture", "data"),
+        State({"type": "fig", "index": MATCH}, "figure"),
     )

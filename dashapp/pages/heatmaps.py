@@ -42,10 +42,15 @@ def register(app: Dash, service: Analyzer) -> None:
         Output("heat-notice", "children"),
         Output("heat-pick", "options"),
         Output("heat-pick", "value"),
+        # The enlarged map comes in the same answer, so it is drawn with the
+        # others rather than after them (the picker's own changes are the
+        # browser's: see enlarge below).
+        Output({"type": "fig-base", "index": "heat-big"}, "data", allow_duplicate=True),
         Input("ready-state", "data"),
         State("heat-pick", "value"),
+        prevent_initial_call="initial_duplicate",
     )
-    @guarded(outputs=5)
+    @guarded(outputs=6)
     def render(ready: dict[str, Any], picked: str | None) -> tuple[Any, ...]:
         view = view_of(service, ready)
         ranking = view.ranking
@@ -61,7 +66,8 @@ def register(app: Dash, service: Analyzer) -> None:
         valid = {o["value"] for o in options}
         value = picked if picked in valid else (options[0]["value"] if options else None)
         notice = notice_alert(ranking.notice) if ranking.notice else None
-        return None, dbc.Row(cells, className="g-2"), notice, options, value
+        big = heatmap_of(view, view.maps[int(value)], int(value), 520) if value is not None else None
+        return None, dbc.Row(cells, className="g-2"), notice, options, value, big
 
     # The enlarged map is one of the small ones, drawn taller: the browser
     # copies it from the page instead of asking the server again.

@@ -108,9 +108,11 @@ def test_choose_image_reports_bad_uploads(app: Dash) -> None:
 def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
     view = sync(app, None, "")["view"]
     heat = callback(app, "heat-grid.children")
-    error, grid, _notice, options, value = heat(view, None)
+    error, grid, _notice, options, value, big = heat(view, None)
     assert error is None and len(options) == 6 and value == options[0]["value"]
     assert len(grid.children) == 6
+    # The enlarged map of the picked filter comes in the same answer.
+    assert big.layout.meta["filter"] == int(value) and big.layout.height == 520
     broken = {**view, "image": "f" * 64}
     error, *rest = heat(broken, None)
     assert "upload" in str(error) and all(r is no_update for r in rest)
