@@ -134,7 +134,7 @@ def read_progress(name: str) -> Progress | None:
 
 def _fetch(url: str, target: Path, report: Callable[[int, int], None]) -> None:
     """Stream ``url`` into ``target`` atomically (a partial file, then rename)."""
-    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.partial")
     try:
         with urllib.request.urlopen(_request(url), timeout=DOWNLOAD_TIMEOUT_S) as response, \
                 open(partial, "wb") as out:

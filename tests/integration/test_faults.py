@@ -28,6 +28,7 @@ from flask.testing import FlaskClient
 
 from dashapp import create_app, store
 from dashapp.analysis import models as models_module
+from dashapp.analysis import weights as weights_module
 from dashapp.analysis.models import ModelRegistry
 from dashapp.intake import accept_bytes
 from dashapp.service import Analyzer
@@ -341,10 +342,10 @@ def test_redis_down_degrades_then_recovers(local_redis: LocalRedis, new_settings
 def test_model_whose_weights_cannot_be_had_is_a_clear_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
 
-    def offline(url: str, target: Path, progress: Any) -> None:
+    def offline(url: str, target: Path, report: Any) -> None:
         raise OSError(f"network is unreachable (test: no download of {url})")
 
-    monkeypatch.setattr(models_module, "_download", offline)
+    monkeypatch.setattr(weights_module, "_fetch", offline)
     expected = models_module.weights_file("resnet18")
     assert not expected.exists() and str(tmp_path) in str(expected)
     settings = Settings(data_dir=tmp_path / "data", weights="pretrained", device="cpu")
