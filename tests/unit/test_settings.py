@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from dashapp import create_app
-from dashapp.settings import Settings, ensure_data_dir, secret_key_for
+from dashapp import settings as settings_module
+from dashapp.settings import Settings, secret_key_for
 
 
 def mode(path: Path) -> int:
@@ -79,6 +80,6 @@ def test_an_existing_open_data_dir_is_reported_not_changed(tmp_path: Path, caplo
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o755)  # someone's own choice: the app says so but does not change it
-    ensure_data_dir(Settings(data_dir=shared))
+    settings_module.ensure_data_dir(Settings(data_dir=shared))
     assert mode(shared) == 0o755
     assert "0700" in caplog.text and str(shared) in caplog.text
