@@ -150,19 +150,6 @@ def weights_file(name: str) -> Path:
     return weights.checkpoint_file(name)
 
 
-def ensure_weights_file(name: str, progress: ProgressFn | None = None, mirror: str | None = None) -> Path:
-    """Wait for ``name``'s checkpoint while the server downloads it; never
-    starts a download (only ``ModelRegistry.start_downloads`` and the
-    operator's command do). ``mirror`` is ignored: kept for old callers."""
-    del mirror
-    if name not in weights.EXPECTED:
-        raise ModelError(f"No weights download for {name[:40]!r} was started by this server.")
-    try:
-        return weights.wait_for(name, progress)
-    except weights.DownloadError as exc:
-        raise ModelError(str(exc)) from exc
-
-
 def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) -> None:
     enum = torchvision.models.get_model_weights(name).DEFAULT
     try:
@@ -268,6 +255,11 @@ class ModelRegistry:
             except weights.DownloadError as exc:
                 raise ModelError(f"{exc} ({exc.detail})") from exc
         return fetched
+
+    def download_progress(self, name: str) -> weights.Progress:
+        """How the server's own download of ``name``'s weights is going;
+        never starts one."""
+        return weights.poll(name)
 
     def needs_download(self, name: str) -> bool:
         """Whether getting ``name`` would first wait for its weights to arrive:

@@ -46,8 +46,8 @@ ProgressFn = Callable[[float, str], None]
 # a forked background job, which inherits this set): the only ones a waiter
 # waits for. Filled by ``start_downloads`` only.
 EXPECTED: set[str] = set()
-_RUNNING: dict[str, threading.Event] = {}
-_RUNNING_PID = os.getpid()
+# name -> (pid of the starting process, set when its download thread ends).
+_RUNNING: dict[str, tuple[int, threading.Event]] = {}
 
 
 class DownloadError(RuntimeError):
@@ -226,7 +226,7 @@ def start_downloads(names: Iterable[str], mirror: str | None = None) -> list[str
             continue
         EXPECTED.add(name)
         finished = threading.Event()
-        _RUNNING[name] = finished
+        _RUNNING[name] = (os.getpid(), finished)
 
         def run(model: str = name, event: threading.Event = finished) -> None:
             try:
@@ -243,26 +243,45 @@ def start_downloads(names: Iterable[str], mirror: str | None = None) -> list[str
     return started
 
 
+def poll(name: str, waited_s: float = START_GRACE_S) -> Progress:
+    """Where ``name``'s checkpoint stands, without waiting: "done", "failed"
+    (missing, and no download of it is coming; the message is plain) or
+    "downloading" (the last progress written). ``waited_s``: how long the
+    caller has waited so far, for the grace an expected download gets to
+    take its lock in another process."""
+    target = checkpoint_file(name)
+    if target.exists():
+        return Progress("done", 1, 1, f"{name} weights ready", time.time())
+    state = read_progress(name)
+    running = _RUNNING.get(name)
+    finished = running[1] if running is not None and running[0] == os.getpid() else None
+    if state is not None and state.state == "failed" and (finished is None or finished.is_set()):
+        return state
+    if finished is not None:
+        coming = not finished.is_set()
+    else:  # another process's download, or the parent's (a forked job)
+        coming = not _lock_is_free(target) or (name in EXPECTED and waited_s < START_GRACE_S)
+    if not coming:
+        return Progress("failed", 0, 0, _unavailable(name, target), time.time())
+    if state is not None and state.state == "downloading":
+        return state
+    return Progress("downloading", 0, 0, f"Waiting for the weights of {name}…", time.time())
+
+
 def wait_for(name: str, progress: ProgressFn | None = None, timeout_s: float = WAIT_TIMEOUT_S) -> Path:
     """The checkpoint of ``name`` once present; waits for a download that the
     server started, and never starts one. Raises ``DownloadError`` (plain
     message) when the file is missing and no download of it is coming."""
     target = checkpoint_file(name)
     began = time.monotonic()
-    finished = _RUNNING.get(name) if os.getpid() == _RUNNING_PID else None
     while True:
-        if target.exists():
-            return target
-        state = read_progress(name)
-        if state is not None and state.state == "failed" and (finished is None or finished.is_set()):
-            raise DownloadError(state.message or _unavailable(name, target))
         waited = time.monotonic() - began
-        if finished is not None:
-            coming = not finished.is_set()
-        else:  # another process's download, or the parent's (a forked job)
-            coming = not _lock_is_free(target) or (name in EXPECTED and waited < START_GRACE_S)
-        if not coming or waited > timeout_s:
-            raise DownloadError(_unavailable(name, target), f"{target} is missing and no download is under way")
-        if progress and state is not None and state.state == "downloading":
+        state = poll(name, waited)
+        if state.state == "done":
+            return target
+        if state.state == "failed" or waited > timeout_s:
+            raise DownloadError(state.message or _unavailable(name, target),
+                                f"{target} is missing and no download of it is under way")
+        if progress:
             progress(state.fraction, state.message)
         time.sleep(POLL_S)

@@ -160,7 +160,7 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             dcc.Store(id="image-choice"),
             dcc.Store(id="upload-accepted"),
             dcc.Store(id="nav-request"),
-            dcc.Store(id="load-request"),
+            dcc.Interval(id="load-poll", interval=500, disabled=True),
             dcc.Store(id="ready-state"),
             navbar(pages),
             html.Div(

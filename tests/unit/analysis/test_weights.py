@@ -15,7 +15,7 @@ import pytest
 
 from dashapp.__main__ import main
 from dashapp.analysis import weights
-from dashapp.analysis.models import ModelError, ModelRegistry, ensure_weights_file
+from dashapp.analysis.models import ModelRegistry
 from tests.support.mirror import RecordingMirror
 
 CHECKPOINT = "alexnet-owt-7be5be79.pth"
@@ -92,18 +92,18 @@ def test_concurrent_downloads_of_one_file_fetch_it_once(torch_home: Path, gated_
 def test_waiting_never_starts_a_download(torch_home: Path) -> None:
     mirror = RecordingMirror({CHECKPOINT: PAYLOAD})
     try:
-        # Not started by the server: refused at once, nothing fetched.
-        with pytest.raises(ModelError, match="was started by this server"):
-            ensure_weights_file("alexnet", None, mirror.url())
+        # Not started by the server: nothing is coming, said at once, nothing fetched.
+        registry = ModelRegistry(("alexnet",), policy="auto", device="cpu", mirror=mirror.url())
+        assert registry.download_progress("alexnet").state == "failed"
         with pytest.raises(weights.DownloadError, match=CHECKPOINT):
             weights.wait_for("alexnet")
-        registry = ModelRegistry(("alexnet",), policy="auto", device="cpu", mirror=mirror.url())
         assert not registry.get("alexnet").weights.pretrained  # falls back; downloads nothing
         assert mirror.requests() == []
         # Started by the server (the app factory's call): the waiter gets the file.
         assert registry.start_downloads() == ["alexnet"]
         seen: list[float] = []
-        path = ensure_weights_file("alexnet", lambda fraction, _text: seen.append(fraction))
+        path = weights.wait_for("alexnet", lambda fraction, _text: seen.append(fraction))
+        assert registry.download_progress("alexnet").state == "done"
         assert path.read_bytes() == PAYLOAD
         assert [s.path for s in mirror.requests()] == [f"/weights/{CHECKPOINT}"]
     finally:
