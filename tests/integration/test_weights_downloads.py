@@ -10,10 +10,8 @@ credentials in any answer.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
@@ -23,6 +21,7 @@ from dash import Dash
 from dashapp import create_app
 from dashapp.settings import Settings
 from tests.support import hostile as h
+from tests.support.forge import post_callback
 from tests.support.mirror import RecordingMirror
 
 CHECKPOINT = "resnet18-f37072fd.pth"
@@ -46,36 +45,6 @@ def mirror() -> Iterator[RecordingMirror]:
 
 def hub_files(torch_home: Path) -> list[str]:
     return sorted(str(p.relative_to(torch_home)) for p in torch_home.rglob("*") if p.is_file())
-
-
-def post_callback(app: Dash, output: str, inputs: dict[str, Any]) -> Any:
-    """POST /_dash-update-component as a browser would, for the server callback
-    writing ``output``, with ``inputs`` ("id.prop" -> value) and None elsewhere;
-    a background callback is polled until its job has answered."""
-    key = next(k for k in app.callback_map if output in k and "callback" in app.callback_map[k])
-    spec = app.callback_map[key]
-
-    def values(items: list[dict[str, str]]) -> list[dict[str, Any]]:
-        return [{"id": item["id"], "property": item["property"],
-                 "value": inputs.get(f"{item['id']}.{item['property']}")} for item in items]
-
-    outputs = [{"id": part.split(".", 1)[0], "property": part.split(".", 1)[1]}
-               for part in key.strip(".").split("...")]
-    body = {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": values(spec["inputs"]), "state": values(spec["state"]), "changedPropIds": list(inputs)}
-    client = app.server.test_client()
-    answer = client.post("/_dash-update-component", json=body)
-    handles = answer.get_json(silent=True) if answer.status_code == 200 else None
-    if not (isinstance(handles, dict) and "cacheKey" in handles):
-        return answer
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # a bound on a hang, not a timed assertion
-        answer = client.post(f"/_dash-update-component?cacheKey={handles['cacheKey']}&job={handles['job']}",
-                             json=body)
-        if "response" in (answer.get_json(silent=True) or {}):
-            return answer
-        time.sleep(0.1)
-    raise AssertionError("the background job never answered")
 
 
 def model_callbacks(app: Dash) -> list[str]:
