@@ -48,6 +48,7 @@ class Settings:
     url_read_timeout_s: float = 10.0
     url_total_timeout_s: float = 20.0
     cache_max_entries: int = 4000
+    image_store_max_bytes: int = 1 << 30  # uploads kept; least recently used evicted first
     cache_ttl_s: int = 7 * 24 * 3600
     secret_key: str = ""
     auth: str = "none"
@@ -198,6 +199,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         url_read_timeout_s=_parse(env, "DASHAPP_URL_READ_TIMEOUT", 10.0, _positive_float, "seconds > 0"),
         url_total_timeout_s=_parse(env, "DASHAPP_URL_TOTAL_TIMEOUT", 20.0, _positive_float, "seconds > 0"),
         cache_max_entries=_parse(env, "DASHAPP_CACHE_MAX_ENTRIES", 4000, _positive_int, "a positive integer"),
+        image_store_max_bytes=_parse(env, "DASHAPP_IMAGE_STORE_MAX_BYTES", 1 << 30, _positive_int,
+                                     "a positive number of bytes"),
         cache_ttl_s=_parse(env, "DASHAPP_CACHE_TTL", 7 * 24 * 3600, _positive_int, "seconds > 0"),
         secret_key=env.get("DASHAPP_SECRET_KEY") or "",
         auth=_parse(env, "DASHAPP_AUTH", "none", _choice(AUTH_MODES), "none, basic or header"),

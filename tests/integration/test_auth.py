@@ -147,11 +147,11 @@ def test_basic_protects_uploads_and_analysis(basic_app: Dash) -> None:
     client = basic_app.server.test_client()
     image = random_png(7)
     images_dir = basic_app.server.extensions["dashapp.analyzer"].settings.images_dir
-    before = sorted(images_dir.rglob("*.png"))
+    before = sorted(images_dir.rglob("*.*"))
     refused = client.post("/api/images", data={"file": (io.BytesIO(image), "x.png")},
                           content_type="multipart/form-data", headers=basic(USER, "nope"))
     assert_unauthorized(refused)
-    assert sorted(images_dir.rglob("*.png")) == before  # nothing stored for a stranger
+    assert sorted(images_dir.rglob("*.*")) == before  # nothing stored for a stranger
     accepted = client.post("/api/images", data={"file": (io.BytesIO(image), "x.png")},
                            content_type="multipart/form-data", headers=basic(USER, PASSWORD))
     assert accepted.status_code == 201

@@ -58,7 +58,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Da
 
 
 def stored(app: Dash) -> list[Path]:
-    return sorted(app.server.extensions["dashapp.analyzer"].settings.images_dir.rglob("*.png"))
+    return sorted(app.server.extensions["dashapp.analyzer"].settings.images_dir.rglob("*.*"))
 
 
 def upload(app: Dash, headers: dict[str, str], seed: int) -> Any:
