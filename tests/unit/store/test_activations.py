@@ -51,7 +51,7 @@ def test_file_image_store_round_trip_and_verification(tmp_path: Path, example_by
     # No temporary files are left behind.
     assert not [p for p in (tmp_path / "images").rglob("*") if p.name.startswith(".incoming-")]
     # A tampered file is never served.
-    path = next((tmp_path / "images").rglob(f"{accepted.sha256}.png"))
+    path = next((tmp_path / "images").rglob(f"{accepted.sha256}.*"))
     path.write_bytes(path.read_bytes()[:-100])
     assert FileImageStore(tmp_path / "images", max_pixels=40_000_000).get(accepted.sha256) is None
     assert store.get("not-a-sha") is None and store.get("0" * 64) is None
