@@ -20,7 +20,7 @@ from dash import Dash
 
 from dashapp import create_app
 from dashapp.settings import Settings
-from tests.support import hostile as h
+from tests.support import dash_harness as h
 from tests.support.forge import post_callback
 from tests.support.mirror import RecordingMirror
 
@@ -49,7 +49,8 @@ def hub_files(torch_home: Path) -> list[str]:
 
 def model_callbacks(app: Dash) -> list[str]:
     """Outputs of every server callback fed by state that carries a model name."""
-    carriers = {"view-state.data", "ready-state.data", "load-request.data", "ctl-model.value"}
+    # load-request.data: the input of the download job that clients could once feed.
+    carriers = {"view-state.data", "ready-state.data", "load-poll.n_intervals", "load-request.data", "ctl-model.value"}
     found = []
     for key, spec in app.callback_map.items():
         if "callback" in spec and carriers & {f"{i['id']}.{i['property']}" for i in spec["inputs"]}:
@@ -59,10 +60,10 @@ def model_callbacks(app: Dash) -> list[str]:
 
 def forge_everything(app: Dash, model: str) -> None:
     view = {**h.sync_state(app, "")["view-state.data"], "model": model}
-    forged = {"view-state.data": view, "ready-state.data": view, "load-request.data": {"model": model, "view": view},
-              "ctl-model.value": model}
+    forged = {"view-state.data": view, "ready-state.data": view, "load-poll.n_intervals": 1, "ctl-model.value": model,
+              "load-request.data": {"model": model, "view": view}}
     outputs = model_callbacks(app)
-    assert any(o.startswith("ready-state.data@") for o in outputs), outputs  # the download job is among them
+    assert any(o.startswith("ready-state.data@") for o in outputs), outputs  # the progress poll is among them
     for output in outputs:
         post_callback(app, output, forged)
 
@@ -102,7 +103,7 @@ def test_failed_download_is_told_plainly_and_credentials_never_leave(
         view = h.sync_state(app, "")["view-state.data"]
         answers = [models.get_data(as_text=True),
                    post_callback(app, "weights-banner.children", {"ready-state.data": view}).get_data(as_text=True),
-                   post_callback(app, "ready-state.data@", {"load-request.data": {"model": "resnet18", "view": view}})
+                   post_callback(app, "ready-state.data@", {"load-poll.n_intervals": 1, "view-state.data": view})
                    .get_data(as_text=True)]
         # The start-up download was tried, once, with the credentials sent as HTTP Basic.
         seen = failing.requests()
