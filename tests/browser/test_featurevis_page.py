@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.servers import start_gunicorn
+from devtools.servers import start_gunicorn
 
 from .helpers import CHROMIUM, EXAMPLES, TIMEOUT_MS, snap
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.support.servers import GunicornServer, wait_for
+from devtools.servers import GunicornServer, wait_for
 
 STEPS = 12
 SIZE = 48
