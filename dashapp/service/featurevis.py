@@ -194,28 +194,33 @@ class FeatureVisJobs:
         steps = request.settings.steps
         last = [0.0]
 
-        def queued() -> None:
+        def cancelled() -> None:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("cancelled while queued")
+
+        def queued() -> None:
+            # Only the holder of the visualization's lock reports on it: a
+            # request waiting behind it must not overwrite its progress.
+            cancelled()
             if time.monotonic() - last[0] > PROGRESS_EVERY_S:
                 last[0] = time.monotonic()
                 self._set_progress(request, state="queued", step=0, steps=steps, started=time.time())
 
         digest = hashlib.sha256(request.key.encode()).hexdigest()[:32]
-        queued()
-        try:
-            with file_lock(self._lock_path(f"key-{digest}"), queued):
-                done = self.meta(request)  # computed by the request we waited for
-                if done is not None:
-                    return done
+        with file_lock(self._lock_path(f"key-{digest}"), cancelled):
+            done = self.meta(request)  # computed by the request we waited for
+            if done is not None:
+                return done
+            try:
+                queued()
                 with file_lock(self._lock_path("run-slot"), queued):
                     return self._run(request, on_step, cancel)
-        except BaseException as exc:
-            if isinstance(exc, Exception) and not isinstance(exc, Cancelled):
-                self._set_progress(request, state="error", step=0, steps=steps, error=str(exc)[:300])
-            else:
-                self.store.delete_blob(f"{request.key}:progress")
-            raise
+            except BaseException as exc:
+                if isinstance(exc, Exception) and not isinstance(exc, Cancelled):
+                    self._set_progress(request, state="error", step=0, steps=steps, error=str(exc)[:300])
+                else:
+                    self.store.delete_blob(f"{request.key}:progress")
+                raise
 
     def _run(self, request: FeatureVisRequest, on_step: StepFn | None, cancel: threading.Event | None
              ) -> dict[str, Any]:
