@@ -23,6 +23,7 @@ from ..service import Analyzer
 from ..service.featurevis import png_bytes
 
 PREVIEW_EVERY_S = 0.7  # how often the job publishes a progress update
+FOLLOW_POLL_S = 0.5  # how often it reads another request's progress
 
 
 def job_controls(prefix: str, label: str) -> html.Div:
@@ -61,6 +62,20 @@ def _progress_text(position: int, total: int, index: int, step: int, steps: int,
     left = f" · about {seconds_left:.0f} s left" if seconds_left is not None else ""
     which = f"filter {index} ({position} of {total})" if total > 1 else f"filter {index}"
     return f"Optimizing {which}: step {step} of {steps}{left}"
+
+
+def _follow(set_progress: Any, service: Analyzer, request: Any, position: int, total: int) -> bool:
+    """While another request (the API, another page, another worker) computes
+    this visualization, show its progress instead of computing it again;
+    True when it is then done."""
+    status = service.featurevis.status(request)
+    while status["state"] in ("queued", "running"):
+        step, steps = status["step"], status["steps"]
+        text = _progress_text(position, total, request.filter, step, steps, status.get("seconds_left"))
+        set_progress((int(100 * step / max(steps, 1)), f"{text} (computed for another request)", None))
+        time.sleep(FOLLOW_POLL_S)
+        status = service.featurevis.status(request)
+    return status["state"] == "done"
 
 
 def register_job(app: Dash, service: Analyzer, prefix: str) -> None:
@@ -110,6 +125,8 @@ def register_job(app: Dash, service: Analyzer, prefix: str) -> None:
 
             set_progress((0, _progress_text(position, len(missing), request.filter, 0,
                                             request.settings.steps, None), None))
+            if _follow(set_progress, service, request, position, len(missing)):
+                continue  # another request computed it meanwhile
             try:
                 jobs.compute(request, on_step)
             except UserError as exc:
