@@ -10,12 +10,15 @@ Two file locks in the data directory keep the CPU honest: one per key (a
 second request for the same visualization, from any thread or process of
 this host, waits for the first and then reads its result instead of
 computing it again) and one run slot (one optimization at a time per host;
-others wait their turn). Across hosts sharing a Redis the per-key lock does
-not reach, so two hosts may at worst compute the same image twice.
+others wait their turn). Hosts that share a Redis also take a per-key lock
+there (SET NX with an expiry the holder renews while it works), so another
+host waits too; only while Redis is unreachable may two hosts compute the
+same image twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import io
@@ -31,6 +34,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+from redis.exceptions import RedisError
 
 from ..analysis.featurevis import (
     OBJECTIVES,
@@ -43,7 +47,8 @@ from ..analysis.featurevis import (
 from ..analysis.models import LoadedModel
 from ..errors import UserError
 from ..settings import Settings
-from ..store import ActivationStore
+from ..store import ActivationStore, redis_client
+from ..store.backends import REDIS_TIMEOUT_S
 from .catalog import ModelCatalog
 
 log = logging.getLogger(__name__)
@@ -52,6 +57,7 @@ KEY_VERSION = "fv1"
 PROGRESS_EVERY_S = 1.0  # how often a running job refreshes its shared progress entry
 STALE_AFTER_S = 30.0  # a progress entry not refreshed for this long belongs to a dead job
 LOCK_POLL_S = 0.2
+REDIS_LOCK_S = 60.0  # a crashed holder's Redis lock lapses after this long
 
 StepFn = Callable[[int, int, "np.ndarray | None"], None]
 
@@ -102,12 +108,43 @@ def file_lock(path: os.PathLike[str] | str, wait: Callable[[], None] | None = No
         os.close(fd)  # closing releases the lock
 
 
+@contextmanager
+def redis_lock(client: Any, name: str, wait: Callable[[], None] | None = None) -> Iterator[Callable[[], None]]:
+    """SET NX with an expiry, for hosts that share a Redis: the holder renews
+    it (the yielded function) while it works, and a holder that died lets go
+    after REDIS_LOCK_S. If Redis cannot be reached the lock is skipped: at
+    worst two hosts compute the same image."""
+    token = os.urandom(8).hex()
+
+    def renew() -> None:
+        with contextlib.suppress(RedisError):
+            client.pexpire(name, int(REDIS_LOCK_S * 1000))
+
+    held = True
+    try:
+        while not client.set(name, token, nx=True, px=int(REDIS_LOCK_S * 1000)):
+            if wait is not None:
+                wait()
+            time.sleep(LOCK_POLL_S)
+    except RedisError as exc:
+        log.warning("feature visualization lock in Redis unavailable (%s); using the host lock only", exc)
+        held = False
+    try:
+        yield renew if held else (lambda: None)
+    finally:
+        if held:
+            with contextlib.suppress(RedisError):
+                if client.get(name) == token.encode():
+                    client.delete(name)
+
+
 class FeatureVisJobs:
     def __init__(self, settings: Settings, models: ModelCatalog, activations: ActivationStore) -> None:
         self.settings = settings
         self.models = models
         self.store = activations
         self.lock_dir = settings.data_dir / "featurevis-locks"
+        self.redis = redis_client(settings.redis_url, REDIS_TIMEOUT_S) if settings.redis_url else None
         self._threads: dict[str, threading.Thread] = {}
         self._guard = threading.Lock()
 
@@ -207,14 +244,14 @@ class FeatureVisJobs:
                 self._set_progress(request, state="queued", step=0, steps=steps, started=time.time())
 
         digest = hashlib.sha256(request.key.encode()).hexdigest()[:32]
-        with file_lock(self._lock_path(f"key-{digest}"), cancelled):
+        with file_lock(self._lock_path(f"key-{digest}"), cancelled), self._hosts_lock(digest, cancelled) as renew:
             done = self.meta(request)  # computed by the request we waited for
             if done is not None:
                 return done
             try:
                 queued()
-                with file_lock(self._lock_path("run-slot"), queued):
-                    return self._run(request, on_step, cancel)
+                with file_lock(self._lock_path("run-slot"), lambda: (queued(), renew())):
+                    return self._run(request, on_step, cancel, renew)
             except BaseException as exc:
                 if isinstance(exc, Exception) and not isinstance(exc, Cancelled):
                     self._set_progress(request, state="error", step=0, steps=steps, error=str(exc)[:300])
@@ -222,8 +259,14 @@ class FeatureVisJobs:
                     self.store.delete_blob(f"{request.key}:progress")
                 raise
 
-    def _run(self, request: FeatureVisRequest, on_step: StepFn | None, cancel: threading.Event | None
-             ) -> dict[str, Any]:
+    def _hosts_lock(self, digest: str, wait: Callable[[], None]) -> Any:
+        """The lock that reaches other hosts: Redis's, when they share one."""
+        if self.redis is None:
+            return contextlib.nullcontext(lambda: None)
+        return redis_lock(self.redis, f"dashapp:fvlock:{digest}", wait)
+
+    def _run(self, request: FeatureVisRequest, on_step: StepFn | None, cancel: threading.Event | None,
+             renew: Callable[[], None]) -> dict[str, Any]:
         started = time.time()
         last = [0.0]
 
@@ -231,6 +274,7 @@ class FeatureVisJobs:
             if time.monotonic() - last[0] > PROGRESS_EVERY_S or number == steps:
                 last[0] = time.monotonic()
                 self._set_progress(request, state="running", step=number, steps=steps, started=started)
+                renew()
             if on_step is not None:
                 on_step(number, steps, preview)
 
