@@ -11,6 +11,7 @@ whose ReLUs can redirect their gradient as Lucid's do.
 from __future__ import annotations
 
 import copy
+import os
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -97,6 +98,19 @@ class PrivateModel:
 
 _COPIES: weakref.WeakKeyDictionary[nn.Module, PrivateModel] = weakref.WeakKeyDictionary()
 _COPIES_LOCK = threading.Lock()
+LOCK_WAIT_S = 10.0
+
+
+def _fresh_locks_after_fork() -> None:
+    """Dash runs background jobs in forked processes: a lock a thread of the
+    parent held at the fork would stay held forever in the child."""
+    global _COPIES_LOCK
+    _COPIES_LOCK = threading.Lock()
+    for private in list(_COPIES.values()):
+        private.lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_locks_after_fork)
 
 
 def private_model(loaded: LoadedModel) -> PrivateModel:
@@ -104,14 +118,25 @@ def private_model(loaded: LoadedModel) -> PrivateModel:
 
     The copy is taken under the model's lock, when no other request's hooks
     are registered on it (capture and Grad-CAM register theirs under that
-    lock), so none are copied along. It costs the network's size in memory
-    once per model (45 MB for ResNet18).
+    lock), and any hook found on the copy is removed. Its ReLUs are
+    redirected ReLUs (the same forward). It costs the network's size in
+    memory once per model (45 MB for ResNet18).
     """
     with _COPIES_LOCK:
         private = _COPIES.get(loaded.module)
         if private is None:
-            with loaded.lock:
+            # Normally free at once; bounded, because in a forked background
+            # job the lock may be held by a thread that does not exist there.
+            locked = loaded.lock.acquire(timeout=LOCK_WAIT_S)
+            try:
                 module = copy.deepcopy(loaded.module)
+            finally:
+                if locked:
+                    loaded.lock.release()
+            for part in module.modules():  # never another request's hooks
+                part._forward_hooks.clear()
+                part._forward_pre_hooks.clear()
+                part._backward_hooks.clear()
             redirect = Redirect()
             private = PrivateModel(_redirect_relus(module, redirect).eval().requires_grad_(False), redirect)
             _COPIES[loaded.module] = private

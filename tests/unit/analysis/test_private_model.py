@@ -68,3 +68,31 @@ def test_tap_reads_the_rectified_norm_output_and_removes_its_hook() -> None:
     assert torch.allclose(response, expected)
     assert float(response[:, EDGE].max()) > 0
     assert all(not m._forward_hooks for m in private.module.modules())
+
+
+def test_a_hook_on_the_shared_model_is_not_copied_and_a_busy_lock_does_not_block_forever(monkeypatch) -> None:
+    import dashapp.analysis.private_model as private_module
+
+    loaded = feature_model("hooked")
+    seen: list[int] = []
+    handle = loaded.module.bn.register_forward_hook(lambda *_args: seen.append(1))
+    monkeypatch.setattr(private_module, "LOCK_WAIT_S", 0.05)
+    loaded.lock.acquire()  # as if a thread that no longer exists (a fork) held it
+    try:
+        private = private_model(loaded)
+    finally:
+        loaded.lock.release()
+        handle.remove()
+    LayerTap(private, loaded.layers["conv"])(torch.zeros(1, 3, 8, 8))
+    assert seen == []
+
+
+def test_locks_are_fresh_in_a_forked_child() -> None:
+    import dashapp.analysis.private_model as private_module
+
+    loaded = feature_model("forked")  # kept alive: the cache holds copies of live models only
+    private = private_model(loaded)
+    private.lock.acquire()  # held by a parent thread at the fork
+    private_module._fresh_locks_after_fork()
+    assert private.lock.acquire(timeout=1)
+    private.lock.release()
