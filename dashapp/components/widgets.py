@@ -27,6 +27,18 @@ def heatmap_slot(index: str, title: Any = None, height: int | None = None, figur
     )
 
 
+def page_header(title: str, subtitle: str) -> html.Div:
+    """The page's one level-1 heading; sections below it are level 2."""
+    return html.Div([html.H1(title, className="page-title"), html.P(subtitle, className="page-subtitle")],
+                    className="page-header")
+
+
+def hidden_label(text: str, for_id: str) -> html.Label:
+    """A label only assistive technology reads; for a Dash composite its id
+    ``<control>-label`` names the focusable part (assets/a11y.js)."""
+    return html.Label(text, htmlFor=for_id, id=f"{for_id}-label", className="visually-hidden")
+
+
 def stat_card(label: str, value: str, help_text: str | None = None) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody([

@@ -9,10 +9,10 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
-from ..components.widgets import fmt, heatmap_slot, notice_alert, stat_card
+from ..components.widgets import fmt, heatmap_slot, notice_alert, page_header, stat_card
 from ..figures import SIZE_COLOURS, TOOLBAR, array_uri, channel_pictures, picture_uri, regions_figure
 from ..service import Analyzer
-from ._common import guarded, heatmap_of, page_header, query_of
+from ._common import guarded, heatmap_of, query_of
 
 PATH = "/detail"
 NAME = "Filter detail"
@@ -27,11 +27,14 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="detail-notice"),
             html.Div(
                 [
-                    dbc.RadioItems(id="detail-pick", inline=True, className="detail-pick btn-group flex-wrap",
-                                   inputClassName="btn-check", labelClassName="btn btn-outline-primary btn-sm",
-                                   labelCheckedClassName="active"),
+                    html.Fieldset([
+                        html.Legend("Top filters", className="visually-hidden"),
+                        dbc.RadioItems(id="detail-pick", inline=True, className="detail-pick btn-group flex-wrap",
+                                       inputClassName="btn-check", labelClassName="btn btn-outline-primary btn-sm",
+                                       labelCheckedClassName="active"),
+                    ]),
                     dbc.InputGroup(
-                        [dbc.InputGroupText("Any filter"),
+                        [html.Label("Any filter", htmlFor="detail-index", className="input-group-text mb-0"),
                          dbc.Input(id="detail-index", type="number", min=0, step=1, debounce=True,
                                    placeholder="index"),
                          dbc.Button("Open", id="detail-open", n_clicks=0, color="secondary")],
@@ -46,11 +49,11 @@ def layout(**_query: Any) -> html.Div:
                 [
                     dbc.Col(
                         [
-                            html.H5(id="detail-title", className="section-title mt-0"),
+                            html.H2(id="detail-title", className="section-title mt-0"),
                             dcc.Loading(dcc.Graph(id="detail-regions", config=TOOLBAR, className="regions-graph"),
                                         type="default", delay_show=300),
                             html.Div(_legend(), className="size-legend"),
-                            html.H5("Heatmap", className="section-title"),
+                            html.H2("Heatmap", className="section-title"),
                             heatmap_slot("detail-heat", height=420),
                         ],
                         lg=7,
@@ -59,7 +62,7 @@ def layout(**_query: Any) -> html.Div:
                         [
                             html.Div(id="detail-side"),
                             html.Div(id="detail-region-info", className="mt-2"),
-                            html.H5("RGB pattern of the kernel", className="section-title"),
+                            html.H2("RGB pattern of the kernel", className="section-title"),
                             html.Div(id="detail-kernel"),
                         ],
                         lg=5,

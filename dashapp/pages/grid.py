@@ -7,11 +7,11 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from ..components.widgets import heatmap_slot, notice_alert
+from ..components.widgets import heatmap_slot, notice_alert, page_header
 from ..figures import grid_figure
 from ..service import Analyzer
 from ..state import MAX_N
-from ._common import guarded, page_header, query_of
+from ._common import guarded, query_of
 
 PATH = "/grid"
 NAME = "Filter grid"

@@ -9,10 +9,11 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from ..components.widgets import page_header
 from ..figures import TOOLBAR, profile_figure
 from ..service import Analyzer
 from ..state import ViewState, encode_state
-from ._common import guarded, page_header, query_of
+from ._common import guarded, query_of
 
 PATH = "/profile"
 NAME = "Layer profile"
@@ -29,7 +30,7 @@ def layout(**_query: Any) -> html.Div:
             dcc.Loading(dcc.Graph(id="profile-sparsity", config=TOOLBAR), type="default", delay_show=300),
             dcc.Graph(id="profile-mean", config=TOOLBAR),
             dcc.Graph(id="profile-passing", config=TOOLBAR),
-            html.H5("Strongest filters per layer", className="section-title"),
+            html.H2("Strongest filters per layer", className="section-title"),
             html.Div(id="profile-table"),
         ]
     )

@@ -369,7 +369,7 @@ def test_restyle_stays_in_browser(page: Page) -> None:
     assert first.evaluate("gd => gd.data[0].opacity") == 0.5
 
     with update_requests(page) as seen:
-        choose_dropdown_option(page, "ctl-colormap", re.compile(r"^Viridis$"))
+        choose_dropdown_option(page, "ctl-colormap", re.compile(r"^Viridis — "))
         page.wait_for_function("el => el.data && el.data[0].colorscale === 'Viridis'", arg=first.element_handle())
         page.wait_for_url(lambda url: query_of(url).get("colormap") == "Viridis")
         page.wait_for_load_state("networkidle")
@@ -393,7 +393,7 @@ def test_restyle_stays_in_browser(page: Page) -> None:
     state = query_of(page.url)
     assert (state.get("colormap"), state.get("opacity")) == ("Viridis", "1"), \
         f"changing the opacity lost the colormap: URL has colormap={state.get('colormap')}"
-    expect(page.locator("#ctl-colormap")).to_have_text("Viridis", timeout=1_000)
+    expect(page.locator("#ctl-colormap")).to_have_text(re.compile(r"^Viridis — "), timeout=1_000)
     colours = page.locator("#heat-grid .js-plotly-plot, [id='{\"index\":\"heat-big\",\"type\":\"fig\"}'] "
                            ".js-plotly-plot").evaluate_all("els => els.map(gd => gd.data[0].colorscale)")
     assert colours == ["Viridis"] * 7, colours
