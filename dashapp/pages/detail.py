@@ -10,7 +10,16 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from ..components.widgets import fmt, heatmap_slot, notice_alert, page_header, stat_card
-from ..figures import SIZE_COLOURS, TOOLBAR, array_uri, channel_pictures, picture_uri, regions_figure
+from ..figures import (
+    SIZE_COLOURS,
+    SIZE_LETTERS,
+    TOOLBAR,
+    array_uri,
+    channel_pictures,
+    ink,
+    picture_uri,
+    regions_figure,
+)
 from ..service import Analyzer
 from ._common import guarded, heatmap_of, query_of
 
@@ -74,9 +83,15 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
+SIZE_RANGES = {"small": "< 5 %", "medium": "5–15 %", "large": "15–30 %", "very large": "> 30 %, likely background"}
+
+
 def _legend() -> list[Any]:
+    """Each size class by its letter (as on the boxes), colour and name."""
     return [
-        html.Span([html.Span(className="legend-swatch", style={"background": colour}), name], className="me-3")
+        html.Span([html.Span(SIZE_LETTERS[name], className="legend-swatch",
+                             style={"background": colour, "color": ink(colour)}),
+                   f"{name} ({SIZE_RANGES[name]})"], className="me-3 text-nowrap")
         for name, colour in SIZE_COLOURS.items()
     ]
 
