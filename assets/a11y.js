@@ -69,11 +69,21 @@
     });
   }
 
-  function clickOnEnter(event) {
+  // Runs before any page handler (window, capture phase). Dash's DataTable
+  // takes Tab and Enter for its own cell cursor and prevents the default, a
+  // keyboard trap: Tab inside a table moves focus on as everywhere else, and
+  // Enter on one of our clickables is a click and nothing else.
+  function keysFirst(event) {
     const el = event.target;
-    if (!(el instanceof HTMLElement) || !el.dataset.a11yClick) { return; }
+    if (!(el instanceof HTMLElement)) { return; }
+    if (event.key === "Tab" && el.closest(".dash-spreadsheet-container")) {
+      event.stopImmediatePropagation();
+      return;
+    }
+    if (!el.dataset.a11yClick) { return; }
     if (event.key === "Enter" || (event.key === " " && el.getAttribute("role") === "button")) {
       event.preventDefault();
+      event.stopImmediatePropagation();
       // Table cells react to the whole click sequence, not to click alone.
       ["mousedown", "mouseup", "click"].forEach(function (type) {
         el.dispatchEvent(new MouseEvent(type, {bubbles: true, cancelable: true, view: window}));
@@ -107,7 +117,7 @@
   function start() {
     applyAll();
     new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
-    document.addEventListener("keydown", clickOnEnter);
+    window.addEventListener("keydown", keysFirst, true);
     document.addEventListener("click", skipToContent);
     // The dropdown gives its hidden input the Tab stop back on blur (after
     // React's own handler, which runs at the app root, inside the document).

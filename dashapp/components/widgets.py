@@ -12,7 +12,10 @@ from ..figures import TOOLBAR
 
 def heatmap_slot(index: str, title: Any = None, height: int | None = None, figure: Any = None) -> html.Div:
     """A graph whose figure is drawn in the browser from a base figure the
-    server sends once (``fig-base``), restyled and answered on hover there."""
+    server sends once (``fig-base``), restyled and answered on hover there.
+
+    Under it, the map in words (``fig-desc``, from the base figure's
+    ``meta.description``): what a screen reader reads instead of the colours."""
     style = {"height": f"{height}px"} if height else None
     return html.Div(
         [
@@ -21,10 +24,18 @@ def heatmap_slot(index: str, title: Any = None, height: int | None = None, figur
             dcc.Store(id={"type": "fig-base", "index": index}, data=figure),
             dcc.Graph(id={"type": "fig", "index": index}, config=TOOLBAR, style=style, className="map-graph",
                       clear_on_unhover=True),
+            html.P(map_description(figure), id={"type": "fig-desc", "index": index}, className="map-description"),
             html.Div(id={"type": "fig-hover", "index": index}, className="hover-info"),
         ],
         className="map-slot",
     )
+
+
+def map_description(figure: Any) -> str:
+    """The words a heatmap figure carries for screen readers ("" for none)."""
+    layout = figure.get("layout") if isinstance(figure, dict) else getattr(figure, "layout", None)
+    meta = (layout.get("meta") if isinstance(layout, dict) else getattr(layout, "meta", None)) or {}
+    return str(meta.get("description") or "") if isinstance(meta, dict) else ""
 
 
 def page_header(title: str, subtitle: str) -> html.Div:
