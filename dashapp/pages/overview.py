@@ -47,7 +47,8 @@ def layout(**_query: Any) -> html.Div:
                                          "border": "1px solid #0d6efd"}],
                 tooltip_duration=None,
             ), type="default", delay_show=300),
-            html.Div("Click a row to open that filter's detail page. Click a column header to sort.",
+            html.Div("Click a row (or Tab to its filter number and press Enter) to open that filter's detail page. "
+                     "Click a column header's arrows to sort.",
                      className="control-help mt-1"),
         ]
     )

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import ROOT
+from .helpers import ROOT, snap
 
 pytestmark = pytest.mark.browser
 
@@ -98,6 +98,7 @@ def test_no_axe_violations(page: Page, path: str, selected: bool) -> None:
     violations = axe_violations(page)
     name = ("selected" if selected else "default") + "-" + (path.strip("/") or "overview")
     record(name, violations)
+    snap(page, f"a11y-{name}")
     assert not violations, f"axe-core violations on {path} ({name}):\n{describe(violations)}"
 
 
