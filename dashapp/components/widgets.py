@@ -7,7 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from ..figures import TOOLBAR
+from ..figures import SIZE_LETTERS, TOOLBAR
 
 
 def heatmap_slot(index: str, title: Any = None, height: int | None = None, figure: Any = None) -> html.Div:
@@ -48,6 +48,34 @@ def hidden_label(text: str, for_id: str) -> html.Label:
     """A label only assistive technology reads; for a Dash composite its id
     ``<control>-label`` names the focusable part (assets/a11y.js)."""
     return html.Label(text, htmlFor=for_id, id=f"{for_id}-label", className="visually-hidden")
+
+
+def region_buttons(regions: list[dict[str, Any]]) -> html.Div:
+    """One button per region box, in trace order: the keyboard's and the
+    screen reader's way to what a click on a box opens. Each tells the size
+    class by letter and name, as the box's label does."""
+    if not regions:
+        return html.Div("No region: the map stays below half its peak everywhere.", className="control-help")
+    buttons = [
+        html.Button(
+            f"{r['number']} · {SIZE_LETTERS[r['size_class']]} {r['size_class']} · {r['area_fraction']:.1%}",
+            id={"type": "region-button", "index": i}, n_clicks=0, type="button",
+            className="btn btn-outline-secondary btn-sm region-button",
+            **{"aria-label": f"Region {r['number']}: {r['size_class']}, {r['area_fraction']:.1%} of the image, "
+                             f"peak {fmt(r['peak'])}"},
+        )
+        for i, r in enumerate(regions)
+    ]
+    return html.Div([html.Span("Regions:", className="control-help me-1"), *buttons],
+                    className="region-buttons d-flex flex-wrap gap-1 align-items-center", role="group",
+                    **{"aria-label": "Regions of this filter"})
+
+
+def tile_links(tiles: list[tuple[str, str]]) -> html.Ul:
+    """The grid's tiles as links (text, href): what a click on a tile opens,
+    for the keyboard, with each map told in words for screen readers."""
+    return html.Ul([html.Li(dcc.Link(text, href=href, className="tile-link")) for text, href in tiles],
+                   className="tile-links")
 
 
 def stat_card(label: str, value: str, help_text: str | None = None) -> dbc.Card:
