@@ -78,6 +78,12 @@ def tile_links(tiles: list[tuple[str, str]]) -> html.Ul:
                    className="tile-links")
 
 
+def kernel_tile(src: str, alt: str, caption: str) -> html.Figure:
+    """One kernel picture with its caption (detail and kernels pages)."""
+    return html.Figure([html.Img(src=src, className="kernel-img", alt=alt), html.Figcaption(caption)],
+                       className="kernel-tile")
+
+
 def stat_card(label: str, value: str, help_text: str | None = None) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody([
