@@ -109,11 +109,12 @@ def heatmap_figure(
     colormap: str = "Jet",
     height: int = 260,
     subject: str | None = None,
+    quantity: str = "response",
 ) -> go.Figure:
     """One filter's map over the image, in original image pixel coordinates.
 
     ``layout.meta.description`` tells the map in words for screen readers
-    (``subject`` names it; "Filter <index>" by default).
+    (``subject`` names it, "Filter <index>" by default; ``quantity`` is what it measures).
 
     ``picture=None`` leaves the background to the browser, which draws the
     page's one shared picture under every map (sent once, not once per map).
@@ -147,7 +148,7 @@ def heatmap_figure(
             "cols": cols,
             "input": input_size,
             "rf": {"size": receptive_field.size, "jump": receptive_field.jump, "start": receptive_field.start},
-            "description": describe_map(fmap, subject or f"Filter {filter_index}"),
+            "description": describe_map(fmap, subject or f"Filter {filter_index}", quantity),
         }
     )
     return fig

@@ -59,9 +59,11 @@ def guarded(outputs: int, error_slot: int = 0) -> Callable[[Callable[..., Any]],
     return decorate
 
 
-def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260) -> Any:
+def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260, subject: str | None = None,
+               quantity: str = "response") -> Any:
     """A map of the view's layer (a filter's response, or class evidence) over
-    the view's image, with that layer's receptive field for the hover."""
+    the view's image, with that layer's receptive field for the hover;
+    ``subject`` and ``quantity`` word its description for screen readers."""
     image = view.image
     return heatmap_figure(fmap, None, image.width, image.height, view.info.receptive_field, view.input_size, label,
-                          height=height)
+                          height=height, subject=subject, quantity=quantity)

@@ -72,7 +72,8 @@ def register(app: Dash, service: Analyzer) -> None:
             cls = top[0]["index"] if top else 0
         method = view.state.cam
         cam = view.evidence(cls, method)
-        figure = heatmap_of(view, cam, cls, height=520)
+        figure = heatmap_of(view, cam, cls, height=520, quantity="evidence",
+                            subject=f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}”")
         buttons = [
             dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
                        color="primary", outline=p["index"] != cls, size="sm", n_clicks=0)
