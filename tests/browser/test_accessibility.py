@@ -72,13 +72,10 @@ def settle(page: Page, path: str) -> None:
 
 def open_region(page: Page) -> None:
     """Select region 1 of the detail page the way a keyboard user does."""
-    plot = page.locator("#detail-regions .js-plotly-plot")
-    spot = plot.evaluate("""gd => { const t = gd.data[0]; const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        const x = (Math.min(...t.x) + Math.max(...t.x)) / 2, y = (Math.min(...t.y) + Math.max(...t.y)) / 2;
-        const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
-        return [r.left + xa.l2p(x), r.top + ya.l2p(y)]; }""")
-    page.mouse.move(spot[0], spot[1], steps=3)
-    page.mouse.click(spot[0], spot[1])
+    button = page.locator(".region-button").first
+    expect(button).to_have_text(re.compile(r"^Region 1 · (S|M|L|XL) "))
+    button.focus()
+    page.keyboard.press("Enter")
     expect(page.locator("#region-card")).to_contain_text("Region 1")
 
 
