@@ -106,7 +106,7 @@ def heatmap_figure(
     input_size: int,
     filter_index: int,
     opacity: float = 0.5,
-    colormap: str = "Jet",
+    colormap: str = "Viridis",
     height: int = 260,
     subject: str | None = None,
     quantity: str = "response",
@@ -170,7 +170,7 @@ def grid_figure(
     maps: Sequence[np.ndarray],
     labels: Sequence[str],
     filters: Sequence[int],
-    colormap: str = "Jet",
+    colormap: str = "Viridis",
     columns: int = 6,
 ) -> go.Figure:
     """Many small filter maps in one figure; trace i is filter ``filters[i]``."""
