@@ -9,9 +9,9 @@ from dash import Dash, Input, Output, dcc, html
 
 from ..analysis.featurevis import OBJECTIVES
 from ..components.featurevis_job import job_controls, register_job
-from ..components.widgets import fmt, notice_alert
+from ..components.widgets import fmt, notice_alert, page_header
 from ..service import Analyzer, LayerView
-from ._common import guarded, page_header, view_of
+from ._common import guarded, view_of
 
 PATH = "/featurevis"
 NAME = "Feature visualization"
