@@ -26,7 +26,7 @@ from dashapp.__main__ import main as dashapp_main
 from dashapp.analysis.models import ModelRegistry
 from dashapp.service import Analyzer
 from dashapp.settings import Settings, SettingsError, load_settings
-from tests.support.servers import random_png
+from devtools.servers import random_png
 
 USER, PASSWORD = "alice", "correct horse battery staple"
 PROXY_SECRET = "the proxy and the app share this"

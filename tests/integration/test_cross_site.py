@@ -20,7 +20,7 @@ from dashapp import create_app
 from dashapp.analysis.models import ModelRegistry
 from dashapp.service import Analyzer
 from dashapp.settings import Settings
-from tests.support.servers import random_png
+from devtools.servers import random_png
 
 USER, PASSWORD = "alice", "pw"
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()}

@@ -23,9 +23,9 @@ from dashapp import create_app
 from dashapp.analysis.models import ModelRegistry
 from dashapp.service import Analyzer
 from dashapp.settings import Settings
+from devtools.servers import random_png
 from tests.support import dash_harness as h
 from tests.support.forge import post_callback, response_of
-from tests.support.servers import random_png
 
 FORGED = [
     pytest.param({"n": 128}, "n", id="n-128"),

@@ -16,8 +16,8 @@ from dashapp.service import Analyzer
 from dashapp.settings import Settings
 from dashapp.state import ViewState
 from dashapp.store import RedisImageStore
+from devtools.servers import RedisServer, random_png
 from tests.support.hostile import Planted, encode, noise
-from tests.support.servers import RedisServer, random_png
 
 
 def test_a_pickle_planted_in_redis_is_never_run(redis_server: RedisServer, tmp_path: Path,

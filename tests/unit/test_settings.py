@@ -1,4 +1,4 @@
-"""dashapp/settings.py: the data directory and the secret key file are this
+"""dashapp/settings.py: the feature visualization caps; the data directory and the secret key file are this
 user's only (issue 11, finding 6): 0700 and 0600 whatever the umask, the key
 created once with O_EXCL even when workers start together."""
 
@@ -14,7 +14,7 @@ import pytest
 
 from dashapp import create_app
 from dashapp import settings as settings_module
-from dashapp.settings import Settings, secret_key_for
+from dashapp.settings import Settings, SettingsError, load_settings, secret_key_for
 
 
 def mode(path: Path) -> int:
@@ -83,3 +83,21 @@ def test_an_existing_open_data_dir_is_reported_not_changed(tmp_path: Path, caplo
     settings_module.ensure_data_dir(Settings(data_dir=shared))
     assert mode(shared) == 0o755
     assert "0700" in caplog.text and str(shared) in caplog.text
+
+
+def test_featurevis_caps_default_and_read() -> None:
+    defaults = load_settings({})
+    assert (defaults.featurevis_max_steps, defaults.featurevis_max_size, defaults.featurevis_queue) == (1024, 320, 4)
+    chosen = load_settings({"DASHAPP_FEATUREVIS_MAX_STEPS": "8", "DASHAPP_FEATUREVIS_MAX_SIZE": "64",
+                            "DASHAPP_FEATUREVIS_QUEUE": "2"})
+    assert (chosen.featurevis_max_steps, chosen.featurevis_max_size, chosen.featurevis_queue) == (8, 64, 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DASHAPP_FEATUREVIS_MAX_STEPS", "0"), ("DASHAPP_FEATUREVIS_MAX_STEPS", "1000000"),
+     ("DASHAPP_FEATUREVIS_MAX_SIZE", "16"), ("DASHAPP_FEATUREVIS_MAX_SIZE", "big"), ("DASHAPP_FEATUREVIS_QUEUE", "-1")],
+)
+def test_featurevis_caps_out_of_range_stop_the_start(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({name: value})

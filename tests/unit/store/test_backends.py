@@ -1,5 +1,6 @@
-"""dashapp/store/backends.py: the cache stores and returns raw bytes; what its
-folder holds is never unpickled (issue 11, finding 6)."""
+"""dashapp/store/backends.py: the bounded folder backend keeps its entry bound,
+one entry or a batch at a time; the cache stores and returns raw bytes, and
+what its folder holds is never unpickled (issue 11, finding 6)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,21 @@ def test_a_pickle_planted_in_the_cache_folder_is_never_run(tmp_path: Path, regis
     np.testing.assert_array_equal(second.open(state).maps, expected)  # a damaged entry is a miss
     assert not marker.exists()
     assert second.activations.stats["computes"] == 1
+
+
+def test_cache_entry_bound_holds(tmp_path: Path) -> None:
+    backend = BoundedFileSystemCache(str(tmp_path / "c"), threshold=10, default_timeout=60)
+    for i in range(40):
+        backend.set(f"k{i}", b"x" * 10)
+    entries = [p for p in (tmp_path / "c").iterdir() if not p.name.endswith(".__wz_cache")]
+    assert len(entries) <= 11
+
+
+def test_cache_bound_holds_for_batches(tmp_path: Path) -> None:
+    backend = BoundedFileSystemCache(str(tmp_path / "c"), threshold=30, default_timeout=60)
+    for batch in range(6):
+        backend.set_many({f"b{batch}-{i}": b"x" for i in range(21)})
+        entries = [p for p in (tmp_path / "c").iterdir() if not p.name.endswith(".__wz_cache")]
+        assert len(entries) <= 30
+    assert backend.get("b5-20") == b"x"  # the newest batch is whole
+
