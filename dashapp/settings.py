@@ -261,10 +261,16 @@ def ensure_data_dir(settings: Settings) -> Path:
             pass  # another worker made it a moment ago
         else:
             os.chmod(path, 0o700)  # whatever the umask
-    mode = stat.S_IMODE(path.stat().st_mode)
+    info = path.stat()
+    mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
-        # Not ours to change (it may be a shared folder someone chose): say so.
-        log.warning("data directory %s is accessible to other users (mode %o); 0700 is advised", path, mode)
+        if info.st_uid == os.getuid() and (path / "secret_key").is_file():
+            # Ours, from a version that left it open: close it.
+            os.chmod(path, 0o700)
+            log.info("data directory %s was mode %o; now 0700", path, mode)
+        else:
+            # Perhaps a shared folder someone chose: not ours to change, so say so.
+            log.warning("data directory %s is accessible to other users (mode %o); 0700 is advised", path, mode)
     return path
 
 

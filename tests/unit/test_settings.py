@@ -63,11 +63,13 @@ def test_workers_starting_together_share_one_key(tmp_path: Path, open_umask: Non
 def test_an_existing_key_is_kept_and_made_private(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     settings.data_dir.mkdir()
+    settings.data_dir.chmod(0o755)
     key_file = settings.data_dir / "secret_key"
     key_file.write_text("an-older-key\n")
-    key_file.chmod(0o644)  # as an older version left it
+    key_file.chmod(0o644)  # as an older version left them
     assert secret_key_for(settings) == "an-older-key"
     assert mode(key_file) == 0o600
+    assert mode(settings.data_dir) == 0o700  # it holds our key: it is ours to close
 
 
 def test_a_configured_key_writes_nothing(tmp_path: Path) -> None:
