@@ -36,6 +36,9 @@ DEFAULT_CLASSES = 1000
 
 # model -> {conv layer name -> filter count}, in the model's order.
 Catalog = Mapping[str, Mapping[str, int]]
+# How many classes: one count for every model, or model -> count (a team's
+# models have their own heads).
+Classes = int | Mapping[str, int]
 
 # Older link versions -> a function that rewrites their parameters into the
 # next version's. Empty while there is only version 1.
@@ -171,7 +174,7 @@ def _read(field: Field, raw: Any, *, high: float | None = None, choices: tuple[s
     return int(value) if field.kind == "int" else value
 
 
-def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: int = DEFAULT_CLASSES,
+def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: Classes = DEFAULT_CLASSES,
               max_n: int | None = MAX_N) -> tuple[ViewState, list[str]]:
     """Every field in table order (model before layer before filter); strict
     raises on the first refusal, lenient substitutes and reports it."""
@@ -198,7 +201,7 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
         elif f.name == "filter":
             high = catalog[values["model"]][values["layer"]] - 1
         elif f.name == "cls":
-            high = classes - 1
+            high = (classes if isinstance(classes, int) else classes.get(values["model"], DEFAULT_CLASSES)) - 1
         elif f.name == "n":
             # None: as many as the layer has (the API); pages stop at MAX_N.
             high = max_n if max_n is not None else catalog[values["model"]][values["layer"]]
@@ -216,14 +219,15 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
     return ViewState(**values), messages
 
 
-def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: int = DEFAULT_CLASSES,
+def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES,
                  max_n: int | None = MAX_N) -> ViewState:
     """What a callback or an API route received; raises ``StateError`` naming the first bad value."""
     state, _ = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n)
     return state
 
 
-def parse_state(search: str | None, catalog: Catalog, *, classes: int = DEFAULT_CLASSES) -> tuple[ViewState, list[str]]:
+def parse_state(search: str | None, catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES
+                ) -> tuple[ViewState, list[str]]:
     """A URL's query string; never raises."""
     messages: list[str] = []
     raw = (search or "").lstrip("?")
@@ -304,7 +308,7 @@ class World:
     default_image: str
     known_image: Callable[[str], bool]
     pages: tuple[str, ...] = ()
-    classes: int = DEFAULT_CLASSES
+    classes: Classes = DEFAULT_CLASSES
 
 
 def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list[str], str | None]:
