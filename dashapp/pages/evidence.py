@@ -27,7 +27,7 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="evidence-top", className="d-flex flex-wrap gap-2 mb-2"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Dropdown(id="evidence-class", placeholder="Search any of the 1000 ImageNet classes…",
+                    dbc.Col(dcc.Dropdown(id="evidence-class", placeholder="Search any of the model's classes…",
                                          searchable=True, clearable=False), md=7),
                     dbc.Col(dbc.RadioItems(id="evidence-method", inline=True,
                                            options=[{"label": METHOD_LABELS[m], "value": m} for m in METHODS]), md=5),

@@ -89,7 +89,7 @@ def test_a_head_of_the_wrong_width_names_the_tensor(tmp_path: Path) -> None:
 def test_class_names_must_match_the_head(tmp_path: Path) -> None:
     checkpoint, names = write_team_checkpoint(tmp_path)
     names.write_text("\n".join(CLASSES[:7]))
-    with pytest.raises(CheckpointError, match="classifier has 10 classes but .* names 7"):
+    with pytest.raises(CheckpointError, match=r"classifier has 10 classes but .* names 7"):
         load_team_model(TeamModelSpec("team", "resnet18", checkpoint, names))
 
 
