@@ -74,6 +74,10 @@ FIELDS: tuple[Field, ...] = (
     Field("colormap", "choice", "Jet", choices=COLORMAPS, analysis=False),
     Field("cls", "index", None, high=DEFAULT_CLASSES - 1, label="class"),
     Field("cam", "choice", "gradcam", choices=CAM_METHODS, label="class-evidence method"),
+    # The Compare page's second subject: another image, another model, or both.
+    # Other pages ignore them; a link keeps them so Compare comes back as it was.
+    Field("image2", "sha", None, label="second image id"),
+    Field("model2", "model", None, label="second model"),
 )
 FIELD = {f.name: f for f in FIELDS}
 ANALYSIS_KEYS = tuple(f.name for f in FIELDS if f.analysis)
@@ -94,6 +98,8 @@ class ViewState:
     colormap: str = FIELD["colormap"].default
     cls: int | None = FIELD["cls"].default  # class for the class-evidence page
     cam: str = FIELD["cam"].default  # class-evidence method
+    image2: str | None = FIELD["image2"].default  # the Compare page's second image (None: an example)
+    model2: str | None = FIELD["model2"].default  # the Compare page's second model (None: the same model)
 
     def analysis_part(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in ANALYSIS_KEYS}
@@ -345,6 +351,7 @@ def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list
 
 
 def _with_known_image(state: ViewState, world: World, messages: list[str]) -> ViewState:
+    state = _with_known_second_image(state, world, messages)
     try:
         known = state.image is not None and is_sha256(state.image) and world.known_image(state.image)
     except UserError as exc:  # the store is down: keep the link's image, say why
@@ -355,3 +362,15 @@ def _with_known_image(state: ViewState, world: World, messages: list[str]) -> Vi
     if state.image is not None:
         messages.append("The image of this link is not stored on this server; showing an example instead.")
     return state.with_(image=world.default_image)
+
+
+def _with_known_second_image(state: ViewState, world: World, messages: list[str]) -> ViewState:
+    if state.image2 is None:
+        return state
+    try:
+        if world.known_image(state.image2):
+            return state
+    except UserError:  # the store is down: keep it, the first image's check says why
+        return state
+    messages.append("The second image of this link is not stored on this server; Compare uses an example instead.")
+    return state.with_(image2=None)

@@ -54,6 +54,22 @@ def _slider(id_: str, low: float, high: float, step: float, value: float, marks:
                       tooltip={"placement": "bottom", "always_visible": False})
 
 
+def compare_picker(model_names: list[str], examples: dict[str, str]) -> list[Any]:
+    """The Compare page's second subject: another image (example or upload) and/or another model."""
+    return [
+        html.Div("Compare with", className="sidebar-section"),
+        dbc.Select(id="ctl-image2", size="sm", placeholder="second image: an example",
+                   options=[{"label": "Example: " + name.rsplit(".", 1)[0], "value": sha}
+                            for name, sha in examples.items()]),
+        dcc.Upload(id="ctl-upload2", children=html.Div(["…or ", html.A("upload a second image")]),
+                   className="upload-zone upload-zone-small mt-1", multiple=False),
+        html.Div(id="image2-message", className="control-message"),
+        dbc.Select(id="ctl-model2", size="sm", className="mt-1", placeholder="second model: the same",
+                   options=[{"label": "second model: the same", "value": ""}]
+                   + [{"label": f"second model: {m}", "value": m} for m in model_names]),
+    ]
+
+
 def sidebar(model_names: list[str], examples: dict[str, str], max_upload_bytes: int) -> html.Div:
     defaults = ViewState()
     return html.Div(
@@ -98,6 +114,7 @@ def sidebar(model_names: list[str], examples: dict[str, str], max_upload_bytes: 
                        value=defaults.model if defaults.model in model_names else model_names[0], size="sm"),
             dcc.Dropdown(id="ctl-layer", clearable=False, searchable=True, className="mt-2 layer-dropdown",
                          optionHeight=30),
+            *compare_picker(model_names, examples),
             html.Div("Ranking", className="sidebar-section"),
             _label("Filters to show"),
             _slider("ctl-n", 1, MAX_N, 1, defaults.n, {1: "1", 6: "6", 12: "12", 18: "18", 24: "24"}),

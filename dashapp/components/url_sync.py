@@ -35,6 +35,8 @@ CONTROLS = {
     "weight": "ctl-weight",
     "opacity": "ctl-opacity",
     "colormap": "ctl-colormap",
+    "image2": "ctl-image2",
+    "model2": "ctl-model2",
 }
 FIELD_OF_CONTROL = {control: key for key, control in CONTROLS.items()}
 
