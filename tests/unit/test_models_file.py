@@ -90,7 +90,7 @@ def test_the_app_serves_a_team_model_like_a_stock_one(tmp_path: Path, example_by
     catalog = service.models.state_catalog()
     assert counts == {"alexnet": 1000, "birds": 10}
     assert strict_state({"model": "birds", "cls": 9}, catalog, classes=counts).cls == 9
-    with pytest.raises(StateError, match="0–9"):
+    with pytest.raises(StateError, match="from 0 to 9"):
         strict_state({"model": "birds", "cls": 10}, catalog, classes=counts)
     assert strict_state({"model": "alexnet", "cls": 999}, catalog, classes=counts).cls == 999
     state, messages = parse_state("?model=birds&cls=500", catalog, classes=counts)

@@ -213,7 +213,7 @@ def test_an_unknown_second_image_is_dropped_with_a_message() -> None:
 def test_the_class_range_follows_each_models_head() -> None:
     counts = {"resnet18": 1000, "alexnet": 10}
     assert strict_state({"model": "alexnet", "layer": "features.0", "cls": 9}, CATALOG, classes=counts).cls == 9
-    with pytest.raises(StateError, match="0–9"):
+    with pytest.raises(StateError, match="from 0 to 9"):
         strict_state({"model": "alexnet", "layer": "features.0", "cls": 10}, CATALOG, classes=counts)
     state, messages = parse_state("?model=resnet18&cls=999", CATALOG, classes=counts)
     assert state.cls == 999 and messages == []
