@@ -12,6 +12,7 @@ once per (path, size, mtime), which is the weights tag in every cache key.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -76,6 +77,14 @@ def content_tag(path: Path) -> str:
 # -- reading a checkpoint
 
 
+def _why(exc: Exception) -> str:
+    """What the weights-only reader refused, without torch's advice to load it unsafely."""
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+    if found:
+        return f"it holds a pickled {found.group(1)} object, which only code could rebuild"
+    return "the weights-only reader refused it: it is not a torch.save file of tensors and plain containers"
+
+
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Tensors by parameter name, read without unpickling any code."""
     if not path.is_file():
@@ -83,8 +92,7 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # the weights-only unpickler refuses anything but tensors and containers
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"Checkpoint {path} is not a plain state_dict ({first_line[:200]}). {SAVE_HINT}") from exc
+        raise CheckpointError(f"Checkpoint {path} is not a plain state_dict: {_why(exc)}. {SAVE_HINT}") from exc
     # A training checkpoint often wraps the weights: {"state_dict": {...}, "epoch": 3}.
     if isinstance(loaded, Mapping) and isinstance(loaded.get("state_dict"), Mapping):
         loaded = loaded["state_dict"]

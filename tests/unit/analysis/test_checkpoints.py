@@ -55,6 +55,15 @@ def test_a_pickled_whole_model_is_refused_with_the_fix(tmp_path: Path) -> None:
         read_state_dict(path)
     message = str(info.value)
     assert "not a plain state_dict" in message and "torch.save(model.state_dict(), path)" in message
+    assert "pickled torchvision.models.resnet.ResNet object" in message and "trust" not in message
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"not a torch\.save file of tensors"):
+        read_state_dict(path)
+    torch.save([torch.zeros(2)], path)  # tensors, but not by name
+    with pytest.raises(CheckpointError, match=r"does not hold a state_dict \(parameter name -> tensor\)"):
+        read_state_dict(path)
+    torch.save({"state_dict": {"module.fc.bias": torch.ones(2)}, "epoch": 3}, path)  # a training checkpoint
+    assert list(read_state_dict(path)) == ["fc.bias"]
 
 
 def test_a_mismatched_head_is_refused_with_the_key_names(tmp_path: Path) -> None:
