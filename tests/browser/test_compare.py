@@ -77,6 +77,13 @@ def test_the_sidebar_offers_the_second_choice(page: Page) -> None:
     expect(page.locator(".cmp-side-b")).to_contain_text("rocket")
     expect(page.locator("#cmp-notice .alert")).to_have_count(0)
 
+    # An upload as the second image: stored, offered in the picker, in the URL.
+    cup = upload(page, "coffee.png")  # its id (the same bytes give the same id)
+    page.locator("#ctl-upload2 input[type=file]").set_input_files(str(EXAMPLES / "coffee.png"))
+    page.wait_for_url(lambda url: query_of(url).get("image2") == cup)
+    expect(page.locator("#ctl-image2 option", has_text="Upload: coffee.png")).to_have_count(1)
+    expect(page.locator(".cmp-side-b")).to_contain_text("coffee")  # an example's bytes keep its name
+
     # A second model without this layer is refused on the page with the reason.
     page.locator("#ctl-model2").select_option("alexnet")
     page.wait_for_url(lambda url: query_of(url).get("model2") == "alexnet")
