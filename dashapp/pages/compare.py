@@ -85,10 +85,10 @@ def summary(service: Analyzer, comparison: Comparison) -> dbc.Row:
     ], className="g-2")
 
 
-def _map(view: LayerView, index: int, zmax: float, picture: str | None) -> Any:
+def _map(view: LayerView, index: int, zmax: float, picture: str | None, side: str) -> Any:
     image = view.image
     return heatmap_figure(view.maps[index], picture, image.width, image.height, view.info.receptive_field,
-                          view.input_size, index, height=230, zmax=zmax)
+                          view.input_size, index, height=230, zmax=zmax, subject=f"Image {side}, filter {index}")
 
 
 def filter_pair(comparison: Comparison, diff: Difference, measure: str, picture_b: str | None) -> html.Div:
@@ -105,7 +105,7 @@ def filter_pair(comparison: Comparison, diff: Difference, measure: str, picture_
         title = html.Span([f"{side}: {measure} {fmt(diff.a if side == 'A' else diff.b)} · ",
                            dcc.Link("open detail", href=links[side], className=f"cmp-detail-{side.lower()}")])
         cells.append(dbc.Col(heatmap_slot(f"cmp-{side.lower()}-{i}", title=title,
-                                          figure=_map(view, i, zmax, picture)), md=6))
+                                          figure=_map(view, i, zmax, picture, side)), md=6))
     heading = f"Filter {i} · B − A = {diff.delta:+.3g} · shared scale 0–{zmax:.3g}"
     return html.Div([html.Div(heading, className="cmp-filter-title"), dbc.Row(cells, className="g-2")],
                     className="cmp-filter", **{"data-filter": str(i), "data-zmax": f"{zmax:.6g}"})
