@@ -9,12 +9,12 @@ from dash import Dash, Input, Output, dcc, html
 
 from ..analysis.compare import MEASURES, Difference
 from ..compare_figures import SIDE_COLOURS, profile_overlay_figure
-from ..components.widgets import fmt, heatmap_slot, notice_alert
+from ..components.widgets import fmt, heatmap_slot, notice_alert, page_header
 from ..figures import TOOLBAR, heatmap_figure, picture_uri
 from ..service import Analyzer, LayerView
 from ..service.compare import Comparison, open_pair
 from ..state import encode_state
-from ._common import guarded, page_header, state_of
+from ._common import guarded, state_of
 
 PATH = "/compare"
 NAME = "Compare"
@@ -32,15 +32,17 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="cmp-notice"),
             dcc.Loading(html.Div(id="cmp-summary"), type="default", delay_show=300),
             html.Div(
-                [html.H5("Filters that respond most differently", className="section-title me-3 mb-0"),
-                 dbc.RadioItems(id="cmp-by", inline=True, value="peak",
-                                options=[{"label": MEASURE_LABELS[m], "value": m} for m in MEASURES])],
+                [html.H2("Filters that respond most differently", className="section-title me-3 mb-0"),
+                 html.Fieldset([html.Legend("Difference measured", className="visually-hidden"),
+                                dbc.RadioItems(id="cmp-by", inline=True, value="peak",
+                                               options=[{"label": MEASURE_LABELS[m], "value": m}
+                                                        for m in MEASURES])])],
                 className="d-flex flex-wrap align-items-center gap-2 mt-3 mb-2",
             ),
             html.Div("Each pair of maps shares one colour scale: the top colour is the larger of the two peaks.",
                      className="control-help mb-2"),
             dcc.Loading(html.Div(id="cmp-filters"), type="default", delay_show=300),
-            html.H5("Layer profile of both", className="section-title"),
+            html.H2("Layer profile of both", className="section-title"),
             dcc.Graph(id="cmp-profile-mean", config=TOOLBAR),
             dcc.Graph(id="cmp-profile-sparsity", config=TOOLBAR),
         ]
@@ -56,10 +58,10 @@ def _side_card(label: str, name: str, view: LayerView, colour: str) -> dbc.Card:
     top = view.prediction[:3]
     untrained = "" if view.loaded.weights.pretrained else " (untrained weights: meaningless)"
     return dbc.Card(dbc.CardBody([
-        html.Div([html.Span(label, className="cmp-side-badge", style={"background": colour}),
-                  html.Strong(name, className="ms-2")], className="d-flex align-items-center mb-2"),
+        html.H2([html.Span(label, className="cmp-side-badge", style={"background": colour}),
+                 html.Strong(name, className="ms-2")], className="cmp-side-title d-flex align-items-center mb-2"),
         html.Img(src=picture_uri(view.image, 200), className="cmp-thumb", alt=name),
-        html.Div("Prediction" + untrained, className="stat-label mt-2"),
+        html.H3("Prediction" + untrained, className="stat-label mt-2"),
         html.Ol([html.Li(f"{p['label']} · {p['probability']:.1%}") for p in top], className="cmp-prediction mb-0"),
     ]), className=f"cmp-side cmp-side-{label.lower()}")
 
@@ -80,7 +82,7 @@ def summary(service: Analyzer, comparison: Comparison) -> dbc.Row:
     return dbc.Row([
         dbc.Col(_side_card("A", side_name(service, a), a, SIDE_COLOURS[0]), md=4),
         dbc.Col(_side_card("B", side_name(service, b), b, SIDE_COLOURS[1]), md=4),
-        dbc.Col(dbc.Card(dbc.CardBody([html.Div("Layer statistics", className="stat-label mb-1"),
+        dbc.Col(dbc.Card(dbc.CardBody([html.H2("Layer statistics", className="stat-label mb-1"),
                                        _stats_table(comparison)])), md=4),
     ], className="g-2")
 
@@ -107,7 +109,7 @@ def filter_pair(comparison: Comparison, diff: Difference, measure: str, picture_
         cells.append(dbc.Col(heatmap_slot(f"cmp-{side.lower()}-{i}", title=title,
                                           figure=_map(view, i, zmax, picture, side)), md=6))
     heading = f"Filter {i} · B − A = {diff.delta:+.3g} · shared scale 0–{zmax:.3g}"
-    return html.Div([html.Div(heading, className="cmp-filter-title"), dbc.Row(cells, className="g-2")],
+    return html.Div([html.H3(heading, className="cmp-filter-title"), dbc.Row(cells, className="g-2")],
                     className="cmp-filter", **{"data-filter": str(i), "data-zmax": f"{zmax:.6g}"})
 
 
