@@ -58,6 +58,11 @@ def test_a_bad_file_is_a_settings_error_naming_the_problem(tmp_path: Path, body:
     assert words in str(info.value)
 
 
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"DASHAPP_MODELS_FILE=.*nowhere\.toml' does not exist"):
+        load_settings({"DASHAPP_MODELS_FILE": str(tmp_path / "nowhere.toml")})
+
+
 def test_the_app_serves_a_team_model_like_a_stock_one(tmp_path: Path, example_bytes: bytes) -> None:
     write_team_checkpoint(tmp_path, seed=1)
     settings = Settings(data_dir=tmp_path / "data", weights="random", device="cpu", models=("alexnet",),

@@ -124,3 +124,9 @@ def test_digest_is_sha256_of_the_bytes_and_follows_rewrites(tmp_path: Path) -> N
     path.write_bytes(b"fives")  # same size, later mtime
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10_000_000))
     assert file_digest(path) == hashlib.sha256(b"fives").hexdigest()
+
+
+def test_a_team_model_may_not_take_a_stock_models_name(tmp_path: Path) -> None:
+    spec = TeamModelSpec("alexnet", "resnet18", tmp_path / "x.pt", tmp_path / "x.txt")
+    with pytest.raises(ModelError, match="alexnet are in both DASHAPP_MODELS and the models file"):
+        ModelRegistry(("alexnet",), policy="random", device="cpu", team=(spec,))
