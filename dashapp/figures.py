@@ -58,15 +58,17 @@ def array_uri(rgb: np.ndarray, upscale: int = 1) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def quantize(fmap: np.ndarray, bits: int = 16) -> tuple[np.ndarray, float]:
-    """Map -> unsigned ints and the scale back to response units (value = q * scale)."""
-    top = float(fmap.max()) if fmap.size else 0.0
+def quantize(fmap: np.ndarray, bits: int = 16, top: float | None = None) -> tuple[np.ndarray, float]:
+    """Map -> unsigned ints and the scale back to response units (value = q * scale).
+    ``top``: the response drawn at the top of the colour scale (default: the map's peak)."""
+    if top is None:
+        top = float(fmap.max()) if fmap.size else 0.0
     levels = (1 << bits) - 1
     dtype = np.uint16 if bits == 16 else np.uint8
     if top <= 0:
         return np.zeros(fmap.shape, dtype=dtype), 0.0
     scale = top / levels
-    return np.round(np.clip(fmap, 0, None) / scale).astype(dtype), scale
+    return np.round(np.clip(fmap, 0, top) / scale).astype(dtype), scale
 
 
 def _image_axes(fig: go.Figure, width: int, height: int, row: int | None = None, col: int | None = None) -> None:
@@ -108,10 +110,15 @@ def heatmap_figure(
     opacity: float = 0.5,
     colormap: str = "Viridis",
     height: int = 260,
+    zmax: float | None = None,
     subject: str | None = None,
     quantity: str = "response",
 ) -> go.Figure:
     """One filter's map over the image, in original image pixel coordinates.
+
+    ``zmax`` (response units) fixes the top of the colour scale, so maps drawn
+    with the same ``zmax`` share one scale (Compare); by default each map's
+    own peak is the top.
 
     ``layout.meta.description`` tells the map in words for screen readers
     (``subject`` names it, "Filter <index>" by default; ``quantity`` is what it measures).
@@ -122,7 +129,7 @@ def heatmap_figure(
     """
     rows, cols = fmap.shape
     bits = 16 if rows * cols <= SMALL_MAP_CELLS else 8
-    q, scale = quantize(fmap, bits)
+    q, scale = quantize(fmap, bits, zmax)
     cell_w, cell_h = image_width / cols, image_height / rows
     fig = go.Figure(
         go.Heatmap(
@@ -142,6 +149,7 @@ def heatmap_figure(
             "shared_picture": picture is None,
             "filter": filter_index,
             "scale": scale,
+            "zmax": scale * ((1 << bits) - 1),  # the response at the top of the colour scale
             "width": image_width,
             "height": image_height,
             "rows": rows,

@@ -19,6 +19,7 @@ import torchvision
 from torch import nn
 
 from . import weights
+from .checkpoints import CheckpointError, TeamModelSpec, content_tag, load_team_model
 from .graph import ReceptiveField, analyse_graph, map_size
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class WeightsStatus:
     pretrained: bool
     reason: str | None = None  # why the weights are untrained, when they are
     seed: int | None = None
+    content: str | None = None  # "sha256-…" of the checkpoint file the weights were read from
 
     @property
     def label(self) -> str:
@@ -47,11 +49,14 @@ class WeightsStatus:
     @property
     def tag(self) -> str:
         """Short identity of the weights, part of every cache key: results from
-        random weights must never be served as results from real ones."""
-        return "pretrained" if self.pretrained else f"random{self.seed}"
+        random weights must never be served as results from real ones, nor
+        results from a replaced checkpoint as results from the old one."""
+        if not self.pretrained:
+            return f"random{self.seed}"
+        return self.content or "pretrained"
 
     def as_dict(self) -> dict[str, object]:
-        return {"status": self.label, "pretrained": self.pretrained, "reason": self.reason}
+        return {"status": self.label, "pretrained": self.pretrained, "reason": self.reason, "tag": self.tag}
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ class LoadedModel:
     weights: WeightsStatus
     device: torch.device
     input_size: int = INPUT_SIZE
+    mean: tuple[float, float, float] = IMAGENET_MEAN  # per-channel normalization the weights were trained with
+    std: tuple[float, float, float] = IMAGENET_STD
+    source: str = "torchvision"  # or "team file": a checkpoint named in DASHAPP_MODELS_FILE
     # One forward pass at a time per model: hooks are registered per call, and
     # a concurrent pass would fire another request's hooks.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -107,8 +115,10 @@ def describe(
     weights: WeightsStatus,
     device: torch.device,
     input_size: int = INPUT_SIZE,
+    **extra: object,
 ) -> LoadedModel:
-    """Wrap any conv classifier (torchvision's or a hand-built test model)."""
+    """Wrap any conv classifier (torchvision's or a hand-built test model);
+    ``extra``: the other ``LoadedModel`` fields (mean, std, source)."""
     module.eval().requires_grad_(False).to(device)
     topology = analyse_graph(module)
     modules = dict(module.named_modules())
@@ -129,7 +139,7 @@ def describe(
             norm=topo.norm,
             activation=topo.activation,
         )
-    return LoadedModel(name, module, layers, categories, weights, device, input_size)
+    return LoadedModel(name, module, layers, categories, weights, device, input_size, **extra)  # type: ignore[arg-type]
 
 
 def available_models() -> set[str]:
@@ -150,7 +160,7 @@ def weights_file(name: str) -> Path:
     return weights.checkpoint_file(name)
 
 
-def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) -> None:
+def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) -> str:
     enum = torchvision.models.get_model_weights(name).DEFAULT
     try:
         target = weights.wait_for(name, progress)
@@ -165,6 +175,7 @@ def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) 
         log.warning("weights for %s in %s could not be loaded: %s", name, target, exc)
         raise ModelError(f"The ImageNet weights file {target.name} for {name} could not be loaded (the server "
                          "log has the details). Replace the file, or set DASHAPP_WEIGHTS=random.") from exc
+    return content_tag(target)
 
 
 def build_torchvision_model(
@@ -187,8 +198,7 @@ def build_torchvision_model(
     status = WeightsStatus(pretrained=False, reason="DASHAPP_WEIGHTS=random", seed=seed)
     if policy in ("auto", "pretrained"):
         try:
-            _load_pretrained(name, module, progress)
-            status = WeightsStatus(pretrained=True)
+            status = WeightsStatus(pretrained=True, content=_load_pretrained(name, module, progress))
         except ModelError as exc:
             if policy == "pretrained":
                 raise
@@ -199,14 +209,36 @@ def build_torchvision_model(
     return describe(name, module, categories, status, device)
 
 
+def build_team_model(spec: TeamModelSpec, device: torch.device) -> LoadedModel:
+    """A team's checkpoint on its torchvision architecture (always its own
+    weights: the weights policy is about torchvision's ImageNet files)."""
+    try:
+        module, categories, tag = load_team_model(spec)
+    except CheckpointError as exc:
+        raise ModelError(str(exc)) from exc
+    status = WeightsStatus(pretrained=True, content=tag)
+    return describe(spec.name, module, categories, status, device, spec.input_size, mean=spec.mean, std=spec.std,
+                    source="team file")
+
+
 class ModelRegistry:
-    """Loads each enabled model once per process; safe to share between threads."""
+    """Loads each enabled model once per process; safe to share between threads.
+
+    Team models (``team``) are loaded here, at start, so a checkpoint that does
+    not fit its architecture or class names stops the app with the reason.
+    """
 
     def __init__(self, names: tuple[str, ...], policy: str, seed: int = 0, device: str | None = None,
-                 mirror: str | None = None) -> None:
+                 mirror: str | None = None, team: tuple[TeamModelSpec, ...] = ()) -> None:
         unknown = [name for name in names if name not in available_models()]
         if unknown:
             raise ModelError(f"Unknown model(s) in DASHAPP_MODELS: {', '.join(unknown)}")
+        clashing = [spec.name for spec in team if spec.name in names]
+        if clashing:
+            raise ModelError(f"Model name(s) {', '.join(clashing)} are in both DASHAPP_MODELS and the models file; "
+                             "give the team's models their own names.")
+        self.team = {spec.name: spec for spec in team}
+        names = (*names, *self.team)
         self.names = names
         self.policy = policy
         self.mirror = mirror
@@ -215,6 +247,8 @@ class ModelRegistry:
         self._models: dict[str, LoadedModel] = {}
         self._locks = {name: threading.Lock() for name in names}
         self._tables: dict[str, dict[str, LayerInfo]] = {}
+        for spec in team:
+            self._models[spec.name] = build_team_model(spec, self.device)
 
     def is_loaded(self, name: str) -> bool:
         return name in self._models
@@ -231,7 +265,7 @@ class ModelRegistry:
             return loaded
         with self._locks[name]:
             loaded = self._models.get(name)
-            if loaded is None:
+            if loaded is None:  # team models are loaded at start
                 loaded = build_torchvision_model(name, self.policy, self.seed, self.device, progress)
                 self._models[name] = loaded
         return loaded
@@ -240,16 +274,22 @@ class ModelRegistry:
     def wants_pretrained(self) -> bool:
         return self.policy in ("auto", "pretrained")
 
+    @property
+    def downloadable(self) -> tuple[str, ...]:
+        """Enabled torchvision models whose ImageNet weights the policy wants
+        (team models bring their own checkpoint)."""
+        return tuple(n for n in self.names if n not in self.team) if self.wants_pretrained else ()
+
     def start_downloads(self) -> list[str]:
         """Start background downloads of the enabled models' missing weights
         (the app factory calls this once; requests never do)."""
-        return weights.start_downloads(self.names, self.mirror) if self.wants_pretrained else []
+        return weights.start_downloads(self.downloadable, self.mirror)
 
     def fetch_weights(self, progress: ProgressFn | None = None) -> dict[str, Path]:
         """Download every enabled model's missing weights now (the operator's
         ``python -m dashapp fetch-weights``); raises ModelError on a failure."""
         fetched = {}
-        for name in self.names if self.wants_pretrained else ():
+        for name in self.downloadable:
             try:
                 fetched[name] = weights.download(name, self.mirror, progress, retry_failed=True)
             except weights.DownloadError as exc:
@@ -264,12 +304,7 @@ class ModelRegistry:
     def needs_download(self, name: str) -> bool:
         """Whether getting ``name`` would first wait for its weights to arrive:
         only an enabled model, only under a policy that wants pretrained weights."""
-        return (
-            name in self._locks
-            and name not in self._models
-            and self.wants_pretrained
-            and not weights_file(name).exists()
-        )
+        return name in self.downloadable and name not in self._models and not weights_file(name).exists()
 
     def layers(self, name: str) -> dict[str, LayerInfo]:
         """The layer table without waiting for weights: the loaded model's, or

@@ -37,6 +37,8 @@ CONTROLS = {
     "weight": "ctl-weight",
     "opacity": "ctl-opacity",
     "colormap": "ctl-colormap",
+    "image2": "ctl-image2",
+    "model2": "ctl-model2",
 }
 FIELD_OF_CONTROL = {control: key for key, control in CONTROLS.items()}
 
@@ -90,8 +92,9 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
                    current: dict[str, Any] | None) -> dict[str, Any]:
         trigger = ctx.triggered_id
         catalog = service.models.state_catalog()
+        classes = service.models.class_counts()
         try:  # view-state travels through the client: read it like any request
-            known = strict_state(current, catalog) if current else None
+            known = strict_state(current, catalog, classes=classes) if current else None
         except StateError:
             known = None  # forged or stale: start again from the address
         from_url = trigger in (None, "url") or known is None
@@ -103,7 +106,7 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
         display = {k: controls[k] for k in DISPLAY_KEYS if controls.get(k) is not None}
         before = (known or ViewState()).with_(**display)
         world = World(catalog, service.library.default_image(), service.library.has,
-                      pages=pages)
+                      pages=pages, classes=classes)
         # No event (a page's empty request): the state stays as it was.
         state, messages, path = apply(before, event, world) if event else (before, [], None)
 

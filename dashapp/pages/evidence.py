@@ -27,8 +27,8 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="evidence-top", className="d-flex flex-wrap gap-2 mb-2"),
             dbc.Row(
                 [
-                    dbc.Col([hidden_label("ImageNet class", "evidence-class"),
-                             dcc.Dropdown(id="evidence-class", placeholder="Search any of the 1000 ImageNet classes…",
+                    dbc.Col([hidden_label("Class", "evidence-class"),
+                             dcc.Dropdown(id="evidence-class", placeholder="Search any of the model's classes…",
                                           searchable=True, clearable=False)], md=7),
                     dbc.Col(html.Fieldset([
                         html.Legend("Method", className="visually-hidden"),
