@@ -19,11 +19,13 @@ from ..state import (
     Event,
     ImageChosen,
     Navigated,
+    StateError,
     UrlLoaded,
     ViewState,
     World,
     apply,
     encode_state,
+    strict_state,
 )
 from .model_loading import readiness
 
@@ -37,6 +39,8 @@ CONTROLS = {
     "weight": "ctl-weight",
     "opacity": "ctl-opacity",
     "colormap": "ctl-colormap",
+    "image2": "ctl-image2",
+    "model2": "ctl-model2",
 }
 FIELD_OF_CONTROL = {control: key for key, control in CONTROLS.items()}
 
@@ -83,7 +87,7 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
             "href": Output("url", "href"),
             "view": Output("view-state", "data"),
             "ready": Output("ready-state", "data"),
-            "load": Output("load-request", "data"),
+            "poll_off": Output("load-poll", "disabled"),
             "messages": Output("state-messages", "children"),
             "layer_options": Output("ctl-layer", "options"),
             "controls": {key: Output(control, "value") for key, control in CONTROLS.items()},
@@ -101,24 +105,30 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
                    current: dict[str, Any] | None, display: dict[str, Any] | None = None) -> dict[str, Any]:
         controls = {**(display or {}), **controls}
         trigger = ctx.triggered_id
-        from_url = trigger in (None, "url") or not current
+        catalog = service.models.state_catalog()
+        classes = service.models.class_counts()
+        try:  # view-state travels through the client: read it like any request
+            known = strict_state(current, catalog, classes=classes) if current else None
+        except StateError:
+            known = None  # forged or stale: start again from the address
+        from_url = trigger in (None, "url") or known is None
         event = UrlLoaded(search) if from_url else event_of(trigger, search, controls, image_choice, nav)
         if isinstance(event, ControlChanged) and event.value is None:
             return {"search": no_update, "href": no_update, "view": no_update, "ready": no_update,
-                    "load": no_update, "messages": no_update, "layer_options": no_update,
+                    "poll_off": no_update, "messages": no_update, "layer_options": no_update,
                     "controls": dict.fromkeys(CONTROLS, no_update)}
         # view-state holds the analysis keys; the display keys live in their controls.
         shown = {k: controls[k] for k in DISPLAY_KEYS if controls.get(k) is not None}
-        before = ViewState.from_dict(current).with_(**shown)
-        world = World(service.models.state_catalog(), service.library.default_image(), service.library.has,
-                      pages=pages)
+        before = (known or ViewState()).with_(**shown)
+        world = World(catalog, service.library.default_image(), service.library.has,
+                      pages=pages, classes=classes)
         # No event (a page's empty request): the state stays as it was.
         state, messages, path = apply(before, event, world) if event else (before, [], None)
 
         new_search = encode_state(state)
         analysis = state.analysis_part()
         changed = analysis != current
-        ready, load = readiness(service, analysis) if changed else (no_update, no_update)
+        ready, poll_off = readiness(service, analysis) if changed else (no_update, no_update)
         # Moving to another page is a real navigation (the router renders it);
         # anything else rewrites the address in place (history.replaceState in
         # the browser), so the page is not rebuilt and nothing is computed twice.
@@ -129,7 +139,7 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
             "href": path + new_search if path else no_update,
             "view": analysis if changed else no_update,
             "ready": ready,
-            "load": load,
+            "poll_off": poll_off,
             "messages": _messages(messages) if (messages or from_url) else no_update,
             "layer_options": layer_options(service, state.model)
             if from_url or state.model != before.model else no_update,

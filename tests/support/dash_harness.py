@@ -78,7 +78,7 @@ def sync_state(app: Dash, search: str, **changes: Any) -> dict[str, Any]:
     out = run_callback(func, "url.search", search=search, controls=dict(STATE_CONTROLS), image_choice=None,
                        nav=None, current=None, **changes)
     flat = {"url-target.data": out["search"], "url.href": out["href"], "view-state.data": out["view"],
-            "ready-state.data": out["ready"], "load-request.data": out["load"],
+            "ready-state.data": out["ready"], "load-poll.disabled": out["poll_off"],
             "state-messages.children": out["messages"], "ctl-layer.options": out["layer_options"]}
     flat.update({f"ctl-{key.replace('_', '-')}.value": value for key, value in out["controls"].items()})
     return flat
