@@ -8,7 +8,7 @@ kinds of response are compressed differently:
   is compressed once per worker, at a level no per-request compression could
   afford (zstd 9 makes plotly.min.js 1.3 MB in ~0.3 s), and kept;
 * everything else that is text (HTML, callback answers, assets) is compressed
-  per response by flask-compress at its fast default levels.
+  per response by flask-compress at its fastest levels.
 
 Assets under ``/assets/`` carry Dash's ``?m=<mtime>`` fingerprint in the page,
 so a fingerprinted asset request gets the same year-long max-age.
@@ -68,6 +68,14 @@ def install(server: Flask) -> None:
     """flask-compress for every text response, and a once-per-worker cache for
     Dash's versioned files (checked first: Flask runs the last-registered
     after-request hook first, and flask-compress leaves encoded responses alone)."""
+    # Per-response compression sits on every callback and API answer: the
+    # fastest levels, zstd or gzip before brotli (slower at equal ratio), and
+    # nothing under 2 KB, where it saves little and costs a worker's CPU.
+    server.config.setdefault("COMPRESS_ALGORITHM", ["zstd", "gzip", "br", "deflate"])
+    server.config.setdefault("COMPRESS_ZSTD_LEVEL", 1)
+    server.config.setdefault("COMPRESS_LEVEL", 1)
+    server.config.setdefault("COMPRESS_BR_LEVEL", 1)
+    server.config.setdefault("COMPRESS_MIN_SIZE", 2048)
     Compress(server)
     bodies = StaticBodies()
 

@@ -50,7 +50,8 @@ def hub_files(torch_home: Path) -> list[str]:
 def model_callbacks(app: Dash) -> list[str]:
     """Outputs of every server callback fed by state that carries a model name."""
     # load-request.data: the input of the download job that clients could once feed.
-    carriers = {"view-state.data", "ready-state.data", "load-poll.n_intervals", "load-request.data", "ctl-model.value"}
+    carriers = {"view-state.data", "ready-state.data", "model-state.data", "load-poll.n_intervals",
+                "load-request.data", "ctl-model.value"}
     found = []
     for key, spec in app.callback_map.items():
         if "callback" in spec and carriers & {f"{i['id']}.{i['property']}" for i in spec["inputs"]}:
@@ -60,8 +61,8 @@ def model_callbacks(app: Dash) -> list[str]:
 
 def forge_everything(app: Dash, model: str) -> None:
     view = {**h.sync_state(app, "")["view-state.data"], "model": model}
-    forged = {"view-state.data": view, "ready-state.data": view, "load-poll.n_intervals": 1, "ctl-model.value": model,
-              "load-request.data": {"model": model, "view": view}}
+    forged = {"view-state.data": view, "ready-state.data": view, "model-state.data": view, "load-poll.n_intervals": 1,
+              "ctl-model.value": model, "load-request.data": {"model": model, "view": view}}
     outputs = model_callbacks(app)
     assert any(o.startswith("ready-state.data@") for o in outputs), outputs  # the progress poll is among them
     for output in outputs:
@@ -102,7 +103,7 @@ def test_failed_download_is_told_plainly_and_credentials_never_leave(
         models = client.get("/api/models")
         view = h.sync_state(app, "")["view-state.data"]
         answers = [models.get_data(as_text=True),
-                   post_callback(app, "weights-banner.children", {"ready-state.data": view}).get_data(as_text=True),
+                   post_callback(app, "weights-banner.children", {"model-state.data": view}).get_data(as_text=True),
                    post_callback(app, "ready-state.data@", {"load-poll.n_intervals": 1, "view-state.data": view})
                    .get_data(as_text=True)]
         # The start-up download was tried, once, with the credentials sent as HTTP Basic.

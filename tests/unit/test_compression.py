@@ -43,7 +43,7 @@ def app(tmp_path) -> Flask:  # type: ignore[no-untyped-def]
 
     @server.post("/_dash-update-component")
     def update() -> Response:
-        return jsonify({"response": {"x": {"children": "text " * 400}}})
+        return jsonify({"response": {"x": {"children": "text " * 1000}}})
 
     @server.get("/assets/style.css")
     def style() -> Response:
@@ -101,3 +101,12 @@ def test_fingerprinted_assets_are_cached_for_a_year(app: Flask) -> None:
     assert fingerprinted.cache_control.public
     plain = client.get("/assets/style.css")
     assert plain.status_code == 200 and plain.cache_control.max_age != YEAR
+
+
+def test_small_answers_are_not_compressed(app: Flask) -> None:
+    @app.post("/small")
+    def small() -> Response:
+        return jsonify({"ok": True})
+
+    response = app.test_client().post("/small", headers={"Accept-Encoding": "gzip, br, zstd"})
+    assert "Content-Encoding" not in response.headers and response.get_json() == {"ok": True}
