@@ -334,7 +334,7 @@ def run_changes(page: Page, url: str, repeat: int) -> list[Result]:
 
     res = Result("heatmaps: colormap")
     for i in range(repeat):
-        measure(page, traffic, res, lambda c=("Viridis" if i % 2 == 0 else "Jet"): choose_colormap(page, c),
+        measure(page, traffic, res, lambda c=("Jet" if i % 2 == 0 else "Hot"): choose_colormap(page, c),
                 f"{HEAT_GRID}, {HEAT_BIG}", 7)
     results.append(res)
 
