@@ -269,7 +269,7 @@ def choose_layer(page: Page, layer: str) -> None:
 
 def choose_colormap(page: Page, name: str) -> None:
     page.locator("#ctl-colormap").click()
-    page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(rf"^{name}$")).click()
+    page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(rf"^{name}( —|$)")).click()
 
 
 def criterion(page: Page, value: str) -> None:
