@@ -3,9 +3,10 @@
 Uncompressed, a first visit moves 6.7 MB, 4.8 MB of it plotly.min.js. Two
 kinds of response are compressed differently:
 
-* Dash's versioned files (``/_dash-component-suites/...v4_4_1m....js``) never
-  change for a given address and are served with a year-long max-age, so each
-  is compressed once per worker, at a level no per-request compression could
+* Dash's component files (``/_dash-component-suites/...``: fingerprinted
+  names with a year-long max-age, or plotly.min.js with a ``?v=`` version
+  query) never change for a given address while the process runs, so each is
+  compressed once per worker, at a level no per-request compression could
   afford (zstd 9 makes plotly.min.js 1.3 MB in ~0.3 s), and kept;
 * everything else that is text (HTML, callback answers, assets) is compressed
   per response by flask-compress at its fastest levels.
@@ -87,11 +88,13 @@ def install(server: Flask) -> None:
             response.cache_control.public = True
             response.cache_control.max_age = YEAR
             return response
-        versioned = request.path.startswith(SUITES) and (response.cache_control.max_age or 0) >= YEAR
-        encoding = _encoding() if versioned and not response.is_streamed else None
+        # Dash serves these from installed packages, so one address (path and
+        # its ?v=/&m= version query) is one body for the life of the process.
+        suite = request.path.startswith(SUITES)
+        encoding = _encoding() if suite and not response.is_streamed else None
         if encoding is None or "Content-Encoding" in response.headers:
             return response
-        response.set_data(bodies.get(request.path, encoding, response.get_data()))
+        response.set_data(bodies.get(request.full_path, encoding, response.get_data()))
         response.headers["Content-Encoding"] = encoding
         response.vary.add("Accept-Encoding")
         return response

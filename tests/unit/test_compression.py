@@ -88,6 +88,20 @@ def test_versioned_files_are_compressed_once_per_worker(app: Flask, monkeypatch:
     assert calls == ["br", "gzip"]
 
 
+def test_unfingerprinted_suite_files_are_cached_by_address(app: Flask) -> None:
+    @app.get("/_dash-component-suites/plotly/package_data/plotly.min.js")
+    def plotly_js() -> Response:
+        response = Response(SCRIPT, mimetype="application/javascript")
+        response.add_etag()  # what Dash does for a file without a fingerprint
+        return response
+
+    client = app.test_client()
+    answer = client.get("/_dash-component-suites/plotly/package_data/plotly.min.js?v=4.1.1&m=1",
+                        headers={"Accept-Encoding": "zstd"})
+    assert answer.headers.get("Content-Encoding") == "zstd" and decode(answer.data, "zstd") == SCRIPT
+    assert len(answer.data) < len(SCRIPT) / 10
+
+
 def test_callback_answers_are_compressed_per_response(app: Flask) -> None:
     response = app.test_client().post("/_dash-update-component", headers={"Accept-Encoding": "gzip"})
     assert response.headers.get("Content-Encoding") == "gzip"
