@@ -19,6 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
+from .analysis.geometry import map_geometry
 from .analysis.graph import ReceptiveField
 from .analysis.regions import Region
 
@@ -108,6 +109,12 @@ def heatmap_figure(
 ) -> go.Figure:
     """One filter's map over the image, in original image pixel coordinates.
 
+    Each cell is drawn centred where its receptive field is centred
+    (``analysis/geometry.py``; the hover box in ``assets/dashapp.js`` reads
+    the same geometry from ``layout.meta``), not stretched evenly over the
+    image: where padding shifts the cells, a strip along an edge stays
+    uncovered because no cell is centred there.
+
     ``picture=None`` leaves the background to the browser, which draws the
     page's one shared picture under every map (sent once, not once per map).
     Small maps travel as 16-bit values, large ones (first layers) as 8-bit.
@@ -115,11 +122,11 @@ def heatmap_figure(
     rows, cols = fmap.shape
     bits = 16 if rows * cols <= SMALL_MAP_CELLS else 8
     q, scale = quantize(fmap, bits)
-    cell_w, cell_h = image_width / cols, image_height / rows
+    geometry = map_geometry(receptive_field, input_size, image_width, image_height)
     fig = go.Figure(
         go.Heatmap(
             z=q,
-            x0=cell_w / 2, dx=cell_w, y0=cell_h / 2, dy=cell_h,
+            x0=geometry.x0, dx=geometry.dx, y0=geometry.y0, dy=geometry.dy,
             zmin=0, zmax=(1 << bits) - 1,
             colorscale=colormap, opacity=opacity, showscale=False,
             hovertemplate="x %{x:.0f} px, y %{y:.0f} px<extra></extra>",
@@ -138,8 +145,7 @@ def heatmap_figure(
             "height": image_height,
             "rows": rows,
             "cols": cols,
-            "input": input_size,
-            "rf": {"size": receptive_field.size, "jump": receptive_field.jump, "start": receptive_field.start},
+            "geometry": geometry.as_dict(),
         }
     )
     return fig
@@ -306,7 +312,7 @@ def warm_up() -> None:
     which costs about a second on the first figure of a process; pay it at
     start-up instead of in a user's first request."""
     tiny = np.ones((2, 2), dtype=np.float32)
-    heatmap_figure(tiny, "", 2, 2, ReceptiveField(1.0, 1.0, 0.5), 2, 0)
+    heatmap_figure(tiny, "", 2, 2, ReceptiveField.square(1.0, 1.0, 0.5), 2, 0)
     grid_figure([tiny], ["x"], [0])
     regions_figure("", 2, 2, [])
     prediction_figure([{"label": "x", "probability": 0.5}], untrained=True)

@@ -20,7 +20,15 @@ import torch
 import torchvision
 from torch import nn
 
-from .graph import ReceptiveField, analyse_graph, map_size
+from .blocks import (
+    BlockInfo,
+    EvidenceLayer,
+    default_evidence_layer,
+    describe_blocks,
+    field_summary,
+    order_evidence_layers,
+)
+from .graph import ReceptiveField, describe_graph, map_size
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +76,7 @@ class LayerInfo:
     receptive_field: ReceptiveField
     norm: str | None
     activation: str | None
+    position: int = 0  # forward-order position in the traced graph
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -78,7 +87,7 @@ class LayerInfo:
             "stride": list(self.stride),
             "map_size": list(self.map_size),
             "sees_image": self.sees_image,
-            "receptive_field": self.receptive_field.size,
+            **field_summary(self.receptive_field),
         }
 
 
@@ -91,6 +100,7 @@ class LoadedModel:
     weights: WeightsStatus
     device: torch.device
     input_size: int = INPUT_SIZE
+    blocks: dict[str, BlockInfo] = field(default_factory=dict)
     # One forward pass at a time per model: hooks are registered per call, and
     # a concurrent pass would fire another request's hooks.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -100,6 +110,23 @@ class LoadedModel:
             return self.layers[name]
         except KeyError:
             raise ModelError(f"{self.name} has no conv layer named {name!r}") from None
+
+    def evidence_layers(self) -> list[EvidenceLayer]:
+        """Where class evidence can be computed: every conv and every block, in forward order."""
+        convs = [EvidenceLayer(i.name, "conv", i.map_size, i.receptive_field, i.position) for i in self.layers.values()]
+        blocks = [EvidenceLayer(b.name, "block", b.map_size, b.receptive_field, b.position)
+                  for b in self.blocks.values()]
+        return order_evidence_layers(convs + blocks)
+
+    def evidence_layer(self, name: str) -> EvidenceLayer:
+        for layer in self.evidence_layers():
+            if layer.name == name:
+                return layer
+        raise ModelError(f"{self.name} has no conv layer or block named {name!r}")
+
+    @property
+    def default_evidence_layer(self) -> str:
+        return default_evidence_layer(self.evidence_layers())
 
 
 def describe(
@@ -112,7 +139,8 @@ def describe(
 ) -> LoadedModel:
     """Wrap any conv classifier (torchvision's or a hand-built test model)."""
     module.eval().requires_grad_(False).to(device)
-    topology = analyse_graph(module)
+    graph = describe_graph(module)
+    topology = graph.convs
     modules = dict(module.named_modules())
     sizes = map_size(module, list(topology), input_size)
     layers: dict[str, LayerInfo] = {}
@@ -130,8 +158,10 @@ def describe(
             receptive_field=topo.receptive_field,
             norm=topo.norm,
             activation=topo.activation,
+            position=graph.module_outputs[layer_name][0],
         )
-    return LoadedModel(name, module, layers, categories, weights, device, input_size)
+    blocks = describe_blocks(module, graph, input_size)
+    return LoadedModel(name, module, layers, categories, weights, device, input_size, blocks)
 
 
 def available_models() -> set[str]:
