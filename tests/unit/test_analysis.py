@@ -115,7 +115,7 @@ def test_receptive_fields_follow_the_network() -> None:
     assert fields["conv1"].receptive_field.size == 7
     assert fields["layer1.0.conv1"].receptive_field.size == 19  # 7, maxpool -> 11, + 2*4
     assert fields["layer4.1.conv2"].receptive_field.size == 435  # the known ResNet18 value
-    assert fields["layer4.1.conv2"].receptive_field.jump == 32
+    assert fields["layer4.1.conv2"].receptive_field.jump_x == fields["layer4.1.conv2"].receptive_field.jump_y == 32
     alex = analyse_graph(torchvision.models.alexnet())
     assert alex["features.0"].receptive_field.size == 11
     assert alex["features.10"].receptive_field.size == 163
@@ -259,7 +259,7 @@ def test_silent_filters_are_not_ranked_as_selective() -> None:
 def test_patches_respect_the_region_threshold() -> None:
     fmap = np.zeros((20, 20), dtype=np.float32)
     fmap[2, 2], fmap[15, 15], fmap[2, 15] = 10.0, 9.0, 2.0  # the third peak is below half the top
-    rf = ReceptiveField(size=5.0, jump=1.0, start=0.5)
+    rf = ReceptiveField.square(size=5.0, jump=1.0, start=0.5)
     result = find_regions(fmap, 200, 200)
     patches = top_patches(fmap, rf, 20, 200, 200, threshold=result.threshold)
     assert [(p.row, p.col) for p in patches] == [(2, 2), (15, 15)]
