@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
     # (see analysis.graph.TRACING), and a worker should answer its first
     # request with its models ready.
     service.models.state_catalog()
+    service.models.evidence_catalog()
     app.layout = shell(pages, list(service.models.names), examples, settings.max_upload_bytes, dash.page_container)
     callbacks.register(app, service, tuple(page["path"] for page in pages))
     for page in PAGES:

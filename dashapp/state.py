@@ -36,6 +36,8 @@ DEFAULT_CLASSES = 1000
 
 # model -> {conv layer name -> filter count}, in the model's order.
 Catalog = Mapping[str, Mapping[str, int]]
+# model -> the layers class evidence can be computed at (convs and blocks).
+EvidenceCatalog = Mapping[str, tuple[str, ...]]
 
 # Older link versions -> a function that rewrites their parameters into the
 # next version's. Empty while there is only version 1.
@@ -49,7 +51,7 @@ class StateError(UserError):
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # "sha", "model", "layer", "choice", "int", "float", "index"
+    kind: str  # "sha", "model", "layer", "evidence", "choice", "int", "float", "index"
     default: Any
     low: float = 0.0
     high: float = 0.0
@@ -71,6 +73,8 @@ FIELDS: tuple[Field, ...] = (
     Field("colormap", "choice", "Jet", choices=COLORMAPS, analysis=False),
     Field("cls", "index", None, high=DEFAULT_CLASSES - 1, label="class"),
     Field("cam", "choice", "gradcam", choices=CAM_METHODS, label="class-evidence method"),
+    # None: the model's default evidence layer (ResNet18: layer4).
+    Field("elayer", "evidence", None, label="evidence layer"),
 )
 FIELD = {f.name: f for f in FIELDS}
 ANALYSIS_KEYS = tuple(f.name for f in FIELDS if f.analysis)
@@ -91,6 +95,7 @@ class ViewState:
     colormap: str = FIELD["colormap"].default
     cls: int | None = FIELD["cls"].default  # class for the class-evidence page
     cam: str = FIELD["cam"].default  # class-evidence method
+    elayer: str | None = FIELD["elayer"].default  # class-evidence layer (a conv or a block)
 
     def analysis_part(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in ANALYSIS_KEYS}
@@ -137,7 +142,7 @@ def _read(field: Field, raw: Any, *, high: float | None = None, choices: tuple[s
         if not is_sha256(raw):
             raise _Refused(f"The {name} is not valid: it must be a 64-character SHA-256 in hex.", None)
         return raw
-    if field.kind in ("model", "layer", "choice"):
+    if field.kind in ("model", "layer", "evidence", "choice"):
         options = choices or field.choices
         if raw not in options:
             listed = ", ".join(options) if len(options) <= 8 else f"{len(options)} names"
@@ -172,7 +177,7 @@ def _read(field: Field, raw: Any, *, high: float | None = None, choices: tuple[s
 
 
 def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: int = DEFAULT_CLASSES,
-              max_n: int | None = MAX_N) -> tuple[ViewState, list[str]]:
+              max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None) -> tuple[ViewState, list[str]]:
     """Every field in table order (model before layer before filter); strict
     raises on the first refusal, lenient substitutes and reports it."""
     messages: list[str] = []
@@ -195,6 +200,8 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
             options = models
         elif f.kind == "layer":
             options = tuple(catalog[values["model"]])
+        elif f.kind == "evidence":
+            options = tuple((evidence or {}).get(values["model"], ()))
         elif f.name == "filter":
             high = catalog[values["model"]][values["layer"]] - 1
         elif f.name == "cls":
@@ -209,6 +216,9 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
             if f.kind == "layer":
                 message = f"{values['model']} has no conv layer {str(given)[:60]!r}"
                 message += "." if strict else f"; showing {default} instead."
+            elif f.kind == "evidence":
+                message = f"{values['model']} has no conv layer or block {str(given)[:60]!r}"
+                message += "." if strict else "; showing the default evidence layer instead."
             if strict:  # nothing is substituted: drop the lenient reader's "; using …"
                 raise StateError(message.split("; using")[0].rstrip(".") + ".") from None
             messages.append(message)
@@ -217,13 +227,14 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
 
 
 def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: int = DEFAULT_CLASSES,
-                 max_n: int | None = MAX_N) -> ViewState:
+                 max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None) -> ViewState:
     """What a callback or an API route received; raises ``StateError`` naming the first bad value."""
-    state, _ = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n)
+    state, _ = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n, evidence=evidence)
     return state
 
 
-def parse_state(search: str | None, catalog: Catalog, *, classes: int = DEFAULT_CLASSES) -> tuple[ViewState, list[str]]:
+def parse_state(search: str | None, catalog: Catalog, *, classes: int = DEFAULT_CLASSES,
+                evidence: EvidenceCatalog | None = None) -> tuple[ViewState, list[str]]:
     """A URL's query string; never raises."""
     messages: list[str] = []
     raw = (search or "").lstrip("?")
@@ -236,7 +247,7 @@ def parse_state(search: str | None, catalog: Catalog, *, classes: int = DEFAULT_
     params = {key: values[0][:MAX_PARAM_LENGTH] for key, values in query.items() if values}
     params, migrated = _migrate(params)
     messages.extend(migrated)
-    state, refused = _read_all(params, catalog, strict=False, classes=classes)
+    state, refused = _read_all(params, catalog, strict=False, classes=classes, evidence=evidence)
     return state, messages + refused
 
 
@@ -267,7 +278,7 @@ def encode_state(state: ViewState) -> str:
 
 # -- transitions: what an event does to the state (pure; the URL callback is a thin shell around it)
 
-NAV_KEYS = ("filter", "layer", "cls", "cam")  # what a page may ask to change when it navigates
+NAV_KEYS = ("filter", "layer", "cls", "cam", "elayer")  # what a page may ask to change when it navigates
 
 
 @dataclass(frozen=True)
@@ -305,6 +316,7 @@ class World:
     known_image: Callable[[str], bool]
     pages: tuple[str, ...] = ()
     classes: int = DEFAULT_CLASSES
+    evidence: EvidenceCatalog | None = None
 
 
 def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list[str], str | None]:
@@ -319,21 +331,25 @@ def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list
     path: str | None = None
     catalog = world.catalog
     if isinstance(event, UrlLoaded):
-        state, messages = parse_state(event.search, catalog, classes=world.classes)
+        state, messages = parse_state(event.search, catalog, classes=world.classes, evidence=world.evidence)
     elif isinstance(event, ControlChanged) and event.key in FIELD and event.value is not None:
         changes: dict[str, Any] = {event.key: event.value}
         if event.key == "model" and state.layer not in catalog.get(event.value, {}):
             changes["layer"] = default_layer(event.value, catalog.get(event.value, {}))
         if event.key in ("model", "layer"):
             changes["filter"] = None
-        state, messages = parse_state(encode_state(state.with_(**changes)), catalog, classes=world.classes)
+        if event.key == "model" and state.elayer not in (world.evidence or {}).get(event.value, ()):
+            changes["elayer"] = None  # the new model's default evidence layer
+        state, messages = parse_state(encode_state(state.with_(**changes)), catalog, classes=world.classes,
+                                        evidence=world.evidence)
     elif isinstance(event, ImageChosen):
         state = state.with_(image=event.sha)
     elif isinstance(event, Navigated):
         changes = {key: event.changes[key] for key in NAV_KEYS if key in event.changes}
         if "layer" in changes and "filter" not in changes:
             changes["filter"] = None
-        state, messages = parse_state(encode_state(state.with_(**changes)), catalog, classes=world.classes)
+        state, messages = parse_state(encode_state(state.with_(**changes)), catalog, classes=world.classes,
+                                        evidence=world.evidence)
         page = event.page
         if isinstance(page, str) and (page in world.pages or (not world.pages and page.startswith("/"))):
             path = page

@@ -283,7 +283,7 @@ class ModelRegistry:
         self.device = resolve_device(device)
         self._models: dict[str, LoadedModel] = {}
         self._locks = {name: threading.Lock() for name in names}
-        self._tables: dict[str, dict[str, LayerInfo]] = {}
+        self._bare: dict[str, LoadedModel] = {}  # described from the architecture alone, before weights
 
     def is_loaded(self, name: str) -> bool:
         return name in self._models
@@ -314,16 +314,24 @@ class ModelRegistry:
             and not weights_file(name).exists()
         )
 
-    def layers(self, name: str) -> dict[str, LayerInfo]:
-        """The layer table without waiting for weights: the loaded model's, or
-        one described from the bare architecture (layers, sizes and fields do
-        not depend on the weights)."""
+    def _described(self, name: str) -> LoadedModel:
+        """The loaded model, or (while its weights would have to be downloaded
+        first) the bare architecture described once: layers, sizes, fields and
+        blocks do not depend on the weights."""
         if name in self._models or not self.needs_download(name):
-            return self.get(name).layers
+            return self.get(name)
         with self._locks[name]:
-            table = self._tables.get(name)
-            if table is None:
+            bare = self._bare.get(name)
+            if bare is None:
                 module = torchvision.models.get_model(name, weights=None)
-                table = describe(name, module, [], WeightsStatus(False), torch.device("cpu")).layers
-                self._tables[name] = table
-        return table
+                bare = describe(name, module, [], WeightsStatus(False), torch.device("cpu"))
+                self._bare[name] = bare
+        return bare
+
+    def layers(self, name: str) -> dict[str, LayerInfo]:
+        """The conv layer table without waiting for weights."""
+        return self._described(name).layers
+
+    def evidence_layers(self, name: str) -> list[EvidenceLayer]:
+        """Convs and blocks class evidence can be computed at, without waiting for weights."""
+        return self._described(name).evidence_layers()

@@ -98,6 +98,7 @@ def sidebar(model_names: list[str], examples: dict[str, str], max_upload_bytes: 
                        value=defaults.model if defaults.model in model_names else model_names[0], size="sm"),
             dcc.Dropdown(id="ctl-layer", clearable=False, searchable=True, className="mt-2 layer-dropdown",
                          optionHeight=30),
+            html.Div(id="layer-meaning", className="control-help mt-1"),
             html.Div("Ranking", className="sidebar-section"),
             _label("Filters to show"),
             _slider("ctl-n", 1, MAX_N, 1, defaults.n, {1: "1", 6: "6", 12: "12", 18: "18", 24: "24"}),

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from dash import html, no_update
 
+from ..analysis.graph import ReceptiveField
 from ..components.widgets import error_alert
 from ..errors import UserError
 from ..figures import heatmap_figure
@@ -27,7 +28,8 @@ def state_of(service: Analyzer, ready: dict[str, Any]) -> ViewState:
         raise UserError("The view state could not be read; reload the page.")
     model = ready.get("model")
     return strict_state(ready, service.models.state_catalog(),
-                        classes=service.models.classes(model) if isinstance(model, str) else 1000)
+                        classes=service.models.classes(model) if isinstance(model, str) else 1000,
+                        evidence=service.models.evidence_catalog())
 
 
 def view_of(service: Analyzer, ready: dict[str, Any]) -> LayerView:
@@ -64,9 +66,11 @@ def page_header(title: str, subtitle: str) -> html.Div:
                     className="page-header")
 
 
-def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260) -> Any:
-    """A map of the view's layer (a filter's response, or class evidence) over
-    the view's image, with that layer's receptive field for the hover."""
+def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260,
+               receptive_field: ReceptiveField | None = None) -> Any:
+    """A map of the view's layer (a filter's response), or of another layer
+    given its ``receptive_field`` (class evidence at a block), over the view's
+    image, placed by the one geometry rule (``analysis/geometry.py``)."""
     image = view.image
-    return heatmap_figure(fmap, None, image.width, image.height, view.info.receptive_field, view.input_size, label,
-                          height=height)
+    field = receptive_field or view.info.receptive_field
+    return heatmap_figure(fmap, None, image.width, image.height, field, view.input_size, label, height=height)
