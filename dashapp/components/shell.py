@@ -54,6 +54,15 @@ def _slider(id_: str, low: float, high: float, step: float, value: float, marks:
                       tooltip={"placement": "bottom", "always_visible": False})
 
 
+def _layer_control() -> list[Any]:
+    """The layer picker and, under it, what the layer is in plain words (``components/layer_meaning.py``)."""
+    return [
+        dcc.Dropdown(id="ctl-layer", clearable=False, searchable=True, className="mt-2 layer-dropdown",
+                     optionHeight=30),
+        html.Div(id="layer-meaning", className="control-help mt-1"),
+    ]
+
+
 def sidebar(model_names: list[str], examples: dict[str, str], max_upload_bytes: int) -> html.Div:
     defaults = ViewState()
     return html.Div(
@@ -96,9 +105,7 @@ def sidebar(model_names: list[str], examples: dict[str, str], max_upload_bytes: 
             html.Div("Model and layer", className="sidebar-section"),
             dbc.Select(id="ctl-model", options=[{"label": m, "value": m} for m in model_names],
                        value=defaults.model if defaults.model in model_names else model_names[0], size="sm"),
-            dcc.Dropdown(id="ctl-layer", clearable=False, searchable=True, className="mt-2 layer-dropdown",
-                         optionHeight=30),
-            html.Div(id="layer-meaning", className="control-help mt-1"),
+            *_layer_control(),
             html.Div("Ranking", className="sidebar-section"),
             _label("Filters to show"),
             _slider("ctl-n", 1, MAX_N, 1, defaults.n, {1: "1", 6: "6", 12: "12", 18: "18", 24: "24"}),

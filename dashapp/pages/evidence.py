@@ -56,7 +56,7 @@ def layout(**_query: Any) -> html.Div:
             html.Div(
                 "Does this map depend on what the model learned? The check (Adebayo et al., 2018) re-initializes "
                 "the network from the top down, one block at a time, never this layer itself, recomputes the map "
-                "after each step and compares it with the one above (rank correlation and SSIM). A faithful map "
+                "after each step and compares it with the original (rank correlation and SSIM). A faithful map "
                 "falls apart; a map that stays the same shows the image, not the model.",
                 className="control-help mb-2",
             ),
@@ -101,27 +101,7 @@ def register(app: Dash, service: Analyzer) -> None:
     )
     @guarded(outputs=10)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
-        view = view_of(service, ready)
-        loaded, top = view.loaded, view.prediction
-        cls = view.state.cls
-        if cls is None:
-            cls = top[0]["index"] if top else 0
-        method = view.state.cam
-        answer = view.evidence(cls, method)
-        layer = answer.layer
-        figure = heatmap_of(view, answer.map, cls, height=520, receptive_field=layer.receptive_field)
-        buttons = [
-            dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
-                       color="primary", outline=p["index"] != cls, size="sm", n_clicks=0)
-            for p in top
-        ]
-        options = [{"label": f"{i} · {name}", "value": i} for i, name in enumerate(loaded.categories)]
-        untrained = "" if loaded.weights.pretrained else " (untrained weights: arbitrary)"
-        title = (f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}” at {layer.name} ({layer.kind})"
-                 f"{untrained}" + ("" if answer.scale > 0 else " — no positive evidence at this layer"))
-        meaning = layer_meaning(layer.name, branch_convs(list(view.loaded.layers), layer.name)) or ""
-        return None, [html.Span("Top-5:", className="me-1 align-self-center small text-muted"), *buttons], options, \
-            int(cls), method, _layer_options(view), layer.name, meaning, title, figure
+        return _render(view_of(service, ready))
 
     @app.callback(
         Output("evidence-sanity", "children"),
@@ -169,3 +149,26 @@ def register(app: Dash, service: Analyzer) -> None:
             return no_update
         return wanted
 
+
+def _render(view: LayerView) -> tuple[Any, ...]:
+    """The page for one view: top classes, pickers, the layer's meaning, the title and the map."""
+    loaded, top = view.loaded, view.prediction
+    cls = view.state.cls
+    if cls is None:
+        cls = top[0]["index"] if top else 0
+    method = view.state.cam
+    answer = view.evidence(cls, method)
+    layer = answer.layer
+    figure = heatmap_of(view, answer.map, cls, height=520, receptive_field=layer.receptive_field)
+    buttons = [
+        dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
+                   color="primary", outline=p["index"] != cls, size="sm", n_clicks=0)
+        for p in top
+    ]
+    options = [{"label": f"{i} · {name}", "value": i} for i, name in enumerate(loaded.categories)]
+    untrained = "" if loaded.weights.pretrained else " (untrained weights: arbitrary)"
+    title = (f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}” at {layer.name} ({layer.kind})"
+             f"{untrained}" + ("" if answer.scale > 0 else " — no positive evidence at this layer"))
+    meaning = layer_meaning(layer.name, branch_convs(list(view.loaded.layers), layer.name)) or ""
+    return None, [html.Span("Top-5:", className="me-1 align-self-center small text-muted"), *buttons], options, \
+        int(cls), method, _layer_options(view), layer.name, meaning, title, figure
