@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from .graph import GraphDescription, ReceptiveField, output_shapes
+from .graph import GraphDescription, ReceptiveField
 
 KINDS = ("conv", "block")
 
@@ -73,10 +73,11 @@ def block_names(model: nn.Module) -> list[str]:
     return names
 
 
-def describe_blocks(model: nn.Module, graph: GraphDescription, input_size: int) -> dict[str, BlockInfo]:
-    """Every block that yields a map, with its size and receptive field, in forward order."""
+def describe_blocks(model: nn.Module, graph: GraphDescription,
+                    shapes: dict[str, tuple[int, int, int]]) -> dict[str, BlockInfo]:
+    """Every block that yields a map, with its size and receptive field, in
+    forward order; ``shapes`` is ``graph.output_shapes`` of (at least) ``block_names(model)``."""
     candidates = [name for name in block_names(model) if name in graph.module_outputs]
-    shapes = output_shapes(model, candidates, input_size)
     blocks = []
     for name in candidates:
         if name not in shapes:

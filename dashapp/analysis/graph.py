@@ -297,7 +297,3 @@ def output_shapes(model: nn.Module, names: list[str], input_size: int) -> dict[s
             handle.remove()
     return shapes
 
-
-def map_size(model: nn.Module, layer_names: list[str], input_size: int) -> dict[str, tuple[int, int]]:
-    """Spatial size of each conv's output at the model's input size."""
-    return {name: (h, w) for name, (_c, h, w) in output_shapes(model, layer_names, input_size).items()}

@@ -23,12 +23,13 @@ from torch import nn
 from .blocks import (
     BlockInfo,
     EvidenceLayer,
+    block_names,
     default_evidence_layer,
     describe_blocks,
     field_summary,
     order_evidence_layers,
 )
-from .graph import ReceptiveField, describe_graph, map_size
+from .graph import ReceptiveField, describe_graph, output_shapes
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,8 @@ def describe(
     graph = describe_graph(module)
     topology = graph.convs
     modules = dict(module.named_modules())
-    sizes = map_size(module, list(topology), input_size)
+    # One dry run sizes every conv's map and every block's output.
+    shapes = output_shapes(module, [*topology, *block_names(module)], input_size)
     layers: dict[str, LayerInfo] = {}
     for layer_name, topo in topology.items():
         conv = modules[layer_name]
@@ -153,14 +155,14 @@ def describe(
             in_channels=conv.in_channels,
             kernel_size=(int(conv.kernel_size[0]), int(conv.kernel_size[1])),
             stride=(int(conv.stride[0]), int(conv.stride[1])),
-            map_size=sizes[layer_name],
+            map_size=shapes[layer_name][1:],
             sees_image=topo.sees_image and conv.in_channels == 3,
             receptive_field=topo.receptive_field,
             norm=topo.norm,
             activation=topo.activation,
             position=graph.module_outputs[layer_name][0],
         )
-    blocks = describe_blocks(module, graph, input_size)
+    blocks = describe_blocks(module, graph, shapes)
     return LoadedModel(name, module, layers, categories, weights, device, input_size, blocks)
 
 
