@@ -78,9 +78,11 @@ def test_map_export_refuses_bad_input(client: FlaskClient, sha: str) -> None:
     assert client.get(f"/api/export/map.json?image={sha}&model=vgg&layer=conv1&filter=0").status_code == 404
 
 
-@pytest.mark.parametrize(("model", "layer", "kind"), [("resnet18", "layer4", "block"), ("resnet18", "layer3.1", "block"),
-                                                      ("resnet18", "layer4.1.conv2", "conv"),
-                                                      ("alexnet", "features.10", "conv")])
+EVIDENCE_CASES = [("resnet18", "layer4", "block"), ("resnet18", "layer3.1", "block"),
+                  ("resnet18", "layer4.1.conv2", "conv"), ("alexnet", "features.10", "conv")]
+
+
+@pytest.mark.parametrize(("model", "layer", "kind"), EVIDENCE_CASES)
 def test_evidence_answers_map_scale_and_geometry(client: FlaskClient, sha: str, registry: ModelRegistry, model: str,
                                                  layer: str, kind: str) -> None:
     answer = client.get(f"/api/evidence?image={sha}&model={model}&layer={layer}&class=281&method=gradcam%2B%2B")
