@@ -101,13 +101,14 @@ def find_regions(
     areas = np.bincount(flat_labels, minlength=count + 1)[1:].astype(np.float64)
     sums = np.bincount(flat_labels, weights=dense.ravel(), minlength=count + 1)[1:]
     means = sums / areas
-    peaks = ndimage.maximum(dense, labels, index=np.arange(1, count + 1))
+    slices = ndimage.find_objects(labels)
+    # Per-region peak within its bounding box (ndimage.maximum with an index is ~15x slower here).
+    peaks = np.array([dense[box][labels[box] == k + 1].max() for k, box in enumerate(slices)], dtype=np.float64)
     area_fractions = areas / float(work_h * work_w)
     # Interest = intensity x selectivity, intensity being the region's peak:
     # strong and small ranks first (module docstring).
     interests = (peaks / peak) * (1.0 - area_fractions)
     best = np.argsort(-interests, kind="stable")[:max_regions]
-    slices = ndimage.find_objects(labels)
     sx, sy = image_width / work_w, image_height / work_h
     regions = []
     for number, k in enumerate(best, start=1):
