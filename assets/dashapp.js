@@ -70,7 +70,7 @@
       x0: Math.max(0, cx - g.rf_width / 2), x1: Math.min(meta.width, cx + g.rf_width / 2),
       y0: Math.max(0, cy - g.rf_height / 2), y1: Math.min(meta.height, cy + g.rf_height / 2),
     };
-    const text = "Filter " + meta.filter + ": response " + value.toPrecision(3) +
+    const text = (meta.name || ("Filter " + meta.filter)) + ": response " + value.toPrecision(3) +
       " (" + ordinal(Math.round(pct)) + " percentile of this map) at x " + Math.round(point.x) + ", y " +
       Math.round(point.y) + " px; receptive field " + Math.round(box.x1 - box.x0) + "×" +
       Math.round(box.y1 - box.y0) + " px";

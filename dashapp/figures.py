@@ -106,8 +106,10 @@ def heatmap_figure(
     opacity: float = 0.5,
     colormap: str = "Jet",
     height: int = 260,
+    name: str | None = None,
 ) -> go.Figure:
     """One filter's map over the image, in original image pixel coordinates.
+    ``name`` is what the hover calls the map ("Filter 38" by default).
 
     Each cell is drawn centred where its receptive field is centred
     (``analysis/geometry.py``; the hover box in ``assets/dashapp.js`` reads
@@ -140,6 +142,7 @@ def heatmap_figure(
             "kind": "heatmap",
             "shared_picture": picture is None,
             "filter": filter_index,
+            "name": name or f"Filter {filter_index}",
             "scale": scale,
             "width": image_width,
             "height": image_height,

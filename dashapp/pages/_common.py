@@ -67,10 +67,11 @@ def page_header(title: str, subtitle: str) -> html.Div:
 
 
 def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260,
-               receptive_field: ReceptiveField | None = None) -> Any:
+               receptive_field: ReceptiveField | None = None, name: str | None = None) -> Any:
     """A map of the view's layer (a filter's response), or of another layer
     given its ``receptive_field`` (class evidence at a block), over the view's
     image, placed by the one geometry rule (``analysis/geometry.py``)."""
     image = view.image
     field = receptive_field or view.info.receptive_field
-    return heatmap_figure(fmap, None, image.width, image.height, field, view.input_size, label, height=height)
+    return heatmap_figure(fmap, None, image.width, image.height, field, view.input_size, label, height=height,
+                          name=name)

@@ -159,7 +159,9 @@ def _render(view: LayerView) -> tuple[Any, ...]:
     method = view.state.cam
     answer = view.evidence(cls, method)
     layer = answer.layer
-    figure = heatmap_of(view, answer.map, cls, height=520, receptive_field=layer.receptive_field)
+    # The stored map is normalized to max 1: the hover reads "evidence 0.42 of the peak".
+    figure = heatmap_of(view, answer.map, cls, height=520, receptive_field=layer.receptive_field,
+                        name=f"Evidence for class {cls} (share of its peak)")
     buttons = [
         dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
                    color="primary", outline=p["index"] != cls, size="sm", n_clicks=0)

@@ -45,7 +45,8 @@ def test_heatmap_geometry_is_in_original_pixels_and_compact() -> None:
     assert trace.x0 == pytest.approx(0.5 * 451 / 224) and trace.y0 == pytest.approx(0.5 * 300 / 224)
     assert tuple(fig.layout.yaxis.range) == (300, 0)  # row 0 on top
     meta = fig.layout.meta
-    assert meta["filter"] == 38 and meta["geometry"]["dx"] == pytest.approx(8.0 * 451 / 224) and meta["width"] == 451
+    assert meta["filter"] == 38 and meta["name"] == "Filter 38" and meta["width"] == 451
+    assert meta["geometry"]["dx"] == pytest.approx(8.0 * 451 / 224)
     payload = pio.to_json(fig)
     # The map travels as a base64 typed array, not as nested lists.
     assert '"bdata"' in payload and '"dtype":"u2"' in payload
