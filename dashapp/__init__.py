@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
     """Build the Dash app and its Flask server (the app factory)."""
     from . import api, auth, figures
     from .components import callbacks
-    from .components.shell import shell
+    from .components.shell import document, shell
     from .pages import PAGES
     from .service import Analyzer
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
         title="CNN Activation Analyzer",
         update_title=None,
     )
+    app.index_string = document("en")  # the interface language; the translated interface sets its own
     server = app.server
     server.config["SECRET_KEY"] = secret_key_for(settings)
     # Room for a base64 upload (4/3 of the file) in a callback request, and no more.

@@ -19,11 +19,14 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
+from .analysis.describe import describe_map
 from .analysis.geometry import map_geometry
 from .analysis.graph import ReceptiveField
 from .analysis.regions import Region
 
 SIZE_COLOURS = {"small": "#00c853", "medium": "#ffd600", "large": "#ff6d00", "very large": "#d50000"}
+# Size classes told by label as well as colour: the letter beside each box's number.
+SIZE_LETTERS = {"small": "S", "medium": "M", "large": "L", "very large": "XL"}
 PREVIEW_SIDE = 320
 GRID_MAX_SIDE = 56
 MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
@@ -104,18 +107,22 @@ def heatmap_figure(
     input_size: int,
     filter_index: int,
     opacity: float = 0.5,
-    colormap: str = "Jet",
+    colormap: str = "Viridis",
     height: int = 260,
-    name: str | None = None,
+    subject: str | None = None,
+    quantity: str = "response",
 ) -> go.Figure:
     """One filter's map over the image, in original image pixel coordinates.
-    ``name`` is what the hover calls the map ("Filter 38" by default).
 
     Each cell is drawn centred where its receptive field is centred
     (``analysis/geometry.py``; the hover box in ``assets/dashapp.js`` reads
     the same geometry from ``layout.meta``), not stretched evenly over the
     image: where padding shifts the cells, a strip along an edge stays
     uncovered because no cell is centred there.
+
+    ``layout.meta.description`` tells the map in words for screen readers
+    (``subject`` names it, "Filter <index>" by default, in that and in the
+    hover; ``quantity`` is what it measures).
 
     ``picture=None`` leaves the background to the browser, which draws the
     page's one shared picture under every map (sent once, not once per map).
@@ -142,13 +149,14 @@ def heatmap_figure(
             "kind": "heatmap",
             "shared_picture": picture is None,
             "filter": filter_index,
-            "name": name or f"Filter {filter_index}",
             "scale": scale,
             "width": image_width,
             "height": image_height,
             "rows": rows,
             "cols": cols,
             "geometry": geometry.as_dict(),
+            "name": subject or f"Filter {filter_index}",
+            "description": describe_map(fmap, subject or f"Filter {filter_index}", quantity),
         }
     )
     return fig
@@ -170,7 +178,7 @@ def grid_figure(
     maps: Sequence[np.ndarray],
     labels: Sequence[str],
     filters: Sequence[int],
-    colormap: str = "Jet",
+    colormap: str = "Viridis",
     columns: int = 6,
 ) -> go.Figure:
     """Many small filter maps in one figure; trace i is filter ``filters[i]``."""
@@ -244,8 +252,9 @@ def regions_figure(
         )
     annotations = [
         {
-            "x": r.x0, "y": r.y0, "text": f"<b>{r.number}</b>", "showarrow": False, "xanchor": "left",
-            "yanchor": "top", "font": {"color": "white", "size": 13}, "bgcolor": SIZE_COLOURS[r.size_class],
+            "x": r.x0, "y": r.y0, "text": f"<b>{r.number} {SIZE_LETTERS[r.size_class]}</b>", "showarrow": False,
+            "xanchor": "left", "yanchor": "top", "font": {"color": ink(SIZE_COLOURS[r.size_class]), "size": 13},
+            "bgcolor": SIZE_COLOURS[r.size_class],
             "borderpad": 1,
         }
         for r in regions
@@ -255,6 +264,24 @@ def regions_figure(
     _image_axes(fig, image_width, image_height)
     fig.update_layout(annotations=annotations, meta={"kind": "regions", "regions": [r.number for r in regions]})
     return fig
+
+
+def relative_luminance(hex_colour: str) -> float:
+    """WCAG 2.1 relative luminance of an sRGB colour "#rrggbb"."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2.1 contrast ratio of two colours, from 1 to 21."""
+    high, low = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def ink(background: str) -> str:
+    """Black or white, whichever reads better on ``background``."""
+    return "#000000" if contrast_ratio("#000000", background) >= contrast_ratio("#ffffff", background) else "#ffffff"
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

@@ -30,7 +30,8 @@ from .intake import is_sha256
 STATE_VERSION = 1
 MAX_N = 24
 MAX_PARAM_LENGTH = 200
-COLORMAPS = ("Jet", "Viridis", "Inferno", "Hot", "Plasma", "Cividis", "Greys")
+# Perceptually uniform, colour-blind-safe maps first (components/shell.py says which are).
+COLORMAPS = ("Viridis", "Cividis", "Inferno", "Plasma", "Greys", "Jet", "Hot")
 DEFAULT_LAYERS = {"resnet18": "layer2.0.conv1", "alexnet": "features.3"}
 DEFAULT_CLASSES = 1000
 
@@ -70,7 +71,8 @@ FIELDS: tuple[Field, ...] = (
     Field("weight", "float", 0.5, 0.0, 1.0),
     Field("filter", "index", None, high=100_000),
     Field("opacity", "float", 0.5, 0.0, 1.0, analysis=False),
-    Field("colormap", "choice", "Jet", choices=COLORMAPS, analysis=False),
+    # Perceptually uniform and colour-blind-safe by default (Jet is neither).
+    Field("colormap", "choice", "Viridis", choices=COLORMAPS, analysis=False),
     Field("cls", "index", None, high=DEFAULT_CLASSES - 1, label="class"),
     Field("cam", "choice", "gradcam", choices=CAM_METHODS, label="class-evidence method"),
     # None: the model's default evidence layer (ResNet18: layer4).

@@ -72,9 +72,9 @@ def register(app: Dash, service: Analyzer) -> None:
                 return no_update, no_update
         except UserError as exc:
             return no_update, _image_error(exc.message)
+        # It stays until the next image: nothing on the page disappears on a timer.
         return {"sha": accepted.sha256}, dbc.Alert(
-            f"Loaded {name} ({accepted.width}×{accepted.height}).", color="success", className="py-1 px-2 mb-0 small",
-            duration=4000)
+            f"Loaded {name} ({accepted.width}×{accepted.height}).", color="success", className="py-1 px-2 mb-0 small")
 
     @app.callback(
         Output("image-thumb", "src"),

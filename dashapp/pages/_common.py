@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from dash import html, no_update
+from dash import no_update
 
 from ..analysis.graph import ReceptiveField
 from ..components.widgets import error_alert
@@ -61,17 +61,14 @@ def guarded(outputs: int, error_slot: int = 0) -> Callable[[Callable[..., Any]],
     return decorate
 
 
-def page_header(title: str, subtitle: str) -> html.Div:
-    return html.Div([html.H2(title, className="page-title"), html.P(subtitle, className="page-subtitle")],
-                    className="page-header")
-
-
-def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260,
-               receptive_field: ReceptiveField | None = None, name: str | None = None) -> Any:
+def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260, subject: str | None = None,
+               quantity: str = "response", receptive_field: ReceptiveField | None = None) -> Any:
     """A map of the view's layer (a filter's response), or of another layer
     given its ``receptive_field`` (class evidence at a block), over the view's
-    image, placed by the one geometry rule (``analysis/geometry.py``)."""
+    image, placed by the one geometry rule (``analysis/geometry.py``);
+    ``subject`` names it in the hover and, with ``quantity``, words its
+    description for screen readers."""
     image = view.image
     field = receptive_field or view.info.receptive_field
-    return heatmap_figure(fmap, None, image.width, image.height, field, view.input_size, label, height=height,
-                          name=name)
+    return heatmap_figure(fmap, None, image.width, image.height, field, view.input_size, label,
+                          height=height, subject=subject, quantity=quantity)

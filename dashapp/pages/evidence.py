@@ -11,10 +11,10 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from ..analysis.gradcam import METHODS
 from ..analysis.naming import layer_meaning
 from ..components.layer_meaning import branch_convs
-from ..components.widgets import heatmap_slot
+from ..components.widgets import heatmap_slot, hidden_label, page_header
 from ..figures import sanity_figure
 from ..service import Analyzer, LayerView
-from ._common import guarded, heatmap_of, page_header, view_of
+from ._common import guarded, heatmap_of, view_of
 
 PATH = "/evidence"
 NAME = "Class evidence"
@@ -32,17 +32,22 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="evidence-top", className="d-flex flex-wrap gap-2 mb-2"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Dropdown(id="evidence-class", placeholder="Search any of the 1000 ImageNet classes…",
-                                         searchable=True, clearable=False), md=5),
-                    dbc.Col(dcc.Dropdown(id="evidence-layer", placeholder="Evidence layer", searchable=True,
-                                         clearable=False, optionHeight=30), md=4),
-                    dbc.Col(dbc.RadioItems(id="evidence-method", inline=True,
-                                           options=[{"label": METHOD_LABELS[m], "value": m} for m in METHODS]), md=3),
+                    dbc.Col([hidden_label("ImageNet class", "evidence-class"),
+                             dcc.Dropdown(id="evidence-class", placeholder="Search any of the 1000 ImageNet classes…",
+                                          searchable=True, clearable=False)], md=5),
+                    dbc.Col([hidden_label("Evidence layer", "evidence-layer"),
+                             dcc.Dropdown(id="evidence-layer", placeholder="Evidence layer", searchable=True,
+                                          clearable=False, optionHeight=30)], md=4),
+                    dbc.Col(html.Fieldset([
+                        html.Legend("Method", className="visually-hidden"),
+                        dbc.RadioItems(id="evidence-method", inline=True,
+                                       options=[{"label": METHOD_LABELS[m], "value": m} for m in METHODS]),
+                    ]), md=3),
                 ],
                 className="g-2 mb-1 align-items-center",
             ),
             html.Div(id="evidence-meaning", className="control-help mb-2"),
-            html.H5(id="evidence-title", className="section-title"),
+            html.H2(id="evidence-title", className="section-title"),
             dcc.Loading(heatmap_slot("evidence", height=520), type="default", delay_show=300),
             html.Div(
                 "Grad-CAM weighs each map of the layer by the average gradient of the class score with respect to "
@@ -52,7 +57,7 @@ def layout(**_query: Any) -> html.Div:
                 "class-specific maps; early layers give fine maps that are less specific.",
                 className="control-help mt-2",
             ),
-            html.H5("Sanity check", className="section-title mt-3"),
+            html.H2("Sanity check", className="section-title mt-3"),
             html.Div(
                 "Does this map depend on what the model learned? The check (Adebayo et al., 2018) re-initializes "
                 "the network from the top down, one block at a time, never this layer itself, recomputes the map "
@@ -161,7 +166,8 @@ def _render(view: LayerView) -> tuple[Any, ...]:
     layer = answer.layer
     # The stored map is normalized to max 1: the hover reads "evidence 0.42 of the peak".
     figure = heatmap_of(view, answer.map, cls, height=520, receptive_field=layer.receptive_field,
-                        name=f"Evidence for class {cls} (share of its peak)")
+                        quantity="evidence (share of its peak)",
+                        subject=f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}” at {layer.name}")
     buttons = [
         dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
                    color="primary", outline=p["index"] != cls, size="sm", n_clicks=0)

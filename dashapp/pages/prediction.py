@@ -7,10 +7,11 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
+from ..components.widgets import page_header
 from ..figures import TOOLBAR, prediction_figure
 from ..service import Analyzer
 from ..state import encode_state
-from ._common import guarded, page_header, view_of
+from ._common import guarded, view_of
 
 PATH = "/prediction"
 NAME = "Prediction"
@@ -40,7 +41,7 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="prediction-evidence", className="mb-2"),
             dbc.Card(
                 dbc.CardBody([
-                    html.H6("About ImageNet", className="card-title"),
+                    html.H2("About ImageNet", className="card-title imagenet-title"),
                     html.P(
                         "ResNet18 and AlexNet were trained on ImageNet-1k: 1.28 million photos in 1000 categories, "
                         "from 'tench' to 'toilet tissue'. Many categories are fine-grained (about 120 dog breeds), "

@@ -49,7 +49,7 @@ def test_evidence_layer_choice_meaning_hover_box_and_sanity_check(page: Page) ->
     assert box is not None
     page.mouse.move(box["x"] + box["width"] * 0.43, box["y"] + box["height"] * 0.57)
     expect(by_dash_id(page, index="evidence", type="fig-hover")).to_contain_text("receptive field")
-    expect(by_dash_id(page, index="evidence", type="fig-hover")).to_contain_text("Evidence for class 281")
+    expect(by_dash_id(page, index="evidence", type="fig-hover")).to_contain_text("Grad-CAM for “tabby” at features.0")
     figure = shown_figure(page, "evidence")
     g, shape = figure["meta"]["geometry"], figure["shapes"][0]
     assert shape["x1"] - shape["x0"] == pytest.approx(g["rf_width"])

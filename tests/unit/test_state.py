@@ -57,7 +57,7 @@ def test_defaults_for_an_empty_query() -> None:
         ("min_sparsity=0.95", "min_sparsity", 0.8, "min_sparsity"),
         ("criterion=median", "criterion", "balanced", "median"),
         ("image=../../etc/passwd", "image", None, "image"),
-        ("colormap=Rainbow<script>", "colormap", "Jet", "colormap"),
+        ("colormap=Rainbow<script>", "colormap", "Viridis", "colormap"),
         ("filter=-3", "filter", None, "filter"),
         ("cls=5000", "cls", None, "cls"),
         ("filter=1e3", "filter", None, "filter"),
@@ -121,7 +121,7 @@ def test_strict_reader_refuses_what_the_lenient_one_replaces(data: dict[str, obj
 
 def test_strict_reader_takes_the_analysis_part_of_a_state() -> None:
     state = ViewState(image=SHA, model="alexnet", layer="features.3", n=24, filter=191, cls=3, cam="gradcam++")
-    assert strict_state(state.analysis_part(), CATALOG) == state.with_(opacity=0.5, colormap="Jet")
+    assert strict_state(state.analysis_part(), CATALOG) == state.with_(opacity=0.5, colormap="Viridis")
     # The API allows n up to the layer's filter count.
     assert strict_state({**state.analysis_part(), "n": 192}, CATALOG, max_n=None).n == 192
     with pytest.raises(StateError):
