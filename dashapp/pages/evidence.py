@@ -166,7 +166,7 @@ def _render(view: LayerView) -> tuple[Any, ...]:
     layer = answer.layer
     # The stored map is normalized to max 1: the hover reads "evidence 0.42 of the peak".
     figure = heatmap_of(view, answer.map, cls, height=520, receptive_field=layer.receptive_field,
-                        quantity="evidence (share of its peak)",
+                        quantity="evidence",
                         subject=f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}” at {layer.name}")
     buttons = [
         dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
