@@ -48,6 +48,12 @@ class Settings:
     auth_header: str = "X-Forwarded-User"
     random_seed: int = 0
     debug: bool = False
+    # Feature visualization: caps on what a request may ask (a job runs
+    # min(default, cap): 256 steps at 160 px unless capped lower), and how
+    # many jobs one worker accepts at once (one runs, the rest wait).
+    featurevis_max_steps: int = 1024
+    featurevis_max_size: int = 320
+    featurevis_queue: int = 4
 
     @property
     def images_dir(self) -> Path:
@@ -92,6 +98,16 @@ def _positive_float(raw: str) -> float:
     if not value > 0 or value == float("inf"):
         raise ValueError("must be positive and finite")
     return value
+
+
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    def convert(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError("out of range")
+        return value
+
+    return convert
 
 
 def _port(raw: str) -> int:
@@ -185,6 +201,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         auth_header=env.get("DASHAPP_AUTH_HEADER") or "X-Forwarded-User",
         random_seed=_parse(env, "DASHAPP_RANDOM_SEED", 0, int, "an integer"),
         debug=_parse(env, "DASHAPP_DEBUG", False, _bool, "true or false"),
+        featurevis_max_steps=_parse(env, "DASHAPP_FEATUREVIS_MAX_STEPS", 1024, _bounded(1, 4096), "an integer 1-4096"),
+        featurevis_max_size=_parse(env, "DASHAPP_FEATUREVIS_MAX_SIZE", 320, _bounded(32, 512), "pixels 32-512"),
+        featurevis_queue=_parse(env, "DASHAPP_FEATUREVIS_QUEUE", 4, _bounded(1, 64), "an integer 1-64"),
     )
     if settings.auth == "basic" and not settings.auth_users:
         raise SettingsError("DASHAPP_AUTH=basic needs DASHAPP_AUTH_USERS=user:password[,...]")

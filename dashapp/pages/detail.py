@@ -9,6 +9,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
+from ..components.featurevis_job import job_controls, register_job
 from ..components.widgets import fmt, heatmap_slot, kernel_tile, notice_alert, page_header, region_buttons, stat_card
 from ..errors import UserError
 from ..figures import (
@@ -23,6 +24,7 @@ from ..figures import (
 )
 from ..service import Analyzer, LayerView
 from ._common import guarded, heatmap_of, view_of
+from .featurevis import untrained_note
 
 PATH = "/detail"
 NAME = "Filter detail"
@@ -75,6 +77,11 @@ def layout(**_query: Any) -> html.Div:
                             html.Div(id="detail-region-info", className="mt-2", **{"aria-live": "polite"}),
                             html.H2("RGB pattern of the kernel", className="section-title"),
                             html.Div(id="detail-kernel"),
+                            html.H2("Feature visualization", className="section-title"),
+                            html.Div(id="detail-fv"),
+                            html.Div(job_controls("dfv", "Compute visualization"), id="detail-fv-controls"),
+                            dcc.Store(id="dfv-targets"),
+                            dcc.Store(id="dfv-done"),
                         ],
                         lg=5,
                     ),
@@ -177,6 +184,44 @@ def register(app: Dash, service: Analyzer) -> None:
                 region_buttons([r.as_dict() for r in regions]))
 
     _register_choices(app, service)
+    _register_featurevis(app, service)
+
+
+def _register_featurevis(app: Dash, service: Analyzer) -> None:
+    """The filter's optimized image beside its kernel, or a button to compute it."""
+
+    @app.callback(
+        Output("detail-fv", "children"),
+        Output("detail-fv-controls", "style"),
+        Output("dfv-targets", "data"),
+        Input("detail-current", "data"),
+        Input("dfv-done", "data"),
+        State("ready-state", "data"),
+    )
+    def render_fv(index: int | None, done: dict[str, Any] | None, ready: dict[str, Any] | None) -> tuple[Any, ...]:
+        if not isinstance(index, int) or isinstance(index, bool) or not ready:
+            return None, {"display": "none"}, None
+        try:
+            view = view_of(service, ready)
+            request = service.featurevis.request(view.loaded.name, view.info.name, str(index))
+        except UserError as exc:
+            return notice_alert(exc.message), {"display": "none"}, None
+        meta = service.featurevis.meta(request)
+        note = untrained_note(view)
+        targets = {"model": view.loaded.name, "layer": view.info.name, "objective": "channel", "filters": [index]}
+        if meta is None:
+            error = notice_alert(done["error"]) if done and done.get("error") else None
+            settings = request.settings
+            text = html.Div("Not computed yet: an image optimized from noise to excite this filter "
+                            f"({settings.steps} steps at {settings.size} px).", className="control-help")
+            return [error, text, note], {"display": "block"}, targets
+        picture = html.Img(src=f"/api/featurevis.png?{request.query}", className="fv-detail-img",
+                           alt=f"feature visualization of filter {index}")
+        caption = html.Div(f"Mean response reached: {fmt(meta['mean_response'])} "
+                           f"(on this photo {fmt(float(view.stats.mean[index]))}).", className="control-help")
+        return [picture, caption, note], {"display": "none"}, targets
+
+    register_job(app, service, "dfv")
 
 
 def _register_choices(app: Dash, service: Analyzer) -> None:

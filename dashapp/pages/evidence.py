@@ -12,7 +12,7 @@ from ..analysis.gradcam import METHODS
 from ..analysis.naming import layer_meaning
 from ..components.layer_meaning import branch_convs
 from ..components.widgets import heatmap_slot, hidden_label, page_header
-from ..figures import sanity_figure
+from ..sanity_plot import sanity_figure
 from ..service import Analyzer, LayerView
 from ._common import guarded, heatmap_of, view_of
 

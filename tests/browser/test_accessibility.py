@@ -32,6 +32,7 @@ DRAWN = {
     "/grid": ".map-slot .js-plotly-plot .heatmaplayer image",
     "/detail": "#detail-regions .js-plotly-plot .scatterlayer .trace",
     "/kernels": "#kernels-patches .patch-filter",
+    "/featurevis": "#fv-tiles .fv-tile",
     "/prediction": "#prediction-chart .js-plotly-plot .bars path",
     "/evidence": ".map-slot .js-plotly-plot .heatmaplayer image",
     "/profile": "#profile-table table",

@@ -140,15 +140,3 @@ def test_large_maps_travel_as_8_bit_and_grid_tiles_are_pooled() -> None:
     assert small.shape == (56, 56) and small.max() == 3.0  # max-pooling keeps the single peak
     assert thumbnail(np.ones((28, 28))).shape == (28, 28)
 
-
-def test_sanity_figure_plots_both_measures_and_leaves_undefined_steps_blank() -> None:
-    from dashapp.figures import sanity_figure
-
-    result = {"verdict": "undecided", "sentence": "…", "threshold": 0.5,
-              "steps": [{"randomized": "fc", "spearman": 0.3, "ssim": -0.2},
-                        {"randomized": "layer4.1", "spearman": None, "ssim": 0.1}]}
-    fig = sanity_figure(result)
-    spearman, ssim = fig.data
-    assert list(spearman.x) == ["1. fc", "2. layer4.1"] and list(spearman.y) == [0.3, None]
-    assert list(ssim.y) == [-0.2, 0.1] and fig.layout.yaxis.range[0] < -0.2
-    assert fig.layout.meta["verdict"] == "undecided" and fig.layout.shapes[0].y0 == 0.5
