@@ -59,15 +59,17 @@ def array_uri(rgb: np.ndarray, upscale: int = 1) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def quantize(fmap: np.ndarray, bits: int = 16) -> tuple[np.ndarray, float]:
-    """Map -> unsigned ints and the scale back to response units (value = q * scale)."""
-    top = float(fmap.max()) if fmap.size else 0.0
+def quantize(fmap: np.ndarray, bits: int = 16, top: float | None = None) -> tuple[np.ndarray, float]:
+    """Map -> unsigned ints and the scale back to response units (value = q * scale).
+    ``top``: the response drawn at the top of the colour scale (default: the map's peak)."""
+    if top is None:
+        top = float(fmap.max()) if fmap.size else 0.0
     levels = (1 << bits) - 1
     dtype = np.uint16 if bits == 16 else np.uint8
     if top <= 0:
         return np.zeros(fmap.shape, dtype=dtype), 0.0
     scale = top / levels
-    return np.round(np.clip(fmap, 0, None) / scale).astype(dtype), scale
+    return np.round(np.clip(fmap, 0, top) / scale).astype(dtype), scale
 
 
 def _image_axes(fig: go.Figure, width: int, height: int, row: int | None = None, col: int | None = None) -> None:
@@ -109,6 +111,7 @@ def heatmap_figure(
     opacity: float = 0.5,
     colormap: str = "Viridis",
     height: int = 260,
+    zmax: float | None = None,
     subject: str | None = None,
     quantity: str = "response",
 ) -> go.Figure:
@@ -120,6 +123,10 @@ def heatmap_figure(
     image: where padding shifts the cells, a strip along an edge stays
     uncovered because no cell is centred there.
 
+    ``zmax`` (response units) fixes the top of the colour scale, so maps drawn
+    with the same ``zmax`` share one scale (Compare); by default each map's
+    own peak is the top.
+
     ``layout.meta.description`` tells the map in words for screen readers
     (``subject`` names it, "Filter <index>" by default, in that and in the
     hover; ``quantity`` is what it measures).
@@ -130,7 +137,7 @@ def heatmap_figure(
     """
     rows, cols = fmap.shape
     bits = 16 if rows * cols <= SMALL_MAP_CELLS else 8
-    q, scale = quantize(fmap, bits)
+    q, scale = quantize(fmap, bits, zmax)
     geometry = map_geometry(receptive_field, input_size, image_width, image_height)
     fig = go.Figure(
         go.Heatmap(
@@ -150,6 +157,7 @@ def heatmap_figure(
             "shared_picture": picture is None,
             "filter": filter_index,
             "scale": scale,
+            "zmax": scale * ((1 << bits) - 1),  # the response at the top of the colour scale
             "width": image_width,
             "height": image_height,
             "rows": rows,

@@ -35,6 +35,7 @@ class Settings:
     weights_mirror: str | None = None  # base URL holding torchvision's checkpoint files
     device: str | None = None  # None: CUDA when available, else CPU
     models: tuple[str, ...] = DEFAULT_MODELS
+    models_file: Path | None = None  # TOML listing the team's own models (dashapp/models_file.py)
     max_upload_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 40_000_000
     url_connect_timeout_s: float = 5.0
@@ -188,6 +189,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         weights_mirror=_parse(env, "DASHAPP_WEIGHTS_MIRROR", None, _http_url, "an http:// or https:// base URL"),
         device=_parse(env, "DASHAPP_DEVICE", None, _device, "cpu, cuda or cuda:N"),
         models=_parse(env, "DASHAPP_MODELS", DEFAULT_MODELS, _models, "comma-separated torchvision model names"),
+        models_file=_parse(env, "DASHAPP_MODELS_FILE", None, lambda raw: Path(raw).expanduser().resolve(),
+                           "the path of a TOML file"),
         max_upload_bytes=_parse(env, "DASHAPP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, _positive_int, "a positive integer"),
         max_pixels=_parse(env, "DASHAPP_MAX_PIXELS", 40_000_000, _positive_int, "a positive integer"),
         url_connect_timeout_s=_parse(env, "DASHAPP_URL_CONNECT_TIMEOUT", 5.0, _positive_float, "seconds > 0"),
@@ -205,6 +208,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         featurevis_max_size=_parse(env, "DASHAPP_FEATUREVIS_MAX_SIZE", 320, _bounded(32, 512), "pixels 32-512"),
         featurevis_queue=_parse(env, "DASHAPP_FEATUREVIS_QUEUE", 4, _bounded(1, 64), "an integer 1-64"),
     )
+    if settings.models_file is not None:
+        from .models_file import read_models_file  # it imports this module
+
+        read_models_file(settings.models_file)  # a malformed file stops the start, naming the key
     if settings.auth == "basic" and not settings.auth_users:
         raise SettingsError("DASHAPP_AUTH=basic needs DASHAPP_AUTH_USERS=user:password[,...]")
     return settings

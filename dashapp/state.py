@@ -37,8 +37,10 @@ DEFAULT_CLASSES = 1000
 
 # model -> {conv layer name -> filter count}, in the model's order.
 Catalog = Mapping[str, Mapping[str, int]]
-# model -> the layers class evidence can be computed at (convs and blocks).
-EvidenceCatalog = Mapping[str, tuple[str, ...]]
+EvidenceCatalog = Mapping[str, tuple[str, ...]]  # model -> where class evidence can be computed (convs, blocks)
+# How many classes: one count for every model, or model -> count (a team's
+# models have their own heads).
+Classes = int | Mapping[str, int]
 
 # Older link versions -> a function that rewrites their parameters into the
 # next version's. Empty while there is only version 1.
@@ -75,8 +77,11 @@ FIELDS: tuple[Field, ...] = (
     Field("colormap", "choice", "Viridis", choices=COLORMAPS, analysis=False),
     Field("cls", "index", None, high=DEFAULT_CLASSES - 1, label="class"),
     Field("cam", "choice", "gradcam", choices=CAM_METHODS, label="class-evidence method"),
-    # None: the model's default evidence layer (ResNet18: layer4).
     Field("elayer", "evidence", None, label="evidence layer"),
+    # The Compare page's second subject: another image, another model, or both.
+    # Other pages ignore them; a link keeps them so Compare comes back as it was.
+    Field("image2", "sha", None, label="second image id"),
+    Field("model2", "model", None, label="second model"),
 )
 FIELD = {f.name: f for f in FIELDS}
 ANALYSIS_KEYS = tuple(f.name for f in FIELDS if f.analysis)
@@ -97,7 +102,9 @@ class ViewState:
     colormap: str = FIELD["colormap"].default
     cls: int | None = FIELD["cls"].default  # class for the class-evidence page
     cam: str = FIELD["cam"].default  # class-evidence method
-    elayer: str | None = FIELD["elayer"].default  # class-evidence layer (a conv or a block)
+    elayer: str | None = FIELD["elayer"].default  # class-evidence layer, a conv or block (None: the model's default)
+    image2: str | None = FIELD["image2"].default  # the Compare page's second image (None: an example)
+    model2: str | None = FIELD["model2"].default  # the Compare page's second model (None: the same model)
 
     def analysis_part(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in ANALYSIS_KEYS}
@@ -190,7 +197,7 @@ def _read_index(field: Field, raw: Any, text: str, top: int) -> int:
     return value
 
 
-def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: int = DEFAULT_CLASSES,
+def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: Classes = DEFAULT_CLASSES,
               max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None) -> tuple[ViewState, list[str]]:
     """Every field in table order (model before layer before filter); strict
     raises on the first refusal, lenient substitutes and reports it."""
@@ -219,7 +226,7 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
         elif f.name == "filter":
             high = catalog[values["model"]][values["layer"]] - 1
         elif f.name == "cls":
-            high = classes - 1
+            high = (classes if isinstance(classes, int) else classes.get(values["model"], DEFAULT_CLASSES)) - 1
         elif f.name == "n":
             # None: as many as the layer has (the API); pages stop at MAX_N.
             high = max_n if max_n is not None else catalog[values["model"]][values["layer"]]
@@ -230,9 +237,6 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
             if f.kind == "layer":
                 message = f"{values['model']} has no conv layer {str(given)[:60]!r}"
                 message += "." if strict else f"; showing {default} instead."
-            elif f.kind == "evidence":
-                message = f"{values['model']} has no conv layer or block {str(given)[:60]!r}"
-                message += "." if strict else "; showing the default evidence layer instead."
             if strict:
                 raise StateError(message) from None
             messages.append(message)
@@ -240,14 +244,14 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
     return ViewState(**values), messages
 
 
-def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: int = DEFAULT_CLASSES,
+def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES,
                  max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None) -> ViewState:
     """What a callback or an API route received; raises ``StateError`` naming the first bad value."""
     state, _ = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n, evidence=evidence)
     return state
 
 
-def parse_state(search: str | None, catalog: Catalog, *, classes: int = DEFAULT_CLASSES,
+def parse_state(search: str | None, catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES,
                 evidence: EvidenceCatalog | None = None) -> tuple[ViewState, list[str]]:
     """A URL's query string; never raises."""
     messages: list[str] = []
@@ -329,7 +333,7 @@ class World:
     default_image: str
     known_image: Callable[[str], bool]
     pages: tuple[str, ...] = ()
-    classes: int = DEFAULT_CLASSES
+    classes: Classes = DEFAULT_CLASSES
     evidence: EvidenceCatalog | None = None
 
 
@@ -344,8 +348,10 @@ def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list
     messages: list[str] = []
     path: str | None = None
     catalog = world.catalog
+    def reread(search: str) -> tuple[ViewState, list[str]]:
+        return parse_state(search, catalog, classes=world.classes, evidence=world.evidence)
     if isinstance(event, UrlLoaded):
-        state, messages = parse_state(event.search, catalog, classes=world.classes, evidence=world.evidence)
+        state, messages = reread(event.search)
     elif isinstance(event, ControlChanged) and event.key in FIELD and event.value is not None:
         changes: dict[str, Any] = {event.key: event.value}
         if event.key == "model" and state.layer not in catalog.get(event.value, {}):
@@ -354,16 +360,14 @@ def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list
             changes["filter"] = None
         if event.key == "model" and state.elayer not in (world.evidence or {}).get(event.value, ()):
             changes["elayer"] = None  # the new model's default evidence layer
-        state, messages = parse_state(encode_state(state.with_(**changes)), catalog, classes=world.classes,
-                                        evidence=world.evidence)
+        state, messages = reread(encode_state(state.with_(**changes)))
     elif isinstance(event, ImageChosen):
         state = state.with_(image=event.sha)
     elif isinstance(event, Navigated):
         changes = {key: event.changes[key] for key in NAV_KEYS if key in event.changes}
         if "layer" in changes and "filter" not in changes:
             changes["filter"] = None
-        state, messages = parse_state(encode_state(state.with_(**changes)), catalog, classes=world.classes,
-                                        evidence=world.evidence)
+        state, messages = reread(encode_state(state.with_(**changes)))
         page = event.page
         if isinstance(page, str) and (page in world.pages or (not world.pages and page.startswith("/"))):
             path = page
@@ -371,6 +375,7 @@ def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list
 
 
 def _with_known_image(state: ViewState, world: World, messages: list[str]) -> ViewState:
+    state = _with_known_second_image(state, world, messages)
     try:
         known = state.image is not None and is_sha256(state.image) and world.known_image(state.image)
     except UserError as exc:  # the store is down: keep the link's image, say why
@@ -381,3 +386,15 @@ def _with_known_image(state: ViewState, world: World, messages: list[str]) -> Vi
     if state.image is not None:
         messages.append("The image of this link is not stored on this server; showing an example instead.")
     return state.with_(image=world.default_image)
+
+
+def _with_known_second_image(state: ViewState, world: World, messages: list[str]) -> ViewState:
+    if state.image2 is None:
+        return state
+    try:
+        if world.known_image(state.image2):
+            return state
+    except UserError:  # the store is down: keep it, the first image's check says why
+        return state
+    messages.append("The second image of this link is not stored on this server; Compare uses an example instead.")
+    return state.with_(image2=None)

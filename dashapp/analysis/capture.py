@@ -17,6 +17,8 @@ from torch import nn
 from .graph import TRACING
 from .models import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, WeightsStatus
 
+RGB = tuple[float, float, float]
+
 TOP_K = 5
 
 
@@ -37,8 +39,8 @@ class Capture:
     weights: WeightsStatus
 
 
-def preprocess(image: Image.Image, input_size: int) -> torch.Tensor:
-    """RGB image -> normalized (1, 3, S, S) tensor.
+def preprocess(image: Image.Image, input_size: int, mean: RGB = IMAGENET_MEAN, std: RGB = IMAGENET_STD) -> torch.Tensor:
+    """RGB image -> (1, 3, S, S) tensor normalized by the model's ``mean`` and ``std``.
 
     The whole image is resized to the square input (no crop), so every map
     cell corresponds to a known rectangle of the original image and boxes map
@@ -46,10 +48,13 @@ def preprocess(image: Image.Image, input_size: int) -> torch.Tensor:
     """
     resized = image.convert("RGB").resize((input_size, input_size), Image.Resampling.BILINEAR)
     array = np.asarray(resized, dtype=np.float32) / 255.0
-    mean = np.asarray(IMAGENET_MEAN, dtype=np.float32)
-    std = np.asarray(IMAGENET_STD, dtype=np.float32)
-    normalized = (array - mean) / std
+    normalized = (array - np.asarray(mean, dtype=np.float32)) / np.asarray(std, dtype=np.float32)
     return torch.from_numpy(normalized.transpose(2, 0, 1).copy()).unsqueeze(0)
+
+
+def model_input(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
+    """``image`` as ``loaded`` expects it: its input size, its normalization, its device."""
+    return preprocess(image, loaded.input_size, loaded.mean, loaded.std).to(loaded.device)
 
 
 def _response_hook(store: dict[str, torch.Tensor], layer: str, activation: nn.Module | None):
@@ -72,7 +77,7 @@ def capture(loaded: LoadedModel, image: Image.Image, layers: list[str] | None = 
     names = list(loaded.layers) if layers is None else layers
     modules = dict(loaded.module.named_modules())
     seen: dict[str, torch.Tensor] = {}
-    batch = preprocess(image, loaded.input_size).to(loaded.device)
+    batch = model_input(loaded, image)
     with TRACING.shared(), loaded.lock:
         handles = []
         try:
@@ -98,6 +103,6 @@ def capture(loaded: LoadedModel, image: Image.Image, layers: list[str] | None = 
 
 def forward_only(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
     """A bare forward pass (the benchmark floor)."""
-    batch = preprocess(image, loaded.input_size).to(loaded.device)
+    batch = model_input(loaded, image)
     with TRACING.shared(), loaded.lock, torch.inference_mode():
         return loaded.module(batch)

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .imageparam import FourierImage, Robustness, normalize, to_uint8
-from .models import LayerInfo, LoadedModel
+from .models import IMAGENET_MEAN, IMAGENET_STD, LayerInfo, LoadedModel
 from .private_model import REDIRECT_STEPS, LayerTap, PrivateModel, private_model
 
 OBJECTIVES = ("channel", "neuron", "diversity")
@@ -198,7 +198,7 @@ def evaluate(loaded: LoadedModel, layer: str, filter_index: int, images: np.ndar
     private = private_model(loaded)
     batch = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(255)
     with private.lock, torch.no_grad():
-        response = LayerTap(private, info)(normalize(batch.to(loaded.device)))
+        response = LayerTap(private, info)(normalize(batch.to(loaded.device), loaded.mean, loaded.std))
     value = unit_response(response, filter_index, objective).mean()
     mean = response[:, filter_index].mean()
     return float(value), float(mean)
@@ -208,8 +208,10 @@ class Optimization:
     """One run's state: the image, its transforms, Adam, and the layer tap."""
 
     def __init__(self, private: PrivateModel, info: LayerInfo, filter_index: int,
-                 settings: FeatureVisSettings, device: torch.device) -> None:
+                 settings: FeatureVisSettings, device: torch.device,
+                 normalization: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None) -> None:
         self.private = private
+        self.normalization = normalization or (IMAGENET_MEAN, IMAGENET_STD)  # the model's (mean, std)
         self.filter_index = filter_index
         self.settings = settings
         self.image = FourierImage(settings.batch, settings.size, settings.seed, settings.decay_power, device)
@@ -224,7 +226,7 @@ class Optimization:
         try:
             rgb = self.image.rgb()
             seen = self.robustness(rgb) if self.settings.transforms else rgb
-            loss, value = loss_of(self.tap(normalize(seen)), self.filter_index, self.settings)
+            loss, value = loss_of(self.tap(normalize(seen, *self.normalization)), self.filter_index, self.settings)
             loss.backward()
         finally:
             self.private.redirect.on = False
@@ -258,7 +260,7 @@ def visualize(
     start = time.perf_counter()
     history: list[float] = []
     with private.lock, torch.enable_grad():
-        run = Optimization(private, info, filter_index, settings, loaded.device)
+        run = Optimization(private, info, filter_index, settings, loaded.device, (loaded.mean, loaded.std))
         for step in range(1, settings.steps + 1):
             if cancel is not None and cancel.is_set():
                 raise Cancelled(f"cancelled after step {step - 1} of {settings.steps}")

@@ -38,7 +38,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .capture import preprocess
+from .capture import model_input
 from .graph import TRACING
 from .models import LoadedModel
 
@@ -120,7 +120,7 @@ def evidence(loaded: LoadedModel, image: Image.Image, layer: str, class_index: i
     if not 0 <= class_index < len(loaded.categories):
         raise ValueError(f"class {class_index} is outside 0–{len(loaded.categories) - 1}")
     kept: dict[str, torch.Tensor] = {}
-    batch = preprocess(image, loaded.input_size).to(loaded.device)
+    batch = model_input(loaded, image)
     with TRACING.shared(), loaded.lock, torch.enable_grad():
         handles = [module.register_forward_hook(hook) for module, hook in _hooks(loaded, layer, kept)]
         try:

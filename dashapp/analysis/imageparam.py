@@ -103,11 +103,13 @@ class Robustness:
         return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
-def normalize(images: torch.Tensor) -> torch.Tensor:
-    """[0, 1] RGB -> the model's input, as capture.preprocess normalizes photos."""
-    mean = torch.tensor(IMAGENET_MEAN, device=images.device).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=images.device).view(1, 3, 1, 1)
-    return (images - mean) / std
+def normalize(images: torch.Tensor, mean: tuple[float, float, float] = IMAGENET_MEAN,
+              std: tuple[float, float, float] = IMAGENET_STD) -> torch.Tensor:
+    """[0, 1] RGB -> the model's input, as capture.preprocess normalizes photos
+    (with the model's own mean and std: a team model may have its own)."""
+    mean_t = torch.tensor(mean, device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
+    std_t = torch.tensor(std, device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
+    return (images - mean_t) / std_t
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:

@@ -29,6 +29,7 @@ from .blocks import (
     field_summary,
     order_evidence_layers,
 )
+from .checkpoints import CheckpointError, TeamModelSpec, content_tag, load_team_model
 from .graph import ReceptiveField, describe_graph, output_shapes
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class WeightsStatus:
     pretrained: bool
     reason: str | None = None  # why the weights are untrained, when they are
     seed: int | None = None
+    content: str | None = None  # "sha256-…" of the checkpoint file the weights were read from
 
     @property
     def label(self) -> str:
@@ -58,11 +60,14 @@ class WeightsStatus:
     @property
     def tag(self) -> str:
         """Short identity of the weights, part of every cache key: results from
-        random weights must never be served as results from real ones."""
-        return "pretrained" if self.pretrained else f"random{self.seed}"
+        random weights must never be served as results from real ones, nor
+        results from a replaced checkpoint as results from the old one."""
+        if not self.pretrained:
+            return f"random{self.seed}"
+        return self.content or "pretrained"
 
     def as_dict(self) -> dict[str, object]:
-        return {"status": self.label, "pretrained": self.pretrained, "reason": self.reason}
+        return {"status": self.label, "pretrained": self.pretrained, "reason": self.reason, "tag": self.tag}
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,9 @@ class LoadedModel:
     weights: WeightsStatus
     device: torch.device
     input_size: int = INPUT_SIZE
+    mean: tuple[float, float, float] = IMAGENET_MEAN  # per-channel normalization the weights were trained with
+    std: tuple[float, float, float] = IMAGENET_STD
+    source: str = "torchvision"  # or "team file": a checkpoint named in DASHAPP_MODELS_FILE
     blocks: dict[str, BlockInfo] = field(default_factory=dict)
     # One forward pass at a time per model: hooks are registered per call, and
     # a concurrent pass would fire another request's hooks.
@@ -137,8 +145,10 @@ def describe(
     weights: WeightsStatus,
     device: torch.device,
     input_size: int = INPUT_SIZE,
+    **extra: object,
 ) -> LoadedModel:
-    """Wrap any conv classifier (torchvision's or a hand-built test model)."""
+    """Wrap any conv classifier (torchvision's or a hand-built test model);
+    ``extra``: the other ``LoadedModel`` fields (mean, std, source)."""
     module.eval().requires_grad_(False).to(device)
     graph = describe_graph(module)
     topology = graph.convs
@@ -163,7 +173,8 @@ def describe(
             position=graph.module_outputs[layer_name][0],
         )
     blocks = describe_blocks(module, graph, shapes)
-    return LoadedModel(name, module, layers, categories, weights, device, input_size, blocks)
+    return LoadedModel(name, module, layers, categories, weights, device, input_size,  # type: ignore[arg-type]
+                       blocks=blocks, **extra)
 
 
 def available_models() -> set[str]:
@@ -226,7 +237,8 @@ def ensure_weights_file(name: str, progress: ProgressFn | None = None, mirror: s
     return target
 
 
-def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None, mirror: str | None = None) -> None:
+def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None, mirror: str | None = None) -> str:
+    """Load ``name``'s ImageNet weights into ``module``; answer the file's content tag."""
     weights = torchvision.models.get_model_weights(name).DEFAULT
     target = ensure_weights_file(name, progress, mirror)
     try:
@@ -235,6 +247,7 @@ def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None, 
         module.load_state_dict(state)
     except Exception as exc:
         raise ModelError(f"ImageNet weights for {name} in {target} could not be loaded: {exc}") from exc
+    return content_tag(target)
 
 
 def build_torchvision_model(
@@ -258,8 +271,7 @@ def build_torchvision_model(
     status = WeightsStatus(pretrained=False, reason="DASHAPP_WEIGHTS=random", seed=seed)
     if policy in ("auto", "pretrained"):
         try:
-            _load_pretrained(name, module, progress, mirror)
-            status = WeightsStatus(pretrained=True)
+            status = WeightsStatus(pretrained=True, content=_load_pretrained(name, module, progress, mirror))
         except ModelError as exc:
             if policy == "pretrained":
                 raise
@@ -270,14 +282,36 @@ def build_torchvision_model(
     return describe(name, module, categories, status, device)
 
 
+def build_team_model(spec: TeamModelSpec, device: torch.device) -> LoadedModel:
+    """A team's checkpoint on its torchvision architecture (always its own
+    weights: the weights policy is about torchvision's ImageNet files)."""
+    try:
+        module, categories, tag = load_team_model(spec)
+    except CheckpointError as exc:
+        raise ModelError(str(exc)) from exc
+    status = WeightsStatus(pretrained=True, content=tag)
+    return describe(spec.name, module, categories, status, device, spec.input_size, mean=spec.mean, std=spec.std,
+                    source="team file")
+
+
 class ModelRegistry:
-    """Loads each enabled model once per process; safe to share between threads."""
+    """Loads each enabled model once per process; safe to share between threads.
+
+    Team models (``team``) are loaded here, at start, so a checkpoint that does
+    not fit its architecture or class names stops the app with the reason.
+    """
 
     def __init__(self, names: tuple[str, ...], policy: str, seed: int = 0, device: str | None = None,
-                 mirror: str | None = None) -> None:
+                 mirror: str | None = None, team: tuple[TeamModelSpec, ...] = ()) -> None:
         unknown = [name for name in names if name not in available_models()]
         if unknown:
             raise ModelError(f"Unknown model(s) in DASHAPP_MODELS: {', '.join(unknown)}")
+        clashing = [spec.name for spec in team if spec.name in names]
+        if clashing:
+            raise ModelError(f"Model name(s) {', '.join(clashing)} are in both DASHAPP_MODELS and the models file; "
+                             "give the team's models their own names.")
+        self.team = {spec.name: spec for spec in team}
+        names = (*names, *self.team)
         self.names = names
         self.policy = policy
         self.mirror = mirror
@@ -286,6 +320,8 @@ class ModelRegistry:
         self._models: dict[str, LoadedModel] = {}
         self._locks = {name: threading.Lock() for name in names}
         self._bare: dict[str, LoadedModel] = {}  # described from the architecture alone, before weights
+        for spec in team:
+            self._models[spec.name] = build_team_model(spec, self.device)
 
     def is_loaded(self, name: str) -> bool:
         return name in self._models
@@ -302,7 +338,7 @@ class ModelRegistry:
             return loaded
         with self._locks[name]:
             loaded = self._models.get(name)
-            if loaded is None:
+            if loaded is None:  # team models are loaded at start
                 loaded = build_torchvision_model(name, self.policy, self.seed, self.device, progress, self.mirror)
                 self._models[name] = loaded
         return loaded

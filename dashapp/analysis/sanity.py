@@ -152,6 +152,10 @@ def private_copy(loaded: LoadedModel) -> LoadedModel:
     """A deep copy of the model with its own lock, safe to randomize."""
     with loaded.lock:  # hooks of a concurrent pass are registered under this lock; none are copied
         module = copy.deepcopy(loaded.module)
+    for part in module.modules():  # and should one be there anyway, it never fires on the copy
+        part._forward_hooks.clear()
+        part._forward_pre_hooks.clear()
+        part._backward_hooks.clear()
     return dataclasses.replace(loaded, module=module, lock=threading.Lock())
 
 

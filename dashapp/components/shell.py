@@ -241,12 +241,35 @@ def _share_section() -> list[Any]:
     ]
 
 
+def _compare_section(model_names: list[str], examples: dict[str, str]) -> list[Any]:
+    """The Compare page's second subject: another image (example or upload) and/or another model."""
+    return [
+        _section("Compare with"),
+        _hidden_label("Second image (Compare page)", "ctl-image2"),
+        dbc.Select(id="ctl-image2", size="sm", placeholder="second image: an example",
+                   options=[{"label": "Example: " + name.rsplit(".", 1)[0], "value": sha}
+                            for name, sha in examples.items()]),
+        html.Span("Upload a second image", id="ctl-upload2-label", className="visually-hidden",
+                  **{"data-labels": "ctl-upload2"}),
+        dcc.Upload(id="ctl-upload2", children=html.Div(["…or ", html.Span("upload a second image",
+                                                                           className="link-like")]),
+                   className="upload-zone upload-zone-small mt-1", multiple=False),
+        html.Div(html.Div(id="image2-message", className="control-message"), role="status",
+                 **{"aria-live": "polite"}),
+        _hidden_label("Second model (Compare page)", "ctl-model2"),
+        dbc.Select(id="ctl-model2", size="sm", className="mt-1", placeholder="second model: the same",
+                   options=[{"label": "second model: the same", "value": ""}]
+                   + [{"label": f"second model: {m}", "value": m} for m in model_names]),
+    ]
+
+
 def sidebar(model_names: list[str], examples: dict[str, str], max_upload_bytes: int) -> html.Div:
     defaults = ViewState()
     return html.Div(
         [
             *_image_section(examples, max_upload_bytes),
             *_model_section(model_names, defaults),
+            *_compare_section(model_names, examples),
             *_ranking_section(defaults),
             *_display_section(defaults),
             *_share_section(),

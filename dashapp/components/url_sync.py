@@ -35,6 +35,8 @@ CONTROLS = {
     "weight": "ctl-weight",
     "opacity": "ctl-opacity",
     "colormap": "ctl-colormap",
+    "image2": "ctl-image2",
+    "model2": "ctl-model2",
 }
 FIELD_OF_CONTROL = {control: key for key, control in CONTROLS.items()}
 
@@ -96,7 +98,7 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
         display = {k: controls[k] for k in DISPLAY_KEYS if controls.get(k) is not None}
         before = ViewState.from_dict(current).with_(**display)
         world = World(service.models.state_catalog(), service.library.default_image(), service.library.has,
-                      pages=pages, evidence=service.models.evidence_catalog())
+                      pages=pages, classes=service.models.class_counts(), evidence=service.models.evidence_catalog())
         # No event (a page's empty request): the state stays as it was.
         state, messages, path = apply(before, event, world) if event else (before, [], None)
 

@@ -26,9 +26,7 @@ def state_of(service: Analyzer, ready: dict[str, Any]) -> ViewState:
     value is refused with a message, never computed with."""
     if not isinstance(ready, dict):
         raise UserError("The view state could not be read; reload the page.")
-    model = ready.get("model")
-    return strict_state(ready, service.models.state_catalog(),
-                        classes=service.models.classes(model) if isinstance(model, str) else 1000,
+    return strict_state(ready, service.models.state_catalog(), classes=service.models.class_counts(),
                         evidence=service.models.evidence_catalog())
 
 

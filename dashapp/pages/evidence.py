@@ -32,8 +32,8 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="evidence-top", className="d-flex flex-wrap gap-2 mb-2"),
             dbc.Row(
                 [
-                    dbc.Col([hidden_label("ImageNet class", "evidence-class"),
-                             dcc.Dropdown(id="evidence-class", placeholder="Search any of the 1000 ImageNet classes…",
+                    dbc.Col([hidden_label("Class", "evidence-class"),
+                             dcc.Dropdown(id="evidence-class", placeholder="Search any of the model's classes…",
                                           searchable=True, clearable=False)], md=5),
                     dbc.Col([hidden_label("Evidence layer", "evidence-layer"),
                              dcc.Dropdown(id="evidence-layer", placeholder="Evidence layer", searchable=True,

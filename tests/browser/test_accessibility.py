@@ -36,6 +36,7 @@ DRAWN = {
     "/prediction": "#prediction-chart .js-plotly-plot .bars path",
     "/evidence": ".map-slot .js-plotly-plot .heatmaplayer image",
     "/profile": "#profile-table table",
+    "/compare": ".cmp-filter .js-plotly-plot .heatmaplayer image",
 }
 SELECTED = "&filter=5&cls=1"
 

@@ -140,3 +140,22 @@ def test_large_maps_travel_as_8_bit_and_grid_tiles_are_pooled() -> None:
     assert small.shape == (56, 56) and small.max() == 3.0  # max-pooling keeps the single peak
     assert thumbnail(np.ones((28, 28))).shape == (28, 28)
 
+
+def test_maps_drawn_with_one_zmax_share_one_colour_scale() -> None:
+    weak = np.array([[0.0, 1.0], [0.5, 2.0]], dtype=np.float32)
+    strong = np.array([[0.0, 4.0], [1.0, 3.0]], dtype=np.float32)
+    figures = [heatmap_figure(m, None, 40, 40, RF, 224, 7, zmax=4.0) for m in (weak, strong)]
+    metas = [f.layout.meta for f in figures]
+    assert metas[0]["zmax"] == metas[1]["zmax"] == pytest.approx(4.0)
+    assert metas[0]["scale"] == metas[1]["scale"] and figures[0].data[0].zmax == figures[1].data[0].zmax
+    # The weak map's peak (2.0) sits at half the scale, not at its top.
+    z = np.asarray(figures[0].data[0].z)
+    assert z.max() * metas[0]["scale"] == pytest.approx(2.0, rel=1e-4) and z.max() < figures[0].data[0].zmax / 2 + 1
+    # Without zmax each map's own peak is the top (the other pages).
+    own = heatmap_figure(weak, None, 40, 40, RF, 224, 7)
+    assert own.layout.meta["zmax"] == pytest.approx(2.0)
+
+
+def test_values_above_zmax_are_clipped_to_the_top() -> None:
+    q, scale = quantize(np.array([[1.0, 9.0]], dtype=np.float32), 8, top=3.0)
+    assert q.tolist() == [[85, 255]] and scale == pytest.approx(3.0 / 255)

@@ -82,3 +82,14 @@ def test_normalize_and_to_uint8_round_trip() -> None:
     assert torch.allclose(normalize(images), torch.zeros(1, 3, 2, 2), atol=1e-6)
     out = to_uint8(torch.tensor([0.0, 0.5, 1.0]).view(1, 3, 1, 1))
     assert out.shape == (1, 1, 1, 3) and out.tolist() == [[[[0, 128, 255]]]]
+
+
+def test_normalize_uses_the_models_own_mean_and_std() -> None:
+    from dashapp.analysis.imageparam import normalize
+
+    images = torch.full((1, 3, 2, 2), 0.5)
+    custom = normalize(images, (0.5, 0.25, 0.0), (0.5, 0.25, 2.0))
+    torch.testing.assert_close(custom[0, :, 0, 0], torch.tensor([0.0, 1.0, 0.25]))
+    imagenet = normalize(images)  # the default: ImageNet's, as capture.preprocess
+    torch.testing.assert_close(imagenet[0, :, 0, 0], torch.tensor([(0.5 - 0.485) / 0.229, (0.5 - 0.456) / 0.224,
+                                                                   (0.5 - 0.406) / 0.225]))

@@ -10,6 +10,7 @@ import torch
 import torchvision
 
 from dashapp.analysis import models
+from dashapp.analysis.checkpoints import content_tag
 from dashapp.analysis.models import ModelError, ModelRegistry, weights_file
 
 
@@ -33,7 +34,9 @@ def test_pretrained_loads_a_checkpoint_through_torchvision(torch_home: Path) -> 
     reference = torchvision.models.resnet18()
     torch.save(reference.state_dict(), path)
     loaded = ModelRegistry(("resnet18",), policy="pretrained", device="cpu").get("resnet18")
-    assert loaded.weights.pretrained and loaded.weights.label == "pretrained" and loaded.weights.tag == "pretrained"
+    assert loaded.weights.pretrained and loaded.weights.label == "pretrained"
+    # The tag names the file's content, so a replaced checkpoint never serves the old one's maps.
+    assert loaded.weights.tag == content_tag(path) and loaded.weights.tag.startswith("sha256-")
     assert torch.equal(loaded.module.conv1.weight, reference.conv1.weight)
     assert torch.equal(loaded.module.fc.bias, reference.fc.bias)
 
