@@ -9,9 +9,7 @@ and whether its weights are the real pretrained ones (``WeightsStatus``).
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ import torch
 import torchvision
 from torch import nn
 
+from . import weights
 from .blocks import (
     BlockInfo,
     EvidenceLayer,
@@ -37,7 +36,6 @@ log = logging.getLogger(__name__)
 INPUT_SIZE = 224
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-WEIGHTS_DOWNLOAD_TIMEOUT_S = 15.0
 
 ProgressFn = Callable[[float, str], None]
 
@@ -192,61 +190,24 @@ def resolve_device(requested: str | None) -> torch.device:
 
 def weights_file(name: str) -> Path:
     """Where torchvision's loader looks for ``name``'s ImageNet checkpoint."""
-    weights = torchvision.models.get_model_weights(name).DEFAULT
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights.url)
+    return weights.checkpoint_file(name)
 
 
-def _download(url: str, target: Path, progress: ProgressFn | None) -> None:
-    """Fetch a checkpoint into the hub cache with a timeout (torch.hub's own
-    downloader has none, so an offline machine could hang), atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) -> str:
+    enum = torchvision.models.get_model_weights(name).DEFAULT
     try:
-        with urllib.request.urlopen(url, timeout=WEIGHTS_DOWNLOAD_TIMEOUT_S) as response, open(partial, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0)
-            done = 0
-            while chunk := response.read(1 << 20):
-                out.write(chunk)
-                done += len(chunk)
-                if progress and total:
-                    progress(done / total, f"Downloading weights: {done >> 20} of {total >> 20} MB")
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def weights_url(name: str, mirror: str | None = None) -> str:
-    """torchvision's download address, or the same file name under ``mirror``
-    (a team's own copy, for hosts that cannot reach the internet)."""
-    url = torchvision.models.get_model_weights(name).DEFAULT.url
-    return f"{mirror.rstrip('/')}/{os.path.basename(url)}" if mirror else url
-
-
-def ensure_weights_file(name: str, progress: ProgressFn | None = None, mirror: str | None = None) -> Path:
-    """Make sure ``name``'s checkpoint is in the hub cache, downloading it if needed."""
-    target = weights_file(name)
-    if not target.exists():
-        url = weights_url(name, mirror)
-        try:
-            _download(url, target, progress)
-        except Exception as exc:  # any network failure means "cannot be had"
-            raise ModelError(
-                f"ImageNet weights for {name} are not available: expected {target.name} in {target.parent} "
-                f"(download from {url} failed: {exc}). Copy the file there, or set DASHAPP_WEIGHTS=random."
-            ) from exc
-    return target
-
-
-def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None, mirror: str | None = None) -> str:
-    """Load ``name``'s ImageNet weights into ``module``; answer the file's content tag."""
-    weights = torchvision.models.get_model_weights(name).DEFAULT
-    target = ensure_weights_file(name, progress, mirror)
+        target = weights.wait_for(name, progress)
+    except weights.DownloadError as exc:
+        log.warning("weights for %s: %s", name, exc.detail)
+        raise ModelError(str(exc)) from exc
     try:
         # torchvision's normal loading path: it finds the file in the hub cache.
-        state = weights.get_state_dict(progress=False)
+        state = enum.get_state_dict(progress=False)
         module.load_state_dict(state)
     except Exception as exc:
-        raise ModelError(f"ImageNet weights for {name} in {target} could not be loaded: {exc}") from exc
+        log.warning("weights for %s in %s could not be loaded: %s", name, target, exc)
+        raise ModelError(f"The ImageNet weights file {target.name} for {name} could not be loaded (the server "
+                         "log has the details). Replace the file, or set DASHAPP_WEIGHTS=random.") from exc
     return content_tag(target)
 
 
@@ -256,7 +217,6 @@ def build_torchvision_model(
     seed: int,
     device: torch.device,
     progress: ProgressFn | None = None,
-    mirror: str | None = None,
 ) -> LoadedModel:
     """Build ``name`` under the weights policy (auto, pretrained or random)."""
     if name not in available_models():
@@ -271,11 +231,11 @@ def build_torchvision_model(
     status = WeightsStatus(pretrained=False, reason="DASHAPP_WEIGHTS=random", seed=seed)
     if policy in ("auto", "pretrained"):
         try:
-            status = WeightsStatus(pretrained=True, content=_load_pretrained(name, module, progress, mirror))
+            status = WeightsStatus(pretrained=True, content=_load_pretrained(name, module, progress))
         except ModelError as exc:
             if policy == "pretrained":
                 raise
-            log.warning("%s; falling back to seeded random weights", exc)
+            log.warning("%s: falling back to seeded random weights", name)
             status = WeightsStatus(pretrained=False, reason=str(exc), seed=seed)
     if progress:
         progress(1.0, f"{name} ready")
@@ -339,18 +299,45 @@ class ModelRegistry:
         with self._locks[name]:
             loaded = self._models.get(name)
             if loaded is None:  # team models are loaded at start
-                loaded = build_torchvision_model(name, self.policy, self.seed, self.device, progress, self.mirror)
+                loaded = build_torchvision_model(name, self.policy, self.seed, self.device, progress)
                 self._models[name] = loaded
         return loaded
 
+    @property
+    def wants_pretrained(self) -> bool:
+        return self.policy in ("auto", "pretrained")
+
+    @property
+    def downloadable(self) -> tuple[str, ...]:
+        """Enabled torchvision models whose ImageNet weights the policy wants
+        (team models bring their own checkpoint)."""
+        return tuple(n for n in self.names if n not in self.team) if self.wants_pretrained else ()
+
+    def start_downloads(self) -> list[str]:
+        """Start background downloads of the enabled models' missing weights
+        (the app factory calls this once; requests never do)."""
+        return weights.start_downloads(self.downloadable, self.mirror)
+
+    def fetch_weights(self, progress: ProgressFn | None = None) -> dict[str, Path]:
+        """Download every enabled model's missing weights now (the operator's
+        ``python -m dashapp fetch-weights``); raises ModelError on a failure."""
+        fetched = {}
+        for name in self.downloadable:
+            try:
+                fetched[name] = weights.download(name, self.mirror, progress, retry_failed=True)
+            except weights.DownloadError as exc:
+                raise ModelError(f"{exc} ({exc.detail})") from exc
+        return fetched
+
+    def download_progress(self, name: str) -> weights.Progress:
+        """How the server's own download of ``name``'s weights is going;
+        never starts one."""
+        return weights.poll(name)
+
     def needs_download(self, name: str) -> bool:
-        """Whether getting ``name`` would first fetch its weights from the network."""
-        return (
-            name not in self._models
-            and self.policy != "random"
-            and name in available_models()
-            and not weights_file(name).exists()
-        )
+        """Whether getting ``name`` would first wait for its weights to arrive:
+        only an enabled model, only under a policy that wants pretrained weights."""
+        return name in self.downloadable and name not in self._models and not weights_file(name).exists()
 
     def _described(self, name: str) -> LoadedModel:
         """The loaded model, or (while its weights would have to be downloaded

@@ -289,7 +289,7 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             dcc.Store(id="image-choice"),
             dcc.Store(id="upload-accepted"),
             dcc.Store(id="nav-request"),
-            dcc.Store(id="load-request"),
+            dcc.Interval(id="load-poll", interval=500, disabled=True),
             dcc.Store(id="ready-state"),
             # The first thing Tab reaches: past the navbar and sidebar to the page.
             html.A("Skip to content", href="#main-content", className="skip-link", id="skip-link"),
