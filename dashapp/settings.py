@@ -48,6 +48,14 @@ class Settings:
     auth_header: str = "X-Forwarded-User"
     random_seed: int = 0
     debug: bool = False
+    collections_dir: Path | None = None  # operator's folder: each sub-folder a collection
+    collection_max_images: int = 5000
+    collection_max_bytes: int = 1 << 30
+    scan_batch: int = 32
+    scan_shard: int = 256
+    # Celery (Redis broker): a task not acknowledged this long after delivery
+    # (its worker died) is delivered again.
+    scan_visibility_timeout_s: int = 3600
 
     @property
     def images_dir(self) -> Path:
@@ -159,6 +167,13 @@ def _redis_url(raw: str) -> str:
     return raw
 
 
+def _folder(raw: str) -> Path:
+    path = Path(raw).expanduser().resolve()
+    if not path.is_dir():
+        raise ValueError(raw)
+    return path
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every DASHAPP_* variable; raise SettingsError on a bad one."""
     env = os.environ if env is None else env
@@ -185,6 +200,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         auth_header=env.get("DASHAPP_AUTH_HEADER") or "X-Forwarded-User",
         random_seed=_parse(env, "DASHAPP_RANDOM_SEED", 0, int, "an integer"),
         debug=_parse(env, "DASHAPP_DEBUG", False, _bool, "true or false"),
+        collections_dir=_parse(env, "DASHAPP_COLLECTIONS_DIR", None, _folder, "an existing folder"),
+        collection_max_images=_parse(env, "DASHAPP_COLLECTION_MAX_IMAGES", 5000, _positive_int, "a positive integer"),
+        collection_max_bytes=_parse(env, "DASHAPP_COLLECTION_MAX_BYTES", 1 << 30, _positive_int, "a positive integer"),
+        scan_batch=_parse(env, "DASHAPP_SCAN_BATCH", 32, _positive_int, "a positive integer"),
+        scan_shard=_parse(env, "DASHAPP_SCAN_SHARD", 256, _positive_int, "a positive integer"),
+        scan_visibility_timeout_s=_parse(env, "DASHAPP_SCAN_VISIBILITY_TIMEOUT", 3600, _positive_int, "seconds > 0"),
     )
     if settings.auth == "basic" and not settings.auth_users:
         raise SettingsError("DASHAPP_AUTH=basic needs DASHAPP_AUTH_USERS=user:password[,...]")
