@@ -34,7 +34,14 @@ def make_celery(settings: Settings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.scan_visibility_timeout_s},
+        broker_transport_options={
+            "visibility_timeout": settings.scan_visibility_timeout_s,
+            # kombu sweeps for such tasks every interval x throttle seconds
+            # (100 s by default); sweep every few seconds instead (one cheap
+            # ZRANGE), so a lost shard comes back soon after its timeout.
+            "unacked_restore_interval": max(1, min(10, settings.scan_visibility_timeout_s // 2)),
+            "unacked_restore_throttle": 1,
+        },
         worker_hijack_root_logger=False,
     )
     return celery

@@ -49,9 +49,11 @@ def reference(scanner, collection) -> object:
         torch.set_num_threads(threads)
 
 
-@pytest.fixture
-def workers(redis_server: RedisServer, tmp_path: Path):
+@pytest.fixture(scope="module")
+def workers(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory):
+    """Two workers for the module (torch takes a while to import); the kill test runs last."""
     redis_server.client().flushdb()
+    tmp_path = tmp_path_factory.mktemp("celery")
     env = worker_env(redis_server.url, tmp_path / "data", {"DASHAPP_SCAN_SHARD": str(SHARD),
                                                            "DASHAPP_SCAN_BATCH": str(BATCH),
                                                            "DASHAPP_SCAN_VISIBILITY_TIMEOUT": "5"})
