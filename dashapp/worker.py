@@ -60,9 +60,10 @@ def scanner() -> Scanner:
 
 
 @app.task(bind=True, name=SHARD_TASK, acks_late=True, reject_on_worker_lost=True, max_retries=5)
-def scan_shard(self, collection_id: str, model: str, index: int) -> bool:  # type: ignore[no-untyped-def]
-    """Scan shard ``index`` of (collection, model); True when it ran to its end."""
-    plan: ScanPlan = scanner().plan(collection_id, model)
+def scan_shard(self, collection_id: str, model: str, index: int, shard_size: int,  # type: ignore[no-untyped-def]
+               batch_size: int) -> bool:
+    """Scan shard ``index`` of (collection, model) as the sender planned it; True when it ran to its end."""
+    plan: ScanPlan = scanner().plan(collection_id, model, shard_size, batch_size)
     try:
         return scanner().run_shard(plan, index)
     except Exception as exc:

@@ -64,8 +64,9 @@ def _rectified(output: torch.Tensor, activation: nn.Module | None) -> torch.Tens
         # other hooks registered on it for our private copy.
         copied = activation.forward(copied)
     # Always rectified (DESIGN.md): idempotent after ReLU, and keeps
-    # sparsity meaningful after activations with a negative range.
-    return F.relu(copied)
+    # sparsity meaningful after activations with a negative range. In place:
+    # ``copied`` is our own tensor, and a scan runs this on every layer.
+    return F.relu(copied, inplace=True)
 
 
 def _response_hook(store: dict[str, torch.Tensor], layer: str, activation: nn.Module | None):

@@ -43,7 +43,8 @@ def celery_dispatch(settings: Settings) -> Dispatch:
 
     def dispatch(scanner: Scanner, plan: Any) -> None:
         for index in range(len(plan.shards)):
-            client.send_task(SHARD_TASK, args=[plan.collection.id, plan.model, index])
+            client.send_task(SHARD_TASK, args=[plan.collection.id, plan.model, index, plan.shard_size,
+                                               plan.batch_size])
 
     return dispatch
 

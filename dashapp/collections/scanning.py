@@ -101,7 +101,10 @@ class Scanner:
 
     # -- plans and records
 
-    def plan(self, collection_id: str, model: str) -> ScanPlan:
+    def plan(self, collection_id: str, model: str, shard_size: int | None = None,
+             batch_size: int | None = None) -> ScanPlan:
+        """The plan of a scan; a worker passes the sender's shard and batch
+        sizes, so both agree on the shards whatever each one's settings say."""
         collection = self.collections.get(collection_id)
         if collection is None:
             raise ScanError(f"There is no collection {collection_id!r}.")
@@ -109,7 +112,8 @@ class Scanner:
             loaded = self.registry.get(model)
         except Exception as exc:  # the registry's own message names the models it offers
             raise ScanError(str(exc)) from exc
-        return ScanPlan(collection, model, loaded.weights.tag, self.shard_size, self.batch_size)
+        return ScanPlan(collection, model, loaded.weights.tag, shard_size or self.shard_size,
+                        batch_size or self.batch_size)
 
     def _record(self, plan: ScanPlan) -> dict[str, Any]:
         blob = self.blobs.get(plan.job_key())

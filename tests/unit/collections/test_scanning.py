@@ -13,7 +13,7 @@ from PIL import Image
 from dashapp.analysis.scan import ScanItem, scan
 from dashapp.analysis.scan_result import results_equal
 from dashapp.collections import CollectionLimits, CollectionStore, FileBlobStore, build_collection, from_files
-from dashapp.collections.scanning import Scanner, ScanError, in_process
+from dashapp.collections.scanning import ScanError, Scanner, in_process
 from dashapp.store import FileImageStore
 from tests.support.planted import planted_model
 from tests.support.servers import wait_for

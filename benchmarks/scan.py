@@ -1,0 +1,210 @@
+"""Collection scan benchmark: prints figures from one run, never asserts.
+
+    .venv/bin/python benchmarks/scan.py [--images 256] [--memory 1000,4000] [--celery-images 128]
+
+1. Bare batched forward throughput (preprocessing + forward, no hooks): the floor.
+2. Scan throughput (hooks, per-filter reductions, top-k merges) as a ratio of it.
+3. Peak memory (max RSS of a fresh process) scanning 1 000 and 4 000
+   synthetic images: the growth is what the scan keeps per image (it should
+   keep nothing: the result is layers x filters x k).
+4. Speed-up of 2 Celery workers over 1 on one collection (a private
+   redis-server and real ``celery -A dashapp.worker worker`` processes).
+
+Seeded random ResNet18 weights on the CPU (ImageNet weights are not needed
+for speed); ``OMP_NUM_THREADS`` as set by the caller.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dashapp.analysis.capture import preprocess_batch  # noqa: E402
+from dashapp.analysis.models import ModelRegistry  # noqa: E402
+from dashapp.analysis.scan import ScanItem, batches, scan  # noqa: E402
+
+
+def synthetic(count: int, seed: int = 0, size: tuple[int, int] = (320, 240)) -> Iterator[ScanItem]:
+    """Lazily made images (never all in memory): smooth noise plus a few shapes."""
+    for i in range(count):
+        rng = np.random.default_rng(seed + i)
+        small = rng.integers(0, 256, (size[1] // 16, size[0] // 16, 3), dtype=np.uint8)
+        image = Image.fromarray(small).resize(size, Image.Resampling.BILINEAR)
+        yield ScanItem(f"{seed + i:064x}", image, f"class{i % 5}")
+
+
+def model() -> object:
+    return ModelRegistry(("resnet18",), policy="random", seed=0, device="cpu").get("resnet18")
+
+
+def floor_rate(loaded, count: int, batch: int) -> float:
+    start = time.perf_counter()
+    for items in batches(synthetic(count), batch):
+        with torch.inference_mode():
+            loaded.module(preprocess_batch([item.image for item in items], loaded.input_size))
+    return count / (time.perf_counter() - start)
+
+
+def scan_rate(loaded, count: int, batch: int) -> float:
+    start = time.perf_counter()
+    scan(loaded, synthetic(count), batch_size=batch)
+    return count / (time.perf_counter() - start)
+
+
+def memory_child(count: int, batch: int) -> None:
+    loaded = model()
+    result = scan(loaded, synthetic(count, seed=10_000), batch_size=batch)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"images": result.images, "max_rss_mb": peak_kb / 1024}))
+
+
+def memory_of(count: int, batch: int) -> float:
+    output = subprocess.run([sys.executable, __file__, "--memory-child", str(count), "--batch", str(batch)],
+                            check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    return float(json.loads(output.strip().splitlines()[-1])["max_rss_mb"])
+
+
+# ---------------------------------------------------------------- Celery
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.1)
+
+
+def celery_time(workers: int, count: int, shard: int, batch: int, directory: Path) -> float:
+    """Seconds from start to merged result for ``count`` images on ``workers`` workers."""
+    import redis
+
+    from dashapp.collections import CollectionLimits, build_collection, from_files
+    from dashapp.collections.runtime import scanner_for
+    from dashapp.settings import Settings
+
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no"], stdout=subprocess.DEVNULL, start_new_session=True)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        wait(lambda: _ping(redis, port), 15, "redis-server")
+        env = {**os.environ, "DASHAPP_REDIS_URL": url, "DASHAPP_WEIGHTS": "random", "DASHAPP_DEVICE": "cpu",
+               "DASHAPP_MODELS": "resnet18", "DASHAPP_SCAN_SHARD": str(shard), "DASHAPP_SCAN_BATCH": str(batch),
+               "DASHAPP_DATA_DIR": str(directory), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+        logs = []
+        for i in range(workers):
+            log = directory / f"worker{workers}-{i}.log"
+            logs.append(log)
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "dashapp.worker", "worker", "--pool", "solo", "--hostname",
+                 f"b{i}@%h", "--without-gossip", "--without-mingle", "--logfile", str(log)],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True))
+        wait(lambda: all(log.exists() and " ready." in log.read_text() for log in logs), 180, "celery workers")
+        settings = Settings(data_dir=directory, redis_url=url, weights="random", device="cpu", models=("resnet18",),
+                            scan_shard=shard, scan_batch=batch)
+        scanner = scanner_for(settings)
+        files = []
+        for item in synthetic(count, seed=50_000):
+            buffer = io.BytesIO()
+            item.image.save(buffer, format="PNG")
+            files.append((f"{item.image_id[-6:]}.png", buffer.getvalue()))
+        collection = scanner.collections.put(build_collection("bench", from_files(files[1:], CollectionLimits()),
+                                                              scanner.images))
+        # Warm-up, not timed: a collection of one-image shards, so every
+        # worker builds its model and runs its first batch.
+        warm = scanner_for(settings.with_overrides(scan_shard=1, scan_batch=1))
+        warm_files = [files[0], *((f"w{i}.png", _png(i)) for i in range(4 * workers - 1))]
+        small = warm.collections.put(build_collection("warm", from_files(warm_files, CollectionLimits()),
+                                                      warm.images))
+        warm.start(small.id, "resnet18")
+        wait(lambda: warm.status(small.id, "resnet18")["state"] == "done", 600, "the warm-up scan")
+        start = time.perf_counter()
+        scanner.start(collection.id, "resnet18")
+        wait(lambda: scanner.status(collection.id, "resnet18")["state"] == "done", 1800, "the scan")
+        return time.perf_counter() - start
+    finally:
+        for proc in [*procs, server]:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _png(seed: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _ping(redis, port: int) -> bool:
+    try:
+        return bool(redis.Redis(port=port, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=256, help="images for the throughput figures")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--memory", default="1000,4000", help="image counts for the memory runs ('' to skip)")
+    parser.add_argument("--celery-images", type=int, default=128, help="0 to skip the Celery speed-up")
+    parser.add_argument("--shard", type=int, default=16, help="shard size of the Celery runs")
+    parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.batch)
+        return
+    loaded = model()
+    print(f"torch threads: {torch.get_num_threads()}, batch {args.batch}, {args.images} images of 320x240")
+    scan_rate(loaded, args.batch, args.batch)  # warm-up: allocator, kernels
+    floor = floor_rate(loaded, args.images, args.batch)
+    rate = scan_rate(loaded, args.images, args.batch)
+    print(f"bare batched forward (the floor): {floor:.1f} images/s")
+    print(f"scan: {rate:.1f} images/s = {rate / floor:.2f} x the floor (target >= 0.7)")
+    counts = [int(c) for c in args.memory.split(",") if c.strip()]
+    if counts:
+        peaks = {count: memory_of(count, args.batch) for count in counts}
+        for count, peak in peaks.items():
+            print(f"peak memory scanning {count} images: {peak:.0f} MB (max RSS of the process)")
+        if len(counts) >= 2:
+            print(f"growth from {counts[0]} to {counts[-1]} images: {peaks[counts[-1]] - peaks[counts[0]]:+.1f} MB"
+                  " (target <= 50 MB)")
+    if args.celery_images and shutil.which("redis-server"):
+        with tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp:
+            one = celery_time(1, args.celery_images, args.shard, args.batch, Path(tmp) / "one")
+            two = celery_time(2, args.celery_images, args.shard, args.batch, Path(tmp) / "two")
+        print(f"Celery, {args.celery_images} images in shards of {args.shard}: 1 worker {one:.1f} s, "
+              f"2 workers {two:.1f} s, speed-up {one / two:.2f} x (machine: {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()
