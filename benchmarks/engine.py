@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dashapp import create_app
 from dashapp.analysis.capture import forward_only
 from dashapp.analysis.gradcam import class_evidence, randomized_above
-from dashapp.service import Analyzer
+from dashapp.service import Analyzer, Subject
 from dashapp.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "assets" / "examples" / "chelsea.png"
@@ -62,7 +62,7 @@ def main() -> None:
     settings = Settings(data_dir=data_dir, weights="random", device="cpu")
     analyzer = Analyzer(settings)
     client = create_app(settings, analyzer).server.test_client()
-    loaded = analyzer.model(args.model)
+    loaded = analyzer.models.model(args.model)
     layers = list(loaded.layers)
     image = Image.open(EXAMPLE).convert("RGB")
     forward_only(loaded, image)  # warm up threads and allocator
@@ -101,7 +101,7 @@ def main() -> None:
     warm_shared_time = median_time(warm_shared, args.repeat)
     assert other.activations.stats["computes"] == 0, "the second worker recomputed instead of reading the cache"
 
-    cache_bytes = analyzer.activations.cached_bytes(sha, args.model, layers)
+    cache_bytes = analyzer.activations.cached_bytes(Subject(sha, loaded, image), layers)
     raw_bytes = sum(int(np.prod((info.out_channels, *info.map_size))) * 4 for info in loaded.layers.values())
 
     deep = layers[-1]
@@ -121,7 +121,7 @@ def main() -> None:
     print(f"Grad-CAM++ at {deep:<18}  {gradcam_pp * 1000:8.1f} ms   {gradcam_pp / floor:5.2f}x")
     # Adebayo et al.'s model-randomization check: layers above re-initialized.
     for name, layer in ((args.model, deep), ("alexnet", "features.10")):
-        model = analyzer.model(name)
+        model = analyzer.models.model(name)
         before = class_evidence(model, image, layer, 281)
         with randomized_above(model, layer):
             after = class_evidence(model, image, layer, 281)

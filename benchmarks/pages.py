@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dashapp import create_app
 from dashapp.analysis.capture import forward_only
 from dashapp.settings import Settings
+from dashapp.state import ViewState
 
 PAGE_OUTPUTS = {
     "overview": "overview-table.data",
@@ -48,11 +49,11 @@ def find(app: Any, fragment: str) -> Any:
     raise KeyError(fragment)
 
 
-def in_context(func: Any, trigger: str, *args: Any) -> Any:
+def in_context(func: Any, trigger: str, *args: Any, **kwargs: Any) -> Any:
     def call() -> Any:
         context_value.set(AttributeDict(triggered_inputs=[{"prop_id": trigger, "value": None}], inputs_list=[],
                                         states_list=[], outputs_list=[], input_values={}, state_values={}))
-        return func(*args)
+        return func(*args, **kwargs)
 
     return copy_context().run(call)
 
@@ -65,11 +66,11 @@ def main() -> None:
     app = create_app(settings)
     service = app.server.extensions["dashapp.analyzer"]
     sync = find(app, "url-target.data")
-    controls = ["resnet18", "layer2.0.conv1", 6, "balanced", 0.15, 0.5, 0.5, "Jet"]
-    first = in_context(sync, "url.search", "", *controls, None, None, None)
-    ready = first[2]
-    for layer in service.layers("resnet18"):  # one forward pass fills every layer: a warm cache
-        service.maps(ready["image"], "resnet18", layer)
+    controls = {"model": "resnet18", "layer": "layer2.0.conv1", "n": 6, "criterion": "balanced",
+                "min_sparsity": 0.15, "weight": 0.5, "opacity": 0.5, "colormap": "Jet"}
+    first = in_context(sync, "url.search", search="", controls=controls, image_choice=None, nav=None, current=None)
+    ready = first["view"]
+    _ = service.open(ViewState.from_dict(ready)).maps  # one forward pass fills every layer: a warm cache
 
     print("bytes each page's callbacks send (resnet18, layer2.0.conv1 unless noted, n=6)")
     for page, fragment in PAGE_OUTPUTS.items():
@@ -83,24 +84,24 @@ def main() -> None:
         extra = [None] if fragment == "heat-grid.children" else []
         print(f"  {label:<20} {len(to_json(func(conv1, *extra))) / 1000:8.1f} KB  (112x112 maps)")
 
-    loaded = service.model("resnet18")
+    loaded = service.models.model("resnet18")
     image = Image.open(Path(__file__).resolve().parent.parent / "assets" / "examples" / "chelsea.png")
     forward_only(loaded, image)
     floor = statistics.median(
         [_timed(lambda: forward_only(loaded, image)) for _ in range(args.repeat)]
     )
     heat = find(app, "heat-grid.children")
-    layers = list(service.layers("resnet18"))
+    layers = list(service.models.layers("resnet18"))
     times = []
     for i in range(args.repeat):
-        new_controls = list(controls)
-        new_controls[1] = layers[(i * 3) % len(layers)]
-        new_controls[3] = ("mean", "max", "std", "balanced")[i % 4]
+        new_controls = {**controls, "layer": layers[(i * 3) % len(layers)],
+                        "criterion": ("mean", "max", "std", "balanced")[i % 4]}
 
-        def change(c: list[Any] = new_controls) -> None:
-            out = in_context(sync, "ctl-layer.value", "", *c, None, None, ready)
+        def change(c: dict[str, Any] = new_controls) -> None:
+            out = in_context(sync, "ctl-layer.value", search="", controls=c, image_choice=None, nav=None,
+                             current=ready)
             to_json(out)
-            to_json(heat(out[2], None))
+            to_json(heat(out["view"], None))
 
         times.append(_timed(change))
     warm = statistics.median(times)

@@ -57,13 +57,13 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
                            title=f"{page.NAME} · CNN Activation Analyzer", description=page.DESCRIPTION)
         pages.append({"path": page.PATH, "name": page.NAME})
 
-    examples = service.examples()
+    examples = service.library.examples()
     # Describe every model now, before serving: tracing a graph is exclusive
     # (see analysis.graph.TRACING), and a worker should answer its first
     # request with its models ready.
-    service.layer_catalog()
-    app.layout = shell(pages, list(service.registry.names), examples, settings.max_upload_bytes, dash.page_container)
-    callbacks.register(app, service)
+    service.models.state_catalog()
+    app.layout = shell(pages, list(service.models.names), examples, settings.max_upload_bytes, dash.page_container)
+    callbacks.register(app, service, tuple(page["path"] for page in pages))
     for page in PAGES:
         page.register(app, service)
     api.install(server, service)

@@ -1,4 +1,9 @@
-"""JSON routes on the Flask server. Errors are ``{"error": message}`` with a 4xx."""
+"""JSON routes on the Flask server. Errors are ``{"error": message}`` with a 4xx.
+
+Every route reads its parameters through the one strict state reader
+(``state.strict_state``), binds them once with ``Analyzer.open`` and builds
+its answer here: the service knows nothing about HTTP.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,14 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import intake
-from .service import AnalysisError, Analyzer, strict_query
+from .errors import UserError
+from .service import Analyzer, LayerView
+from .state import ViewState, strict_state
 
 log = logging.getLogger(__name__)
 
 api = Blueprint("api", __name__)
+ANSWERED = ("image", "model", "layer", "criterion", "n", "min_sparsity", "weight", "filter")
 
 
 def analyzer() -> Analyzer:
@@ -27,31 +35,75 @@ def error(message: str, status: int) -> tuple[Any, int]:
     return jsonify({"error": message}), status
 
 
-@api.errorhandler(intake.IntakeError)
-def _intake_error(exc: intake.IntakeError) -> tuple[Any, int]:
-    return error(str(exc), exc.status)
-
-
-@api.errorhandler(AnalysisError)
-def _analysis_error(exc: AnalysisError) -> tuple[Any, int]:
+@api.errorhandler(UserError)
+def _user_error(exc: UserError) -> tuple[Any, int]:
     return error(exc.message, exc.status)
+
+
+def query_state(service: Analyzer) -> ViewState:
+    """The request's parameters, strictly: a bad one is a 400 that names it.
+    ``n`` may go up to the layer's filter count (pages stop at 24)."""
+    params = {key: request.args.get(key, "") for key in ANSWERED if key in request.args}
+    if not params.get("image"):
+        raise UserError("image is required: the id answered by POST /api/images.")
+    if not params.get("layer"):
+        raise UserError("layer is required, e.g. layer2.0.conv1; GET /api/models lists them.")
+    model = params.get("model") or service.models.names[0]
+    if model not in service.models.names:
+        raise UserError(f"Unknown model {model[:40]!r}; available: {', '.join(service.models.names)}.", 404)
+    params["model"] = model
+    catalog = service.models.state_catalog()
+    layer = params["layer"]
+    if layer not in catalog[model]:
+        raise UserError(f"{model} has no conv layer named {layer[:40]!r}.", 404)
+    wanted = params.get("filter", "")
+    if wanted.isascii() and wanted.isdigit() and len(wanted) <= 9 and int(wanted) >= catalog[model][layer]:
+        # Well formed but absent: "not found", as for an unknown layer.
+        raise UserError(f"Filter {wanted} does not exist: {layer} has filters 0 to {catalog[model][layer] - 1}.", 404)
+    return strict_state(params, catalog, max_n=None)
+
+
+def open_view() -> tuple[Analyzer, LayerView]:
+    service = analyzer()
+    return service, service.open(query_state(service))
+
+
+def analysis_answer(view: LayerView) -> dict[str, Any]:
+    """Prediction, layer statistics, ranked filters with their statistics, regions and reading."""
+    ranking = view.ranking
+    filters = [
+        {**ranked.as_dict(), **view.regions(ranked.index).as_dict(), "reading": view.reading(ranked.index).as_dict()}
+        for ranked in ranking.filters
+    ]
+    state = view.state
+    return {
+        "image": {"sha256": view.subject.sha, "width": view.image.width, "height": view.image.height},
+        "model": view.loaded.name,
+        "weights": view.loaded.weights.as_dict(),
+        "layer": view.info.as_dict(),
+        "prediction": view.prediction,
+        "layer_stats": view.layer_stats.as_dict(),
+        "ranking": {**ranking.as_dict(), "filters": filters},
+        "query": {"criterion": state.criterion, "n": ranking.requested, "min_sparsity": state.min_sparsity,
+                  "weight": state.weight},
+    }
 
 
 @api.route("/api/images", methods=["POST"])
 def post_image() -> tuple[Any, int]:
-    service = analyzer()
+    library = analyzer().library
     if request.files:
         upload = next(iter(request.files.values()))
-        data = upload.read(service.limits.max_bytes + 1)
-        accepted = service.ingest_bytes(data)
+        data = upload.read(library.limits.max_bytes + 1)
+        accepted = library.ingest_bytes(data)
     elif request.is_json:
         body = request.get_json(silent=True)
         url = body.get("url") if isinstance(body, dict) else None
         if not isinstance(url, str) or not url:
             return error('Send a file (multipart field "file") or JSON {"url": "https://..."}.', 400)
-        accepted = service.ingest_url(url)
+        accepted = library.ingest_url(url)
     elif request.mimetype == "application/octet-stream" or request.mimetype.startswith("image/"):
-        accepted = service.ingest_bytes(request.get_data(cache=False))
+        accepted = library.ingest_bytes(request.get_data(cache=False))
     else:
         return error('Send a file (multipart field "file") or JSON {"url": "https://..."}.', 400)
     return jsonify({"sha256": accepted.sha256, "width": accepted.width, "height": accepted.height,
@@ -60,15 +112,17 @@ def post_image() -> tuple[Any, int]:
 
 @api.route("/api/models", methods=["GET"])
 def get_models() -> Any:
-    return jsonify({"models": analyzer().catalog()})
+    return jsonify({"models": analyzer().models.describe()})
 
 
 @api.route("/api/analysis", methods=["GET"])
 def get_analysis() -> Any:
-    service = analyzer()
-    params = {key: request.args.get(key, "") for key in request.args}
-    query = strict_query(params, service)
-    return jsonify(service.analysis(query))
+    _, view = open_view()
+    return jsonify(analysis_answer(view))
+
+
+def _attachment(body: str, mimetype: str, name: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @api.route("/api/export/ranking.<fmt>", methods=["GET"])
@@ -76,47 +130,37 @@ def export_ranking(fmt: str) -> Any:
     """The ranked filters and their statistics, as CSV or JSON (same query as /api/analysis)."""
     if fmt not in ("csv", "json"):
         return error("Export formats are csv and json.", 404)
-    service = analyzer()
-    query = strict_query({key: request.args.get(key, "") for key in request.args}, service)
-    ranking = service.ranking(query)
-    name = f"ranking_{query.model}_{query.layer}_{query.criterion}_{query.image[:12]}.{fmt}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    _, view = open_view()
+    state, ranking = view.state, view.ranking
+    name = f"ranking_{state.model}_{state.layer}_{state.criterion}_{view.subject.sha[:12]}.{fmt}"
     if fmt == "json":
-        body = {"image": query.image, "model": query.model, "layer": query.layer, **ranking.as_dict(),
-                "min_sparsity": query.min_sparsity, "weight": query.weight}
-        return Response(json.dumps(body, indent=1), mimetype="application/json", headers=headers)
+        body = {"image": view.subject.sha, "model": state.model, "layer": state.layer, **ranking.as_dict(),
+                "min_sparsity": state.min_sparsity, "weight": state.weight}
+        return _attachment(json.dumps(body, indent=1), "application/json", name)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["filter", "rank", "score", "mean", "max", "std", "sparsity"])
     for f in ranking.filters:
         writer.writerow([f.index, f.rank, f"{f.score:.6g}", f"{f.mean:.6g}", f"{f.max:.6g}", f"{f.std:.6g}",
                          f"{f.sparsity:.6g}"])
-    return Response(out.getvalue(), mimetype="text/csv", headers=headers)
+    return _attachment(out.getvalue(), "text/csv", name)
 
 
 @api.route("/api/export/regions.json", methods=["GET"])
 def export_regions() -> Any:
     """One filter's activation regions (the top-ranked filter when none is named)."""
-    service = analyzer()
-    params = {key: request.args.get(key, "") for key in request.args}
-    query = strict_query(params, service)
-    raw = params.get("filter", "")
-    if raw:
-        # isdigit() alone accepts "²", which int() refuses; more than 9 digits is never a filter.
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
-            return error("filter must be a filter index (a whole number).", 400)
-        index = int(raw)
-    else:
-        ranking = service.ranking(query)
-        if not ranking.filters:
-            return error(ranking.notice or "No filter passes the cutoff.", 404)
-        index = ranking.filters[0].index
-    view = service.filter_view(query, index)
-    body = {"image": query.image, "model": query.model, "layer": query.layer, "filter": index,
-            **view.regions.as_dict(), "patches": [p.as_dict() for p in view.patches], "statistics": view.stats}
-    name = f"regions_{query.model}_{query.layer}_f{index}_{query.image[:12]}.json"
-    return Response(json.dumps(body, indent=1), mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    _, view = open_view()
+    index = view.state.filter
+    if index is None:
+        if not view.ranking.filters:
+            return error(view.ranking.notice or "No filter passes the cutoff.", 404)
+        index = view.ranking.filters[0].index
+    detail = view.filter(index)
+    state = view.state
+    body = {"image": view.subject.sha, "model": state.model, "layer": state.layer, "filter": index,
+            **detail.regions.as_dict(), "patches": [p.as_dict() for p in detail.patches], "statistics": detail.stats}
+    name = f"regions_{state.model}_{state.layer}_f{index}_{view.subject.sha[:12]}.json"
+    return _attachment(json.dumps(body, indent=1), "application/json", name)
 
 
 @api.route("/api/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
@@ -142,7 +186,8 @@ def install(server: Flask, service: Analyzer) -> None:
     @server.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc: RequestEntityTooLarge) -> tuple[Any, int]:
         # intake's wording, so a small limit reads "19.5 KB", not "0 MB".
-        return error(f"The upload is larger than the {intake._human_size(service.limits.max_bytes)} limit.", 413)
+        return error(f"The upload is larger than the {intake.human_size(service.library.limits.max_bytes)} limit.",
+                     413)
 
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

@@ -290,14 +290,35 @@ def prediction_figure(top: Sequence[dict[str, Any]], untrained: bool, height: in
     return fig
 
 
-def profile_figure(layers: Sequence[str], values: Sequence[np.ndarray], title: str, height: int = 320) -> go.Figure:
-    """Box plots, one per layer (the layer profile)."""
+PROFILE_CURRENT, PROFILE_OTHER, PROFILE_BAR = "#dc3545", "#0d6efd", "#6c757d"
+PROFILE_MARGIN = {"l": 50, "r": 50, "t": 30, "b": 90}
+
+
+def profile_figure(layers: Sequence[str], values: Sequence[np.ndarray], title: str, height: int = 320,
+                   current: str | None = None) -> go.Figure:
+    """Box plots, one per layer (the layer profile); the ``current`` layer in red."""
     fig = go.Figure(
-        [go.Box(y=np.asarray(v, dtype=np.float32), name=name, boxpoints=False, marker_color="#0d6efd")
+        [go.Box(y=np.asarray(v, dtype=np.float32), name=name, boxpoints=False,
+                marker_color=PROFILE_CURRENT if name == current else PROFILE_OTHER)
          for name, v in zip(layers, values, strict=True)]
     )
-    fig.update_layout(template="none", height=height, margin={"l": 50, "r": 50, "t": 30, "b": 90},
+    fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN,
                       title={"text": title, "font": {"size": 14}}, showlegend=False)
+    return fig
+
+
+def passing_figure(layers: Sequence[str], passing: Sequence[int], filters: Sequence[int], min_sparsity: float,
+                   current: str | None = None, height: int = 300) -> go.Figure:
+    """Filters per layer that pass the balanced ranking's sparsity cutoff."""
+    fig = go.Figure(go.Bar(
+        x=list(layers), y=list(passing),
+        text=[f"{p}/{f}" for p, f in zip(passing, filters, strict=True)], textposition="outside",
+        marker_color=[PROFILE_CURRENT if name == current else PROFILE_BAR for name in layers],
+        hovertemplate="%{x}: %{text} filters pass<extra></extra>",
+    ))
+    fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN,
+                      title={"text": f"Filters with sparsity ≥ {min_sparsity:g} (balanced ranking cutoff)",
+                             "font": {"size": 14}})
     return fig
 
 
@@ -311,3 +332,4 @@ def warm_up() -> None:
     regions_figure("", 2, 2, [])
     prediction_figure([{"label": "x", "probability": 0.5}], untrained=True)
     profile_figure(["x"], [tiny.ravel()], "x")
+    passing_figure(["x"], [1], [2], 0.1)

@@ -1,53 +1,103 @@
-"""The URL query state: parse, validate, encode.
+"""The view state: one field table, read strictly or leniently, and encoded.
 
-Every view is a link. Parsing never raises: an unknown or invalid value is
-replaced by its default and reported in ``messages`` for the page to show.
+Every view is a link, and every field of it is declared once in ``FIELDS``
+(type, range, default). Two readers share that table:
+
+* ``parse_state`` (lenient) reads a URL: an unknown or invalid value is
+  replaced by its default (numbers out of range by the nearest bound) and
+  reported in ``messages`` for the page to show. It never raises.
+* ``strict_state`` reads what the API and every callback receive: the first
+  bad value raises a ``StateError`` (a ``UserError``, HTTP 400) naming it.
+
+The catalog (model -> layer -> filter count) supplies the ranges that depend
+on the model. Links carry ``v=``; ``MIGRATIONS`` turns an older payload into
+the current one so old links keep working.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from .analysis.gradcam import METHODS as CAM_METHODS
 from .analysis.stats import CRITERIA
-from .store import is_sha256
+from .errors import UserError
+from .intake import is_sha256
 
 STATE_VERSION = 1
 MAX_N = 24
-MAX_MIN_SPARSITY = 0.8
+MAX_PARAM_LENGTH = 200
 COLORMAPS = ("Jet", "Viridis", "Inferno", "Hot", "Plasma", "Cividis", "Greys")
 DEFAULT_LAYERS = {"resnet18": "layer2.0.conv1", "alexnet": "features.3"}
-MAX_PARAM_LENGTH = 200
+DEFAULT_CLASSES = 1000
+
+# model -> {conv layer name -> filter count}, in the model's order.
+Catalog = Mapping[str, Mapping[str, int]]
+
+# Older link versions -> a function that rewrites their parameters into the
+# next version's. Empty while there is only version 1.
+MIGRATIONS: dict[int, Callable[[dict[str, str]], dict[str, str]]] = {}
+
+
+class StateError(UserError):
+    """A value the strict reader refuses (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # "sha", "model", "layer", "choice", "int", "float", "index"
+    default: Any
+    low: float = 0.0
+    high: float = 0.0
+    choices: tuple[str, ...] = ()
+    analysis: bool = True  # a change needs new numbers from the server (else a browser restyle)
+    label: str = ""  # how messages name it
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("image", "sha", None, label="image id"),
+    Field("model", "model", "resnet18"),
+    Field("layer", "layer", None),
+    Field("criterion", "choice", "balanced", choices=CRITERIA),
+    Field("n", "int", 6, 1, MAX_N),
+    Field("min_sparsity", "float", 0.15, 0.0, 0.8),
+    Field("weight", "float", 0.5, 0.0, 1.0),
+    Field("filter", "index", None, high=100_000),
+    Field("opacity", "float", 0.5, 0.0, 1.0, analysis=False),
+    Field("colormap", "choice", "Jet", choices=COLORMAPS, analysis=False),
+    Field("cls", "index", None, high=DEFAULT_CLASSES - 1, label="class"),
+    Field("cam", "choice", "gradcam", choices=CAM_METHODS, label="class-evidence method"),
+)
+FIELD = {f.name: f for f in FIELDS}
+ANALYSIS_KEYS = tuple(f.name for f in FIELDS if f.analysis)
+DISPLAY_KEYS = tuple(f.name for f in FIELDS if not f.analysis)
 
 
 @dataclass(frozen=True)
 class ViewState:
-    image: str | None = None
-    model: str = "resnet18"
-    layer: str = "layer2.0.conv1"
-    criterion: str = "balanced"
-    n: int = 6
-    min_sparsity: float = 0.15
-    weight: float = 0.5
-    filter: int | None = None
-    opacity: float = 0.5
-    colormap: str = "Jet"
-    cls: int | None = None  # ImageNet class for the class-evidence page
-    cam: str = "gradcam"  # class-evidence method
-
-    # Keys whose change needs new numbers from the server; the others
-    # (opacity, colormap) restyle in the browser.
-    ANALYSIS_KEYS = ("image", "model", "layer", "criterion", "n", "min_sparsity", "weight", "filter", "cls", "cam")
+    image: str | None = FIELD["image"].default
+    model: str = FIELD["model"].default
+    layer: str = DEFAULT_LAYERS["resnet18"]
+    criterion: str = FIELD["criterion"].default
+    n: int = FIELD["n"].default
+    min_sparsity: float = FIELD["min_sparsity"].default
+    weight: float = FIELD["weight"].default
+    filter: int | None = FIELD["filter"].default
+    opacity: float = FIELD["opacity"].default
+    colormap: str = FIELD["colormap"].default
+    cls: int | None = FIELD["cls"].default  # class for the class-evidence page
+    cam: str = FIELD["cam"].default  # class-evidence method
 
     def analysis_part(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in self.ANALYSIS_KEYS}
+        return {key: getattr(self, key) for key in ANALYSIS_KEYS}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ViewState:
+        """Trusted data (our own stores); anything a client sent goes through ``strict_state``."""
         if not data:
             return cls()
         known = {f.name for f in fields(cls)}
@@ -57,23 +107,124 @@ class ViewState:
         return replace(self, **changes)
 
 
-def default_layer(model: str, layers: list[str]) -> str:
+def default_layer(model: str, layers: Mapping[str, int] | list[str]) -> str:
+    names = list(layers)
     preferred = DEFAULT_LAYERS.get(model)
-    if preferred in layers:
+    if preferred in names:
         return preferred  # type: ignore[return-value]
-    return layers[min(len(layers) - 1, len(layers) // 3)] if layers else ""
+    return names[min(len(names) - 1, len(names) // 3)] if names else ""
 
 
-def _single(query: Mapping[str, list[str]], key: str) -> str | None:
-    values = query.get(key)
-    if not values:
-        return None
-    # Repeated parameters: the first wins, as most servers do.
-    return values[0][:MAX_PARAM_LENGTH]
+# -- reading one value
 
 
-def parse_state(search: str | None, catalog: Mapping[str, list[str]]) -> tuple[ViewState, list[str]]:
-    """``catalog`` maps each model name to its conv layer names (in order)."""
+class _Refused(Exception):
+    """Internal: a value is refused; ``fallback`` is what the lenient reader uses instead."""
+
+    def __init__(self, message: str, fallback: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fallback = fallback
+
+
+def _read(field: Field, raw: Any, *, high: float | None = None, choices: tuple[str, ...] = ()) -> Any:
+    """One value of ``field`` from a string (URL) or a JSON value (callbacks)."""
+    name = field.label or field.name  # prose; "key=value" quotes the parameter as sent
+    key = field.name
+    text = str(raw)[:MAX_PARAM_LENGTH]
+    top = field.high if high is None else high
+    if field.kind == "sha":
+        if not is_sha256(raw):
+            raise _Refused(f"The {name} is not valid: it must be a 64-character SHA-256 in hex.", None)
+        return raw
+    if field.kind in ("model", "layer", "choice"):
+        options = choices or field.choices
+        if raw not in options:
+            listed = ", ".join(options) if len(options) <= 8 else f"{len(options)} names"
+            raise _Refused(f"Unknown {name} {text[:60]!r}; available: {listed}.", field.default)
+        return raw
+    if field.kind == "index":
+        if isinstance(raw, bool):
+            raise _Refused(f"{key}={text!r} is not a valid index.", None)
+        if isinstance(raw, int):
+            value = raw
+        elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 9:
+            # isascii: "²".isdigit() is True but int() refuses it.
+            value = int(raw)
+        else:
+            raise _Refused(f"{key}={text!r} is not a valid index.", None)
+        if not 0 <= value <= top:
+            raise _Refused(f"{key}={text!r} is out of range (0–{top:g}).", None)
+        return value
+    # Numbers: "int" must be whole, "float" finite; both within [low, top].
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise _Refused(f"{key}={text!r} is not a number; using {field.default:g}.", field.default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _Refused(f"{key}={text!r} is not a number; using {field.default:g}.", field.default) from None
+    if not math.isfinite(value) or (field.kind == "int" and value != int(value)):
+        raise _Refused(f"{key}={text!r} is not valid; using {field.default:g}.", field.default)
+    if not field.low <= value <= top:
+        clamped = min(max(value, field.low), top)
+        raise _Refused(f"{key}={text!r} is outside {field.low:g}–{top:g}; using {clamped:g}.", clamped)
+    return int(value) if field.kind == "int" else value
+
+
+def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: int = DEFAULT_CLASSES,
+              max_n: int | None = MAX_N) -> tuple[ViewState, list[str]]:
+    """Every field in table order (model before layer before filter); strict
+    raises on the first refusal, lenient substitutes and reports it."""
+    messages: list[str] = []
+    values: dict[str, Any] = {}
+    models = tuple(catalog)
+    for f in FIELDS:
+        given = raw.get(f.name)
+        default = f.default
+        if f.name == "model":
+            default = f.default if f.default in catalog else models[0]
+        if f.name == "layer":
+            layers = catalog[values["model"]]
+            default = default_layer(values["model"], layers)
+        if given is None or given == "":
+            values[f.name] = default
+            continue
+        options: tuple[str, ...] = ()
+        high: float | None = None
+        if f.kind == "model":
+            options = models
+        elif f.kind == "layer":
+            options = tuple(catalog[values["model"]])
+        elif f.name == "filter":
+            high = catalog[values["model"]][values["layer"]] - 1
+        elif f.name == "cls":
+            high = classes - 1
+        elif f.name == "n":
+            # None: as many as the layer has (the API); pages stop at MAX_N.
+            high = max_n if max_n is not None else catalog[values["model"]][values["layer"]]
+        try:
+            values[f.name] = _read(f, given, high=high, choices=options)
+        except _Refused as refused:
+            message = refused.message
+            if f.kind == "layer":
+                message = f"{values['model']} has no conv layer {str(given)[:60]!r}"
+                message += "." if strict else f"; showing {default} instead."
+            if strict:  # nothing is substituted: drop the lenient reader's "; using …"
+                raise StateError(message.split("; using")[0].rstrip(".") + ".") from None
+            messages.append(message)
+            values[f.name] = default if f.kind in ("model", "layer") else refused.fallback
+    return ViewState(**values), messages
+
+
+def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: int = DEFAULT_CLASSES,
+                 max_n: int | None = MAX_N) -> ViewState:
+    """What a callback or an API route received; raises ``StateError`` naming the first bad value."""
+    state, _ = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n)
+    return state
+
+
+def parse_state(search: str | None, catalog: Catalog, *, classes: int = DEFAULT_CLASSES) -> tuple[ViewState, list[str]]:
+    """A URL's query string; never raises."""
     messages: list[str] = []
     raw = (search or "").lstrip("?")
     try:
@@ -81,108 +232,122 @@ def parse_state(search: str | None, catalog: Mapping[str, list[str]]) -> tuple[V
     except ValueError:
         query = {}
         messages.append("The link's query string could not be read; showing the default view.")
-    defaults = ViewState()
-    models = list(catalog)
+    # Repeated parameters: the first wins, as most servers do.
+    params = {key: values[0][:MAX_PARAM_LENGTH] for key, values in query.items() if values}
+    params, migrated = _migrate(params)
+    messages.extend(migrated)
+    state, refused = _read_all(params, catalog, strict=False, classes=classes)
+    return state, messages + refused
 
-    model = _single(query, "model") or (defaults.model if defaults.model in catalog else models[0])
-    if model not in catalog:
-        messages.append(f"Unknown model {model!r}; showing {models[0]} instead.")
-        model = models[0]
-    layers = catalog[model]
-    layer = _single(query, "layer") or default_layer(model, layers)
-    if layer not in layers:
-        fallback = default_layer(model, layers)
-        messages.append(f"{model} has no conv layer {layer!r}; showing {fallback} instead.")
-        layer = fallback
 
-    criterion = _single(query, "criterion") or defaults.criterion
-    if criterion not in CRITERIA:
-        messages.append(f"Unknown criterion {criterion!r}; using {defaults.criterion}.")
-        criterion = defaults.criterion
-
-    def number(key: str, default: float, low: float, high: float, whole: bool = False) -> float:
-        text = _single(query, key)
-        if text is None:
-            return default
-        try:
-            value = float(text)
-        except ValueError:
-            messages.append(f"{key}={text!r} is not a number; using {default:g}.")
-            return default
-        if not math.isfinite(value) or (whole and value != int(value)):
-            messages.append(f"{key}={text!r} is not valid; using {default:g}.")
-            return default
-        if not low <= value <= high:
-            clamped = min(max(value, low), high)
-            messages.append(f"{key}={text!r} is outside {low:g}–{high:g}; using {clamped:g}.")
-            return clamped
-        return value
-
-    image = _single(query, "image")
-    if image is not None and not is_sha256(image):
-        messages.append("The link's image id is not valid; showing an example image instead.")
-        image = None
-
-    def index(key: str, high: int) -> int | None:
-        """An optional index: out of range means "none chosen", not the nearest one."""
-        text = _single(query, key)
-        if text is None:
-            return None
-        # isascii: "²".isdigit() is True but int() refuses it.
-        if text.isascii() and text.isdigit() and len(text) <= 9 and int(text) <= high:
-            return int(text)
-        messages.append(f"{key}={text!r} is not a valid index; ignoring it.")
-        return None
-
-    filter_index = index("filter", 100_000)
-    cls_index = index("cls", 999)
-
-    colormap = _single(query, "colormap") or defaults.colormap
-    if colormap not in COLORMAPS:
-        messages.append(f"Unknown colormap {colormap!r}; using {defaults.colormap}.")
-        colormap = defaults.colormap
-
-    cam = _single(query, "cam") or defaults.cam
-    if cam not in CAM_METHODS:
-        messages.append(f"Unknown class-evidence method {cam!r}; using {defaults.cam}.")
-        cam = defaults.cam
-
-    state = ViewState(
-        image=image,
-        model=model,
-        layer=layer,
-        criterion=criterion,
-        n=int(number("n", defaults.n, 1, MAX_N, whole=True)),
-        min_sparsity=number("min_sparsity", defaults.min_sparsity, 0.0, MAX_MIN_SPARSITY),
-        weight=number("weight", defaults.weight, 0.0, 1.0),
-        filter=filter_index,
-        opacity=number("opacity", defaults.opacity, 0.0, 1.0),
-        colormap=colormap,
-        cls=cls_index,
-        cam=cam,
-    )
-    return state, messages
+def _migrate(params: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    text = params.pop("v", None)
+    version = int(text) if text and text.isascii() and text.isdigit() and len(text) < 4 else STATE_VERSION
+    if version > STATE_VERSION:
+        return params, [f"This link was made by a newer version (v={version}); some settings may not apply."]
+    while version < STATE_VERSION and version in MIGRATIONS:
+        params = MIGRATIONS[version](params)
+        version += 1
+    return params, []
 
 
 def encode_state(state: ViewState) -> str:
     """Query string for ``state``; defaults are written too, so a link keeps
-    its meaning if a default changes later."""
+    its meaning if a default changes later. Unset optional fields are left out."""
     params: dict[str, Any] = {"v": STATE_VERSION}
-    if state.image:
-        params["image"] = state.image
-    params.update(
-        model=state.model,
-        layer=state.layer,
-        criterion=state.criterion,
-        n=state.n,
-        min_sparsity=f"{state.min_sparsity:g}",
-        weight=f"{state.weight:g}",
-        opacity=f"{state.opacity:g}",
-        colormap=state.colormap,
-    )
-    if state.filter is not None:
-        params["filter"] = state.filter
-    if state.cls is not None:
-        params["cls"] = state.cls
-    params["cam"] = state.cam
+    for f in FIELDS:
+        value = getattr(state, f.name)
+        if value is None:
+            continue
+        # A float is written short (0.15, not 0.15000000000000002); anything
+        # else as given, for the reader to judge.
+        params[f.name] = f"{value:g}" if f.kind == "float" and isinstance(value, (int, float)) else value
     return "?" + urlencode(params)
+
+
+# -- transitions: what an event does to the state (pure; the URL callback is a thin shell around it)
+
+NAV_KEYS = ("filter", "layer", "cls", "cam")  # what a page may ask to change when it navigates
+
+
+@dataclass(frozen=True)
+class UrlLoaded:
+    search: str | None
+
+
+@dataclass(frozen=True)
+class ControlChanged:
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class ImageChosen:
+    sha: str
+
+
+@dataclass(frozen=True)
+class Navigated:
+    changes: Mapping[str, Any]
+    page: str | None = None
+
+
+Event = UrlLoaded | ControlChanged | ImageChosen | Navigated
+
+
+@dataclass(frozen=True)
+class World:
+    """What a transition may consult: the catalog, the pages, and the images
+    (``known_image`` may raise a ``UserError`` while the store is down)."""
+
+    catalog: Catalog
+    default_image: str
+    known_image: Callable[[str], bool]
+    pages: tuple[str, ...] = ()
+    classes: int = DEFAULT_CLASSES
+
+
+def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list[str], str | None]:
+    """The state after ``event``, the messages to show, and the page to move to (None: stay).
+
+    Rules: a model change resets the layer when the new model lacks it; a
+    layer or model change resets the filter; every result is re-read by the
+    lenient parser, so a forged value falls back with a message; an image
+    this server does not hold is replaced by the default example.
+    """
+    messages: list[str] = []
+    path: str | None = None
+    catalog = world.catalog
+    if isinstance(event, UrlLoaded):
+        state, messages = parse_state(event.search, catalog, classes=world.classes)
+    elif isinstance(event, ControlChanged) and event.key in FIELD and event.value is not None:
+        changes: dict[str, Any] = {event.key: event.value}
+        if event.key == "model" and state.layer not in catalog.get(event.value, {}):
+            changes["layer"] = default_layer(event.value, catalog.get(event.value, {}))
+        if event.key in ("model", "layer"):
+            changes["filter"] = None
+        state, messages = parse_state(encode_state(state.with_(**changes)), catalog, classes=world.classes)
+    elif isinstance(event, ImageChosen):
+        state = state.with_(image=event.sha)
+    elif isinstance(event, Navigated):
+        changes = {key: event.changes[key] for key in NAV_KEYS if key in event.changes}
+        if "layer" in changes and "filter" not in changes:
+            changes["filter"] = None
+        state, messages = parse_state(encode_state(state.with_(**changes)), catalog, classes=world.classes)
+        page = event.page
+        if isinstance(page, str) and (page in world.pages or (not world.pages and page.startswith("/"))):
+            path = page
+    return _with_known_image(state, world, messages), messages, path
+
+
+def _with_known_image(state: ViewState, world: World, messages: list[str]) -> ViewState:
+    try:
+        known = state.image is not None and is_sha256(state.image) and world.known_image(state.image)
+    except UserError as exc:  # the store is down: keep the link's image, say why
+        messages.append(exc.message)
+        return state
+    if known:
+        return state
+    if state.image is not None:
+        messages.append("The image of this link is not stored on this server; showing an example instead.")
+    return state.with_(image=world.default_image)

@@ -258,6 +258,10 @@ class ModelRegistry:
     def is_loaded(self, name: str) -> bool:
         return name in self._models
 
+    def loaded(self, name: str) -> LoadedModel | None:
+        """The model if this process has loaded it already, without loading it."""
+        return self._models.get(name)
+
     def get(self, name: str, progress: ProgressFn | None = None) -> LoadedModel:
         if name not in self._locks:
             raise ModelError(f"Unknown model {name!r}; available: {', '.join(self.names)}")

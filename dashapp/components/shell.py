@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from ..analysis.stats import CRITERIA
-from ..state import COLORMAPS, MAX_MIN_SPARSITY, MAX_N, ViewState
+from ..state import COLORMAPS, FIELD, MAX_N, ViewState
 from .widgets import heatmap_slot
 
 CRITERION_HELP = {
@@ -111,7 +111,7 @@ def sidebar(model_names: list[str], examples: dict[str, str], max_upload_bytes: 
             html.Div(
                 [
                     _label("Minimum sparsity", "filters below are excluded"),
-                    _slider("ctl-min-sparsity", 0, MAX_MIN_SPARSITY, 0.05, defaults.min_sparsity,
+                    _slider("ctl-min-sparsity", 0, FIELD["min_sparsity"].high, 0.05, defaults.min_sparsity,
                             {0: "0", 0.2: "0.2", 0.4: "0.4", 0.6: "0.6", 0.8: "0.8"}),
                     _label("Activation weight", "vs. selectivity"),
                     _slider("ctl-weight", 0, 1, 0.05, defaults.weight, {0: "0", 0.5: "0.5", 1: "1"}),

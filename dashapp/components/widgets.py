@@ -27,6 +27,12 @@ def heatmap_slot(index: str, title: Any = None, height: int | None = None, figur
     )
 
 
+def kernel_tile(src: str, alt: str, caption: str) -> html.Figure:
+    """One kernel picture with its caption (detail and kernels pages)."""
+    return html.Figure([html.Img(src=src, className="kernel-img", alt=alt), html.Figcaption(caption)],
+                       className="kernel-tile")
+
+
 def stat_card(label: str, value: str, help_text: str | None = None) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody([

@@ -12,23 +12,26 @@ import numpy as np
 from dash import html, no_update
 
 from ..components.widgets import error_alert
+from ..errors import UserError
 from ..figures import heatmap_figure
-from ..intake import IntakeError
-from ..service import AnalysisError, AnalysisQuery, Analyzer
+from ..service import Analyzer, LayerView
+from ..state import ViewState, strict_state
 
 log = logging.getLogger(__name__)
 
 
-def query_of(ready: dict[str, Any]) -> AnalysisQuery:
-    return AnalysisQuery(
-        image=ready["image"],
-        model=ready["model"],
-        layer=ready["layer"],
-        criterion=ready["criterion"],
-        n=int(ready["n"]),
-        min_sparsity=float(ready["min_sparsity"]),
-        weight=float(ready["weight"]),
-    )
+def state_of(service: Analyzer, ready: dict[str, Any]) -> ViewState:
+    """The ready state a page received, read strictly: a forged or stale
+    value is refused with a message, never computed with."""
+    if not isinstance(ready, dict):
+        raise UserError("The view state could not be read; reload the page.")
+    model = ready.get("model")
+    return strict_state(ready, service.models.state_catalog(),
+                        classes=service.models.classes(model) if isinstance(model, str) else 1000)
+
+
+def view_of(service: Analyzer, ready: dict[str, Any]) -> LayerView:
+    return service.open(state_of(service, ready))
 
 
 def guarded(outputs: int, error_slot: int = 0) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -42,8 +45,8 @@ def guarded(outputs: int, error_slot: int = 0) -> Callable[[Callable[..., Any]],
                 return (no_update,) * outputs if outputs > 1 else no_update
             try:
                 return func(*args)
-            except (AnalysisError, IntakeError) as exc:
-                message = exc.message if isinstance(exc, AnalysisError) else str(exc)
+            except UserError as exc:
+                message = exc.message
             except Exception:  # an unexpected failure must not break the page
                 log.exception("page callback %s failed", func.__name__)
                 message = "Something went wrong while computing this view; the error was logged."
@@ -61,10 +64,9 @@ def page_header(title: str, subtitle: str) -> html.Div:
                     className="page-header")
 
 
-def heatmap_of(service: Analyzer, query: AnalysisQuery, fmap: np.ndarray, label: int, height: int = 260) -> Any:
-    """A map of the query's layer (a filter's response, or class evidence) over
-    the query's image, with that layer's receptive field for the hover."""
-    image = service.image(query.image)
-    info = service.layer_info(query.model, query.layer)
-    return heatmap_figure(fmap, None, image.width, image.height, info.receptive_field,
-                          service.model(query.model).input_size, label, height=height)
+def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260) -> Any:
+    """A map of the view's layer (a filter's response, or class evidence) over
+    the view's image, with that layer's receptive field for the hover."""
+    image = view.image
+    return heatmap_figure(fmap, None, image.width, image.height, view.info.receptive_field, view.input_size, label,
+                          height=height)

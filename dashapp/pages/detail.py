@@ -9,10 +9,11 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
-from ..components.widgets import fmt, heatmap_slot, notice_alert, stat_card
+from ..components.widgets import fmt, heatmap_slot, kernel_tile, notice_alert, stat_card
+from ..errors import UserError
 from ..figures import SIZE_COLOURS, TOOLBAR, array_uri, channel_pictures, picture_uri, regions_figure
-from ..service import Analyzer
-from ._common import guarded, heatmap_of, page_header, query_of
+from ..service import Analyzer, LayerView
+from ._common import guarded, heatmap_of, page_header, view_of
 
 PATH = "/detail"
 NAME = "Filter detail"
@@ -78,16 +79,15 @@ def _legend() -> list[Any]:
     ]
 
 
-def _kernel_panel(service: Analyzer, model: str, layer: str, index: int) -> Any:
-    pictures = service.kernels(model, layer, [index])
+def _kernel_panel(view: LayerView, index: int) -> Any:
+    pictures = view.kernels([index])
     if not pictures.applies or pictures.channels is None:
         return dbc.Alert(pictures.reason, color="secondary", className="kernel-note")
     views = channel_pictures(pictures.channels[0])
     k = pictures.channels.shape[-1]
     upscale = max(1, 96 // k)
     tiles = [
-        html.Figure([html.Img(src=array_uri(views[name], upscale), className="kernel-img", alt=f"{name} weights"),
-                     html.Figcaption(caption)], className="kernel-tile")
+        kernel_tile(array_uri(views[name], upscale), f"{name} weights", caption)
         for name, caption in (("RGB", "combined"), ("R", "red"), ("G", "green"), ("B", "blue"))
     ]
     note = html.Div("Grey/dark means a zero or negative weight; bright means the filter adds that colour. "
@@ -113,23 +113,23 @@ def register(app: Dash, service: Analyzer) -> None:
     )
     @guarded(outputs=12)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
-        query = query_of(ready)
-        ranking = service.ranking(query)
-        index = ready.get("filter")
+        layer_view = view_of(service, ready)
+        ranking = layer_view.ranking
+        index = layer_view.state.filter
         notice = None
         if index is None:
             if not ranking.filters:
                 empty = notice_alert(ranking.notice or "No filter to show.")
                 return (None, "No filter selected", {}, empty, None, None, [], None, None, None, None, None)
             index = ranking.filters[0].index
-        view = service.filter_view(query, int(index), ranking)
-        image = service.image(query.image)
+        view = layer_view.filter(index)
+        image = layer_view.image
         picture = picture_uri(image, 512)
         regions = view.regions.regions
         figure = regions_figure(picture, image.width, image.height, regions)
-        heat = heatmap_of(service, query, view.maps, view.index, height=420)
+        heat = heatmap_of(layer_view, view.maps, view.index, height=420)
         rank_text = f"rank {view.rank} of {ranking.eligible}" if view.rank else "not in the current top list"
-        reading = view.reading
+        reading = view.reading.as_dict()
         side = html.Div([
             dbc.Row(
                 [
@@ -146,11 +146,19 @@ def register(app: Dash, service: Analyzer) -> None:
               for text in reading["warnings"]],
         ], className="detail-side")
         options = [{"label": f"#{f.rank} · {f.index}", "value": f.index} for f in ranking.filters]
-        title = f"Filter {view.index} of {query.layer} · {rank_text} · {len(regions)} region(s)"
-        regions_data = {"image": query.image, "regions": [r.as_dict() for r in regions]}
+        title = f"Filter {view.index} of {layer_view.info.name} · {rank_text} · {len(regions)} region(s)"
+        # Only the filter and how many boxes there are: a click names a box by
+        # its number, and the server looks its geometry up in its own numbers.
+        regions_data = {"filter": view.index, "count": len(regions)}
         hint = html.Div("Click a box on the image to inspect that region.", className="control-help")
-        return (None, title, figure, side, heat, _kernel_panel(service, query.model, query.layer, view.index),
+        return (None, title, figure, side, heat, _kernel_panel(layer_view, view.index),
                 options, view.index, regions_data, notice, hint, view.index)
+
+    _register_choices(app, service)
+
+
+def _register_choices(app: Dash, service: Analyzer) -> None:
+    """Picking another filter, and clicking a region box."""
 
     @app.callback(
         Output("nav-request", "data", allow_duplicate=True),
@@ -173,19 +181,27 @@ def register(app: Dash, service: Analyzer) -> None:
         Output("detail-regions", "figure", allow_duplicate=True),
         Input("detail-regions", "clickData"),
         State("detail-regions-data", "data"),
+        State("ready-state", "data"),
         prevent_initial_call=True,
     )
-    def select_region(click: dict[str, Any] | None, data: dict[str, Any] | None) -> tuple[Any, Any]:
+    def select_region(click: dict[str, Any] | None, data: dict[str, Any] | None,
+                      ready: dict[str, Any] | None) -> tuple[Any, Any]:
         points = (click or {}).get("points") or []
-        regions = (data or {}).get("regions") or []
-        if not points or not regions:
+        index = (data or {}).get("filter")
+        if not points or not ready or not isinstance(index, int) or isinstance(index, bool):
             return no_update, no_update
         curve = points[0].get("curveNumber")
-        if not isinstance(curve, int) or not 0 <= curve < len(regions):
+        try:
+            view = view_of(service, ready)
+            regions = [r.as_dict() for r in view.regions(view.check_filter(index)).regions]
+        except UserError as exc:
+            return notice_alert(exc.message), no_update
+        # Trace i of the figure is region i + 1; anything else the client
+        # claims is ignored. The crop uses the server's own box.
+        if not isinstance(curve, int) or isinstance(curve, bool) or not 0 <= curve < len(regions):
             return no_update, no_update
         region = regions[curve]
-        image = service.image(data["image"])
-        crop = image.crop((region["x0"], region["y0"], region["x1"], region["y1"]))
+        crop = view.image.crop((region["x0"], region["y0"], region["x1"], region["y1"]))
         panel = dbc.Card(
             dbc.CardBody([
                 html.Div(f"Region {region['number']} · {region['size_class']}", className="fw-semibold"),

@@ -10,7 +10,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from ..analysis.gradcam import METHODS
 from ..components.widgets import heatmap_slot
 from ..service import Analyzer
-from ._common import guarded, heatmap_of, page_header, query_of
+from ._common import guarded, heatmap_of, page_header, view_of
 
 PATH = "/evidence"
 NAME = "Class evidence"
@@ -61,15 +61,14 @@ def register(app: Dash, service: Analyzer) -> None:
     )
     @guarded(outputs=7)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
-        query = query_of(ready)
-        loaded = service.model(query.model)
-        top = service.prediction(query.image, query.model)["top"]
-        cls = ready.get("cls")
+        view = view_of(service, ready)
+        loaded, top = view.loaded, view.prediction
+        cls = view.state.cls
         if cls is None:
             cls = top[0]["index"] if top else 0
-        method = ready.get("cam") or "gradcam"
-        cam = service.evidence(query, int(cls), method)
-        figure = heatmap_of(service, query, cam, int(cls), height=520)
+        method = view.state.cam
+        cam = view.evidence(cls, method)
+        figure = heatmap_of(view, cam, cls, height=520)
         buttons = [
             dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
                        color="primary", outline=p["index"] != cls, size="sm", n_clicks=0)
@@ -77,7 +76,7 @@ def register(app: Dash, service: Analyzer) -> None:
         ]
         options = [{"label": f"{i} · {name}", "value": i} for i, name in enumerate(loaded.categories)]
         untrained = "" if loaded.weights.pretrained else " (untrained weights: arbitrary)"
-        title = (f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}” at {query.layer}{untrained}"
+        title = (f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}” at {view.info.name}{untrained}"
                  + ("" if float(cam.max()) > 0 else " — no positive evidence at this layer"))
         return None, [html.Span("Top-5:", className="me-1 align-self-center small text-muted"), *buttons], options, \
             int(cls), method, title, figure

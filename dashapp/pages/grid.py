@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
@@ -11,7 +10,7 @@ from ..components.widgets import heatmap_slot, notice_alert
 from ..figures import grid_figure
 from ..service import Analyzer
 from ..state import MAX_N
-from ._common import guarded, page_header, query_of
+from ._common import guarded, page_header, state_of
 
 PATH = "/grid"
 NAME = "Filter grid"
@@ -41,9 +40,8 @@ def register(app: Dash, service: Analyzer) -> None:
     )
     @guarded(outputs=4)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
-        query = replace(query_of(ready), n=MAX_N)
-        ranking = service.ranking(query)
-        maps = service.maps(query.image, query.model, query.layer)
+        view = service.open(state_of(service, ready).with_(n=MAX_N))
+        ranking, maps = view.ranking, view.maps
         filters = [f.index for f in ranking.filters]
         labels = [f"#{f.index} · rank {f.rank}" for f in ranking.filters]
         figure = grid_figure([maps[i] for i in filters], labels, filters)

@@ -9,7 +9,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from ..components.widgets import heatmap_slot, notice_alert
 from ..service import Analyzer
-from ._common import guarded, heatmap_of, page_header, query_of
+from ._common import guarded, heatmap_of, page_header, view_of
 
 PATH = "/heatmaps"
 NAME = "Heatmaps"
@@ -47,13 +47,12 @@ def register(app: Dash, service: Analyzer) -> None:
     )
     @guarded(outputs=5)
     def render(ready: dict[str, Any], picked: str | None) -> tuple[Any, ...]:
-        query = query_of(ready)
-        ranking = service.ranking(query)
+        view = view_of(service, ready)
+        ranking = view.ranking
         width = _column_width(len(ranking.filters))
-        maps = service.maps(query.image, query.model, query.layer)
         cells = []
         for ranked in ranking.filters:
-            figure = heatmap_of(service, query, maps[ranked.index], ranked.index)
+            figure = heatmap_of(view, view.maps[ranked.index], ranked.index)
             # The base figure rides inside the new slot: no second round trip.
             slot = heatmap_slot(f"heat-{ranked.rank}", title=f"#{ranked.rank} · filter {ranked.index} · "
                                 f"score {ranked.score:.3f} · sparsity {ranked.sparsity:.0%}", figure=figure)
@@ -75,6 +74,8 @@ def register(app: Dash, service: Analyzer) -> None:
     def enlarge(picked: str, ready: dict[str, Any] | None) -> tuple[Any, Any]:
         if not ready:
             return no_update, no_update
-        query = query_of(ready)
-        index = int(picked)
-        return heatmap_of(service, query, service.maps(query.image, query.model, query.layer)[index], index, 520), None
+        view = view_of(service, ready)
+        if not isinstance(picked, str) or not picked.isascii() or not picked.isdigit():
+            return no_update, None
+        index = view.check_filter(int(picked))
+        return heatmap_of(view, view.maps[index], index, 520), None

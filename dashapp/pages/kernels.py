@@ -7,10 +7,10 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
-from ..components.widgets import notice_alert
+from ..components.widgets import kernel_tile, notice_alert
 from ..figures import array_uri, picture_uri
 from ..service import Analyzer
-from ._common import guarded, page_header, query_of
+from ._common import guarded, page_header, view_of
 
 PATH = "/kernels"
 NAME = "Kernels & patches"
@@ -42,28 +42,27 @@ def register(app: Dash, service: Analyzer) -> None:
     )
     @guarded(outputs=4)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
-        query = query_of(ready)
-        ranking = service.ranking(query)
+        view = view_of(service, ready)
+        ranking = view.ranking
         indices = [f.index for f in ranking.filters]
-        pictures = service.kernels(query.model, query.layer, indices)
+        pictures = view.kernels(indices)
         if pictures.applies and pictures.rgb is not None:
             k = pictures.rgb.shape[1]
             patterns: Any = html.Div(
                 [
-                    html.Figure([html.Img(src=array_uri(pictures.rgb[i], max(1, 84 // k)), className="kernel-img",
-                                          alt=f"RGB pattern of filter {index}"),
-                                 html.Figcaption(f"#{rank + 1} · filter {index}")], className="kernel-tile")
-                    for i, (rank, index) in enumerate(enumerate(indices))
+                    kernel_tile(array_uri(pictures.rgb[rank], max(1, 84 // k)), f"RGB pattern of filter {index}",
+                                f"#{rank + 1} · filter {index}")
+                    for rank, index in enumerate(indices)
                 ],
                 className="kernel-row",
             )
         else:
             patterns = dbc.Alert(pictures.reason, color="secondary", className="kernel-note")
 
-        image = service.image(query.image)
+        image = view.image
         rows = []
         for ranked in ranking.filters:
-            view = service.filter_view(query, ranked.index, ranking)
+            detail = view.filter(ranked.index)
             tiles = [
                 html.Figure(
                     [html.Img(src=picture_uri(image.crop((p.x0, p.y0, p.x1, p.y1)), 160), className="patch-img",
@@ -71,7 +70,7 @@ def register(app: Dash, service: Analyzer) -> None:
                      html.Figcaption(f"response {p.value:.3g} · x {p.x0}–{p.x1}, y {p.y0}–{p.y1}")],
                     className="patch-tile",
                 )
-                for p in view.patches
+                for p in detail.patches
             ] or [html.Div("This filter does not respond anywhere on the image.", className="control-help")]
             rows.append(html.Div([html.Div(f"#{ranked.rank} · filter {ranked.index}", className="patch-label"),
                                   html.Div(tiles, className="patch-row")], className="patch-filter"))

@@ -9,7 +9,7 @@ from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 
 from ..components.widgets import fmt, notice_alert, stat_card
 from ..service import Analyzer
-from ._common import guarded, page_header, query_of
+from ._common import guarded, page_header, view_of
 
 PATH = "/"
 NAME = "Overview"
@@ -63,13 +63,10 @@ def register(app: Dash, service: Analyzer) -> None:
     )
     @guarded(outputs=4)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
-        query = query_of(ready)
-        info = service.layer_info(query.model, query.layer)
-        whole = service.layer_stats(query.image, query.model, query.layer)
-        ranking = service.ranking(query)
-        prediction = service.prediction(query.image, query.model)
-        untrained = not prediction["weights"]["pretrained"]
-        top = prediction["top"][0] if prediction["top"] else None
+        view = view_of(service, ready)
+        info, whole, ranking = view.info, view.layer_stats, view.ranking
+        untrained = not view.loaded.weights.pretrained
+        top = view.prediction[0] if view.prediction else None
         prediction_card = dbc.Card(
             dbc.CardBody([
                 html.Div("Prediction" + (" (untrained: meaningless)" if untrained else ""), className="stat-label"),

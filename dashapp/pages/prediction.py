@@ -9,8 +9,8 @@ from dash import Dash, Input, Output, dcc, html
 
 from ..figures import TOOLBAR, prediction_figure
 from ..service import Analyzer
-from ..state import ViewState, encode_state
-from ._common import guarded, page_header, query_of
+from ..state import encode_state
+from ._common import guarded, page_header, view_of
 
 PATH = "/prediction"
 NAME = "Prediction"
@@ -66,10 +66,9 @@ def register(app: Dash, service: Analyzer) -> None:
     )
     @guarded(outputs=4)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
-        query = query_of(ready)
-        prediction = service.prediction(query.image, query.model)
-        top = prediction["top"]
-        untrained = not prediction["weights"]["pretrained"]
+        view = view_of(service, ready)
+        top = view.prediction
+        untrained = not view.loaded.weights.pretrained
         first = top[0]["probability"] if top else 0.0
         second = top[1]["probability"] if len(top) > 1 else 0.0
         parts: list[Any] = [
@@ -81,7 +80,7 @@ def register(app: Dash, service: Analyzer) -> None:
             parts.insert(0, dbc.Alert("These numbers are meaningless: the model runs on untrained (random) "
                                       "weights, so its 'prediction' is noise.", color="danger",
                                       className="py-2 meaningless"))
-        base = ViewState.from_dict(ready)
+        base = view.state
         links = [html.Span("Where is the evidence? ", className="text-muted")] + [
             dcc.Link(f"{p['label']}", href="/evidence" + encode_state(base.with_(cls=p["index"])),
                      className="me-3 evidence-link")

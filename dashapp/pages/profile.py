@@ -6,13 +6,12 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import numpy as np
-import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from ..figures import TOOLBAR, profile_figure
+from ..figures import TOOLBAR, passing_figure, profile_figure
 from ..service import Analyzer
-from ..state import ViewState, encode_state
-from ._common import guarded, page_header, query_of
+from ..state import encode_state
+from ._common import guarded, page_header, view_of
 
 PATH = "/profile"
 NAME = "Layer profile"
@@ -47,24 +46,17 @@ def register(app: Dash, service: Analyzer) -> None:
     )
     @guarded(outputs=6)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
-        query = query_of(ready)
-        rows = service.profile(query.image, query.model, query.min_sparsity)
+        view = view_of(service, ready)
+        state = view.state
+        rows = view.profile()
         names = [r["layer"] for r in rows]
-        sparsity = profile_figure(names, [r["sparsity"] for r in rows], "Sparsity of each filter, per layer")
-        mean = profile_figure(names, [r["mean"] for r in rows], "Mean response of each filter, per layer")
-        for figure in (sparsity, mean):
-            for trace in figure.data:
-                trace.marker.color = "#dc3545" if trace.name == query.layer else "#0d6efd"
-        passing = go.Figure(go.Bar(
-            x=names, y=[r["passing"] for r in rows],
-            text=[f"{r['passing']}/{r['filters']}" for r in rows], textposition="outside",
-            marker_color=["#dc3545" if n == query.layer else "#6c757d" for n in names],
-            hovertemplate="%{x}: %{text} filters pass<extra></extra>",
-        ))
-        passing.update_layout(template="none", height=300, margin={"l": 50, "r": 50, "t": 30, "b": 90},
-                              title={"text": f"Filters with sparsity ≥ {query.min_sparsity:g} (balanced ranking "
-                                     "cutoff)", "font": {"size": 14}})
-        base = ViewState.from_dict(ready)
+        sparsity = profile_figure(names, [r["sparsity"] for r in rows], "Sparsity of each filter, per layer",
+                                  current=state.layer)
+        mean = profile_figure(names, [r["mean"] for r in rows], "Mean response of each filter, per layer",
+                              current=state.layer)
+        passing = passing_figure(names, [r["passing"] for r in rows], [r["filters"] for r in rows],
+                                 state.min_sparsity, current=state.layer)
+        base = state
 
         def link(layer: str, index: int | None = None, page: str = "/detail") -> str:
             return page + encode_state(base.with_(layer=layer, filter=index))
@@ -80,7 +72,7 @@ def register(app: Dash, service: Analyzer) -> None:
                     html.Td(f"{float(np.median(r['sparsity'])):.0%}"),
                     html.Td([dcc.Link(f"#{i}", href=link(r["layer"], i), className="me-2 profile-filter-link")
                              for i in r["strongest"]]),
-                ], className="table-active" if r["layer"] == query.layer else None)
+                ], className="table-active" if r["layer"] == state.layer else None)
                 for r in rows
             ])],
             size="sm", hover=True, className="profile-table",

@@ -163,15 +163,15 @@ def test_exports_csv_json_and_regions(client: FlaskClient, example_bytes: bytes)
 
 
 def test_evidence_and_profile_go_through_the_store(module_analyzer: Analyzer, example_bytes: bytes) -> None:
-    from dashapp.service import AnalysisQuery
+    from dashapp.state import ViewState
 
-    sha = module_analyzer.ingest_bytes(example_bytes).sha256
-    query = AnalysisQuery(image=sha, model="resnet18", layer="layer4.1.conv2")
-    first = module_analyzer.evidence(query, 281)
+    sha = module_analyzer.library.ingest_bytes(example_bytes).sha256
+    view = module_analyzer.open(ViewState(image=sha, model="resnet18", layer="layer4.1.conv2"))
+    first = view.evidence(281)
     computes = module_analyzer.activations.stats["computes"]
-    again = module_analyzer.evidence(query, 281)
+    again = module_analyzer.open(view.state).evidence(281)
     assert again.shape == (7, 7) and (again == first).all()
     assert module_analyzer.activations.stats["computes"] == computes
-    rows = module_analyzer.profile(sha, "resnet18", 0.15)
-    assert [r["layer"] for r in rows] == list(module_analyzer.layers("resnet18"))
+    rows = view.profile()
+    assert [r["layer"] for r in rows] == list(module_analyzer.models.layers("resnet18"))
     assert all(0 <= r["passing"] <= r["filters"] and len(r["strongest"]) == 3 for r in rows)

@@ -33,7 +33,8 @@ from dashapp.intake import accept_bytes
 from dashapp.service import Analyzer
 from dashapp.settings import Settings
 from dashapp.store import ActivationStore, FileImageStore, make_backend
-from tests.support import hostile as h
+from tests.support import dash_harness as harness
+from tests.support import synthetic
 from tests.support.servers import RedisServer, random_png, wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ class Site:
         return self.client.get(f"/api/analysis?image={sha}&{query}")
 
     def callback(self, output: str) -> Callable[..., Any]:
-        return h.find_callback(self.app, output)
+        return harness.find_callback(self.app, output)
 
 
 def build_site(settings: Settings, registry: ModelRegistry | None, backend: Any = None) -> Site:
@@ -165,11 +166,11 @@ def _valid_blob() -> bytes:
 
 CORRUPTIONS: dict[str, bytes | str | int] = {
     "empty": b"",
-    "magic-only": store.BLOB_MAGIC,
-    "magic-and-2-bytes": store.BLOB_MAGIC + b"\x10\x00",
+    "magic-only": store.codec.BLOB_MAGIC,
+    "magic-and-2-bytes": store.codec.BLOB_MAGIC + b"\x10\x00",
     "header-cut": _valid_blob()[:12],
     "payload-cut": _valid_blob()[:-5],
-    "header-without-shape": store.BLOB_MAGIC + len(b'{"x": 1}').to_bytes(4, "little") + b'{"x": 1}' + b"\x00",
+    "header-without-shape": store.codec.BLOB_MAGIC + len(b'{"x": 1}').to_bytes(4, "little") + b'{"x": 1}' + b"\x00",
     "random-bytes": bytes(range(256)) * 4,
     "a-string": "ACT1 not bytes",
     "an-integer": 7,
@@ -301,7 +302,7 @@ def test_redis_down_degrades_then_recovers(local_redis: LocalRedis, new_settings
                                            registry: ModelRegistry, reference: Callable[[bytes, str], Any],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     # Retry the backend soon after each error, so the restart below is noticed quickly.
-    monkeypatch.setattr(store, "BACKEND_RETRY_S", 0.05)
+    monkeypatch.setattr(store.activations, "BACKEND_RETRY_S", 0.05)
     site = build_site(new_settings(redis_url=local_redis.url), registry)
     first, known = random_png(311), random_png(312)
     sha_first, sha_known = site.upload(first), site.upload(known)
@@ -317,7 +318,7 @@ def test_redis_down_degrades_then_recovers(local_redis: LocalRedis, new_settings
     # Anything that needs the image store itself is a clear, retryable 503, not a 500.
     refused = site.client.post("/api/images", data=random_png(313), content_type="image/png")
     assert refused.status_code == 503
-    h.assert_clear_message(refused.get_json()["error"])
+    harness.assert_clear_message(refused.get_json()["error"])
     assert site.client.get("/healthz").status_code == 200
 
     local_redis.start()  # same port, empty (nothing persisted)
@@ -352,18 +353,18 @@ def test_model_whose_weights_cannot_be_had_is_a_clear_503(tmp_path: Path, monkey
 
     models = site.client.get("/api/models")
     assert models.status_code == 503, models.get_data(as_text=True)[:300]
-    message = h.assert_clear_message(models.get_json()["error"], max_length=2000)
+    message = harness.assert_clear_message(models.get_json()["error"], max_length=2000)
     assert expected.name in message and "DASHAPP_WEIGHTS" in message
 
     sha = site.upload(random_png(401))
     analysis = site.analysis(sha, "model=resnet18&layer=layer2.0.conv1")
     assert analysis.status_code == 503, analysis.get_data(as_text=True)[:300]
-    assert expected.name in h.assert_clear_message(analysis.get_json()["error"], max_length=2000)
+    assert expected.name in harness.assert_clear_message(analysis.get_json()["error"], max_length=2000)
     assert site.client.get("/healthz").status_code == 200
 
     # The pages: the state still resolves (layer tables need no weights), the model is
     # reported as needing a download, the download fails gently, and every page shows why.
-    view = h.sync_state(site.app, "")["view-state.data"]
+    view = harness.sync_state(site.app, "")["view-state.data"]
     assert view["model"] == "resnet18" and view["layer"] == "layer2.0.conv1"
     ready, load_request = site.callback("load-request.data")(view)
     assert ready is no_update and load_request == {"model": "resnet18", "view": view}
@@ -374,9 +375,9 @@ def test_model_whose_weights_cannot_be_had_is_a_clear_503(tmp_path: Path, monkey
     assert progress and progress[-1][0] == 100
 
     banner = site.callback("weights-banner.children")(view)
-    assert expected.name in h.alert_text(banner)
+    assert expected.name in harness.alert_text(banner)
     overview = site.callback("overview-error.children")(view)
-    assert expected.name in h.alert_text(overview[0])
+    assert expected.name in harness.alert_text(overview[0])
     assert all(part is no_update for part in overview[1:])
 
 
@@ -489,7 +490,7 @@ import os, sys
 from pathlib import Path
 from dashapp.settings import Settings
 from dashapp.store import ActivationStore, make_backend
-from tests.support.hostile import synthetic_responses
+from tests.support.synthetic import SyntheticSubject, synthetic_capture
 
 data_dir, sha, die_after = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 real_replace = os.replace
@@ -503,9 +504,8 @@ def dying_replace(src, dst):
     real_replace(src, dst)
 
 os.replace = dying_replace
-activations = ActivationStore(make_backend(Settings(data_dir=data_dir)), synthetic_responses,
-                              weights_tag=lambda model: "t")
-activations.layer(sha, "m", "a")
+activations = ActivationStore(make_backend(Settings(data_dir=data_dir)), compute=synthetic_capture)
+activations.layer(SyntheticSubject(sha), "a")
 sys.exit(0)
 """
 
@@ -514,9 +514,9 @@ sys.exit(0)
 class CountingCompute:
     calls: int = 0
 
-    def __call__(self, sha: str, model: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    def __call__(self, model: Any, image: Any) -> Any:
         self.calls += 1
-        return h.synthetic_responses(sha, model)
+        return synthetic.synthetic_capture(model, image)
 
 
 @pytest.mark.parametrize("die_after", [0, 2, 4, 99], ids=["first-entry", "mid-layers", "before-meta", "completes"])
@@ -524,22 +524,23 @@ def test_worker_killed_while_writing_the_cache_leaves_no_partial_entry(tmp_path:
     data_dir = tmp_path / "data"
     sha = "ab" * 32
     result = run_python(CACHE_WRITER, str(data_dir), sha, str(die_after))
-    completes = die_after > len(h.SYNTHETIC_LAYERS)
+    completes = die_after > len(synthetic.SYNTHETIC_LAYERS)
     assert result.returncode == (0 if completes else 9), result.stderr[-2000:]
     settings = Settings(data_dir=data_dir)
     if completes:
         # Damage one finished entry on disk as a non-atomic writer or a bad disk would.
-        probe = ActivationStore(make_backend(settings), h.synthetic_responses, weights_tag=lambda model: "t")
-        entry = Path(probe.backend._get_filename(probe._key(sha, "m", "b")))
+        probe = ActivationStore(make_backend(settings), compute=synthetic.synthetic_capture)
+        entry = Path(probe.backend._get_filename(probe.key(synthetic.SyntheticSubject(sha), "b")))
         entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
 
     compute = CountingCompute()
-    reader = ActivationStore(make_backend(settings), compute, weights_tag=lambda model: "t")
-    expected, meta = h.synthetic_responses(sha, "m")
-    for name, maps in expected.items():
-        got = reader.layer(sha, "m", name)
+    reader = ActivationStore(make_backend(settings), compute=compute)
+    subject = synthetic.SyntheticSubject(sha)
+    expected = synthetic.synthetic_capture(subject.model, sha)
+    for name, maps in expected.responses.items():
+        got = reader.layer(subject, name)
         assert got.shape == maps.shape
         np.testing.assert_array_equal(got, maps.astype(np.float16).astype(np.float32))
-    assert reader.meta(sha, "m")["top"] == meta["top"]
+    assert reader.meta(subject)["top"] == [p.as_dict() for p in expected.top]
     assert compute.calls == 1  # something was missing or damaged in every case: one recompute, no more
     assert reader.stats["backend_errors"] == 0

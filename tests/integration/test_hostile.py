@@ -37,12 +37,16 @@ from PIL import Image
 from dashapp import create_app
 from dashapp.analysis.models import ModelRegistry
 from dashapp.intake import AddressPolicy, image_sha256
-from dashapp.service import Analyzer
+from dashapp.service import Analyzer, ImageLibrary
 from dashapp.settings import Settings
-from dashapp.state import MAX_MIN_SPARSITY, MAX_N
+from dashapp.state import FIELD, MAX_N
+from tests.support import dash_harness as harness
+from tests.support import fake_network as net
 from tests.support import hostile as h
-from tests.support.hostile import ConnectionGuard, FakeResolver, LoopbackHTTPServer, SilentServer
+from tests.support.fake_network import ConnectionGuard, FakeResolver, LoopbackHTTPServer, SilentServer
 from tests.support.servers import wait_for
+
+MAX_MIN_SPARSITY = FIELD["min_sparsity"].high
 
 LOOPBACK = AddressPolicy(allow_loopback=True)
 GOOD_QUERY = "model=alexnet&layer=features.0&n=2"
@@ -118,7 +122,7 @@ class Site:
     good: bytes  # an image this app accepts
 
     def callback(self, output: str) -> Callable[..., Any]:
-        return h.find_callback(self.app, output)
+        return harness.find_callback(self.app, output)
 
 
 def build_site(settings: Settings, registry: ModelRegistry, good: bytes) -> Site:
@@ -154,8 +158,8 @@ def slow_site(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry,
 
 def allow_loopback_fetches(monkeypatch: pytest.MonkeyPatch, target: Site) -> None:
     """Let this site's analyzer fetch from 127.0.0.1 test servers (the only change to the app)."""
-    monkeypatch.setattr(target.analyzer, "ingest_url",
-                        functools.partial(Analyzer.ingest_url, target.analyzer, policy=LOOPBACK))
+    monkeypatch.setattr(target.analyzer.library, "ingest_url",
+                        functools.partial(ImageLibrary.ingest_url, target.analyzer.library, policy=LOOPBACK))
 
 
 # --------------------------------------------------------------------------- the ways in
@@ -181,13 +185,13 @@ def _api_outcome(response: Any) -> Outcome:
     if response.status_code == 201:
         return Outcome(201, "", body["sha256"], body["width"], body["height"])
     assert set(body) == {"error"}, body
-    return Outcome(response.status_code, h.assert_clear_message(body["error"]))
+    return Outcome(response.status_code, harness.assert_clear_message(body["error"]))
 
 
 def _callback_outcome(choice: Any, message: Any) -> Outcome:
-    text = h.alert_text(message)
+    text = harness.alert_text(message)
     if choice is no_update:
-        return Outcome(None, h.assert_clear_message(text))
+        return Outcome(None, harness.assert_clear_message(text))
     sha = choice["sha"]
     return Outcome(None, text, sha)
 
@@ -215,7 +219,7 @@ def _dash_http_outcome(response: Any) -> Outcome:
     message = body["image-message"]["children"]
     text = _serialized_text(message)
     if "image-choice" not in body:
-        return Outcome(200, h.assert_clear_message(text))
+        return Outcome(200, harness.assert_clear_message(text))
     return Outcome(200, text, body["image-choice"]["data"]["sha"])
 
 
@@ -240,10 +244,10 @@ def send_bytes(target: Site, channel: str, data: bytes, filename: str = "upload.
                                                content_type="multipart/form-data"))
     if channel == "api-raw":
         return _api_outcome(target.client.post("/api/images", data=data, content_type="application/octet-stream"))
-    upload = {"contents": h.data_url(data), "filename": filename}
+    upload = {"contents": harness.data_url(data), "filename": filename}
     if channel == "callback":
         choose = target.callback("image-choice.data")
-        return _callback_outcome(*h.run_callback(choose, "upload-accepted.data", upload, 0, 0, None, None))
+        return _callback_outcome(*harness.run_callback(choose, "upload-accepted.data", upload, 0, 0, None, None))
     if channel == "dash-http":
         return _dash_http_outcome(target.client.post("/_dash-update-component", json=_dash_payload(upload=upload)))
     raise ValueError(channel)
@@ -254,7 +258,7 @@ def send_url(target: Site, channel: str, url: str) -> Outcome:
         return _api_outcome(target.client.post("/api/images", json={"url": url}))
     if channel == "callback":
         choose = target.callback("image-choice.data")
-        return _callback_outcome(*h.run_callback(choose, "ctl-url-go.n_clicks", None, 1, 0, None, url))
+        return _callback_outcome(*harness.run_callback(choose, "ctl-url-go.n_clicks", None, 1, 0, None, url))
     if channel == "dash-http":
         return _dash_http_outcome(target.client.post("/_dash-update-component", json=_dash_payload(url=url)))
     raise ValueError(channel)
@@ -279,7 +283,7 @@ def assert_still_healthy(target: Site) -> None:
     assert analysis.status_code == 200, analysis.get_data(as_text=True)[:300]
     assert len(analysis.get_json()["ranking"]["filters"]) == 2
     choose = target.callback("image-choice.data")
-    choice, _ = h.run_callback(choose, "upload-accepted.data", {"contents": h.data_url(target.good),
+    choice, _ = harness.run_callback(choose, "upload-accepted.data", {"contents": harness.data_url(target.good),
                                                                 "filename": "good.png"}, 0, 0, None, None)
     assert choice == {"sha": sha}
 
@@ -363,7 +367,7 @@ def test_odd_but_valid_upload_is_accepted_and_analysable(site: Site, channel: st
     else:
         assert f"{size[0]}×{size[1]}" in outcome.message, outcome.message
     assert outcome.sha is not None
-    assert site.analyzer.image(outcome.sha).size == size
+    assert site.analyzer.library.image(outcome.sha).size == size
     if sha is not None:
         assert outcome.sha == sha()
     # Extreme sizes and aspect ratios must not break the analysis, the regions or the patches.
@@ -407,7 +411,7 @@ def test_file_over_the_configured_limit_is_413(small_site: Site, channel: str) -
     assert SMALL_LIMIT < len(data) < 200_000
     outcome = send_bytes(small_site, channel, data)
     assert_refused(outcome, 413, "limit")
-    assert not h.states_zero_limit(outcome.message), outcome.message
+    assert not harness.states_zero_limit(outcome.message), outcome.message
     assert_still_healthy(small_site)
     case_passed()
 
@@ -427,12 +431,12 @@ def test_request_over_flasks_content_length_cap_is_413(small_site: Site, route: 
     elif route == "api-raw":
         response = client.post("/api/images", data=blob, content_type="image/png")
     else:
-        payload = _dash_payload(upload={"contents": h.data_url(blob), "filename": "big.png"})
+        payload = _dash_payload(upload={"contents": harness.data_url(blob), "filename": "big.png"})
         response = client.post("/_dash-update-component", data=json.dumps(payload), content_type="application/json")
     assert response.status_code == 413, response.get_data(as_text=True)[:300]
-    message = h.assert_clear_message(response.get_json()["error"])
+    message = harness.assert_clear_message(response.get_json()["error"])
     assert "limit" in message
-    assert not h.states_zero_limit(message), f"the message states a zero limit: {message!r}"
+    assert not harness.states_zero_limit(message), f"the message states a zero limit: {message!r}"
     assert_still_healthy(small_site)
     case_passed()
 
@@ -469,7 +473,7 @@ def test_odd_request_shapes_get_a_4xx(site: Site, kwargs: dict[str, Any], status
 )
 def test_callback_rejects_malformed_uploads(site: Site, upload: dict[str, Any], words: tuple[str, ...]) -> None:
     choose = site.callback("image-choice.data")
-    outcome = _callback_outcome(*h.run_callback(choose, "upload-accepted.data", upload, 0, 0, None, None))
+    outcome = _callback_outcome(*harness.run_callback(choose, "upload-accepted.data", upload, 0, 0, None, None))
     assert_refused(outcome, 400, *words)
     assert_still_healthy(site)
     case_passed()
@@ -482,8 +486,8 @@ def test_callback_rejects_malformed_uploads(site: Site, upload: dict[str, Any], 
 def trap() -> Iterator[LoopbackHTTPServer]:
     """A loopback server with a real image: it must never be contacted by the default policy."""
     server = LoopbackHTTPServer()
-    server.routes["/img.png"] = h.serve_bytes(h.solid_png(8, 8))
-    with h.running(server):
+    server.routes["/img.png"] = net.serve_bytes(h.solid_png(8, 8))
+    with net.running(server):
         yield server
 
 
@@ -565,10 +569,10 @@ def test_redirect_chain_ending_at_a_forbidden_address_is_refused(site: Site, gua
                                                                  monkeypatch: pytest.MonkeyPatch, channel: str,
                                                                  final: str, words: tuple[str, ...]) -> None:
     allow_loopback_fetches(monkeypatch, site)  # so the first hops (on 127.0.0.1) are followed
-    with h.running(LoopbackHTTPServer()) as hops:
-        hops.routes["/hop1"] = h.redirect_to("/hop2")
-        hops.routes["/hop2"] = h.redirect_to(hops.url("/hop3"), status=307)
-        hops.routes["/hop3"] = h.redirect_to(final, status=301)
+    with net.running(LoopbackHTTPServer()) as hops:
+        hops.routes["/hop1"] = net.redirect_to("/hop2")
+        hops.routes["/hop2"] = net.redirect_to(hops.url("/hop3"), status=307)
+        hops.routes["/hop3"] = net.redirect_to(final, status=301)
         outcome = send_url(site, channel, hops.url("/hop1"))
         assert_refused(outcome, 400, *words)
         assert hops.requests_seen() == ["/hop1", "/hop2", "/hop3"]
@@ -592,11 +596,11 @@ def test_redirect_chain_ending_at_a_forbidden_address_is_refused(site: Site, gua
 def test_url_serving_something_hostile_is_refused(site: Site, monkeypatch: pytest.MonkeyPatch, channel: str,
                                                   path: str, status: int, word: str) -> None:
     allow_loopback_fetches(monkeypatch, site)
-    with h.running(LoopbackHTTPServer()) as server:
-        server.routes["/page.html"] = h.serve_bytes(h.HTML, "image/png")
-        server.routes["/drawing.svg"] = h.serve_bytes(h.SVG, "image/svg+xml")
-        server.routes["/bomb.png"] = h.serve_bytes(h.pixel_bomb_png())
-        server.routes["/loop"] = h.redirect_to("/loop")
+    with net.running(LoopbackHTTPServer()) as server:
+        server.routes["/page.html"] = net.serve_bytes(h.HTML, "image/png")
+        server.routes["/drawing.svg"] = net.serve_bytes(h.SVG, "image/svg+xml")
+        server.routes["/bomb.png"] = net.serve_bytes(h.pixel_bomb_png())
+        server.routes["/loop"] = net.redirect_to("/loop")
         outcome = send_url(site, channel, server.url(path))
     assert_refused(outcome, status, word)
     assert_still_healthy(site)
@@ -607,7 +611,7 @@ def test_url_serving_something_hostile_is_refused(site: Site, monkeypatch: pytes
 def test_server_that_never_answers_is_given_up(slow_site: Site, monkeypatch: pytest.MonkeyPatch,
                                                channel: str) -> None:
     allow_loopback_fetches(monkeypatch, slow_site)
-    with h.running(SilentServer()) as silent:
+    with net.running(SilentServer()) as silent:
         outcome = send_url(slow_site, channel, silent.url("/never.png"))
         wait_for(lambda: silent.accepted >= 1, 10, "the silent server to see the connection")
     assert_refused(outcome, 422, "did not answer")
@@ -619,8 +623,8 @@ def test_server_that_never_answers_is_given_up(slow_site: Site, monkeypatch: pyt
 def test_server_that_streams_forever_is_cut_off(slow_site: Site, monkeypatch: pytest.MonkeyPatch,
                                                 channel: str) -> None:
     allow_loopback_fetches(monkeypatch, slow_site)
-    with h.running(LoopbackHTTPServer()) as server:
-        server.routes["/endless.png"] = h.stream_forever(server)
+    with net.running(LoopbackHTTPServer()) as server:
+        server.routes["/endless.png"] = net.stream_forever(server)
         outcome = send_url(slow_site, channel, server.url("/endless.png"))
         assert server.requests_seen() == ["/endless.png"]
     assert_refused(outcome, 422, "longer than 2 seconds")
@@ -670,7 +674,7 @@ API_QUERIES = [
 @pytest.mark.parametrize("endpoint", ["/api/analysis", "/api/export/ranking.csv"])
 @pytest.mark.parametrize(("query", "status", "word"), API_QUERIES)
 def test_query_abuse_through_the_api(site: Site, endpoint: str, query: str, status: int, word: str) -> None:
-    sha = site.analyzer.default_image()
+    sha = site.analyzer.library.default_image()
     response = site.client.get(f"{endpoint}?{query.replace('IMG', sha)}")
     if status == 200:
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
@@ -693,7 +697,7 @@ def test_query_abuse_through_the_api(site: Site, endpoint: str, query: str, stat
     ],
 )
 def test_region_export_with_bad_filter(site: Site, query: str, status: int | tuple[int, ...]) -> None:
-    sha = site.analyzer.default_image()
+    sha = site.analyzer.library.default_image()
     response = site.client.get(f"/api/export/regions.json?image={sha}&model=alexnet&layer=features.0&{query}")
     outcome = _api_outcome(response)
     expected = status if isinstance(status, tuple) else (status,)
@@ -736,24 +740,24 @@ CALLBACK_QUERIES = [
 @pytest.mark.parametrize(("search", "expected", "word"), CALLBACK_QUERIES)
 def test_query_abuse_through_the_state_callback(site: Site, search: str, expected: dict[str, Any],
                                                 word: str) -> None:
-    out = h.sync_state(site.app, search)
+    out = harness.sync_state(site.app, search)
     target, view, messages = out["url-target.data"], out["view-state.data"], out["state-messages.children"]
-    text = h.alert_text(messages)
+    text = harness.alert_text(messages)
     assert word.lower() in text.lower(), text[:500]
     for alert in messages:
-        h.assert_clear_message(h.alert_text(alert), max_length=600)
+        harness.assert_clear_message(harness.alert_text(alert), max_length=600)
     # Sensible defaults: a view that the pages can render.
-    catalog = site.analyzer.layer_catalog()
+    catalog = site.analyzer.models.state_catalog()
     assert view["model"] in catalog and view["layer"] in catalog[view["model"]]
     assert 1 <= view["n"] <= MAX_N and 0.0 <= view["weight"] <= 1.0
     assert 0.0 <= view["min_sparsity"] <= MAX_MIN_SPARSITY
-    assert site.analyzer.images.has(view["image"])
+    assert site.analyzer.library.store.has(view["image"])
     for key, value in expected.items():
         assert view[key] == value, (key, view[key])
     # The rewritten address is short and valid: parsing it again gives no message.
     assert len(target) < 1000
-    again = h.sync_state(site.app, target)
-    assert again["view-state.data"] == view and h.alert_text(again["state-messages.children"]) == ""
+    again = harness.sync_state(site.app, target)
+    assert again["view-state.data"] == view and harness.alert_text(again["state-messages.children"]) == ""
     # The view it produced can actually be analysed through the API.
     query = f"image={view['image']}&model={view['model']}&layer={view['layer']}&n={view['n']}"
     assert site.client.get(f"/api/analysis?{query}").status_code == 200
@@ -829,7 +833,7 @@ def test_fuzzed_uploads_never_5xx(site: Site, data: bytes, raw: bool) -> None:
         TALLY["fuzz_accepted"] += 1
     else:
         assert set(body) == {"error"}
-        h.assert_clear_message(body["error"])
+        harness.assert_clear_message(body["error"])
         TALLY["fuzz_refused"] += 1
 
 
@@ -840,5 +844,5 @@ def test_fuzzing_left_the_app_healthy(site: Site) -> None:
     assert health.status_code == 200 and health.get_json()["status"] == "ok"
     # Nothing half-written in the image store: every stored file decodes to its own hash.
     for path in Path(site.analyzer.settings.images_dir).rglob("*.png"):
-        assert site.analyzer.images.get(path.stem) is not None, path
+        assert site.analyzer.library.store.get(path.stem) is not None, path
     case_passed()

@@ -225,7 +225,7 @@ def test_stores_degrade_while_redis_is_down_and_recover(redis_up: RedisServer, t
                                                         monkeypatch: pytest.MonkeyPatch,
                                                         example_bytes: bytes) -> None:
     # Retry the backend on every call, so recovery is observable without waiting.
-    monkeypatch.setattr(store, "BACKEND_RETRY_S", 0.0)
+    monkeypatch.setattr(store.activations, "BACKEND_RETRY_S", 0.0)
     settings = redis_settings(redis_up, tmp_path)
     compute = CountingCompute()
     activations = ActivationStore(make_backend(settings), compute, weights_tag=lambda _model: "random0")

@@ -201,7 +201,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             raise AssertionError(f"test tried to leave the machine: {address!r}")
         return real_create_connection(address, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(intake.socket, "create_connection", recording)
+    monkeypatch.setattr(intake.fetch.socket, "create_connection", recording)
     return seen
 
 
@@ -239,7 +239,7 @@ def test_host_header_carries_the_name_while_the_checked_address_is_dialled(
         address = "127.0.0.1" if len(lookups) == 1 else "10.0.0.5"
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
 
-    monkeypatch.setattr(intake.socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(intake.fetch.socket, "getaddrinfo", rebinding)
     data = fetch_url(f"http://images.example.test:{server.port}/good.png", FAST, LOOPBACK)
     assert data == GOOD_PNG
     assert lookups == ["images.example.test"]
@@ -402,7 +402,7 @@ def test_https_verifies_the_certificate_against_the_url_host(
         wrapped.append((kwargs.get("server_hostname"), self.verify_mode, self.check_hostname))  # type: ignore[arg-type]
         return real_wrap_socket(self, sock, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(intake.socket, "getaddrinfo", fake_getaddrinfo)
+    monkeypatch.setattr(intake.fetch.socket, "getaddrinfo", fake_getaddrinfo)
     monkeypatch.setattr(ssl.SSLContext, "wrap_socket", recording_wrap)
     with pytest.raises(IntakeError) as info:
         fetch_url(f"https://secure.example.test:{server.port}/good.png", FAST, LOOPBACK)

@@ -1,4 +1,4 @@
-"""URL state: parse, validate, encode; never raises."""
+"""The view state: the field table, the lenient (URL) and strict (API, callbacks) readers, and transitions."""
 
 from __future__ import annotations
 
@@ -6,9 +6,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashapp.state import ViewState, encode_state, parse_state
+from dashapp.errors import UserError
+from dashapp.state import (
+    FIELDS,
+    MAX_N,
+    MIGRATIONS,
+    ControlChanged,
+    ImageChosen,
+    Navigated,
+    StateError,
+    UrlLoaded,
+    ViewState,
+    World,
+    apply,
+    encode_state,
+    parse_state,
+    strict_state,
+)
 
-CATALOG = {"resnet18": ["conv1", "layer1.0.conv1", "layer2.0.conv1"], "alexnet": ["features.0", "features.3"]}
+CATALOG = {"resnet18": {"conv1": 64, "layer1.0.conv1": 64, "layer2.0.conv1": 128},
+           "alexnet": {"features.0": 64, "features.3": 192}}
 SHA = "ab" * 32
 
 
@@ -65,3 +82,137 @@ def test_parse_never_raises(query: str) -> None:
     state, messages = parse_state(query, CATALOG)
     assert state.model in CATALOG and state.layer in CATALOG[state.model]
     assert 1 <= state.n <= 24 and 0 <= state.weight <= 1 and isinstance(messages, list)
+
+
+# -- the strict reader (API and callbacks)
+
+
+@pytest.mark.parametrize(
+    ("data", "word"),
+    [
+        ({"model": "vgg99"}, "vgg99"),
+        ({"layer": "nope"}, "nope"),
+        ({"n": 128}, "n=128"),
+        ({"n": 2.5}, "n=2.5"),
+        ({"n": True}, "n=True"),
+        ({"weight": float("nan")}, "weight=nan"),
+        ({"min_sparsity": 0.95}, "min_sparsity"),
+        ({"criterion": "median"}, "median"),
+        ({"filter": 64}, "filter=64"),  # conv1 has filters 0–63
+        ({"filter": -1}, "filter=-1"),
+        ({"filter": "3"}, None),
+        ({"cls": 1000}, "cls=1000"),
+        ({"cam": "lime"}, "lime"),
+        ({"image": "ab" * 32 + "\n"}, "image"),
+        ({"colormap": ["Jet"]}, "colormap"),
+    ],
+)
+def test_strict_reader_refuses_what_the_lenient_one_replaces(data: dict[str, object], word: str | None) -> None:
+    base = {"image": SHA, "model": "resnet18", "layer": "conv1"}
+    if word is None:  # a digit string is an index too
+        assert strict_state({**base, **data}, CATALOG).filter == 3
+        return
+    with pytest.raises(StateError) as info:
+        strict_state({**base, **data}, CATALOG)
+    message = info.value.message.lower()
+    assert all(part.lower() in message for part in word.split("=")) and info.value.status == 400
+    assert "using" not in info.value.message  # nothing is substituted
+
+
+def test_strict_reader_takes_the_analysis_part_of_a_state() -> None:
+    state = ViewState(image=SHA, model="alexnet", layer="features.3", n=24, filter=191, cls=3, cam="gradcam++")
+    assert strict_state(state.analysis_part(), CATALOG) == state.with_(opacity=0.5, colormap="Jet")
+    # The API allows n up to the layer's filter count.
+    assert strict_state({**state.analysis_part(), "n": 192}, CATALOG, max_n=None).n == 192
+    with pytest.raises(StateError):
+        strict_state({**state.analysis_part(), "n": 193}, CATALOG, max_n=None)
+
+
+def test_defaults_are_written_once_in_the_field_table() -> None:
+    state = ViewState()
+    for f in FIELDS:
+        if f.name != "layer":
+            assert getattr(state, f.name) == f.default, f.name
+
+
+def test_versions_older_links_migrate_and_newer_ones_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "v=1" in encode_state(ViewState())
+    monkeypatch.setitem(MIGRATIONS, 0, lambda params: {**params, "n": params.pop("top", "6")})
+    monkeypatch.setattr("dashapp.state.STATE_VERSION", 1)
+    state, messages = parse_state("v=0&top=9", CATALOG)
+    assert state.n == 9 and messages == []
+    state, messages = parse_state("v=7&n=3", CATALOG)
+    assert state.n == 3 and "newer version" in messages[0]
+
+
+# -- transitions
+
+
+def world(known: set[str] | None = None) -> World:
+    return World(CATALOG, DEFAULT_IMAGE, (known if known is not None else {SHA, DEFAULT_IMAGE}).__contains__,
+                 pages=("/", "/detail", "/heatmaps"))
+
+
+DEFAULT_IMAGE = "cd" * 32
+
+
+def test_a_model_change_resets_the_layer_and_the_filter() -> None:
+    start = ViewState(image=SHA, model="resnet18", layer="layer1.0.conv1", filter=5)
+    state, messages, path = apply(start, ControlChanged("model", "alexnet"), world())
+    assert (state.model, state.layer, state.filter, messages, path) == ("alexnet", "features.3", None, [], None)
+
+
+def test_a_layer_change_resets_the_filter_and_a_navigation_moves() -> None:
+    start = ViewState(image=SHA, filter=5)
+    state, _, _ = apply(start, ControlChanged("layer", "conv1"), world())
+    assert state.layer == "conv1" and state.filter is None
+    state, _, path = apply(start, Navigated({"filter": 7, "page": "/detail"}, "/detail"), world())
+    assert state.filter == 7 and path == "/detail"
+    state, _, path = apply(start, Navigated({"filter": 7}, "//evil.example/"), world())
+    assert path is None  # only the app's own pages
+
+
+def test_an_unknown_image_falls_back_to_the_example_and_a_down_store_keeps_it() -> None:
+    state, messages, _ = apply(ViewState(), ImageChosen("ef" * 32), world())
+    assert state.image == DEFAULT_IMAGE and "not stored" in messages[0]
+
+    def down(_sha: str) -> bool:
+        raise UserError("The image store is unavailable right now.", 503)
+
+    state, messages, _ = apply(ViewState(), ImageChosen("ef" * 32),
+                               World(CATALOG, DEFAULT_IMAGE, down))
+    assert state.image == "ef" * 32 and "unavailable" in messages[0]
+
+
+EVENTS = st.one_of(
+    st.builds(UrlLoaded, st.text(max_size=80)),
+    st.builds(ControlChanged, st.sampled_from([f.name for f in FIELDS]),
+              st.one_of(st.none(), st.integers(-5, 300), st.floats(allow_nan=True), st.text(max_size=20),
+                        st.sampled_from(["alexnet", "resnet18", "conv1", "features.0", "max", "Viridis"]))),
+    st.builds(ImageChosen, st.sampled_from([SHA, DEFAULT_IMAGE, "ef" * 32, "x"])),
+    st.builds(Navigated, st.dictionaries(st.sampled_from(["filter", "layer", "cls", "cam", "model", "image"]),
+                                         st.one_of(st.integers(-3, 500), st.text(max_size=12),
+                                                   st.sampled_from(["conv1", "features.3", "gradcam++"])),
+                                         max_size=3),
+              st.one_of(st.none(), st.sampled_from(["/", "/detail", "/nowhere", "javascript:x"]))),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(EVENTS, min_size=1, max_size=6))
+def test_any_sequence_of_events_leaves_a_valid_state(events: list[object]) -> None:
+    state = ViewState(image=SHA)
+    for event in events:
+        before = state
+        state, messages, path = apply(state, event, world())  # type: ignore[arg-type]
+        assert state.model in CATALOG and state.layer in CATALOG[state.model]
+        assert state.filter is None or 0 <= state.filter < CATALOG[state.model][state.layer]
+        assert 1 <= state.n <= MAX_N and 0 <= state.min_sparsity <= 0.8 and 0 <= state.weight <= 1
+        assert state.image in (SHA, DEFAULT_IMAGE)
+        assert path is None or path in ("/", "/detail")
+        assert isinstance(messages, list)
+        if (state.model, state.layer) != (before.model, before.layer) and not isinstance(event, UrlLoaded):
+            nav = event.changes if isinstance(event, Navigated) else {}
+            assert state.filter is None or "filter" in nav
+        # Same input, same output: the transition is a pure function.
+        assert apply(before, event, world()) == (state, messages, path)  # type: ignore[arg-type]

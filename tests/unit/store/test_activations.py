@@ -1,16 +1,19 @@
-"""Image store and activation store: durability, atomicity, bounds, degradation."""
+"""The activation store and the image store: durability, atomicity, bounds, degradation."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from dashapp.analysis.capture import Capture, Prediction
 from dashapp.intake import accept_bytes
 from dashapp.service import Analyzer
+from dashapp.state import ViewState
 from dashapp.store import (
     ActivationStore,
     BoundedFileSystemCache,
@@ -63,7 +66,7 @@ def test_a_write_that_dies_midway_leaves_nothing_visible(tmp_path: Path, example
     def dying_replace(*_args: Any) -> None:
         raise KeyboardInterrupt("worker killed")
 
-    monkeypatch.setattr("dashapp.store.os.replace", dying_replace)
+    monkeypatch.setattr("dashapp.store.images.os.replace", dying_replace)
     with pytest.raises(KeyboardInterrupt):
         store.put(accepted)
     monkeypatch.undo()
@@ -71,44 +74,69 @@ def test_a_write_that_dies_midway_leaves_nothing_visible(tmp_path: Path, example
     assert not list((tmp_path / "images").rglob("*.tmp"))
 
 
+@dataclass(frozen=True)
+class FakeWeights:
+    tag: str
+
+
+@dataclass(frozen=True)
+class FakeModel:
+    name: str
+    weights: FakeWeights
+
+
+@dataclass(frozen=True)
+class FakeSubject:
+    """What the store needs on a miss: an image id, a model and the image."""
+
+    sha: str
+    model: FakeModel
+    image: object = None
+
+
+def subject(sha: str, tag: str = "random0") -> FakeSubject:
+    return FakeSubject(sha, FakeModel("m", FakeWeights(tag)))
+
+
 class CountingCompute:
+    """Stands in for ``analysis.capture``: three layers whose value is their number."""
+
     def __init__(self) -> None:
         self.calls = 0
         self.lock = threading.Lock()
 
-    def __call__(self, sha: str, model: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    def __call__(self, _model: object, _image: object) -> Capture:
         with self.lock:
             self.calls += 1
         maps = {f"l{i}": np.full((2, 3, 3), float(i), dtype=np.float32) for i in range(3)}
-        return maps, {"top": [{"index": 1, "label": "x", "probability": 0.5}]}
+        return Capture(responses=maps, top=[Prediction(1, "x", 0.5)], weights=None)  # type: ignore[arg-type]
 
 
 def test_one_forward_pass_fills_every_layer(tmp_path: Path) -> None:
     backend = BoundedFileSystemCache(str(tmp_path / "c"), threshold=100, default_timeout=60)
     compute = CountingCompute()
-    store = ActivationStore(backend, compute, weights_tag=lambda _m: "random0")
+    store = ActivationStore(backend, compute=compute)
     sha = "a" * 64
-    assert store.layer(sha, "m", "l2")[0, 0, 0] == 2.0
-    other = ActivationStore(backend, compute, weights_tag=lambda _m: "random0")  # another worker
-    assert other.layer(sha, "m", "l0")[0, 0, 0] == 0.0 and other.layer(sha, "m", "l1")[0, 0, 0] == 1.0
-    assert other.meta(sha, "m")["top"][0]["label"] == "x"
+    assert store.layer(subject(sha), "l2")[0, 0, 0] == 2.0
+    other = ActivationStore(backend, compute=compute)  # another worker
+    assert other.layer(subject(sha), "l0")[0, 0, 0] == 0.0 and other.layer(subject(sha), "l1")[0, 0, 0] == 1.0
+    assert other.meta(subject(sha))["top"][0]["label"] == "x"
     assert compute.calls == 1
     # Weights are part of the key: other weights never see these numbers.
-    pretrained = ActivationStore(backend, compute, weights_tag=lambda _m: "pretrained")
-    pretrained.layer(sha, "m", "l0")
+    store.layer(subject(sha, tag="pretrained"), "l0")
     assert compute.calls == 2
 
 
-def test_concurrent_misses_compute_once(tmp_path: Path) -> None:
+def test_concurrent_misses_compute_once_and_locks_do_not_pile_up(tmp_path: Path) -> None:
     backend = BoundedFileSystemCache(str(tmp_path / "c"), threshold=100, default_timeout=60)
     compute = CountingCompute()
-    store = ActivationStore(backend, compute, weights_tag=lambda _m: "t")
+    store = ActivationStore(backend, compute=compute)
     barrier = threading.Barrier(8)
     results: list[float] = []
 
     def worker() -> None:
         barrier.wait()
-        results.append(float(store.layer("b" * 64, "m", "l1")[0, 0, 0]))
+        results.append(float(store.layer(subject("b" * 64), "l1")[0, 0, 0]))
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
@@ -116,6 +144,9 @@ def test_concurrent_misses_compute_once(tmp_path: Path) -> None:
     for t in threads:
         t.join(timeout=30)
     assert results == [1.0] * 8 and compute.calls == 1
+    for i in range(50):  # many images later, no lock is left behind
+        store.layer(subject(f"{i:064x}"), "l0")
+    assert len(store._locks) == 0
 
 
 class BrokenBackend:
@@ -128,8 +159,8 @@ class BrokenBackend:
 
 def test_failing_backend_degrades_to_recomputing() -> None:
     compute = CountingCompute()
-    store = ActivationStore(BrokenBackend(), compute, weights_tag=lambda _m: "t")
-    assert store.layer("c" * 64, "m", "l1")[0, 0, 0] == 1.0
+    store = ActivationStore(BrokenBackend(), compute=compute)
+    assert store.layer(subject("c" * 64), "l1")[0, 0, 0] == 1.0
     assert store.stats["backend_errors"] >= 1
 
 
@@ -139,8 +170,8 @@ def test_unwritable_cache_directory_still_answers(tmp_path: Path) -> None:
     cache_dir.chmod(0o500)
     try:
         compute = CountingCompute()
-        store = ActivationStore(backend, compute, weights_tag=lambda _m: "t")
-        assert store.layer("d" * 64, "m", "l2")[0, 0, 0] == 2.0
+        store = ActivationStore(backend, compute=compute)
+        assert store.layer(subject("d" * 64), "l2")[0, 0, 0] == 2.0
     finally:
         cache_dir.chmod(0o700)
 
@@ -154,10 +185,11 @@ def test_cache_entry_bound_holds(tmp_path: Path) -> None:
 
 
 def test_analyzer_cache_bytes_for_resnet18(analyzer: Analyzer, example_bytes: bytes) -> None:
-    sha = analyzer.ingest_bytes(example_bytes).sha256
-    layers = list(analyzer.layers("resnet18"))
-    analyzer.maps(sha, "resnet18", layers[0])
-    size = analyzer.activations.cached_bytes(sha, "resnet18", layers)
+    sha = analyzer.library.ingest_bytes(example_bytes).sha256
+    view = analyzer.open(ViewState(image=sha, model="resnet18", layer="conv1"))
+    layers = list(view.loaded.layers)
+    assert view.maps.shape[0] == 64
+    size = analyzer.activations.cached_bytes(view.subject, layers)
     assert 0 < size <= 6 * 1024 * 1024
 
 

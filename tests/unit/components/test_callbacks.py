@@ -13,7 +13,7 @@ from dashapp import create_app
 from dashapp.analysis.models import ModelRegistry
 from dashapp.service import Analyzer
 from dashapp.settings import Settings
-from tests.support.hostile import find_callback, run_callback
+from tests.support.dash_harness import find_callback, run_callback
 
 
 @pytest.fixture(scope="module")
@@ -26,60 +26,66 @@ def callback(app: Dash, output: str) -> Callable[..., Any]:
     return find_callback(app, output)
 
 
-CONTROLS = ["resnet18", "layer2.0.conv1", 6, "balanced", 0.15, 0.5, 0.5, "Jet"]
+CONTROLS = {"model": "resnet18", "layer": "layer2.0.conv1", "n": 6, "criterion": "balanced", "min_sparsity": 0.15,
+            "weight": 0.5, "opacity": 0.5, "colormap": "Jet"}
 
 
-def sync(app: Dash, trigger: str | None, search: str, controls: list[Any] | None = None,
-         image_choice: Any = None, nav: Any = None, current: Any = None) -> tuple[Any, ...]:
+def sync(app: Dash, trigger: str | None, search: str, controls: dict[str, Any] | None = None,
+         image_choice: Any = None, nav: Any = None, current: Any = None) -> dict[str, Any]:
     func = callback(app, "url-target.data")
-    return run_callback(func, trigger, search, *(controls or CONTROLS), image_choice, nav, current)
+    return run_callback(func, trigger, search=search, controls=controls or dict(CONTROLS),
+                        image_choice=image_choice, nav=nav, current=current)
 
 
 def test_url_with_unknown_layer_gives_message_and_default(app: Dash) -> None:
     out = sync(app, "url.search", "?model=resnet18&layer=nope.conv&n=NaN")
-    target, _href, view, messages, _model, options, layer, n = out[:8]
-    assert view["layer"] == "layer2.0.conv1" and layer == "layer2.0.conv1" and n == 6
-    text = str(messages)
+    view, controls = out["view"], out["controls"]
+    assert view["layer"] == "layer2.0.conv1" and controls["layer"] == "layer2.0.conv1" and controls["n"] == 6
+    text = str(out["messages"])
     assert "nope.conv" in text and "NaN" in text
-    assert "layer=layer2.0.conv1" in target and view["image"]  # an example image stands in
-    assert any(o["value"] == "conv1" for o in options)
+    assert "layer=layer2.0.conv1" in out["search"] and view["image"]  # an example image stands in
+    assert any(o["value"] == "conv1" for o in out["layer_options"])
 
 
 def test_control_change_rewrites_the_url_in_place(app: Dash) -> None:
     first = sync(app, None, "")
-    view = first[2]
-    controls = list(CONTROLS)
-    controls[2] = 12
-    out = sync(app, "ctl-n.value", first[0], controls, current=view)
-    assert "n=12" in out[0] and out[1] is no_update
-    assert out[2]["n"] == 12
+    view = first["view"]
+    out = sync(app, "ctl-n.value", first["search"], {**CONTROLS, "n": 12}, current=view)
+    assert "n=12" in out["search"] and out["href"] is no_update
+    assert out["view"]["n"] == 12
     # Opacity is display-only: the URL changes, the analysis state does not,
     # and the other display control keeps its value.
-    controls[6] = 0.9
-    controls[7] = "Viridis"
-    out2 = sync(app, "ctl-opacity.value", out[0], controls, current=out[2])
-    assert "opacity=0.9" in out2[0] and "colormap=Viridis" in out2[0] and out2[2] is no_update
+    controls = {**CONTROLS, "n": 12, "opacity": 0.9, "colormap": "Viridis"}
+    out2 = sync(app, "ctl-opacity.value", out["search"], controls, current=out["view"])
+    assert "opacity=0.9" in out2["search"] and "colormap=Viridis" in out2["search"] and out2["view"] is no_update
+
+
+def test_a_forged_control_value_falls_back_with_a_message(app: Dash) -> None:
+    view = sync(app, None, "")["view"]
+    out = sync(app, "ctl-n.value", "", {**CONTROLS, "n": 128}, current=view)
+    assert out["view"]["n"] == 24 and "128" in str(out["messages"])
+    out = sync(app, "ctl-model.value", "", {**CONTROLS, "model": "vit_h_14"}, current=view)
+    # Nothing changes but the message; the control shows the model in use again.
+    assert out["view"] is no_update and out["controls"]["model"] == "resnet18" and "vit_h_14" in str(out["messages"])
 
 
 def test_model_change_picks_a_layer_of_that_model(app: Dash) -> None:
-    view = sync(app, None, "")[2]
-    controls = list(CONTROLS)
-    controls[0] = "alexnet"
-    out = sync(app, "ctl-model.value", "", controls, current=view)
-    assert out[2]["model"] == "alexnet" and out[2]["layer"] == "features.3"
+    view = sync(app, None, "")["view"]
+    out = sync(app, "ctl-model.value", "", {**CONTROLS, "model": "alexnet"}, current=view)
+    assert out["view"]["model"] == "alexnet" and out["view"]["layer"] == "features.3"
 
 
 def test_unknown_image_and_out_of_range_filter(app: Dash) -> None:
     out = sync(app, "url.search", f"?image={'0' * 64}&layer=conv1&filter=500")
-    text = str(out[3])
-    assert "not stored" in text and "Filter 500" in text
-    assert out[2]["filter"] is None and out[2]["image"] != "0" * 64
+    text = str(out["messages"])
+    assert "not stored" in text and "filter='500'" in text
+    assert out["view"]["filter"] is None and out["view"]["image"] != "0" * 64
 
 
 def test_navigation_request_moves_to_the_detail_page(app: Dash) -> None:
-    view = sync(app, None, "")[2]
+    view = sync(app, None, "")["view"]
     out = sync(app, "nav-request.data", "", nav={"page": "/detail", "filter": 3}, current=view)
-    assert out[0] is no_update and out[1].startswith("/detail?") and "filter=3" in out[1]
+    assert out["search"] is no_update and out["href"].startswith("/detail?") and "filter=3" in out["href"]
 
 
 def test_choose_image_reports_bad_uploads(app: Dash) -> None:
@@ -95,7 +101,7 @@ def test_choose_image_reports_bad_uploads(app: Dash) -> None:
 
 
 def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
-    view = sync(app, None, "")[2]
+    view = sync(app, None, "")["view"]
     heat = callback(app, "heat-grid.children")
     error, grid, _notice, options, value = heat(view, None)
     assert error is None and len(options) == 6 and value == options[0]["value"]
@@ -103,6 +109,10 @@ def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
     broken = {**view, "image": "f" * 64}
     error, *rest = heat(broken, None)
     assert "upload" in str(error) and all(r is no_update for r in rest)
+    for forged in ({**view, "n": 128}, {**view, "layer": "nope"}, {**view, "criterion": "x"},
+                   {**view, "weight": float("nan")}, {**view, "filter": 10**6}):
+        error, *rest = heat(forged, None)
+        assert error is not None and all(r is no_update for r in rest), forged
 
 
 def test_grid_click_opens_the_clicked_filter(app: Dash) -> None:

@@ -141,7 +141,7 @@ def test_decode_stored_png_only_raises_intake_errors(data: bytes) -> None:
 @given(st.text(max_size=200))
 def test_url_parsing_only_raises_url_refused(url: str) -> None:
     try:
-        target = intake._parse_url(url)
+        target = intake.addresses._parse_url(url)
     except intake.UrlRefused as exc:
         assert exc.message
         return

@@ -1,0 +1,117 @@
+"""The URL is the state. One callback owns ``url.search``: it turns the event
+that fired (a loaded URL, a control, a chosen image, a page's navigation
+request) into a new state with ``state.apply`` and shows it in the controls.
+Pages listen to ``view-state`` (through ``ready-state``), which holds only
+the analysis part, so restyling controls never reach the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, no_update
+
+from ..service import Analyzer
+from ..state import (
+    DISPLAY_KEYS,
+    ControlChanged,
+    Event,
+    ImageChosen,
+    Navigated,
+    UrlLoaded,
+    ViewState,
+    World,
+    apply,
+    encode_state,
+)
+
+# state field -> the sidebar control that shows it
+CONTROLS = {
+    "model": "ctl-model",
+    "layer": "ctl-layer",
+    "n": "ctl-n",
+    "criterion": "ctl-criterion",
+    "min_sparsity": "ctl-min-sparsity",
+    "weight": "ctl-weight",
+    "opacity": "ctl-opacity",
+    "colormap": "ctl-colormap",
+}
+FIELD_OF_CONTROL = {control: key for key, control in CONTROLS.items()}
+
+
+def layer_options(service: Analyzer, model: str) -> list[dict[str, str]]:
+    options = []
+    for info in service.models.layers(model).values():
+        h, w = info.map_size
+        options.append({"label": f"{info.name} · {info.out_channels} filters · {h}×{w}", "value": info.name})
+    return options
+
+
+def _messages(texts: list[str]) -> list[Any]:
+    return [dbc.Alert(text, color="warning", dismissable=True, className="mb-2 state-message") for text in texts]
+
+
+def event_of(trigger: Any, search: str | None, controls: dict[str, Any], image_choice: Any,
+             nav: Any) -> Event | None:
+    """What happened, from the callback's trigger; None when nothing did."""
+    if trigger in (None, "url"):
+        return UrlLoaded(search)
+    if trigger in FIELD_OF_CONTROL:
+        key = FIELD_OF_CONTROL[trigger]
+        return ControlChanged(key, controls.get(key))
+    if trigger == "image-choice" and isinstance(image_choice, dict) and isinstance(image_choice.get("sha"), str):
+        return ImageChosen(image_choice["sha"])
+    if trigger == "nav-request" and isinstance(nav, dict):
+        return Navigated(nav, nav.get("page"))
+    return None
+
+
+def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
+    @app.callback(
+        output={
+            "search": Output("url-target", "data"),
+            "href": Output("url", "href"),
+            "view": Output("view-state", "data"),
+            "messages": Output("state-messages", "children"),
+            "layer_options": Output("ctl-layer", "options"),
+            "controls": {key: Output(control, "value") for key, control in CONTROLS.items()},
+        },
+        inputs={
+            "search": Input("url", "search"),
+            "controls": {key: Input(control, "value") for key, control in CONTROLS.items()},
+            "image_choice": Input("image-choice", "data"),
+            "nav": Input("nav-request", "data"),
+        },
+        state={"current": State("view-state", "data")},
+    )
+    def sync_state(search: str | None, controls: dict[str, Any], image_choice: Any, nav: Any,
+                   current: dict[str, Any] | None) -> dict[str, Any]:
+        trigger = ctx.triggered_id
+        from_url = trigger in (None, "url") or not current
+        event = UrlLoaded(search) if from_url else event_of(trigger, search, controls, image_choice, nav)
+        if isinstance(event, ControlChanged) and event.value is None:
+            return {"search": no_update, "href": no_update, "view": no_update, "messages": no_update,
+                    "layer_options": no_update, "controls": dict.fromkeys(CONTROLS, no_update)}
+        # view-state holds the analysis keys; the display keys live in their controls.
+        display = {k: controls[k] for k in DISPLAY_KEYS if controls.get(k) is not None}
+        before = ViewState.from_dict(current).with_(**display)
+        world = World(service.models.state_catalog(), service.library.default_image(), service.library.has,
+                      pages=pages)
+        # No event (a page's empty request): the state stays as it was.
+        state, messages, path = apply(before, event, world) if event else (before, [], None)
+
+        new_search = encode_state(state)
+        analysis = state.analysis_part()
+        # Moving to another page is a real navigation (the router renders it);
+        # anything else rewrites the address in place (history.replaceState in
+        # the browser), so the page is not rebuilt and nothing is computed twice.
+        return {
+            "search": no_update if path else new_search,
+            # The whole address: after replaceState the Location's own
+            # pathname/search props are stale, so set href in one piece.
+            "href": path + new_search if path else no_update,
+            "view": analysis if analysis != current else no_update,
+            "messages": _messages(messages) if (messages or from_url) else no_update,
+            "layer_options": layer_options(service, state.model),
+            "controls": {key: getattr(state, key) for key in CONTROLS},
+        }

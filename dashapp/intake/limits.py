@@ -1,0 +1,61 @@
+"""How much the app accepts: bytes, pixels, time; and how it words them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 10 * 1024 * 1024
+    max_pixels: int = 40_000_000
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    total_timeout: float = 20.0
+    max_redirects: int = 5
+
+    def __post_init__(self) -> None:
+        # A zero or negative limit would silently refuse (or accept) everything.
+        for name in ("max_bytes", "max_pixels", "connect_timeout", "read_timeout", "total_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)!r}")
+        if self.max_redirects < 0:
+            raise ValueError(f"Limits.max_redirects must be >= 0, got {self.max_redirects!r}")
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Limits:
+        """Limits from a ``dashapp.settings.Settings`` (or anything with the same fields)."""
+        return cls(
+            max_bytes=int(settings.max_upload_bytes),
+            max_pixels=int(settings.max_pixels),
+            connect_timeout=float(settings.url_connect_timeout_s),
+            read_timeout=float(settings.url_read_timeout_s),
+            total_timeout=float(settings.url_total_timeout_s),
+        )
+
+
+def human_size(n: int) -> str:
+    if n >= 1024 * 1024:
+        value = n / (1024 * 1024)
+        unit = "MB"
+    elif n >= 1024:
+        value = n / 1024
+        unit = "KB"
+    else:
+        return f"{n:,} bytes" if n != 1 else "1 byte"
+    text = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+    return f"{text} {unit}"
+
+
+def human_pixels(n: int) -> str:
+    if n >= 1_000_000:
+        value = n / 1_000_000
+        text = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+        return f"{text} megapixels"
+    return f"{n:,} pixels"
+
+
+
+# A default argument shared by every call: Limits is frozen.
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,59 @@
+"""The one facade pages and the JSON API ask: images in, bound views out.
+
+``Analyzer`` holds the image library, the model catalog, the activation store
+and the per-process memo; ``open(state)`` binds an image, a loaded model and a
+layer once and returns a ``LayerView``. It knows nothing about HTTP or Dash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analysis.models import ModelRegistry
+from ..errors import UserError
+from ..settings import Settings
+from ..state import ViewState
+from ..store import ActivationStore, ImageStore, make_backend
+from .catalog import ModelCatalog
+from .library import EXAMPLE_FILES, EXAMPLES_DIR, ImageLibrary
+from .memo import Memo
+from .view import FilterView, LayerView, Subject
+
+__all__ = [
+    "EXAMPLES_DIR",
+    "EXAMPLE_FILES",
+    "Analyzer",
+    "FilterView",
+    "ImageLibrary",
+    "LayerView",
+    "ModelCatalog",
+    "Subject",
+]
+
+
+class Analyzer:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: ModelRegistry | None = None,
+        images: ImageStore | None = None,
+        backend: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.library = ImageLibrary(settings, images)
+        self.models = ModelCatalog(settings, registry)
+        self.activations = ActivationStore(backend if backend is not None else make_backend(settings))
+        self.memo = Memo(max_bytes=32 * 1024 * 1024)
+
+    @property
+    def registry(self) -> ModelRegistry:
+        return self.models.registry
+
+    def open(self, state: ViewState) -> LayerView:
+        """Validate and bind the state's image, model and layer, once."""
+        if not state.image:
+            raise UserError("An image is required: upload one or choose an example.")
+        info = self.models.layer(state.model, state.layer)
+        loaded = self.models.model(state.model)
+        image = self.library.image(state.image)
+        return LayerView(self, state, Subject(state.image, loaded, image), info)

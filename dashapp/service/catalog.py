@@ -1,0 +1,73 @@
+"""The enabled models as the rest of the app sees them: loaded models, their
+layer tables (available before any weights download), and the catalog the
+state parser validates against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analysis.models import LayerInfo, LoadedModel, ModelError, ModelRegistry, ProgressFn
+from ..errors import UserError
+from ..settings import Settings
+from ..state import Catalog
+
+
+class ModelCatalog:
+    def __init__(self, settings: Settings, registry: ModelRegistry | None = None) -> None:
+        self.registry = registry or ModelRegistry(
+            settings.models, settings.weights, settings.random_seed, settings.device, settings.weights_mirror
+        )
+        self._state_catalog: Catalog | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.registry.names
+
+    def model(self, name: str, progress: ProgressFn | None = None) -> LoadedModel:
+        try:
+            return self.registry.get(name, progress)
+        except ModelError as exc:
+            status = 404 if name not in self.registry.names else 503
+            raise UserError(str(exc), status) from exc
+
+    def layers(self, model: str) -> dict[str, LayerInfo]:
+        """The model's layer table, without waiting for a weights download."""
+        if model not in self.registry.names:
+            raise UserError(f"Unknown model {model[:40]!r}; available: {', '.join(self.registry.names)}.", 404)
+        try:
+            return self.registry.layers(model)
+        except ModelError as exc:
+            raise UserError(str(exc), 503) from exc
+
+    def layer(self, model: str, layer: str) -> LayerInfo:
+        layers = self.layers(model)
+        if layer not in layers:
+            raise UserError(f"{model} has no conv layer named {layer[:40]!r}.", 404)
+        return layers[layer]
+
+    def state_catalog(self) -> Catalog:
+        """model -> {layer -> filter count}: the ranges the state parser checks.
+        Layer tables do not depend on the weights, so this is built once."""
+        if self._state_catalog is None:
+            self._state_catalog = {
+                name: {layer: info.out_channels for layer, info in self.layers(name).items()} for name in self.names
+            }
+        return self._state_catalog
+
+    def classes(self, model: str) -> int:
+        """How many classes ``model`` predicts (known once it is loaded; ImageNet's 1000 before)."""
+        loaded = self.registry.loaded(model)
+        return len(loaded.categories) if loaded is not None and loaded.categories else 1000
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every model with its weights and layers (``GET /api/models``)."""
+        result = []
+        for name in self.names:
+            loaded = self.model(name)
+            result.append({
+                "name": name,
+                "weights": loaded.weights.as_dict(),
+                "input_size": loaded.input_size,
+                "layers": [info.as_dict() for info in loaded.layers.values()],
+            })
+        return result

@@ -1,0 +1,185 @@
+"""A bound subject: one image, one loaded model, one layer, resolved once.
+
+``Analyzer.open(state)`` validates and binds these once (as pytorch-grad-cam's
+``BaseCAM`` binds its model and target layer), and the ``LayerView`` it
+returns answers everything a page or the API asks about that subject without
+resolving a name again. Derived numbers (statistics, regions) are memoized per
+process by keys that hold the weights' identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+from ..analysis.explain import Reading, read_filter
+from ..analysis.gradcam import METHODS, class_evidence
+from ..analysis.kernels import KernelPictures, kernel_pictures
+from ..analysis.models import LayerInfo, LoadedModel
+from ..analysis.patches import Patch, top_patches
+from ..analysis.regions import RegionResult, find_regions
+from ..analysis.stats import FilterStats, LayerStats, Ranking, filter_stats, layer_stats, rank_filters, responds
+from ..errors import UserError
+from ..state import ViewState
+
+if TYPE_CHECKING:
+    from . import Analyzer
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the activation store needs on a miss (``store.Subject``)."""
+
+    sha: str
+    model: LoadedModel
+    image: Image.Image
+
+
+@dataclass(frozen=True)
+class FilterView:
+    """Everything the detail view needs for one filter."""
+
+    index: int
+    maps: np.ndarray  # (H, W) response
+    regions: RegionResult
+    patches: list[Patch]
+    reading: Reading
+    stats: dict[str, float]
+    rank: int | None
+
+
+class LayerView:
+    def __init__(self, service: Analyzer, state: ViewState, subject: Subject, info: LayerInfo) -> None:
+        self._service = service
+        self.state = state
+        self.subject = subject
+        self.info = info
+
+    # -- what is bound
+
+    @property
+    def image(self) -> Image.Image:
+        return self.subject.image
+
+    @property
+    def loaded(self) -> LoadedModel:
+        return self.subject.model
+
+    @property
+    def input_size(self) -> int:
+        return self.subject.model.input_size
+
+    def _key(self, *parts: Any) -> tuple[Any, ...]:
+        return (self.loaded.name, self.loaded.weights.tag, self.subject.sha, *parts)
+
+    # -- numbers
+
+    def layer_maps(self, layer: str) -> np.ndarray:
+        """Another layer of the same image and model (the one stored forward pass)."""
+        return self._service.activations.layer(self.subject, layer)
+
+    @cached_property
+    def maps(self) -> np.ndarray:
+        return self.layer_maps(self.info.name)
+
+    def stats_of(self, layer: str) -> FilterStats:
+        return self._service.memo.get_or_compute(
+            ("stats", *self._key(layer)), lambda: filter_stats(self.layer_maps(layer)))
+
+    @property
+    def stats(self) -> FilterStats:
+        return self.stats_of(self.info.name)
+
+    @property
+    def layer_stats(self) -> LayerStats:
+        return self._service.memo.get_or_compute(
+            ("layer_stats", *self._key(self.info.name)), lambda: layer_stats(self.maps))
+
+    @cached_property
+    def ranking(self) -> Ranking:
+        s = self.state
+        return rank_filters(self.stats, s.criterion, s.n, s.min_sparsity, s.weight)
+
+    @cached_property
+    def prediction(self) -> list[dict[str, Any]]:
+        """The top classes from the stored forward pass."""
+        return list(self._service.activations.meta(self.subject).get("top", []))
+
+    @property
+    def top_probability(self) -> float | None:
+        return self.prediction[0]["probability"] if self.prediction else None
+
+    def check_filter(self, index: int) -> int:
+        if not 0 <= index < self.info.out_channels:
+            raise UserError(
+                f"Filter {index} does not exist: {self.info.name} has filters 0 to {self.info.out_channels - 1}.", 404
+            )
+        return index
+
+    def regions(self, index: int) -> RegionResult:
+        self.check_filter(index)
+        return self._service.memo.get_or_compute(
+            ("regions", *self._key(self.info.name, index)),
+            lambda: find_regions(self.maps[index], self.image.width, self.image.height))
+
+    def reading(self, index: int) -> Reading:
+        return read_filter(index, self.stats, self.regions(index).regions, self.loaded.weights,
+                           self.top_probability)
+
+    def filter(self, index: int) -> FilterView:
+        self.check_filter(index)
+        regions = self.regions(index)
+        stats = self.stats
+        patches = top_patches(self.maps[index], self.info.receptive_field, self.input_size,
+                              self.image.width, self.image.height, threshold=regions.threshold)
+        return FilterView(
+            index=index,
+            maps=self.maps[index],
+            regions=regions,
+            patches=patches,
+            reading=self.reading(index),
+            stats={
+                "mean": float(stats.mean[index]),
+                "max": float(stats.max[index]),
+                "std": float(stats.std[index]),
+                "sparsity": float(stats.sparsity[index]),
+            },
+            rank=next((f.rank for f in self.ranking.filters if f.index == index), None),
+        )
+
+    def evidence(self, class_index: int, method: str = "gradcam") -> np.ndarray:
+        """Class evidence (Grad-CAM or Grad-CAM++) at this layer, through the store."""
+        if method not in METHODS:
+            raise UserError(f"method must be one of {', '.join(METHODS)}.")
+        if not 0 <= class_index < len(self.loaded.categories):
+            raise UserError(f"class must be between 0 and {len(self.loaded.categories) - 1}.")
+        layer = self.info.name
+        return self._service.activations.derived(
+            self.subject, f"{method}:{layer}:{class_index}",
+            lambda: class_evidence(self.loaded, self.image, layer, class_index, method),
+        )
+
+    def kernels(self, indices: list[int]) -> KernelPictures:
+        for index in indices:
+            self.check_filter(index)
+        return kernel_pictures(self.loaded, self.info.name, indices)
+
+    def profile(self) -> list[dict[str, Any]]:
+        """Every conv layer at once, from the one stored forward pass."""
+        rows = []
+        for name, info in self.loaded.layers.items():
+            stats = self.stats_of(name)
+            strongest = np.argsort(-stats.mean, kind="stable")[:3]
+            rows.append({
+                "layer": name,
+                "filters": info.out_channels,
+                "sparsity": stats.sparsity,
+                "mean": stats.mean,
+                "passing": int(((stats.sparsity >= self.state.min_sparsity) & responds(stats)).sum()),
+                "strongest": [int(i) for i in strongest],
+            })
+        return rows

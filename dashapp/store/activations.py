@@ -1,0 +1,185 @@
+"""The shared activation cache: layer responses and predictions keyed by
+(image, model, weights, layer), held by the Flask-Caching backends shared by
+every worker as compact float16 blobs. A failing backend degrades to
+recomputing; it never fails a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+from PIL import Image
+
+from ..analysis.capture import Capture, capture
+from ..analysis.models import LoadedModel
+from .codec import decode_maps, decode_meta, encode_maps, encode_meta, to_half, to_single
+from .memo import KeyedLocks, LruDict
+
+log = logging.getLogger(__name__)
+
+KEY_VERSION = "v2"
+# After a backend error, skip it for this long instead of making every
+# request wait for the same timeout.
+BACKEND_RETRY_S = 2.0
+META_COST = 4096  # nominal size of a prediction entry in the local LRU
+
+
+class Subject(Protocol):
+    """What a miss needs to compute: the image (read only on a miss) and the loaded model."""
+
+    sha: str
+    model: LoadedModel
+
+    @property
+    def image(self) -> Image.Image: ...
+
+
+def _nbytes(maps: np.ndarray) -> int:
+    return int(maps.nbytes)
+
+
+class ActivationStore:
+    """Layer responses and predictions keyed by (image, model, weights, layer).
+
+    A miss runs one forward pass (``compute``: ``analysis.capture``, or a
+    stand-in in tests) on the subject's model and image, and stores every conv
+    layer of that model at once.
+    """
+
+    def __init__(self, backend: Any, local_bytes: int = 96 * 1024 * 1024,
+                 compute: Callable[[LoadedModel, Image.Image], Capture] = capture) -> None:
+        self.backend = backend
+        self._compute = compute
+        self._local = LruDict(max_cost=local_bytes)
+        self._locks = KeyedLocks()
+        self._backend_down_until = 0.0
+        self.stats = {"hits": 0, "misses": 0, "computes": 0, "backend_errors": 0}
+        self._stats_lock = threading.Lock()
+
+    # -- keys
+
+    @staticmethod
+    def key(subject: Subject, name: str) -> str:
+        """The cache key of anything derived from (image, model, weights): ``name`` says what."""
+        return f"{KEY_VERSION}:{subject.model.name}:{subject.model.weights.tag}:{subject.sha}:{name}"
+
+    # -- backend calls that never raise
+
+    def _backend_call(self, name: str, *args: Any) -> Any:
+        if time.monotonic() < self._backend_down_until:
+            return None
+        try:
+            return getattr(self.backend, name)(*args)
+        except Exception as exc:  # any backend failure degrades to recomputing
+            self._count("backend_errors")
+            self._backend_down_until = time.monotonic() + BACKEND_RETRY_S
+            log.warning("activation cache %s failed (%s); recomputing without it", name, exc)
+            return None
+
+    def get_blob(self, key: str) -> bytes | None:
+        """Raw bytes stored under ``key`` in the shared backend (None when absent or down)."""
+        blob = self._backend_call("get", key)
+        return blob if isinstance(blob, bytes) else None
+
+    def put_blob(self, key: str, blob: bytes) -> None:
+        self._backend_call("set", key, blob)
+
+    # -- reads
+
+    def _count(self, name: str) -> None:
+        with self._stats_lock:
+            self.stats[name] += 1
+
+    def _cached(self, key: str, decode: Callable[[bytes], Any], cost: Callable[[Any], int]) -> Any | None:
+        """This process's copy, else the shared backend's (decoded and kept here), else None."""
+        local = self._local.get(key)
+        if local is not None:
+            return local
+        blob = self.get_blob(key)
+        if blob is None:
+            return None
+        try:
+            value = decode(blob)
+        except (ValueError, zlib.error):
+            log.warning("discarding unreadable cache entry %s", key)
+            return None
+        self._local.put(key, value, cost(value))
+        return value
+
+    def meta(self, subject: Subject) -> dict[str, Any]:
+        key = self.key(subject, "__meta__")
+        meta = self._cached(key, decode_meta, lambda _: META_COST)
+        if meta is None:
+            self._fill(subject)
+            meta = self._local.get(key) or {}
+        return meta
+
+    def layer(self, subject: Subject, layer: str) -> np.ndarray:
+        maps = self._cached(self.key(subject, layer), decode_maps, _nbytes)
+        if maps is not None:
+            self._count("hits")
+            return maps
+        self._count("misses")
+        return self._fill(subject)[layer]
+
+    # -- fill
+
+    def _fill(self, subject: Subject) -> dict[str, np.ndarray]:
+        """One forward pass fills every layer of the model. Concurrent misses
+        for the same (image, model) in this process wait for the first."""
+        meta_key = self.key(subject, "__meta__")
+        with self._locks.hold(meta_key):
+            meta = self._local.get(meta_key)
+            if meta is not None:  # filled by the request we waited for
+                ready = {name: self._local.get(self.key(subject, name)) for name in meta["layers"]}
+                if all(maps is not None for maps in ready.values()):
+                    return ready  # type: ignore[return-value]
+            result = self._compute(subject.model, subject.image)
+            meta = {"top": [p.as_dict() for p in result.top], "layers": list(result.responses)}
+            self._count("computes")
+            stored: dict[str, np.ndarray] = {}
+            items: dict[str, bytes] = {}
+            for name, maps in result.responses.items():
+                key = self.key(subject, name)
+                half = to_half(maps)
+                items[key] = encode_maps(half)
+                # Serve what the cache holds (float16-rounded), so every
+                # worker and every request sees the same numbers.
+                stored[name] = to_single(half)
+                self._local.put(key, stored[name], stored[name].nbytes)
+            # Layers first, meta last: a reader that finds the meta finds the layers.
+            self._backend_call("set_many", items)
+            self._backend_call("set", meta_key, encode_meta(meta))
+            self._local.put(meta_key, meta, META_COST)
+            return stored
+
+    def derived(self, subject: Subject, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A map derived from (image, model), e.g. class evidence, stored like
+        the layers (``name`` says what it is: layer, class, method)."""
+        key = self.key(subject, name)
+        maps = self._cached(key, decode_maps, _nbytes)
+        if maps is not None:
+            return maps
+        with self._locks.hold(key):
+            local = self._local.get(key)
+            if local is not None:
+                return local
+            blob = encode_maps(compute())
+            self.put_blob(key, blob)
+            maps = decode_maps(blob)
+            self._local.put(key, maps, maps.nbytes)
+            return maps
+
+    def cached_bytes(self, subject: Subject, layers: list[str]) -> int:
+        total = 0
+        for name in [*layers, "__meta__"]:
+            blob = self.get_blob(self.key(subject, name))
+            if blob is not None:
+                total += len(blob)
+        return total
