@@ -29,6 +29,7 @@ from typing import Any
 
 from ..analysis.scan import ScanCancelled, ScanItem, scan
 from ..analysis.scan_result import ScanResult, from_bytes, merge, to_bytes
+from ..errors import UserError
 from .blobs import BlobStore
 from .manifest import Collection, CollectionStore, Member
 
@@ -37,8 +38,8 @@ log = logging.getLogger(__name__)
 STALE_S = 120.0  # an in-process job silent this long died with its process
 
 
-class ScanError(Exception):
-    """A scan that cannot be started (unknown collection or model)."""
+class ScanError(UserError):
+    """A scan that cannot be started (unknown collection or model): 404."""
 
     status = 404
 
