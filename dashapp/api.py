@@ -166,7 +166,8 @@ def export_regions() -> Any:
 @api.route("/api/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 def unknown(_rest: str) -> tuple[Any, int]:
     # Without this, Dash's page router would answer unknown API paths with HTML.
-    return error("No such API route. See GET /api/models, POST /api/images, GET /api/analysis.", 404)
+    return error("No such API route. See GET /api/models, POST /api/images, GET /api/analysis, GET /api/collections.",
+                 404)
 
 
 @api.route("/healthz", methods=["GET"])
@@ -180,7 +181,10 @@ def healthz() -> Any:
 
 
 def install(server: Flask, service: Analyzer) -> None:
+    from .api_collections import collections_api
+
     server.extensions["dashapp.analyzer"] = service
+    server.register_blueprint(collections_api)
     server.register_blueprint(api)
 
     @server.errorhandler(RequestEntityTooLarge)

@@ -71,6 +71,7 @@ FIELDS: tuple[Field, ...] = (
     Field("colormap", "choice", "Jet", choices=COLORMAPS, analysis=False),
     Field("cls", "index", None, high=DEFAULT_CLASSES - 1, label="class"),
     Field("cam", "choice", "gradcam", choices=CAM_METHODS, label="class-evidence method"),
+    Field("collection", "sha", None, label="collection id"),
 )
 FIELD = {f.name: f for f in FIELDS}
 ANALYSIS_KEYS = tuple(f.name for f in FIELDS if f.analysis)
@@ -91,6 +92,7 @@ class ViewState:
     colormap: str = FIELD["colormap"].default
     cls: int | None = FIELD["cls"].default  # class for the class-evidence page
     cam: str = FIELD["cam"].default  # class-evidence method
+    collection: str | None = FIELD["collection"].default  # the image collection of the dataset views
 
     def analysis_part(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in ANALYSIS_KEYS}
@@ -267,7 +269,7 @@ def encode_state(state: ViewState) -> str:
 
 # -- transitions: what an event does to the state (pure; the URL callback is a thin shell around it)
 
-NAV_KEYS = ("filter", "layer", "cls", "cam")  # what a page may ask to change when it navigates
+NAV_KEYS = ("filter", "layer", "cls", "cam", "image", "collection")  # what a page may ask to change when it navigates
 
 
 @dataclass(frozen=True)
