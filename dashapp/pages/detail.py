@@ -9,11 +9,12 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
+from ..components.collection_section import collection_section
 from ..components.widgets import fmt, heatmap_slot, kernel_tile, notice_alert, stat_card
 from ..errors import UserError
 from ..figures import SIZE_COLOURS, TOOLBAR, array_uri, channel_pictures, picture_uri, regions_figure
 from ..service import Analyzer, LayerView
-from ._common import guarded, heatmap_of, page_header, view_of
+from ._common import guarded, heatmap_of, page_header, state_of, view_of
 
 PATH = "/detail"
 NAME = "Filter detail"
@@ -68,6 +69,8 @@ def layout(**_query: Any) -> html.Div:
                 ],
                 className="g-3",
             ),
+            html.H5("Across the collection", className="section-title"),
+            dcc.Loading(html.Div(id="detail-collection"), type="default", delay_show=300),
         ]
     )
 
@@ -153,6 +156,16 @@ def register(app: Dash, service: Analyzer) -> None:
         hint = html.Div("Click a box on the image to inspect that region.", className="control-help")
         return (None, title, figure, side, heat, _kernel_panel(layer_view, view.index),
                 options, view.index, regions_data, notice, hint, view.index)
+
+    @app.callback(Output("detail-collection", "children"), Input("detail-current", "data"),
+                  State("ready-state", "data"))
+    def across_collection(index: int | None, ready: dict[str, Any] | None) -> Any:
+        if not isinstance(index, int) or isinstance(index, bool) or not isinstance(ready, dict):
+            return None
+        try:
+            return collection_section(service, state_of(service, ready), index)
+        except UserError as exc:
+            return notice_alert(exc.message)
 
     _register_choices(app, service)
 
