@@ -56,17 +56,21 @@ def preprocess(image: Image.Image, input_size: int) -> torch.Tensor:
 
 
 def _rectified(output: torch.Tensor, activation: nn.Module | None) -> torch.Tensor:
-    """The response (README, Definitions) from the hooked norm or conv output."""
-    # Copy first: AlexNet's in-place ReLU would otherwise rewrite what we keep.
-    copied = output.detach().clone()
-    if activation is not None:
-        # .forward, not __call__: the network's own module must not fire
-        # other hooks registered on it for our private copy.
-        copied = activation.forward(copied)
-    # Always rectified (DESIGN.md): idempotent after ReLU, and keeps
-    # sparsity meaningful after activations with a negative range. In place:
-    # ``copied`` is our own tensor, and a scan runs this on every layer.
-    return F.relu(copied, inplace=True)
+    """The response (README, Definitions) from the hooked norm or conv output,
+    always a new tensor: AlexNet's in-place ReLU would otherwise rewrite what
+    we keep."""
+    source = output.detach()
+    if activation is None or type(activation) is nn.ReLU:
+        # ReLU after ReLU is ReLU: one out-of-place op, no copy first (a scan
+        # runs this on every layer of every batch).
+        return F.relu(source)
+    # .forward, not __call__: the network's own module must not fire other
+    # hooks registered on it for our private copy. An in-place activation
+    # gets a copy to work on.
+    activated = activation.forward(source.clone() if getattr(activation, "inplace", False) else source)
+    # Always rectified (DESIGN.md): keeps sparsity meaningful after
+    # activations with a negative range. ``activated`` is our own tensor.
+    return F.relu(activated, inplace=True)
 
 
 def _response_hook(store: dict[str, torch.Tensor], layer: str, activation: nn.Module | None):
