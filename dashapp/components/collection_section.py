@@ -30,7 +30,9 @@ def collection_section(service: Any, state: ViewState, index: int) -> Any:
         return html.P([exc.message, " Open the ", link, "."], className="text-muted small")
     row = next(r for r in view.summaries() if r.index == view.check_filter(index))
     tiles = [crop_tile(example, "/detail" + encode_state(state.with_(image=example.image, filter=index)), size=84)
-             for example in view.top(index, TOP_SHOWN)]
+             for example in view.responding(index, TOP_SHOWN)]
+    if not tiles:
+        tiles = [html.Span("This filter responds on no image of the collection.", className="text-muted small")]
     parts: list[Any] = [
         html.Div(f"{view.collection.name} · {view.result.images} images · {summary_line(row)}",
                  className="small mb-2 collection-summary"),

@@ -174,7 +174,7 @@ def register(app: Dash, service: Analyzer) -> None:
             notice = notice_alert("This collection has no class labels (sub-folders), so there is no class "
                                   "selectivity; sorted by peak instead.")
         shown = rows[:SHOWN_FILTERS]
-        cards = [filter_card(row, view.top(row.index, CROPS_PER_FILTER), state) for row in shown]
+        cards = [filter_card(row, view.responding(row.index, CROPS_PER_FILTER), state) for row in shown]
         caption = html.P(f"{state.layer}: {len(shown)} of {len(rows)} filters over {view.result.images} images. "
                          "Each crop is the receptive field of the filter's peak in one image; click one to open "
                          "the filter.", className="text-muted small")

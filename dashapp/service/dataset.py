@@ -63,11 +63,18 @@ class CollectionLayer:
         if sort == "firing":
             return sorted(rows, key=lambda r: (-r.firing_rate, -r.peak, r.index))
         if sort == "selectivity" and rows and rows[0].selectivity is not None:
-            return sorted(rows, key=lambda r: (-(r.selectivity or 0.0), -r.peak, r.index))
+            # A filter that never fires is off, not selective (the ranking's
+            # rule): Morcos's index is 1 for a filter silent on all but one
+            # class, however weak, so those go after the firing ones.
+            return sorted(rows, key=lambda r: (r.firing_rate == 0, -(r.selectivity or 0.0), -r.peak, r.index))
         return sorted(rows, key=lambda r: (-r.peak, r.index))
 
     def top(self, index: int, k: int | None = None) -> list[TopExample]:
         return top_examples(self.result, self.info, self.input_size, self.check_filter(index), k)
+
+    def responding(self, index: int, k: int | None = None) -> list[TopExample]:
+        """The top examples where the filter responds at all (a zero peak shows nothing)."""
+        return [example for example in self.top(index, k) if example.value > 0]
 
     def class_means(self, index: int) -> tuple[list[str], list[float]]:
         """Labels with images, and the filter's mean peak on each."""
