@@ -30,12 +30,14 @@ from typing import Any
 from ..analysis.scan import ScanCancelled, ScanItem, scan
 from ..analysis.scan_result import ScanResult, from_bytes, merge, to_bytes
 from ..errors import UserError
+from ..store import LruDict
 from .blobs import BlobStore
 from .manifest import Collection, CollectionStore, Member
 
 log = logging.getLogger(__name__)
 
-STALE_S = 120.0  # an in-process job silent this long died with its process
+STALE_S = 120.0
+RESULT_CACHE_BYTES = 256 * 1024 * 1024  # an in-process job silent this long died with its process
 
 
 class ScanError(UserError):
@@ -96,8 +98,8 @@ class Scanner:
         self.shard_size = shard_size
         self.batch_size = batch_size
         self.dispatch = dispatch or in_process
-        self._results: dict[str, ScanResult] = {}
-        self._lock = threading.Lock()
+        # Decoded results this process has read (a few MB each for ResNet18).
+        self._results = LruDict(max_cost=RESULT_CACHE_BYTES)
         self.threads: dict[str, threading.Thread] = {}
 
     # -- plans and records
@@ -181,16 +183,14 @@ class Scanner:
     def result(self, collection_id: str, model: str) -> ScanResult | None:
         plan = self.plan(collection_id, model)
         key = plan.result_key()
-        with self._lock:
-            cached = self._results.get(key)
+        cached = self._results.get(key)
         if cached is not None:
             return cached
         blob = self.blobs.get(key)
         if blob is None:
             return None
         result = from_bytes(blob)
-        with self._lock:
-            self._results[key] = result
+        self._results.put(key, result, len(blob) * 4)  # compressed on the wire, about 4x in memory
         return result
 
     # -- the work
