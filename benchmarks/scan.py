@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dashapp.analysis.capture import preprocess_batch  # noqa: E402
-from dashapp.analysis.models import ModelRegistry  # noqa: E402
+from dashapp.analysis.models import ModelRegistry, describe  # noqa: E402
 from dashapp.analysis.scan import DEFAULT_K, ScanItem, batches, scan, scan_batch  # noqa: E402
 from dashapp.analysis.scan_result import empty_result, merge  # noqa: E402
 
@@ -54,8 +54,11 @@ def synthetic(count: int, seed: int = 0, size: tuple[int, int] = (320, 240)) -> 
         yield ScanItem(f"{seed + i:064x}", image, f"class{i % 5}")
 
 
-def model() -> object:
-    return ModelRegistry(("resnet18",), policy="random", seed=0, device="cpu").get("resnet18")
+def model(input_size: int = 224) -> object:
+    loaded = ModelRegistry(("resnet18",), policy="random", seed=0, device="cpu").get("resnet18")
+    if input_size == loaded.input_size:
+        return loaded
+    return describe(loaded.name, loaded.module, loaded.categories, loaded.weights, loaded.device, input_size)
 
 
 def rates(loaded, count: int, batch: int) -> tuple[float, float]:
@@ -79,16 +82,17 @@ def rates(loaded, count: int, batch: int) -> tuple[float, float]:
     return count / floor_s, count / scan_s
 
 
-def memory_child(count: int, batch: int) -> None:
-    loaded = model()
+def memory_child(count: int, batch: int, input_size: int) -> None:
+    loaded = model(input_size)
     result = scan(loaded, synthetic(count, seed=10_000), batch_size=batch)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"images": result.images, "max_rss_mb": peak_kb / 1024}))
 
 
-def memory_of(count: int, batch: int) -> float:
-    output = subprocess.run([sys.executable, __file__, "--memory-child", str(count), "--batch", str(batch)],
-                            check=True, capture_output=True, text=True, cwd=ROOT).stdout
+def memory_of(count: int, batch: int, input_size: int) -> float:
+    output = subprocess.run([sys.executable, __file__, "--memory-child", str(count), "--batch", str(batch),
+                             "--memory-input", str(input_size)], check=True, capture_output=True, text=True,
+                            cwd=ROOT).stdout
     return float(json.loads(output.strip().splitlines()[-1])["max_rss_mb"])
 
 
@@ -187,10 +191,13 @@ def main() -> None:
     parser.add_argument("--memory", default="1000,4000", help="image counts for the memory runs ('' to skip)")
     parser.add_argument("--celery-images", type=int, default=128, help="0 to skip the Celery speed-up")
     parser.add_argument("--shard", type=int, default=16, help="shard size of the Celery runs")
+    parser.add_argument("--memory-input", type=int, default=64,
+                        help="model input size of the memory runs (what is kept per filter does not depend on it; "
+                             "a smaller input makes 5 000 images affordable on a CPU)")
     parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        memory_child(args.memory_child, args.batch)
+        memory_child(args.memory_child, args.batch, args.memory_input)
         return
     loaded = model()
     print(f"torch threads: {torch.get_num_threads()}, batch {args.batch}, {args.images} images of 320x240")
@@ -200,9 +207,10 @@ def main() -> None:
     print(f"scan: {rate:.1f} images/s = {rate / floor:.2f} x the floor (target >= 0.7)")
     counts = [int(c) for c in args.memory.split(",") if c.strip()]
     if counts:
-        peaks = {count: memory_of(count, args.batch) for count in counts}
+        peaks = {count: memory_of(count, args.batch, args.memory_input) for count in counts}
         for count, peak in peaks.items():
-            print(f"peak memory scanning {count} images: {peak:.0f} MB (max RSS of the process)")
+            print(f"peak memory scanning {count} images: {peak:.0f} MB (max RSS of a fresh process, "
+                  f"ResNet18 at {args.memory_input} px input)")
         if len(counts) >= 2:
             print(f"growth from {counts[0]} to {counts[-1]} images: {peaks[counts[-1]] - peaks[counts[0]]:+.1f} MB"
                   " (target <= 50 MB)")
