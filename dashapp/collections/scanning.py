@@ -238,6 +238,11 @@ class Scanner:
         result.extra = {"collection": plan.collection.id, "labels_digest": plan.collection.labels_digest()}
         self.blobs.put(plan.result_key(), to_bytes(result))
         self._write_record(plan, state="done")
+        # The shards are in the result now; each is as large as it (Redis memory).
+        for index in range(len(plan.shards)):
+            self.blobs.delete(plan.shard_key(index))
+            self.blobs.delete(plan.progress_key(index))
+        self.blobs.delete(plan.beat_key())
         return result
 
     def fail(self, plan: ScanPlan, error: str) -> None:

@@ -69,6 +69,9 @@ def test_in_process_scan_runs_in_the_background_and_equals_one_pass(setup) -> No
     assert result is not None and result.images == 23
     assert results_equal(result, single_pass(setup))
     assert result.labels == ["a", "b"]
+    # Shard results and progress are folded into the result and removed.
+    assert setup[1].keys("shard:") == [] and setup[1].keys("progress:") == []
+    assert len(setup[1].keys("scan:")) == 1
     # A second start is answered from the stored result, also by a fresh scanner (a restart).
     assert scanner_of(setup).start(collection.id, "planted")["state"] == "done"
 
