@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/load.py --hostile 0.1
 
 The script starts its own gunicorn (2 workers, seeded random weights, a
-temporary data directory; see tests/support/servers.py), warms the shared
+temporary data directory; see devtools/servers.py), warms the shared
 activation cache with the bundled examples, then runs for ``-t`` seconds:
 
 * ~60 % ``api``: GET /api/analysis on a warm cache (random example, layer,
@@ -46,7 +46,7 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.support.servers import GunicornServer, random_png, start_gunicorn  # noqa: E402
+from devtools.servers import GunicornServer, random_png, start_gunicorn  # noqa: E402
 
 EXAMPLES = ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg")
 LAYERS = {

@@ -121,12 +121,14 @@ def default_layer(model: str, layers: Mapping[str, int] | list[str]) -> str:
 
 
 class _Refused(Exception):
-    """Internal: a value is refused; ``fallback`` is what the lenient reader uses instead."""
+    """Internal: a value is refused. ``message`` is the lenient reader's (it says
+    what is used instead: ``fallback``); ``strict`` is the strict reader's."""
 
-    def __init__(self, message: str, fallback: Any) -> None:
+    def __init__(self, message: str, fallback: Any, strict: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fallback = fallback
+        self.strict = strict or message
 
 
 def _read(field: Field, raw: Any, *, high: float | None = None, choices: tuple[str, ...] = ()) -> Any:
@@ -146,31 +148,41 @@ def _read(field: Field, raw: Any, *, high: float | None = None, choices: tuple[s
             raise _Refused(f"Unknown {name} {text[:60]!r}; available: {listed}.", field.default)
         return raw
     if field.kind == "index":
-        if isinstance(raw, bool):
-            raise _Refused(f"{key}={text!r} is not a valid index.", None)
-        if isinstance(raw, int):
-            value = raw
-        elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 9:
-            # isascii: "²".isdigit() is True but int() refuses it.
-            value = int(raw)
-        else:
-            raise _Refused(f"{key}={text!r} is not a valid index.", None)
-        if not 0 <= value <= top:
-            raise _Refused(f"{key}={text!r} is out of range (0–{top:g}).", None)
-        return value
+        return _read_index(field, raw, text, int(top))
     # Numbers: "int" must be whole, "float" finite; both within [low, top].
+    kind = "a whole number" if field.kind == "int" else "a number"
+    strict = f"{key} must be {kind} from {field.low:g} to {top:g}, got {text[:40]!r}."
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-        raise _Refused(f"{key}={text!r} is not a number; using {field.default:g}.", field.default)
+        raise _Refused(f"{key}={text!r} is not a number; using {field.default:g}.", field.default, strict)
     try:
         value = float(raw)
     except ValueError:
-        raise _Refused(f"{key}={text!r} is not a number; using {field.default:g}.", field.default) from None
+        raise _Refused(f"{key}={text!r} is not a number; using {field.default:g}.", field.default, strict) from None
     if not math.isfinite(value) or (field.kind == "int" and value != int(value)):
-        raise _Refused(f"{key}={text!r} is not valid; using {field.default:g}.", field.default)
+        raise _Refused(f"{key}={text!r} is not valid; using {field.default:g}.", field.default, strict)
     if not field.low <= value <= top:
         clamped = min(max(value, field.low), top)
-        raise _Refused(f"{key}={text!r} is outside {field.low:g}–{top:g}; using {clamped:g}.", clamped)
+        raise _Refused(f"{key}={text!r} is outside {field.low:g}–{top:g}; using {clamped:g}.", clamped, strict)
     return int(value) if field.kind == "int" else value
+
+
+def _read_index(field: Field, raw: Any, text: str, top: int) -> int:
+    """An optional index: out of range means "none chosen", not the nearest one."""
+    key = field.name
+    strict = f"{key} must be an index from 0 to {top}, got {text[:40]!r}."
+    if isinstance(raw, bool):
+        raise _Refused(f"{key}={text!r} is not a valid index; ignoring it.", None, strict)
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 9:
+        # isascii: "²".isdigit() is True but int() refuses it.
+        value = int(raw)
+    else:
+        raise _Refused(f"{key}={text!r} is not a valid index; ignoring it.", None, strict)
+    if not 0 <= value <= top:
+        noun = (field.label or key).capitalize()
+        raise _Refused(f"{key}={text!r}: {noun} {value} does not exist (0–{top}); ignoring it.", None, strict)
+    return value
 
 
 def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: int = DEFAULT_CLASSES,
@@ -207,12 +219,12 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
         try:
             values[f.name] = _read(f, given, high=high, choices=options)
         except _Refused as refused:
-            message = refused.message
+            message = refused.strict if strict else refused.message
             if f.kind == "layer":
                 message = f"{values['model']} has no conv layer {str(given)[:60]!r}"
                 message += "." if strict else f"; showing {default} instead."
-            if strict:  # nothing is substituted: drop the lenient reader's "; using …"
-                raise StateError(message.split("; using")[0].rstrip(".") + ".") from None
+            if strict:
+                raise StateError(message) from None
             messages.append(message)
             values[f.name] = default if f.kind in ("model", "layer") else refused.fallback
     return ViewState(**values), messages

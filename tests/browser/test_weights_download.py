@@ -15,7 +15,7 @@ import torch
 import torchvision
 from playwright.sync_api import Browser, expect
 
-from tests.support.servers import start_gunicorn
+from devtools.servers import start_gunicorn
 
 from .helpers import CHROMIUM, TIMEOUT_MS, snap
 

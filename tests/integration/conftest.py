@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import LIVE, GunicornServer, RedisServer, start_gunicorn, start_redis
+from devtools.servers import LIVE, GunicornServer, RedisServer, start_gunicorn, start_redis
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "examples"
 

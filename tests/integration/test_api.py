@@ -100,10 +100,12 @@ def test_bad_queries_get_clear_4xx(client: FlaskClient, example_bytes: bytes, qu
     assert good.status_code == 200
 
 
-def test_n_larger_than_the_layer_is_clamped(client: FlaskClient, example_bytes: bytes) -> None:
+def test_n_is_bounded_by_the_layer(client: FlaskClient, example_bytes: bytes) -> None:
     sha = upload(client, example_bytes).get_json()["sha256"]
-    data = client.get(f"/api/analysis?image={sha}&model=alexnet&layer=features.0&n=1000000&criterion=max")
+    data = client.get(f"/api/analysis?image={sha}&model=alexnet&layer=features.0&n=64&criterion=max")
     assert data.status_code == 200 and len(data.get_json()["ranking"]["filters"]) == 64
+    data = client.get(f"/api/analysis?image={sha}&model=alexnet&layer=features.0&n=1000000&criterion=max")
+    assert data.status_code == 400 and "1 to 64" in data.get_json()["error"]
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from dashapp import create_app
 from dashapp.analysis.models import ModelRegistry
 from dashapp.service import Analyzer
 from dashapp.settings import Settings, SettingsError, load_settings
-from tests.support.servers import random_png
+from devtools.servers import random_png
 
 USER, PASSWORD = "alice", "correct horse battery staple"
 OTHER_USER, OTHER_PASSWORD = "bob", "s3cr3t-Pa55:with:colons"

@@ -33,9 +33,9 @@ from dashapp.intake import accept_bytes
 from dashapp.service import Analyzer
 from dashapp.settings import Settings
 from dashapp.store import ActivationStore, FileImageStore, make_backend
+from devtools.servers import RedisServer, random_png, wait_for
 from tests.support import dash_harness as harness
 from tests.support import synthetic
-from tests.support.servers import RedisServer, random_png, wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 QUERY = "model=alexnet&layer=features.3&n=5&criterion=balanced"

@@ -22,7 +22,8 @@ from dashapp.analysis.models import WeightsStatus
 from dashapp.analysis.stats import layer_stats
 from dashapp.settings import Settings
 from dashapp.store import ActivationStore, make_backend
-from tests.support.servers import GunicornServer, concurrently, random_png
+from devtools.servers import GunicornServer, concurrently, random_png
+from tests.support.synthetic import SyntheticModel, SyntheticSubject, SyntheticWeights
 
 RESNET_LAYERS = ["conv1", "layer1.0.conv1", "layer2.0.conv1", "layer3.1.conv2", "layer4.1.conv2"]
 ALEXNET_LAYERS = ["features.0", "features.3", "features.8"]
@@ -137,21 +138,21 @@ def test_an_activation_computed_by_one_worker_is_a_hit_for_the_other(server: Gun
 
     # The shared cache now holds every layer of that forward pass: a store in
     # this process, on the same directory, reads them without computing.
-    def no_compute(image: str, model: str) -> Any:
-        raise AssertionError(f"cache miss for {image} {model}")
+    def no_compute(model: Any, image: Any) -> Any:
+        raise AssertionError(f"cache miss for {image} {model.name}")
 
     settings = Settings(data_dir=data_dir(server), weights="random")
-    reader = ActivationStore(make_backend(settings), compute=no_compute,
-                             weights_tag=lambda _model: WeightsStatus(pretrained=False, seed=0).tag)
+    reader = ActivationStore(make_backend(settings), compute=no_compute)
+    subject = SyntheticSubject(sha, SyntheticModel("resnet18", SyntheticWeights(WeightsStatus(False, seed=0).tag)))
     assert any(settings.cache_dir.iterdir())
     catalog = server.get("/api/models").json()["models"]
     layers = next(entry["layers"] for entry in catalog if entry["name"] == "resnet18")
     for layer in layers:
-        maps = reader.layer(sha, "resnet18", layer["name"])
+        maps = reader.layer(subject, layer["name"])
         assert maps.shape[0] == layer["out_channels"]
-    cached = reader.layer(sha, "resnet18", "layer1.0.conv1")
+    cached = reader.layer(subject, "layer1.0.conv1")
     assert layer_stats(cached).as_dict() == first.json()["layer_stats"]
-    assert reader.meta(sha, "resnet18")["top"] == first.json()["prediction"]
+    assert reader.meta(subject)["top"] == first.json()["prediction"]
 
     # Many requests for other layers of the same (image, model): both workers
     # answer, nobody computes again, the other worker only hits.

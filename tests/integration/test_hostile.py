@@ -40,11 +40,11 @@ from dashapp.intake import AddressPolicy, image_sha256
 from dashapp.service import Analyzer, ImageLibrary
 from dashapp.settings import Settings
 from dashapp.state import FIELD, MAX_N
+from devtools.servers import wait_for
 from tests.support import dash_harness as harness
 from tests.support import fake_network as net
 from tests.support import hostile as h
 from tests.support.fake_network import ConnectionGuard, FakeResolver, LoopbackHTTPServer, SilentServer
-from tests.support.servers import wait_for
 
 MAX_MIN_SPARSITY = FIELD["min_sparsity"].high
 

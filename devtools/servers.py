@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import psutil
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 REDIS_SERVER = "redis-server"
 
 # Each gunicorn worker imports torch and builds the app; on a 2-core runner two

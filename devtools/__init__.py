@@ -1,0 +1,1 @@
+"""Tools for tests and benchmarks alike: real servers (gunicorn, redis-server) on loopback."""
