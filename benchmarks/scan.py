@@ -23,8 +23,6 @@ import json
 import os
 import resource
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +41,8 @@ from dashapp.analysis.capture import preprocess_batch  # noqa: E402
 from dashapp.analysis.models import ModelRegistry, describe  # noqa: E402
 from dashapp.analysis.scan import DEFAULT_K, ScanItem, batches, scan, scan_batch  # noqa: E402
 from dashapp.analysis.scan_result import empty_result, merge  # noqa: E402
+from devtools.celery_workers import start_workers, worker_env  # noqa: E402
+from devtools.servers import start_redis, wait_for  # noqa: E402
 
 
 def synthetic(count: int, seed: int = 0, size: tuple[int, int] = (320, 240)) -> Iterator[ScanItem]:
@@ -99,89 +99,56 @@ def memory_of(count: int, batch: int, input_size: int) -> float:
 # ---------------------------------------------------------------- Celery
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _png(seed: int, size: tuple[int, int] = (32, 32)) -> bytes:
+    buffer = io.BytesIO()
+    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
-def wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        time.sleep(0.1)
+def _scan_until_done(scanner, collection_id: str) -> float:
+    start = time.perf_counter()
+    scanner.start(collection_id, "resnet18")
+    wait_for(lambda: scanner.status(collection_id, "resnet18")["state"] == "done", 3600, "the scan", interval=0.1)
+    return time.perf_counter() - start
 
 
 def celery_time(workers: int, count: int, shard: int, batch: int, directory: Path) -> float:
-    """Seconds from start to merged result for ``count`` images on ``workers`` workers."""
-    import redis
-
+    """Seconds from start to merged result for ``count`` images on ``workers``
+    real Celery workers (a private redis-server), models warmed first."""
     from dashapp.collections import CollectionLimits, build_collection, from_files
     from dashapp.collections.runtime import scanner_for
     from dashapp.settings import Settings
 
-    port = free_port()
-    url = f"redis://127.0.0.1:{port}/0"
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no"], stdout=subprocess.DEVNULL, start_new_session=True)
-    procs: list[subprocess.Popen[bytes]] = []
+    redis = start_redis(directory / "redis")
+    started = []
     try:
-        wait(lambda: _ping(redis, port), 15, "redis-server")
-        env = {**os.environ, "DASHAPP_REDIS_URL": url, "DASHAPP_WEIGHTS": "random", "DASHAPP_DEVICE": "cpu",
-               "DASHAPP_MODELS": "resnet18", "DASHAPP_SCAN_SHARD": str(shard), "DASHAPP_SCAN_BATCH": str(batch),
-               "DASHAPP_DATA_DIR": str(directory), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-        logs = []
-        for i in range(workers):
-            log = directory / f"worker{workers}-{i}.log"
-            logs.append(log)
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "dashapp.worker", "worker", "--pool", "solo", "--hostname",
-                 f"b{i}@%h", "--without-gossip", "--without-mingle", "--logfile", str(log)],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True))
-        wait(lambda: all(log.exists() and " ready." in log.read_text() for log in logs), 180, "celery workers")
-        settings = Settings(data_dir=directory, redis_url=url, weights="random", device="cpu", models=("resnet18",),
-                            scan_shard=shard, scan_batch=batch)
+        env = worker_env(redis.url, directory / "data", {
+            "DASHAPP_SCAN_SHARD": str(shard), "DASHAPP_SCAN_BATCH": str(batch),
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})
+        started = start_workers(workers, env, directory / "workers")
+        settings = Settings(data_dir=directory / "data", redis_url=redis.url, weights="random", device="cpu",
+                            models=("resnet18",), scan_shard=shard, scan_batch=batch)
         scanner = scanner_for(settings)
+        # Warm-up, not timed: one-image shards, so every worker builds its
+        # model and runs a first batch.
+        warm = scanner_for(settings.with_overrides(scan_shard=1, scan_batch=1))
+        small = warm.collections.put(build_collection(
+            "warm", from_files([(f"w{i}.png", _png(i)) for i in range(4 * workers)], CollectionLimits()),
+            warm.images))
+        _scan_until_done(warm, small.id)
         files = []
         for item in synthetic(count, seed=50_000):
             buffer = io.BytesIO()
             item.image.save(buffer, format="PNG")
             files.append((f"{item.image_id[-6:]}.png", buffer.getvalue()))
-        collection = scanner.collections.put(build_collection("bench", from_files(files[1:], CollectionLimits()),
+        collection = scanner.collections.put(build_collection("bench", from_files(files, CollectionLimits()),
                                                               scanner.images))
-        # Warm-up, not timed: a collection of one-image shards, so every
-        # worker builds its model and runs its first batch.
-        warm = scanner_for(settings.with_overrides(scan_shard=1, scan_batch=1))
-        warm_files = [files[0], *((f"w{i}.png", _png(i)) for i in range(4 * workers - 1))]
-        small = warm.collections.put(build_collection("warm", from_files(warm_files, CollectionLimits()),
-                                                      warm.images))
-        warm.start(small.id, "resnet18")
-        wait(lambda: warm.status(small.id, "resnet18")["state"] == "done", 600, "the warm-up scan")
-        start = time.perf_counter()
-        scanner.start(collection.id, "resnet18")
-        wait(lambda: scanner.status(collection.id, "resnet18")["state"] == "done", 1800, "the scan")
-        return time.perf_counter() - start
+        return _scan_until_done(scanner, collection.id)
     finally:
-        for proc in [*procs, server]:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=30)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _png(seed: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def _ping(redis, port: int) -> bool:
-    try:
-        return bool(redis.Redis(port=port, socket_timeout=1).ping())
-    except redis.RedisError:
-        return False
+        for worker in started:
+            worker.stop()
+        redis.stop()
 
 
 def main() -> None:
@@ -199,27 +166,37 @@ def main() -> None:
     if args.memory_child:
         memory_child(args.memory_child, args.batch, args.memory_input)
         return
-    loaded = model()
-    print(f"torch threads: {torch.get_num_threads()}, batch {args.batch}, {args.images} images of 320x240")
-    rates(loaded, args.batch, args.batch)  # warm-up: allocator, kernels
-    floor, rate = rates(loaded, args.images, args.batch)
-    print(f"bare batched forward (the floor): {floor:.1f} images/s")
-    print(f"scan: {rate:.1f} images/s = {rate / floor:.2f} x the floor (target >= 0.7)")
-    counts = [int(c) for c in args.memory.split(",") if c.strip()]
-    if counts:
-        peaks = {count: memory_of(count, args.batch, args.memory_input) for count in counts}
-        for count, peak in peaks.items():
-            print(f"peak memory scanning {count} images: {peak:.0f} MB (max RSS of a fresh process, "
-                  f"ResNet18 at {args.memory_input} px input)")
-        if len(counts) >= 2:
-            print(f"growth from {counts[0]} to {counts[-1]} images: {peaks[counts[-1]] - peaks[counts[0]]:+.1f} MB"
-                  " (target <= 50 MB)")
+    if args.images:
+        throughput(args)
+    memory(args)
     if args.celery_images and shutil.which("redis-server"):
         with tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp:
             one = celery_time(1, args.celery_images, args.shard, args.batch, Path(tmp) / "one")
             two = celery_time(2, args.celery_images, args.shard, args.batch, Path(tmp) / "two")
         print(f"Celery, {args.celery_images} images in shards of {args.shard}: 1 worker {one:.1f} s, "
               f"2 workers {two:.1f} s, speed-up {one / two:.2f} x (machine: {os.cpu_count()} cores)")
+
+
+def throughput(args: argparse.Namespace) -> None:
+    loaded = model()
+    print(f"torch threads: {torch.get_num_threads()}, batch {args.batch}, {args.images} images of 320x240")
+    rates(loaded, args.batch, args.batch)  # warm-up: allocator, kernels
+    floor, rate = rates(loaded, args.images, args.batch)
+    print(f"bare batched forward (the floor): {floor:.1f} images/s")
+    print(f"scan: {rate:.1f} images/s = {rate / floor:.2f} x the floor (target >= 0.7)")
+
+
+def memory(args: argparse.Namespace) -> None:
+    counts = [int(c) for c in args.memory.split(",") if c.strip()]
+    if not counts:
+        return
+    peaks = {count: memory_of(count, args.batch, args.memory_input) for count in counts}
+    for count, peak in peaks.items():
+        print(f"peak memory scanning {count} images: {peak:.0f} MB (max RSS of a fresh process, "
+              f"ResNet18 at {args.memory_input} px input)")
+    if len(counts) >= 2:
+        print(f"growth from {counts[0]} to {counts[-1]} images: {peaks[counts[-1]] - peaks[counts[0]]:+.1f} MB"
+              " (target <= 50 MB)")
 
 
 if __name__ == "__main__":

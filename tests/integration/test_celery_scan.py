@@ -18,8 +18,8 @@ from dashapp.analysis.scan_result import results_equal
 from dashapp.collections import CollectionLimits, build_collection, from_files
 from dashapp.collections.runtime import scanner_for
 from dashapp.settings import Settings
-from tests.support.celery_workers import start_workers, worker_env
-from tests.support.servers import RedisServer, wait_for
+from devtools.celery_workers import start_workers, worker_env
+from devtools.servers import RedisServer, wait_for
 
 SHARD, BATCH = 4, 2
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from PIL import Image
 
 from dashapp import create_app
 from dashapp.service import Analyzer
-from tests.support.servers import wait_for
+from devtools.servers import wait_for
 
 
 def png(seed: int, size: tuple[int, int] = (40, 30)) -> bytes:

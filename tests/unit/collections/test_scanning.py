@@ -15,8 +15,8 @@ from dashapp.analysis.scan_result import results_equal
 from dashapp.collections import CollectionLimits, CollectionStore, FileBlobStore, build_collection, from_files
 from dashapp.collections.scanning import ScanError, Scanner, in_process
 from dashapp.store import FileImageStore
+from devtools.servers import wait_for
 from tests.support.planted import planted_model
-from tests.support.servers import wait_for
 
 
 class OneModel:
