@@ -158,6 +158,7 @@ def main() -> None:
     parser.add_argument("--memory", default="1000,4000", help="image counts for the memory runs ('' to skip)")
     parser.add_argument("--celery-images", type=int, default=128, help="0 to skip the Celery speed-up")
     parser.add_argument("--shard", type=int, default=16, help="shard size of the Celery runs")
+    parser.add_argument("--celery-rounds", type=int, default=2, help="alternating 1- and 2-worker runs")
     parser.add_argument("--memory-input", type=int, default=64,
                         help="model input size of the memory runs (what is kept per filter does not depend on it; "
                              "a smaller input makes 5 000 images affordable on a CPU)")
@@ -170,11 +171,23 @@ def main() -> None:
         throughput(args)
     memory(args)
     if args.celery_images and shutil.which("redis-server"):
-        with tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp:
-            one = celery_time(1, args.celery_images, args.shard, args.batch, Path(tmp) / "one")
-            two = celery_time(2, args.celery_images, args.shard, args.batch, Path(tmp) / "two")
-        print(f"Celery, {args.celery_images} images in shards of {args.shard}: 1 worker {one:.1f} s, "
-              f"2 workers {two:.1f} s, speed-up {one / two:.2f} x (machine: {os.cpu_count()} cores)")
+        celery(args)
+
+
+def celery(args: argparse.Namespace) -> None:
+    """1 worker, then 2, ``--celery-rounds`` times in alternation: on a shared
+    machine the load drifts, and alternating spreads the drift over both."""
+    times: dict[int, list[float]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp:
+        for round_ in range(args.celery_rounds):
+            for workers in (1, 2) if round_ % 2 == 0 else (2, 1):
+                directory = Path(tmp) / f"r{round_}w{workers}"
+                times[workers].append(celery_time(workers, args.celery_images, args.shard, args.batch, directory))
+    one, two = sum(times[1]) / len(times[1]), sum(times[2]) / len(times[2])
+    listed = ", ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(times[1], times[2], strict=True))
+    print(f"Celery, {args.celery_images} images in shards of {args.shard}: 1 worker {one:.1f} s, 2 workers "
+          f"{two:.1f} s (mean of {args.celery_rounds}; per round 1/2: {listed}), speed-up {one / two:.2f} x "
+          f"(machine: {os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})")
 
 
 def throughput(args: argparse.Namespace) -> None:

@@ -110,7 +110,7 @@ class Scanner:
         sizes, so both agree on the shards whatever each one's settings say."""
         collection = self.collections.get(collection_id)
         if collection is None:
-            raise ScanError(f"There is no collection {collection_id!r}.")
+            raise ScanError(f"There is no collection {collection_id[:64]!r}.")
         try:
             loaded = self.registry.get(model)
         except Exception as exc:  # the registry's own message names the models it offers
