@@ -84,6 +84,13 @@ def _rejected_note(collection: Any) -> Any:
 
 
 def register(app: Dash, service: Analyzer) -> None:
+    _register_collections(app, service)
+    _register_scan(app, service)
+
+
+def _register_collections(app: Dash, service: Analyzer) -> None:
+    """Listing, choosing and creating collections."""
+
     @app.callback(
         Output("dataset-collection", "options"),
         Output("dataset-collection", "value"),
@@ -126,6 +133,10 @@ def register(app: Dash, service: Analyzer) -> None:
         except UserError as exc:
             return notice_alert(exc.message), no_update
         return _rejected_note(collection), {"collection": collection.id}
+
+
+def _register_scan(app: Dash, service: Analyzer) -> None:
+    """The scan job (start, cancel, progress) and the filter cards."""
 
     @app.callback(
         Output("dataset-status", "children"),
