@@ -205,6 +205,8 @@ class Scanner:
     def run_shard(self, plan: ScanPlan, index: int) -> bool:
         """Scan shard ``index`` unless stored; then finish the scan if it was
         the last. Returns False when the scan was cancelled."""
+        if self.blobs.get(plan.result_key()) is not None:
+            return True  # a late redelivery after the merge (its worker died after storing the shard)
         if self.blobs.get(plan.shard_key(index)) is None:
             members = plan.shards[index]
             loaded = self.registry.get(plan.model)
