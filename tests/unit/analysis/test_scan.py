@@ -3,41 +3,14 @@ detector, the class selectivity formula, exact merges and the byte format."""
 
 from __future__ import annotations
 
-import io
-import random
-
 import numpy as np
 import pytest
 from PIL import Image
 
 from dashapp.analysis.capture import capture
 from dashapp.analysis.scan import ScanCancelled, ScanItem, scan, top_examples
-from dashapp.analysis.scan_result import from_bytes, merge, results_equal, to_bytes
-from tests.support.planted import BLUE, EDGE, RED, planted_model, red_square_image
-
-RED_AT = {5: (20, 20, 60, 60), 17: (50, 10, 90, 50), 33: (70, 40, 110, 80)}  # image index -> square (x0, y0, x1, y1)
-
-
-def image_id(i: int) -> str:
-    return f"{i:064x}"
-
-
-def blue_field(seed: int, width: int = 120, height: int = 90) -> Image.Image:
-    """Blue everywhere (the blue filter responds the same on every image), green noise the filters ignore."""
-    array = np.zeros((height, width, 3), dtype=np.uint8)
-    array[..., 2] = 255
-    array[..., 1] = np.random.default_rng(seed).integers(0, 120, (height, width))
-    return Image.fromarray(array)
-
-
-def planted_items() -> list[ScanItem]:
-    items = []
-    for i in range(40):
-        if i in RED_AT:
-            items.append(ScanItem(image_id(i), red_square_image(120, 90, RED_AT[i]), "red"))
-        else:
-            items.append(ScanItem(image_id(i), blue_field(i), "plain"))
-    return items
+from tests.support.planted import BLUE, EDGE, RED, planted_model
+from tests.support.planted_collection import RED_AT, image_id, planted_items
 
 
 @pytest.fixture(scope="module")
@@ -113,42 +86,6 @@ def test_mean_response_and_peak_are_averages_over_the_collection(planted, plante
                                                                             axis=0), rtol=1e-3, atol=1e-5)
     np.testing.assert_allclose(planted_result.mean_peak("conv"), np.mean([m.max(axis=(1, 2)) for m in single],
                                                                         axis=0), rtol=1e-3, atol=1e-5)
-
-
-def test_merge_of_shards_equals_one_pass_exactly_with_ties(planted) -> None:
-    # 24 copies of the same red square: every filter ties on value, so the
-    # id (then the position) decides; ids are shuffled so order matters.
-    ids = [image_id(i * 7919 % 1000) for i in range(24)]
-    same = red_square_image(64, 48, (10, 10, 30, 30))
-    items = [ScanItem(i, same, "red" if n % 3 else "plain") for n, i in enumerate(ids)]
-    whole = scan(planted, items, batch_size=4, k=8)
-    shuffled = items[:]
-    random.Random(1).shuffle(shuffled)
-    parts = [scan(planted, shuffled[i:i + 5], batch_size=3, k=8) for i in range(0, 24, 5)]
-    merged = parts[0]
-    for part in parts[1:]:
-        merged = merge(part, merged)
-    assert results_equal(merged, whole)
-    assert whole.image_ids[:8] == sorted(ids)[:8]
-    assert [whole.image_ids[j] for j in whole.layers["conv"].images[RED]] == sorted(ids)[:8]
-
-
-def test_result_size_does_not_grow_with_the_number_of_images(planted) -> None:
-    few = scan(planted, planted_items()[:5], batch_size=8)
-    many = scan(planted, planted_items(), batch_size=8)
-    for name in few.layers:
-        assert few.layers[name].values.shape == many.layers[name].values.shape == (3, 16)
-    assert len(many.image_ids) <= 3 * 16
-
-
-def test_bytes_round_trip_and_refuse_anything_else(planted_result) -> None:
-    assert results_equal(from_bytes(to_bytes(planted_result)), planted_result)
-    with pytest.raises(ValueError):
-        from_bytes(b"not an npz")
-    buffer = io.BytesIO()
-    np.savez(buffer, meta=np.array([{"a": 1}], dtype=object))  # would need pickle to load
-    with pytest.raises(ValueError):
-        from_bytes(buffer.getvalue())
 
 
 def test_a_scan_stops_between_batches_when_asked(planted) -> None:
