@@ -82,6 +82,30 @@ def test_two_workers_give_exactly_the_in_process_result(workers, redis_server, t
     assert all(worker.tasks("succeeded") for worker in workers)
 
 
+def test_the_api_under_gunicorn_scans_on_the_celery_workers(workers, redis_server, gunicorn_factory) -> None:
+    """Production shape: gunicorn (2 workers) with DASHAPP_REDIS_URL sends the
+    shards to the Celery workers; the web workers answer the progress."""
+    web = gunicorn_factory({"DASHAPP_REDIS_URL": redis_server.url, "DASHAPP_MODELS": "resnet18",
+                            "DASHAPP_SCAN_SHARD": str(SHARD), "DASHAPP_SCAN_BATCH": str(BATCH)})
+    files = [("files", (f"{'pq'[i % 2]}/{i}.png", png(300 + i), "image/png")) for i in range(6)]
+    answer = web.post("/api/collections", files=files, data={"name": "via-api"})
+    assert answer.status_code == 201, answer.text
+    collection = answer.json()["id"]
+    before = sum(len(worker.tasks("succeeded")) for worker in workers)
+    assert web.post(f"/api/collections/{collection}/scan?model=resnet18").status_code == 202
+    polls = []
+
+    def finished() -> bool:
+        polls.append(web.get(f"/api/collections/{collection}/scan?model=resnet18"))
+        return polls[-1].json()["state"] == "done"
+
+    wait_for(finished, 240, "the scan through the API", interval=0.3)
+    top = web.get(f"/api/collections/{collection}/top?model=resnet18&layer=layer1.0.conv1&filter=5&k=3").json()
+    assert len(top) == 3 and top[0]["value"] >= top[1]["value"] >= top[2]["value"]
+    # The shards ran on the Celery workers (6 images in shards of 4), not in the web workers.
+    wait_for(lambda: sum(len(worker.tasks("succeeded")) for worker in workers) >= before + 2, 30, "the task logs")
+
+
 def test_a_worker_killed_mid_shard_loses_nothing(workers, redis_server, tmp_path: Path) -> None:
     scanner = scanner_for(settings_for(redis_server, tmp_path / "data"))
     collection = make_collection(scanner, 24, offset=100)
