@@ -74,7 +74,7 @@ def rates(loaded, count: int, batch: int) -> tuple[float, float]:
             start = time.perf_counter()
             if step == 0:
                 with torch.inference_mode():
-                    loaded.module(preprocess_batch([item.image for item in items], loaded.input_size))
+                    loaded.module(preprocess_batch(loaded, [item.image for item in items]))
                 floor_s += time.perf_counter() - start
             else:
                 result = merge(result, scan_batch(loaded, items))

@@ -9,7 +9,7 @@ import dash
 import diskcache
 from dash import Dash, DiskcacheManager
 
-from .settings import Settings, load_settings, secret_key_for
+from .settings import Settings, check_auth, ensure_data_dir, load_settings, secret_key_for
 
 __all__ = ["create_app"]
 
@@ -19,17 +19,21 @@ ASSETS = ROOT / "assets"
 
 def create_app(settings: Settings | None = None, analyzer: object | None = None) -> Dash:
     """Build the Dash app and its Flask server (the app factory)."""
-    from . import api, auth, figures
+    from . import api, auth, crossorigin, figures
     from .components import callbacks
-    from .components.shell import shell
+    from .components.shell import document, shell
     from .pages import PAGES
     from .service import Analyzer
 
     settings = settings or load_settings()
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    check_auth(settings)  # before any work: header mode must not start open to anyone
+    ensure_data_dir(settings)
     service = analyzer if isinstance(analyzer, Analyzer) else Analyzer(settings)
+    # Weights arrive only by the server's own decision: enabled models, a
+    # policy that wants them, one download per file across workers.
+    service.registry.start_downloads()
 
     # Background jobs and their results live on disk under the data directory,
     # so whichever gunicorn worker answers a poll finds the job.
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
         title="CNN Activation Analyzer",
         update_title=None,
     )
+    app.index_string = document("en")  # the interface language; the translated interface sets its own
     server = app.server
     server.config["SECRET_KEY"] = secret_key_for(settings)
     # Room for a base64 upload (4/3 of the file) in a callback request, and no more.
@@ -67,6 +72,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
     for page in PAGES:
         page.register(app, service)
     api.install(server, service)
+    crossorigin.install(server)
     auth.install(app, settings)
     figures.warm_up()
     return app

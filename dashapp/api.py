@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import intake
 from .errors import UserError
-from .service import Analyzer, LayerView
+from .service import Analyzer, FeatureVisRequest, LayerView
 from .state import ViewState, strict_state
 
 log = logging.getLogger(__name__)
@@ -163,11 +163,42 @@ def export_regions() -> Any:
     return _attachment(json.dumps(body, indent=1), "application/json", name)
 
 
+def featurevis_request() -> FeatureVisRequest:
+    args = request.args
+    for name in ("model", "layer", "filter"):
+        if not args.get(name):
+            raise UserError(f"{name} is required, e.g. ?model=resnet18&layer=layer2.0.conv1&filter=3.")
+    return analyzer().featurevis.request(args["model"], args["layer"], args["filter"],
+                                         args.get("objective") or "channel", args.get("steps"), args.get("size"))
+
+
+@api.route("/api/featurevis", methods=["GET", "POST"])
+def featurevis() -> tuple[Any, int]:
+    """POST starts the visualization (or joins it, or answers the cached one);
+    GET answers its state: ``{state, step, steps}``, and when done the PNG's
+    URL and the response it reached."""
+    jobs = analyzer().featurevis
+    wanted = featurevis_request()
+    if request.method == "POST":
+        status = jobs.start(wanted)
+        return jsonify(status), 200 if status["state"] == "done" else 202
+    status = jobs.status(wanted)
+    return jsonify(status), 404 if status["state"] == "absent" else 200
+
+
+@api.route("/api/featurevis.png", methods=["GET"])
+def featurevis_png() -> Any:
+    png = analyzer().featurevis.png(featurevis_request())
+    if png is None:
+        return error("This visualization has not been computed yet: POST /api/featurevis starts it.", 404)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "max-age=60"})
+
+
 @api.route("/api/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 def unknown(_rest: str) -> tuple[Any, int]:
     # Without this, Dash's page router would answer unknown API paths with HTML.
-    return error("No such API route. See GET /api/models, POST /api/images, GET /api/analysis, GET /api/collections.",
-                 404)
+    return error("No such API route. See GET /api/models, POST /api/images, GET /api/analysis, "
+                 "POST /api/featurevis, GET /api/collections.", 404)
 
 
 @api.route("/healthz", methods=["GET"])

@@ -19,10 +19,13 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
+from .analysis.describe import describe_map
 from .analysis.graph import ReceptiveField
 from .analysis.regions import Region
 
 SIZE_COLOURS = {"small": "#00c853", "medium": "#ffd600", "large": "#ff6d00", "very large": "#d50000"}
+# Size classes told by label as well as colour: the letter beside each box's number.
+SIZE_LETTERS = {"small": "S", "medium": "M", "large": "L", "very large": "XL"}
 PREVIEW_SIDE = 320
 GRID_MAX_SIDE = 56
 MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
@@ -55,15 +58,17 @@ def array_uri(rgb: np.ndarray, upscale: int = 1) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def quantize(fmap: np.ndarray, bits: int = 16) -> tuple[np.ndarray, float]:
-    """Map -> unsigned ints and the scale back to response units (value = q * scale)."""
-    top = float(fmap.max()) if fmap.size else 0.0
+def quantize(fmap: np.ndarray, bits: int = 16, top: float | None = None) -> tuple[np.ndarray, float]:
+    """Map -> unsigned ints and the scale back to response units (value = q * scale).
+    ``top``: the response drawn at the top of the colour scale (default: the map's peak)."""
+    if top is None:
+        top = float(fmap.max()) if fmap.size else 0.0
     levels = (1 << bits) - 1
     dtype = np.uint16 if bits == 16 else np.uint8
     if top <= 0:
         return np.zeros(fmap.shape, dtype=dtype), 0.0
     scale = top / levels
-    return np.round(np.clip(fmap, 0, None) / scale).astype(dtype), scale
+    return np.round(np.clip(fmap, 0, top) / scale).astype(dtype), scale
 
 
 def _image_axes(fig: go.Figure, width: int, height: int, row: int | None = None, col: int | None = None) -> None:
@@ -103,10 +108,20 @@ def heatmap_figure(
     input_size: int,
     filter_index: int,
     opacity: float = 0.5,
-    colormap: str = "Jet",
+    colormap: str = "Viridis",
     height: int = 260,
+    zmax: float | None = None,
+    subject: str | None = None,
+    quantity: str = "response",
 ) -> go.Figure:
     """One filter's map over the image, in original image pixel coordinates.
+
+    ``zmax`` (response units) fixes the top of the colour scale, so maps drawn
+    with the same ``zmax`` share one scale (Compare); by default each map's
+    own peak is the top.
+
+    ``layout.meta.description`` tells the map in words for screen readers
+    (``subject`` names it, "Filter <index>" by default; ``quantity`` is what it measures).
 
     ``picture=None`` leaves the background to the browser, which draws the
     page's one shared picture under every map (sent once, not once per map).
@@ -114,7 +129,7 @@ def heatmap_figure(
     """
     rows, cols = fmap.shape
     bits = 16 if rows * cols <= SMALL_MAP_CELLS else 8
-    q, scale = quantize(fmap, bits)
+    q, scale = quantize(fmap, bits, zmax)
     cell_w, cell_h = image_width / cols, image_height / rows
     fig = go.Figure(
         go.Heatmap(
@@ -134,12 +149,14 @@ def heatmap_figure(
             "shared_picture": picture is None,
             "filter": filter_index,
             "scale": scale,
+            "zmax": scale * ((1 << bits) - 1),  # the response at the top of the colour scale
             "width": image_width,
             "height": image_height,
             "rows": rows,
             "cols": cols,
             "input": input_size,
             "rf": {"size": receptive_field.size, "jump": receptive_field.jump, "start": receptive_field.start},
+            "description": describe_map(fmap, subject or f"Filter {filter_index}", quantity),
         }
     )
     return fig
@@ -161,7 +178,7 @@ def grid_figure(
     maps: Sequence[np.ndarray],
     labels: Sequence[str],
     filters: Sequence[int],
-    colormap: str = "Jet",
+    colormap: str = "Viridis",
     columns: int = 6,
 ) -> go.Figure:
     """Many small filter maps in one figure; trace i is filter ``filters[i]``."""
@@ -235,8 +252,9 @@ def regions_figure(
         )
     annotations = [
         {
-            "x": r.x0, "y": r.y0, "text": f"<b>{r.number}</b>", "showarrow": False, "xanchor": "left",
-            "yanchor": "top", "font": {"color": "white", "size": 13}, "bgcolor": SIZE_COLOURS[r.size_class],
+            "x": r.x0, "y": r.y0, "text": f"<b>{r.number} {SIZE_LETTERS[r.size_class]}</b>", "showarrow": False,
+            "xanchor": "left", "yanchor": "top", "font": {"color": ink(SIZE_COLOURS[r.size_class]), "size": 13},
+            "bgcolor": SIZE_COLOURS[r.size_class],
             "borderpad": 1,
         }
         for r in regions
@@ -246,6 +264,24 @@ def regions_figure(
     _image_axes(fig, image_width, image_height)
     fig.update_layout(annotations=annotations, meta={"kind": "regions", "regions": [r.number for r in regions]})
     return fig
+
+
+def relative_luminance(hex_colour: str) -> float:
+    """WCAG 2.1 relative luminance of an sRGB colour "#rrggbb"."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2.1 contrast ratio of two colours, from 1 to 21."""
+    high, low = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def ink(background: str) -> str:
+    """Black or white, whichever reads better on ``background``."""
+    return "#000000" if contrast_ratio("#000000", background) >= contrast_ratio("#ffffff", background) else "#ffffff"
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

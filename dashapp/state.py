@@ -30,12 +30,16 @@ from .intake import is_sha256
 STATE_VERSION = 1
 MAX_N = 24
 MAX_PARAM_LENGTH = 200
-COLORMAPS = ("Jet", "Viridis", "Inferno", "Hot", "Plasma", "Cividis", "Greys")
+# Perceptually uniform, colour-blind-safe maps first (components/shell.py says which are).
+COLORMAPS = ("Viridis", "Cividis", "Inferno", "Plasma", "Greys", "Jet", "Hot")
 DEFAULT_LAYERS = {"resnet18": "layer2.0.conv1", "alexnet": "features.3"}
 DEFAULT_CLASSES = 1000
 
 # model -> {conv layer name -> filter count}, in the model's order.
 Catalog = Mapping[str, Mapping[str, int]]
+# How many classes: one count for every model, or model -> count (a team's
+# models have their own heads).
+Classes = int | Mapping[str, int]
 
 # Older link versions -> a function that rewrites their parameters into the
 # next version's. Empty while there is only version 1.
@@ -68,10 +72,15 @@ FIELDS: tuple[Field, ...] = (
     Field("weight", "float", 0.5, 0.0, 1.0),
     Field("filter", "index", None, high=100_000),
     Field("opacity", "float", 0.5, 0.0, 1.0, analysis=False),
-    Field("colormap", "choice", "Jet", choices=COLORMAPS, analysis=False),
+    # Perceptually uniform and colour-blind-safe by default (Jet is neither).
+    Field("colormap", "choice", "Viridis", choices=COLORMAPS, analysis=False),
     Field("cls", "index", None, high=DEFAULT_CLASSES - 1, label="class"),
     Field("cam", "choice", "gradcam", choices=CAM_METHODS, label="class-evidence method"),
     Field("collection", "sha", None, label="collection id"),
+    # The Compare page's second subject: another image, another model, or both.
+    # Other pages ignore them; a link keeps them so Compare comes back as it was.
+    Field("image2", "sha", None, label="second image id"),
+    Field("model2", "model", None, label="second model"),
 )
 FIELD = {f.name: f for f in FIELDS}
 ANALYSIS_KEYS = tuple(f.name for f in FIELDS if f.analysis)
@@ -93,6 +102,8 @@ class ViewState:
     cls: int | None = FIELD["cls"].default  # class for the class-evidence page
     cam: str = FIELD["cam"].default  # class-evidence method
     collection: str | None = FIELD["collection"].default  # the image collection of the dataset views
+    image2: str | None = FIELD["image2"].default  # the Compare page's second image (None: an example)
+    model2: str | None = FIELD["model2"].default  # the Compare page's second model (None: the same model)
 
     def analysis_part(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in ANALYSIS_KEYS}
@@ -185,7 +196,7 @@ def _read_index(field: Field, raw: Any, text: str, top: int) -> int:
     return value
 
 
-def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: int = DEFAULT_CLASSES,
+def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: Classes = DEFAULT_CLASSES,
               max_n: int | None = MAX_N) -> tuple[ViewState, list[str]]:
     """Every field in table order (model before layer before filter); strict
     raises on the first refusal, lenient substitutes and reports it."""
@@ -212,7 +223,7 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
         elif f.name == "filter":
             high = catalog[values["model"]][values["layer"]] - 1
         elif f.name == "cls":
-            high = classes - 1
+            high = (classes if isinstance(classes, int) else classes.get(values["model"], DEFAULT_CLASSES)) - 1
         elif f.name == "n":
             # None: as many as the layer has (the API); pages stop at MAX_N.
             high = max_n if max_n is not None else catalog[values["model"]][values["layer"]]
@@ -230,14 +241,15 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
     return ViewState(**values), messages
 
 
-def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: int = DEFAULT_CLASSES,
+def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES,
                  max_n: int | None = MAX_N) -> ViewState:
     """What a callback or an API route received; raises ``StateError`` naming the first bad value."""
     state, _ = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n)
     return state
 
 
-def parse_state(search: str | None, catalog: Catalog, *, classes: int = DEFAULT_CLASSES) -> tuple[ViewState, list[str]]:
+def parse_state(search: str | None, catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES
+                ) -> tuple[ViewState, list[str]]:
     """A URL's query string; never raises."""
     messages: list[str] = []
     raw = (search or "").lstrip("?")
@@ -318,7 +330,7 @@ class World:
     default_image: str
     known_image: Callable[[str], bool]
     pages: tuple[str, ...] = ()
-    classes: int = DEFAULT_CLASSES
+    classes: Classes = DEFAULT_CLASSES
 
 
 def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list[str], str | None]:
@@ -355,6 +367,7 @@ def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list
 
 
 def _with_known_image(state: ViewState, world: World, messages: list[str]) -> ViewState:
+    state = _with_known_second_image(state, world, messages)
     try:
         known = state.image is not None and is_sha256(state.image) and world.known_image(state.image)
     except UserError as exc:  # the store is down: keep the link's image, say why
@@ -365,3 +378,15 @@ def _with_known_image(state: ViewState, world: World, messages: list[str]) -> Vi
     if state.image is not None:
         messages.append("The image of this link is not stored on this server; showing an example instead.")
     return state.with_(image=world.default_image)
+
+
+def _with_known_second_image(state: ViewState, world: World, messages: list[str]) -> ViewState:
+    if state.image2 is None:
+        return state
+    try:
+        if world.known_image(state.image2):
+            return state
+    except UserError:  # the store is down: keep it, the first image's check says why
+        return state
+    messages.append("The second image of this link is not stored on this server; Compare uses an example instead.")
+    return state.with_(image2=None)

@@ -19,6 +19,8 @@ from torch import nn
 from .graph import TRACING
 from .models import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, WeightsStatus
 
+RGB = tuple[float, float, float]
+
 TOP_K = 5
 T = TypeVar("T")
 
@@ -40,8 +42,8 @@ class Capture:
     weights: WeightsStatus
 
 
-def preprocess(image: Image.Image, input_size: int) -> torch.Tensor:
-    """RGB image -> normalized (1, 3, S, S) tensor.
+def preprocess(image: Image.Image, input_size: int, mean: RGB = IMAGENET_MEAN, std: RGB = IMAGENET_STD) -> torch.Tensor:
+    """RGB image -> (1, 3, S, S) tensor normalized by the model's ``mean`` and ``std``.
 
     The whole image is resized to the square input (no crop), so every map
     cell corresponds to a known rectangle of the original image and boxes map
@@ -49,9 +51,7 @@ def preprocess(image: Image.Image, input_size: int) -> torch.Tensor:
     """
     resized = image.convert("RGB").resize((input_size, input_size), Image.Resampling.BILINEAR)
     array = np.asarray(resized, dtype=np.float32) / 255.0
-    mean = np.asarray(IMAGENET_MEAN, dtype=np.float32)
-    std = np.asarray(IMAGENET_STD, dtype=np.float32)
-    normalized = (array - mean) / std
+    normalized = (array - np.asarray(mean, dtype=np.float32)) / np.asarray(std, dtype=np.float32)
     return torch.from_numpy(normalized.transpose(2, 0, 1).copy()).unsqueeze(0)
 
 
@@ -73,6 +73,11 @@ def _rectified(output: torch.Tensor, activation: nn.Module | None) -> torch.Tens
     return F.relu(activated, inplace=True)
 
 
+def model_input(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
+    """``image`` as ``loaded`` expects it: its input size, its normalization, its device."""
+    return preprocess(image, loaded.input_size, loaded.mean, loaded.std).to(loaded.device)
+
+
 def _response_hook(store: dict[str, torch.Tensor], layer: str, activation: nn.Module | None):
     def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
         store[layer] = _rectified(output, activation)
@@ -85,7 +90,7 @@ def capture(loaded: LoadedModel, image: Image.Image, layers: list[str] | None = 
     names = list(loaded.layers) if layers is None else layers
     modules = dict(loaded.module.named_modules())
     seen: dict[str, torch.Tensor] = {}
-    batch = preprocess(image, loaded.input_size).to(loaded.device)
+    batch = model_input(loaded, image)
     with TRACING.shared(), loaded.lock:
         handles = []
         try:
@@ -109,9 +114,10 @@ def capture(loaded: LoadedModel, image: Image.Image, layers: list[str] | None = 
     return Capture(responses=responses, top=top, weights=loaded.weights)
 
 
-def preprocess_batch(images: Sequence[Image.Image], input_size: int) -> torch.Tensor:
-    """Images -> normalized (N, 3, S, S): each exactly as ``preprocess`` does it."""
-    return torch.cat([preprocess(image, input_size) for image in images])
+def preprocess_batch(loaded: LoadedModel, images: Sequence[Image.Image]) -> torch.Tensor:
+    """Images -> (N, 3, S, S) as ``loaded`` expects them: each exactly as
+    ``model_input`` prepares one (size, normalization), on the CPU."""
+    return torch.cat([preprocess(image, loaded.input_size, loaded.mean, loaded.std) for image in images])
 
 
 def capture_batch(
@@ -152,6 +158,6 @@ def capture_batch(
 
 def forward_only(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
     """A bare forward pass (the benchmark floor)."""
-    batch = preprocess(image, loaded.input_size).to(loaded.device)
+    batch = model_input(loaded, image)
     with TRACING.shared(), loaded.lock, torch.inference_mode():
         return loaded.module(batch)

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .capture import preprocess
+from .capture import model_input
 from .graph import TRACING
 from .models import LoadedModel
 
@@ -45,7 +45,7 @@ def class_evidence(loaded: LoadedModel, image: Image.Image, layer: str, class_in
         # a residual +=) then cannot rewrite the tensor we differentiate by.
         return output.clone()
 
-    batch = preprocess(image, loaded.input_size).to(loaded.device)
+    batch = model_input(loaded, image)
     with TRACING.shared(), loaded.lock, torch.enable_grad():
         handle = _source_module(loaded, layer).register_forward_hook(hook)
         try:

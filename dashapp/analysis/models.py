@@ -9,9 +9,7 @@ and whether its weights are the real pretrained ones (``WeightsStatus``).
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,8 @@ import torch
 import torchvision
 from torch import nn
 
+from . import weights
+from .checkpoints import CheckpointError, TeamModelSpec, content_tag, load_team_model
 from .graph import ReceptiveField, analyse_graph, map_size
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 INPUT_SIZE = 224
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-WEIGHTS_DOWNLOAD_TIMEOUT_S = 15.0
 
 ProgressFn = Callable[[float, str], None]
 
@@ -41,6 +40,7 @@ class WeightsStatus:
     pretrained: bool
     reason: str | None = None  # why the weights are untrained, when they are
     seed: int | None = None
+    content: str | None = None  # "sha256-…" of the checkpoint file the weights were read from
 
     @property
     def label(self) -> str:
@@ -49,11 +49,14 @@ class WeightsStatus:
     @property
     def tag(self) -> str:
         """Short identity of the weights, part of every cache key: results from
-        random weights must never be served as results from real ones."""
-        return "pretrained" if self.pretrained else f"random{self.seed}"
+        random weights must never be served as results from real ones, nor
+        results from a replaced checkpoint as results from the old one."""
+        if not self.pretrained:
+            return f"random{self.seed}"
+        return self.content or "pretrained"
 
     def as_dict(self) -> dict[str, object]:
-        return {"status": self.label, "pretrained": self.pretrained, "reason": self.reason}
+        return {"status": self.label, "pretrained": self.pretrained, "reason": self.reason, "tag": self.tag}
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,9 @@ class LoadedModel:
     weights: WeightsStatus
     device: torch.device
     input_size: int = INPUT_SIZE
+    mean: tuple[float, float, float] = IMAGENET_MEAN  # per-channel normalization the weights were trained with
+    std: tuple[float, float, float] = IMAGENET_STD
+    source: str = "torchvision"  # or "team file": a checkpoint named in DASHAPP_MODELS_FILE
     # One forward pass at a time per model: hooks are registered per call, and
     # a concurrent pass would fire another request's hooks.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -109,8 +115,10 @@ def describe(
     weights: WeightsStatus,
     device: torch.device,
     input_size: int = INPUT_SIZE,
+    **extra: object,
 ) -> LoadedModel:
-    """Wrap any conv classifier (torchvision's or a hand-built test model)."""
+    """Wrap any conv classifier (torchvision's or a hand-built test model);
+    ``extra``: the other ``LoadedModel`` fields (mean, std, source)."""
     module.eval().requires_grad_(False).to(device)
     topology = analyse_graph(module)
     modules = dict(module.named_modules())
@@ -131,7 +139,7 @@ def describe(
             norm=topo.norm,
             activation=topo.activation,
         )
-    return LoadedModel(name, module, layers, categories, weights, device, input_size)
+    return LoadedModel(name, module, layers, categories, weights, device, input_size, **extra)  # type: ignore[arg-type]
 
 
 def available_models() -> set[str]:
@@ -149,60 +157,25 @@ def resolve_device(requested: str | None) -> torch.device:
 
 def weights_file(name: str) -> Path:
     """Where torchvision's loader looks for ``name``'s ImageNet checkpoint."""
-    weights = torchvision.models.get_model_weights(name).DEFAULT
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights.url)
+    return weights.checkpoint_file(name)
 
 
-def _download(url: str, target: Path, progress: ProgressFn | None) -> None:
-    """Fetch a checkpoint into the hub cache with a timeout (torch.hub's own
-    downloader has none, so an offline machine could hang), atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) -> str:
+    enum = torchvision.models.get_model_weights(name).DEFAULT
     try:
-        with urllib.request.urlopen(url, timeout=WEIGHTS_DOWNLOAD_TIMEOUT_S) as response, open(partial, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0)
-            done = 0
-            while chunk := response.read(1 << 20):
-                out.write(chunk)
-                done += len(chunk)
-                if progress and total:
-                    progress(done / total, f"Downloading weights: {done >> 20} of {total >> 20} MB")
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def weights_url(name: str, mirror: str | None = None) -> str:
-    """torchvision's download address, or the same file name under ``mirror``
-    (a team's own copy, for hosts that cannot reach the internet)."""
-    url = torchvision.models.get_model_weights(name).DEFAULT.url
-    return f"{mirror.rstrip('/')}/{os.path.basename(url)}" if mirror else url
-
-
-def ensure_weights_file(name: str, progress: ProgressFn | None = None, mirror: str | None = None) -> Path:
-    """Make sure ``name``'s checkpoint is in the hub cache, downloading it if needed."""
-    target = weights_file(name)
-    if not target.exists():
-        url = weights_url(name, mirror)
-        try:
-            _download(url, target, progress)
-        except Exception as exc:  # any network failure means "cannot be had"
-            raise ModelError(
-                f"ImageNet weights for {name} are not available: expected {target.name} in {target.parent} "
-                f"(download from {url} failed: {exc}). Copy the file there, or set DASHAPP_WEIGHTS=random."
-            ) from exc
-    return target
-
-
-def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None, mirror: str | None = None) -> None:
-    weights = torchvision.models.get_model_weights(name).DEFAULT
-    target = ensure_weights_file(name, progress, mirror)
+        target = weights.wait_for(name, progress)
+    except weights.DownloadError as exc:
+        log.warning("weights for %s: %s", name, exc.detail)
+        raise ModelError(str(exc)) from exc
     try:
         # torchvision's normal loading path: it finds the file in the hub cache.
-        state = weights.get_state_dict(progress=False)
+        state = enum.get_state_dict(progress=False)
         module.load_state_dict(state)
     except Exception as exc:
-        raise ModelError(f"ImageNet weights for {name} in {target} could not be loaded: {exc}") from exc
+        log.warning("weights for %s in %s could not be loaded: %s", name, target, exc)
+        raise ModelError(f"The ImageNet weights file {target.name} for {name} could not be loaded (the server "
+                         "log has the details). Replace the file, or set DASHAPP_WEIGHTS=random.") from exc
+    return content_tag(target)
 
 
 def build_torchvision_model(
@@ -211,7 +184,6 @@ def build_torchvision_model(
     seed: int,
     device: torch.device,
     progress: ProgressFn | None = None,
-    mirror: str | None = None,
 ) -> LoadedModel:
     """Build ``name`` under the weights policy (auto, pretrained or random)."""
     if name not in available_models():
@@ -226,26 +198,47 @@ def build_torchvision_model(
     status = WeightsStatus(pretrained=False, reason="DASHAPP_WEIGHTS=random", seed=seed)
     if policy in ("auto", "pretrained"):
         try:
-            _load_pretrained(name, module, progress, mirror)
-            status = WeightsStatus(pretrained=True)
+            status = WeightsStatus(pretrained=True, content=_load_pretrained(name, module, progress))
         except ModelError as exc:
             if policy == "pretrained":
                 raise
-            log.warning("%s; falling back to seeded random weights", exc)
+            log.warning("%s: falling back to seeded random weights", name)
             status = WeightsStatus(pretrained=False, reason=str(exc), seed=seed)
     if progress:
         progress(1.0, f"{name} ready")
     return describe(name, module, categories, status, device)
 
 
+def build_team_model(spec: TeamModelSpec, device: torch.device) -> LoadedModel:
+    """A team's checkpoint on its torchvision architecture (always its own
+    weights: the weights policy is about torchvision's ImageNet files)."""
+    try:
+        module, categories, tag = load_team_model(spec)
+    except CheckpointError as exc:
+        raise ModelError(str(exc)) from exc
+    status = WeightsStatus(pretrained=True, content=tag)
+    return describe(spec.name, module, categories, status, device, spec.input_size, mean=spec.mean, std=spec.std,
+                    source="team file")
+
+
 class ModelRegistry:
-    """Loads each enabled model once per process; safe to share between threads."""
+    """Loads each enabled model once per process; safe to share between threads.
+
+    Team models (``team``) are loaded here, at start, so a checkpoint that does
+    not fit its architecture or class names stops the app with the reason.
+    """
 
     def __init__(self, names: tuple[str, ...], policy: str, seed: int = 0, device: str | None = None,
-                 mirror: str | None = None) -> None:
+                 mirror: str | None = None, team: tuple[TeamModelSpec, ...] = ()) -> None:
         unknown = [name for name in names if name not in available_models()]
         if unknown:
             raise ModelError(f"Unknown model(s) in DASHAPP_MODELS: {', '.join(unknown)}")
+        clashing = [spec.name for spec in team if spec.name in names]
+        if clashing:
+            raise ModelError(f"Model name(s) {', '.join(clashing)} are in both DASHAPP_MODELS and the models file; "
+                             "give the team's models their own names.")
+        self.team = {spec.name: spec for spec in team}
+        names = (*names, *self.team)
         self.names = names
         self.policy = policy
         self.mirror = mirror
@@ -254,6 +247,8 @@ class ModelRegistry:
         self._models: dict[str, LoadedModel] = {}
         self._locks = {name: threading.Lock() for name in names}
         self._tables: dict[str, dict[str, LayerInfo]] = {}
+        for spec in team:
+            self._models[spec.name] = build_team_model(spec, self.device)
 
     def is_loaded(self, name: str) -> bool:
         return name in self._models
@@ -270,19 +265,46 @@ class ModelRegistry:
             return loaded
         with self._locks[name]:
             loaded = self._models.get(name)
-            if loaded is None:
-                loaded = build_torchvision_model(name, self.policy, self.seed, self.device, progress, self.mirror)
+            if loaded is None:  # team models are loaded at start
+                loaded = build_torchvision_model(name, self.policy, self.seed, self.device, progress)
                 self._models[name] = loaded
         return loaded
 
+    @property
+    def wants_pretrained(self) -> bool:
+        return self.policy in ("auto", "pretrained")
+
+    @property
+    def downloadable(self) -> tuple[str, ...]:
+        """Enabled torchvision models whose ImageNet weights the policy wants
+        (team models bring their own checkpoint)."""
+        return tuple(n for n in self.names if n not in self.team) if self.wants_pretrained else ()
+
+    def start_downloads(self) -> list[str]:
+        """Start background downloads of the enabled models' missing weights
+        (the app factory calls this once; requests never do)."""
+        return weights.start_downloads(self.downloadable, self.mirror)
+
+    def fetch_weights(self, progress: ProgressFn | None = None) -> dict[str, Path]:
+        """Download every enabled model's missing weights now (the operator's
+        ``python -m dashapp fetch-weights``); raises ModelError on a failure."""
+        fetched = {}
+        for name in self.downloadable:
+            try:
+                fetched[name] = weights.download(name, self.mirror, progress, retry_failed=True)
+            except weights.DownloadError as exc:
+                raise ModelError(f"{exc} ({exc.detail})") from exc
+        return fetched
+
+    def download_progress(self, name: str) -> weights.Progress:
+        """How the server's own download of ``name``'s weights is going;
+        never starts one."""
+        return weights.poll(name)
+
     def needs_download(self, name: str) -> bool:
-        """Whether getting ``name`` would first fetch its weights from the network."""
-        return (
-            name not in self._models
-            and self.policy != "random"
-            and name in available_models()
-            and not weights_file(name).exists()
-        )
+        """Whether getting ``name`` would first wait for its weights to arrive:
+        only an enabled model, only under a policy that wants pretrained weights."""
+        return name in self.downloadable and name not in self._models and not weights_file(name).exists()
 
     def layers(self, name: str) -> dict[str, LayerInfo]:
         """The layer table without waiting for weights: the loaded model's, or

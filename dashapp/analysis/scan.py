@@ -98,7 +98,7 @@ def _batch_layer(reduced: _Reduced, order: np.ndarray, sizes: np.ndarray, label_
 
 def scan_batch(loaded: LoadedModel, items: list[ScanItem], k: int = DEFAULT_K) -> ScanResult:
     """The ScanResult of one batch of images (one forward pass)."""
-    reduced = capture_batch(loaded, preprocess_batch([item.image for item in items], loaded.input_size), _reduce)
+    reduced = capture_batch(loaded, preprocess_batch(loaded, [item.image for item in items]), _reduce)
     ids = sorted({item.image_id for item in items})
     if len(ids) != len(items):
         raise ValueError("a scan batch holds the same image twice")

@@ -1,12 +1,12 @@
 """Callbacks of the shell, by job: URL state, model readiness, image intake,
-and the browser-side helpers."""
+the browser-side helpers and the words beside each heatmap."""
 
 from __future__ import annotations
 
 from dash import Dash
 
 from ..service import Analyzer
-from . import clientside, image_intake, model_loading, url_sync
+from . import access, clientside, image_intake, model_loading, url_sync
 
 
 def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
@@ -14,3 +14,4 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
     model_loading.register(app, service)
     image_intake.register(app, service)
     clientside.register(app)
+    access.register(app)

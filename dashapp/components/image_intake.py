@@ -31,6 +31,7 @@ def _decode_upload(upload: dict[str, Any]) -> bytes:
 
 def register(app: Dash, service: Analyzer) -> None:
     library = service.library
+    register_second_image(app, service)
     app.clientside_callback(
         ClientsideFunction("cnn", "checkUpload"),
         Output("upload-accepted", "data"),
@@ -72,9 +73,9 @@ def register(app: Dash, service: Analyzer) -> None:
                 return no_update, no_update
         except UserError as exc:
             return no_update, _image_error(exc.message)
+        # It stays until the next image: nothing on the page disappears on a timer.
         return {"sha": accepted.sha256}, dbc.Alert(
-            f"Loaded {name} ({accepted.width}×{accepted.height}).", color="success", className="py-1 px-2 mb-0 small",
-            duration=4000)
+            f"Loaded {name} ({accepted.width}×{accepted.height}).", color="success", className="py-1 px-2 mb-0 small")
 
     @app.callback(
         Output("image-thumb", "src"),
@@ -97,3 +98,29 @@ def register(app: Dash, service: Analyzer) -> None:
         return picture_uri(image, 96), [html.Div(name, className="fw-semibold"),
                                         html.Div(f"{image.width}×{image.height} px"),
                                         html.Code(sha[:12], title=sha)], picture
+
+
+def register_second_image(app: Dash, service: Analyzer) -> None:
+    library = service.library
+
+    @app.callback(
+        Output("ctl-image2", "options"),
+        Output("ctl-image2", "value", allow_duplicate=True),
+        Output("image2-message", "children"),
+        Input("ctl-upload2", "contents"),
+        State("ctl-upload2", "filename"),
+        State("ctl-image2", "options"),
+        prevent_initial_call=True,
+    )
+    def second_upload(contents: str | None, filename: str | None, options: list[dict[str, str]] | None
+                      ) -> tuple[Any, Any, Any]:
+        """A second image for the Compare page: stored like any upload, then chosen in ``ctl-image2``."""
+        if not contents:
+            return no_update, no_update, no_update
+        try:
+            accepted = library.ingest_bytes(_decode_upload({"contents": contents}))
+        except UserError as exc:
+            return no_update, no_update, _image_error(exc.message)
+        name = str(filename or "upload")[:40]
+        kept = [o for o in options or [] if o.get("value") != accepted.sha256]
+        return [*kept, {"label": f"Upload: {name}", "value": accepted.sha256}], accepted.sha256, None

@@ -1,27 +1,27 @@
 """Model readiness: pages listen to ``ready-state``, set once the model can
-answer; a missing checkpoint is fetched in a background job with progress;
-the banner says when the weights are untrained and why."""
+answer. While the server downloads a missing checkpoint (it starts that
+itself, at boot), a poll shows the progress read from the shared progress
+file; the banner says when the weights are untrained and why."""
 
 from __future__ import annotations
 
 import contextlib
-import logging
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, html, no_update
+from dash import Dash, Input, Output, State, html, no_update
 
-from ..analysis.models import ModelError, ensure_weights_file
 from ..errors import UserError
 from ..service import Analyzer
 
-log = logging.getLogger(__name__)
+SHOWN = {"display": "block"}
+HIDDEN = {"display": "none"}
 
 
 def register(app: Dash, service: Analyzer) -> None:
     @app.callback(
         Output("ready-state", "data"),
-        Output("load-request", "data"),
+        Output("load-poll", "disabled"),
         Input("view-state", "data"),
     )
     def ensure_model(view: dict[str, Any] | None) -> tuple[Any, Any]:
@@ -31,33 +31,32 @@ def register(app: Dash, service: Analyzer) -> None:
         if model not in service.models.names:
             return no_update, no_update
         if service.registry.needs_download(model):
-            return no_update, {"model": model, "view": view}
+            return no_update, False  # the server is fetching its weights: show the progress
         with contextlib.suppress(UserError):  # the pages and the banner say why
             service.models.model(model)
-        return view, no_update
+        return view, True
 
     @app.callback(
         Output("ready-state", "data", allow_duplicate=True),
-        Input("load-request", "data"),
-        background=True,
-        progress=[Output("load-progress", "value"), Output("load-label", "children")],
-        running=[(Output("load-progress-wrap", "style"), {"display": "block"}, {"display": "none"})],
+        Output("load-progress", "value"),
+        Output("load-label", "children"),
+        Output("load-progress-wrap", "style"),
+        Output("load-poll", "disabled", allow_duplicate=True),
+        Input("load-poll", "n_intervals"),
+        State("view-state", "data"),
         prevent_initial_call=True,
     )
-    def download_weights(set_progress: Any, request: dict[str, Any] | None) -> Any:
-        """Runs as a background job: the only long work, fetching weights into
-        the shared hub cache; the worker then loads them from disk."""
-        if not request:
-            return no_update
-        model = request["model"]
-        set_progress((0, f"Fetching ImageNet weights for {model}…"))
-        try:
-            ensure_weights_file(model, lambda fraction, text: set_progress((int(fraction * 100), text)),
-                                service.registry.mirror)
-        except ModelError as exc:
-            log.warning("weights download failed: %s", exc)
-        set_progress((100, f"Loading {model}…"))
-        return request["view"]
+    def show_download(_ticks: int | None, view: dict[str, Any] | None) -> tuple[Any, ...]:
+        """Reads the progress of the download the server started at boot; it
+        never starts one, whatever the request names."""
+        model = (view or {}).get("model")
+        if model not in service.models.names:
+            return no_update, no_update, no_update, HIDDEN, True
+        progress = service.registry.download_progress(model)
+        if progress.state == "downloading":
+            return no_update, int(progress.fraction * 100), progress.message, SHOWN, False
+        # Done, or failed: the model loads from disk or falls back, and the banner says which.
+        return view, 100, f"Loading {model}…", HIDDEN, True
 
     @app.callback(Output("weights-banner", "children"), Input("ready-state", "data"))
     def weights_banner(ready: dict[str, Any] | None) -> Any:

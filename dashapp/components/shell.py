@@ -11,12 +11,53 @@ from ..analysis.stats import CRITERIA
 from ..state import COLORMAPS, FIELD, MAX_N, ViewState
 from .widgets import heatmap_slot
 
+# Perceptually uniform: equal steps in value read as equal steps in lightness;
+# colour-blind-safe: the order survives the common colour-vision deficiencies.
+COLORMAP_NOTES = {
+    "Viridis": "perceptually uniform, colour-blind-safe",
+    "Cividis": "perceptually uniform, colour-blind-safe",
+    "Inferno": "perceptually uniform, colour-blind-safe",
+    "Plasma": "perceptually uniform, colour-blind-safe",
+    "Greys": "greyscale, colour-blind-safe",
+    "Jet": "rainbow: not uniform, not colour-blind-safe",
+    "Hot": "not uniform, not colour-blind-safe",
+}
+
 CRITERION_HELP = {
     "balanced": "activation and selectivity",
     "mean": "average response",
     "max": "strongest single response",
     "std": "most varied response",
 }
+
+
+# Dash's page template with the interface language on <html>: screen readers
+# pick their voice from it. ``{%lang%}`` is ours, filled by ``document()``.
+DOCUMENT = """<!DOCTYPE html>
+<html lang="{%lang%}">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
+def document(lang: str = "en") -> str:
+    """The app's ``index_string`` for interface language ``lang`` (a BCP 47
+    tag such as "en" or "es"); a translated interface passes its own."""
+    if not lang.replace("-", "").isalnum():
+        raise ValueError(f"not a language tag: {lang!r}")
+    return DOCUMENT.replace("{%lang%}", lang)
 
 
 def navbar(pages: list[dict[str, Any]]) -> dbc.Navbar:
@@ -42,11 +83,23 @@ def navbar(pages: list[dict[str, Any]]) -> dbc.Navbar:
     )
 
 
-def _label(text: str, help_text: str | None = None) -> html.Div:
-    children: list[Any] = [html.Span(text, className="control-label")]
+def _label(text: str, for_id: str, help_text: str | None = None) -> html.Div:
+    """A visible label tied to its control: ``htmlFor`` for native controls,
+    and its id ``<control>-label`` names a Dash composite's focusable parts
+    (slider thumbs, the dropdown button; assets/dashapp.js, nameComposites)."""
+    children: list[Any] = [html.Label(text, htmlFor=for_id, id=f"{for_id}-label", className="control-label")]
     if help_text:
         children.append(html.Span(help_text, className="control-help"))
     return html.Div(children, className="d-flex justify-content-between align-items-baseline")
+
+
+def _hidden_label(text: str, for_id: str) -> html.Label:
+    """A label only assistive technology reads (the control's look says what it is)."""
+    return html.Label(text, htmlFor=for_id, id=f"{for_id}-label", className="visually-hidden")
+
+
+def _section(title: str) -> html.H2:
+    return html.H2(title, className="sidebar-section")
 
 
 def _slider(id_: str, low: float, high: float, step: float, value: float, marks: dict[float, str]) -> dcc.Slider:
@@ -54,96 +107,170 @@ def _slider(id_: str, low: float, high: float, step: float, value: float, marks:
                       tooltip={"placement": "bottom", "always_visible": False})
 
 
+def colormap_options() -> list[dict[str, str]]:
+    """Each colormap says whether it reads right for everyone: equal steps in
+    value look like equal steps in lightness, and colour-blind readers see them."""
+    return [{"label": f"{name} — {COLORMAP_NOTES.get(name, 'not perceptually uniform')}", "value": name}
+            for name in COLORMAPS]
+
+
+def _image_section(examples: dict[str, str], max_upload_bytes: int) -> list[Any]:
+    return [
+        _section("Image"),
+        html.Div(
+            [
+                html.Img(id="image-thumb", className="image-thumb", alt="The image being analysed"),
+                html.Div(id="image-caption", className="image-caption"),
+            ],
+            className="d-flex gap-2 align-items-center mb-2",
+        ),
+        html.Span("Upload an image", id="ctl-upload-label", className="visually-hidden",
+                  **{"data-labels": "ctl-upload"}),
+        dcc.Upload(
+            id="ctl-upload",
+            children=html.Div(["Drop an image here or ", html.Span("choose a file", className="link-like")]),
+            className="upload-zone",
+            # No `accept` or `max_size`: dcc.Upload drops such files
+            # silently; our own check says why instead.
+            multiple=False,
+        ),
+        dcc.Store(id="upload-limit", data=max_upload_bytes),
+        _hidden_label("Image address (https://…)", "ctl-url"),
+        dbc.InputGroup(
+            [
+                dbc.Input(id="ctl-url", placeholder="https://… image address", type="url", debounce=True,
+                          maxLength=2000),
+                dbc.Button("Load", id="ctl-url-go", color="secondary", n_clicks=0),
+            ],
+            size="sm",
+            className="mt-2",
+        ),
+        _hidden_label("Example image", "ctl-example"),
+        dbc.Select(
+            id="ctl-example",
+            options=[{"label": "Example: " + name.rsplit(".", 1)[0], "value": name} for name in examples],
+            placeholder="…or pick an example",
+            size="sm",
+            className="mt-2",
+        ),
+        html.Div(dcc.Loading(html.Div(id="image-message", className="control-message"), type="dot",
+                             delay_show=250), role="status", **{"aria-live": "polite"}),
+    ]
+
+
+def _model_section(model_names: list[str], defaults: ViewState) -> list[Any]:
+    return [
+        _section("Model and layer"),
+        _label("Model", "ctl-model"),
+        dbc.Select(id="ctl-model", options=[{"label": m, "value": m} for m in model_names],
+                   value=defaults.model if defaults.model in model_names else model_names[0], size="sm"),
+        _label("Layer", "ctl-layer"),
+        dcc.Dropdown(id="ctl-layer", clearable=False, searchable=True, className="layer-dropdown",
+                     optionHeight=30),
+    ]
+
+
+def _ranking_section(defaults: ViewState) -> list[Any]:
+    return [
+        _section("Ranking"),
+        _label("Filters to show", "ctl-n"),
+        _slider("ctl-n", 1, MAX_N, 1, defaults.n, {1: "1", 6: "6", 12: "12", 18: "18", 24: "24"}),
+        html.Fieldset(
+            [
+                html.Legend("Criterion", className="control-label"),
+                dbc.RadioItems(
+                    id="ctl-criterion",
+                    options=[{"label": f"{c} — {CRITERION_HELP[c]}", "value": c} for c in CRITERIA],
+                    value=defaults.criterion,
+                    className="criterion-radios",
+                ),
+            ],
+        ),
+        html.Div(
+            [
+                _label("Minimum sparsity", "ctl-min-sparsity", "filters below are excluded"),
+                _slider("ctl-min-sparsity", 0, FIELD["min_sparsity"].high, 0.05, defaults.min_sparsity,
+                        {0: "0", 0.2: "0.2", 0.4: "0.4", 0.6: "0.6", 0.8: "0.8"}),
+                _label("Activation weight", "ctl-weight", "vs. selectivity"),
+                _slider("ctl-weight", 0, 1, 0.05, defaults.weight, {0: "0", 0.5: "0.5", 1: "1"}),
+                html.Div("0 ranks by selectivity only, 1 by activation only.", className="control-help"),
+            ],
+            id="balanced-controls",
+        ),
+    ]
+
+
+def _display_section(defaults: ViewState) -> list[Any]:
+    return [
+        _section("Display"),
+        _label("Heatmap opacity", "ctl-opacity"),
+        _slider("ctl-opacity", 0, 1, 0.05, defaults.opacity, {0: "0", 0.5: "0.5", 1: "1"}),
+        _label("Colormap", "ctl-colormap"),
+        dcc.Dropdown(id="ctl-colormap", options=colormap_options(), value=defaults.colormap, clearable=False,
+                     searchable=False),
+        html.Div("Perceptually uniform maps show equal steps in response as equal steps in lightness; "
+                 "Jet and Hot do not, and hide differences from colour-blind readers.", className="control-help"),
+    ]
+
+
+def _share_section() -> list[Any]:
+    return [
+        _section("Share"),
+        _hidden_label("Link to this view", "permalink"),
+        html.Div(
+            [
+                dbc.Input(id="permalink", readonly=True, size="sm", className="permalink"),
+                dcc.Clipboard(target_id="permalink", title="Copy link", className="copy-link btn btn-sm "
+                              "btn-outline-primary", id="copy-link"),
+            ],
+            className="d-flex gap-1 align-items-center",
+        ),
+        html.Div("Copy this link to share exactly this view.", className="control-help mt-1"),
+        html.Div(
+            [
+                html.Span("Download: ", className="control-help"),
+                html.A("ranking CSV", id="export-csv", download="", className="export-link"),
+                html.A("ranking JSON", id="export-json", download="", className="export-link"),
+                html.A("regions JSON", id="export-regions", download="", className="export-link"),
+            ],
+            className="exports mt-1",
+        ),
+        html.Div("Every figure also saves as PNG from its camera button.", className="control-help"),
+    ]
+
+
+def _compare_section(model_names: list[str], examples: dict[str, str]) -> list[Any]:
+    """The Compare page's second subject: another image (example or upload) and/or another model."""
+    return [
+        _section("Compare with"),
+        _hidden_label("Second image (Compare page)", "ctl-image2"),
+        dbc.Select(id="ctl-image2", size="sm", placeholder="second image: an example",
+                   options=[{"label": "Example: " + name.rsplit(".", 1)[0], "value": sha}
+                            for name, sha in examples.items()]),
+        html.Span("Upload a second image", id="ctl-upload2-label", className="visually-hidden",
+                  **{"data-labels": "ctl-upload2"}),
+        dcc.Upload(id="ctl-upload2", children=html.Div(["…or ", html.Span("upload a second image",
+                                                                           className="link-like")]),
+                   className="upload-zone upload-zone-small mt-1", multiple=False),
+        html.Div(html.Div(id="image2-message", className="control-message"), role="status",
+                 **{"aria-live": "polite"}),
+        _hidden_label("Second model (Compare page)", "ctl-model2"),
+        dbc.Select(id="ctl-model2", size="sm", className="mt-1", placeholder="second model: the same",
+                   options=[{"label": "second model: the same", "value": ""}]
+                   + [{"label": f"second model: {m}", "value": m} for m in model_names]),
+    ]
+
+
 def sidebar(model_names: list[str], examples: dict[str, str], max_upload_bytes: int) -> html.Div:
     defaults = ViewState()
     return html.Div(
         [
-            html.Div("Image", className="sidebar-section"),
-            html.Div(
-                [
-                    html.Img(id="image-thumb", className="image-thumb"),
-                    html.Div(id="image-caption", className="image-caption"),
-                ],
-                className="d-flex gap-2 align-items-center mb-2",
-            ),
-            dcc.Upload(
-                id="ctl-upload",
-                children=html.Div(["Drop an image here or ", html.A("choose a file")]),
-                className="upload-zone",
-                # No `accept` or `max_size`: dcc.Upload drops such files
-                # silently; our own check says why instead.
-                multiple=False,
-            ),
-            dcc.Store(id="upload-limit", data=max_upload_bytes),
-            dbc.InputGroup(
-                [
-                    dbc.Input(id="ctl-url", placeholder="https://… image address", type="url", debounce=True,
-                              maxLength=2000),
-                    dbc.Button("Load", id="ctl-url-go", color="secondary", n_clicks=0),
-                ],
-                size="sm",
-                className="mt-2",
-            ),
-            dbc.Select(
-                id="ctl-example",
-                options=[{"label": "Example: " + name.rsplit(".", 1)[0], "value": name} for name in examples],
-                placeholder="…or pick an example",
-                size="sm",
-                className="mt-2",
-            ),
-            dcc.Loading(html.Div(id="image-message", className="control-message"), type="dot",
-                        delay_show=250),
-            html.Div("Model and layer", className="sidebar-section"),
-            dbc.Select(id="ctl-model", options=[{"label": m, "value": m} for m in model_names],
-                       value=defaults.model if defaults.model in model_names else model_names[0], size="sm"),
-            dcc.Dropdown(id="ctl-layer", clearable=False, searchable=True, className="mt-2 layer-dropdown",
-                         optionHeight=30),
-            html.Div("Ranking", className="sidebar-section"),
-            _label("Filters to show"),
-            _slider("ctl-n", 1, MAX_N, 1, defaults.n, {1: "1", 6: "6", 12: "12", 18: "18", 24: "24"}),
-            _label("Criterion"),
-            dbc.RadioItems(
-                id="ctl-criterion",
-                options=[{"label": f"{c} — {CRITERION_HELP[c]}", "value": c} for c in CRITERIA],
-                value=defaults.criterion,
-                className="criterion-radios",
-            ),
-            html.Div(
-                [
-                    _label("Minimum sparsity", "filters below are excluded"),
-                    _slider("ctl-min-sparsity", 0, FIELD["min_sparsity"].high, 0.05, defaults.min_sparsity,
-                            {0: "0", 0.2: "0.2", 0.4: "0.4", 0.6: "0.6", 0.8: "0.8"}),
-                    _label("Activation weight", "vs. selectivity"),
-                    _slider("ctl-weight", 0, 1, 0.05, defaults.weight, {0: "0", 0.5: "0.5", 1: "1"}),
-                    html.Div("0 ranks by selectivity only, 1 by activation only.", className="control-help"),
-                ],
-                id="balanced-controls",
-            ),
-            html.Div("Display", className="sidebar-section"),
-            _label("Heatmap opacity"),
-            _slider("ctl-opacity", 0, 1, 0.05, defaults.opacity, {0: "0", 0.5: "0.5", 1: "1"}),
-            dcc.Dropdown(id="ctl-colormap", options=list(COLORMAPS), value=defaults.colormap, clearable=False,
-                         className="mt-2"),
-            html.Div("Share", className="sidebar-section"),
-            html.Div(
-                [
-                    dbc.Input(id="permalink", readonly=True, size="sm", className="permalink"),
-                    dcc.Clipboard(target_id="permalink", title="Copy link", className="copy-link btn btn-sm "
-                                  "btn-outline-primary", id="copy-link"),
-                ],
-                className="d-flex gap-1 align-items-center",
-            ),
-            html.Div("Copy this link to share exactly this view.", className="control-help mt-1"),
-            html.Div(
-                [
-                    html.Span("Download: ", className="control-help"),
-                    html.A("ranking CSV", id="export-csv", download="", className="export-link"),
-                    html.A("ranking JSON", id="export-json", download="", className="export-link"),
-                    html.A("regions JSON", id="export-regions", download="", className="export-link"),
-                ],
-                className="exports mt-1",
-            ),
-            html.Div("Every figure also saves as PNG from its camera button.", className="control-help"),
+            *_image_section(examples, max_upload_bytes),
+            *_model_section(model_names, defaults),
+            *_compare_section(model_names, examples),
+            *_ranking_section(defaults),
+            *_display_section(defaults),
+            *_share_section(),
         ],
         className="sidebar",
     )
@@ -160,24 +287,32 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             dcc.Store(id="image-choice"),
             dcc.Store(id="upload-accepted"),
             dcc.Store(id="nav-request"),
-            dcc.Store(id="load-request"),
+            dcc.Interval(id="load-poll", interval=500, disabled=True),
             dcc.Store(id="ready-state"),
+            # The first thing Tab reaches: past the navbar and sidebar to the page.
+            html.A("Skip to content", href="#main-content", className="skip-link", id="skip-link"),
             navbar(pages),
             html.Div(
                 [
-                    html.Aside(sidebar(model_names, examples, max_upload_bytes), className="app-sidebar"),
+                    html.Aside(sidebar(model_names, examples, max_upload_bytes), className="app-sidebar",
+                               **{"aria-label": "Controls"}),
                     html.Main(
                         [
                             html.Div(id="weights-banner"),
+                            # Always in the page, so what appears inside is announced.
                             html.Div(
-                                [html.Div("Preparing the model…", id="load-label", className="small"),
-                                 dbc.Progress(id="load-progress", value=0, striped=True, animated=True)],
-                                id="load-progress-wrap", style={"display": "none"}, className="mb-2",
+                                html.Div(
+                                    [html.Div("Preparing the model…", id="load-label", className="small",
+                                              **{"data-labels": "load-progress"}),
+                                     dbc.Progress(id="load-progress", value=0, striped=True, animated=True)],
+                                    id="load-progress-wrap", style={"display": "none"}, className="mb-2",
+                                ),
+                                role="status", **{"aria-live": "polite"},
                             ),
-                            html.Div(id="state-messages"),
+                            html.Div(id="state-messages", **{"aria-live": "polite"}),
                             page_container,
                         ],
-                        className="app-main",
+                        className="app-main", id="main-content", tabIndex="-1",
                     ),
                 ],
                 className="app-body",
@@ -186,4 +321,4 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
     )
 
 
-__all__ = ["heatmap_slot", "navbar", "shell", "sidebar"]
+__all__ = ["document", "heatmap_slot", "navbar", "shell", "sidebar"]

@@ -18,11 +18,13 @@ from ..state import (
     Event,
     ImageChosen,
     Navigated,
+    StateError,
     UrlLoaded,
     ViewState,
     World,
     apply,
     encode_state,
+    strict_state,
 )
 
 # state field -> the sidebar control that shows it
@@ -35,6 +37,8 @@ CONTROLS = {
     "weight": "ctl-weight",
     "opacity": "ctl-opacity",
     "colormap": "ctl-colormap",
+    "image2": "ctl-image2",
+    "model2": "ctl-model2",
 }
 FIELD_OF_CONTROL = {control: key for key, control in CONTROLS.items()}
 
@@ -87,16 +91,22 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
     def sync_state(search: str | None, controls: dict[str, Any], image_choice: Any, nav: Any,
                    current: dict[str, Any] | None) -> dict[str, Any]:
         trigger = ctx.triggered_id
-        from_url = trigger in (None, "url") or not current
+        catalog = service.models.state_catalog()
+        classes = service.models.class_counts()
+        try:  # view-state travels through the client: read it like any request
+            known = strict_state(current, catalog, classes=classes) if current else None
+        except StateError:
+            known = None  # forged or stale: start again from the address
+        from_url = trigger in (None, "url") or known is None
         event = UrlLoaded(search) if from_url else event_of(trigger, search, controls, image_choice, nav)
         if isinstance(event, ControlChanged) and event.value is None:
             return {"search": no_update, "href": no_update, "view": no_update, "messages": no_update,
                     "layer_options": no_update, "controls": dict.fromkeys(CONTROLS, no_update)}
         # view-state holds the analysis keys; the display keys live in their controls.
         display = {k: controls[k] for k in DISPLAY_KEYS if controls.get(k) is not None}
-        before = ViewState.from_dict(current).with_(**display)
-        world = World(service.models.state_catalog(), service.library.default_image(), service.library.has,
-                      pages=pages)
+        before = (known or ViewState()).with_(**display)
+        world = World(catalog, service.library.default_image(), service.library.has,
+                      pages=pages, classes=classes)
         # No event (a page's empty request): the state stays as it was.
         state, messages, path = apply(before, event, world) if event else (before, [], None)
 

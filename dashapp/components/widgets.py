@@ -7,12 +7,15 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from ..figures import TOOLBAR
+from ..figures import SIZE_LETTERS, TOOLBAR
 
 
 def heatmap_slot(index: str, title: Any = None, height: int | None = None, figure: Any = None) -> html.Div:
     """A graph whose figure is drawn in the browser from a base figure the
-    server sends once (``fig-base``), restyled and answered on hover there."""
+    server sends once (``fig-base``), restyled and answered on hover there.
+
+    Under it, the map in words (``fig-desc``, from the base figure's
+    ``meta.description``): what a screen reader reads instead of the colours."""
     style = {"height": f"{height}px"} if height else None
     return html.Div(
         [
@@ -21,10 +24,58 @@ def heatmap_slot(index: str, title: Any = None, height: int | None = None, figur
             dcc.Store(id={"type": "fig-base", "index": index}, data=figure),
             dcc.Graph(id={"type": "fig", "index": index}, config=TOOLBAR, style=style, className="map-graph",
                       clear_on_unhover=True),
+            html.P(map_description(figure), id={"type": "fig-desc", "index": index}, className="map-description"),
             html.Div(id={"type": "fig-hover", "index": index}, className="hover-info"),
         ],
         className="map-slot",
     )
+
+
+def map_description(figure: Any) -> str:
+    """The words a heatmap figure carries for screen readers ("" for none)."""
+    layout = figure.get("layout") if isinstance(figure, dict) else getattr(figure, "layout", None)
+    meta = (layout.get("meta") if isinstance(layout, dict) else getattr(layout, "meta", None)) or {}
+    return str(meta.get("description") or "") if isinstance(meta, dict) else ""
+
+
+def page_header(title: str, subtitle: str) -> html.Div:
+    """The page's one level-1 heading; sections below it are level 2."""
+    return html.Div([html.H1(title, className="page-title"), html.P(subtitle, className="page-subtitle")],
+                    className="page-header")
+
+
+def hidden_label(text: str, for_id: str) -> html.Label:
+    """A label only assistive technology reads; for a Dash composite its id
+    ``<control>-label`` names the focusable part (assets/a11y.js)."""
+    return html.Label(text, htmlFor=for_id, id=f"{for_id}-label", className="visually-hidden")
+
+
+def region_buttons(regions: list[dict[str, Any]]) -> html.Div:
+    """One button per region box, in trace order: the keyboard's and the
+    screen reader's way to what a click on a box opens. Each tells the size
+    class by letter and name, as the box's label does."""
+    if not regions:
+        return html.Div("No region: the map stays below half its peak everywhere.", className="control-help")
+    buttons = [
+        # The name read aloud starts with the visible text (WCAG 2.5.3) and goes on with the numbers.
+        html.Button(
+            [f"Region {r['number']} · {SIZE_LETTERS[r['size_class']]} {r['size_class']} · {r['area_fraction']:.1%}",
+             html.Span(f" of the image, peak {fmt(r['peak'])}", className="visually-hidden")],
+            id={"type": "region-button", "index": i}, n_clicks=0, type="button",
+            className="btn btn-outline-secondary btn-sm region-button",
+        )
+        for i, r in enumerate(regions)
+    ]
+    return html.Div([html.Span("Regions:", className="control-help me-1"), *buttons],
+                    className="region-buttons d-flex flex-wrap gap-1 align-items-center", role="group",
+                    **{"aria-label": "Regions of this filter"})
+
+
+def tile_links(tiles: list[tuple[str, str]]) -> html.Ul:
+    """The grid's tiles as links (text, href): what a click on a tile opens,
+    for the keyboard, with each map told in words for screen readers."""
+    return html.Ul([html.Li(dcc.Link(text, href=href, className="tile-link")) for text, href in tiles],
+                   className="tile-links")
 
 
 def kernel_tile(src: str, alt: str, caption: str) -> html.Figure:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -29,6 +30,11 @@ _FORMAT_ALIASES = {"MPO": "JPEG"}
 
 SHA_PATTERN = re.compile(r"[0-9a-f]{64}")
 
+# Decoding a 40 MP image peaks at about 440 MB: a burst of large uploads must
+# queue here instead of multiplying that. Two at a time per process.
+MAX_CONCURRENT_DECODES = 2
+_DECODE_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
+
 
 @dataclass(frozen=True, eq=False)
 class AcceptedImage:
@@ -37,6 +43,15 @@ class AcceptedImage:
     width: int
     height: int
     source_format: str
+    original: bytes = b""  # the validated bytes as received (empty when not kept)
+
+    def stored_bytes(self) -> bytes:
+        """What the durable store keeps: the smaller of the validated original
+        and the normalized PNG. Either decodes (``decode_stored``) to the same
+        pixels, which the SHA-256 names and every read verifies; a noisy JPEG
+        stays a few MB instead of becoming a PNG ten times larger."""
+        png = self.png_bytes()
+        return self.original if self.original and len(self.original) < len(png) else png
 
     def png_bytes(self) -> bytes:
         """Lossless PNG of ``image``; what the durable store keeps. Level 1:
@@ -323,11 +338,12 @@ def accept_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> AcceptedImage:
     if len(data) > limits.max_bytes:
         raise TooLarge(f"The file is {human_size(len(data))}; the limit is {human_size(limits.max_bytes)}.")
 
-    image, format_name = _open_and_load(data, limits, formats=ALLOWED_FORMATS)
-    try:
-        rgb = _normalize(image, format_name)
-    finally:
-        image.close()
+    with _DECODE_SLOTS:
+        image, format_name = _open_and_load(data, limits, formats=ALLOWED_FORMATS)
+        try:
+            rgb = _normalize(image, format_name)
+        finally:
+            image.close()
     width, height = rgb.size
     return AcceptedImage(
         sha256=image_sha256(rgb),
@@ -335,7 +351,25 @@ def accept_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> AcceptedImage:
         width=width,
         height=height,
         source_format=format_name,
+        original=data,
     )
+
+
+def decode_stored(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
+    """Decode what the store kept (``AcceptedImage.stored_bytes``: an original
+    upload or our PNG) to the same RGB pixels ``accept_bytes`` produced.
+
+    No byte limit (it was checked on the way in), but the pixel limit still
+    holds so a tampered store cannot exhaust memory. Callers verify the hash.
+    """
+    if not data:
+        raise EmptyInput("The stored image is empty.")
+    with _DECODE_SLOTS:
+        image, format_name = _open_and_load(bytes(data), limits, formats=ALLOWED_FORMATS)
+        try:
+            return _normalize(image, format_name)
+        finally:
+            image.close()
 
 
 def decode_stored_png(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:

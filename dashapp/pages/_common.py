@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from dash import html, no_update
+from dash import no_update
 
 from ..components.widgets import error_alert
 from ..errors import UserError
@@ -25,9 +25,7 @@ def state_of(service: Analyzer, ready: dict[str, Any]) -> ViewState:
     value is refused with a message, never computed with."""
     if not isinstance(ready, dict):
         raise UserError("The view state could not be read; reload the page.")
-    model = ready.get("model")
-    return strict_state(ready, service.models.state_catalog(),
-                        classes=service.models.classes(model) if isinstance(model, str) else 1000)
+    return strict_state(ready, service.models.state_catalog(), classes=service.models.class_counts())
 
 
 def view_of(service: Analyzer, ready: dict[str, Any]) -> LayerView:
@@ -59,14 +57,11 @@ def guarded(outputs: int, error_slot: int = 0) -> Callable[[Callable[..., Any]],
     return decorate
 
 
-def page_header(title: str, subtitle: str) -> html.Div:
-    return html.Div([html.H2(title, className="page-title"), html.P(subtitle, className="page-subtitle")],
-                    className="page-header")
-
-
-def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260) -> Any:
+def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260, subject: str | None = None,
+               quantity: str = "response") -> Any:
     """A map of the view's layer (a filter's response, or class evidence) over
-    the view's image, with that layer's receptive field for the hover."""
+    the view's image, with that layer's receptive field for the hover;
+    ``subject`` and ``quantity`` word its description for screen readers."""
     image = view.image
     return heatmap_figure(fmap, None, image.width, image.height, view.info.receptive_field, view.input_size, label,
-                          height=height)
+                          height=height, subject=subject, quantity=quantity)

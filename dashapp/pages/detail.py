@@ -7,14 +7,25 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from ..components.collection_section import collection_section
-from ..components.widgets import fmt, heatmap_slot, kernel_tile, notice_alert, stat_card
+from ..components.featurevis_job import job_controls, register_job
+from ..components.widgets import fmt, heatmap_slot, kernel_tile, notice_alert, page_header, region_buttons, stat_card
 from ..errors import UserError
-from ..figures import SIZE_COLOURS, TOOLBAR, array_uri, channel_pictures, picture_uri, regions_figure
+from ..figures import (
+    SIZE_COLOURS,
+    SIZE_LETTERS,
+    TOOLBAR,
+    array_uri,
+    channel_pictures,
+    ink,
+    picture_uri,
+    regions_figure,
+)
 from ..service import Analyzer, LayerView
-from ._common import guarded, heatmap_of, page_header, state_of, view_of
+from ._common import guarded, heatmap_of, state_of, view_of
+from .featurevis import untrained_note
 
 PATH = "/detail"
 NAME = "Filter detail"
@@ -29,11 +40,14 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="detail-notice"),
             html.Div(
                 [
-                    dbc.RadioItems(id="detail-pick", inline=True, className="detail-pick btn-group flex-wrap",
-                                   inputClassName="btn-check", labelClassName="btn btn-outline-primary btn-sm",
-                                   labelCheckedClassName="active"),
+                    html.Fieldset([
+                        html.Legend("Top filters", className="visually-hidden"),
+                        dbc.RadioItems(id="detail-pick", inline=True, className="detail-pick btn-group flex-wrap",
+                                       inputClassName="btn-check", labelClassName="btn btn-outline-primary btn-sm",
+                                       labelCheckedClassName="active"),
+                    ]),
                     dbc.InputGroup(
-                        [dbc.InputGroupText("Any filter"),
+                        [html.Label("Any filter", htmlFor="detail-index", className="input-group-text mb-0"),
                          dbc.Input(id="detail-index", type="number", min=0, step=1, debounce=True,
                                    placeholder="index"),
                          dbc.Button("Open", id="detail-open", n_clicks=0, color="secondary")],
@@ -48,11 +62,12 @@ def layout(**_query: Any) -> html.Div:
                 [
                     dbc.Col(
                         [
-                            html.H5(id="detail-title", className="section-title mt-0"),
+                            html.H2(id="detail-title", className="section-title mt-0"),
                             dcc.Loading(dcc.Graph(id="detail-regions", config=TOOLBAR, className="regions-graph"),
                                         type="default", delay_show=300),
                             html.Div(_legend(), className="size-legend"),
-                            html.H5("Heatmap", className="section-title"),
+                            html.Div(id="detail-region-list"),
+                            html.H2("Heatmap", className="section-title"),
                             heatmap_slot("detail-heat", height=420),
                         ],
                         lg=7,
@@ -60,9 +75,14 @@ def layout(**_query: Any) -> html.Div:
                     dbc.Col(
                         [
                             html.Div(id="detail-side"),
-                            html.Div(id="detail-region-info", className="mt-2"),
-                            html.H5("RGB pattern of the kernel", className="section-title"),
+                            html.Div(id="detail-region-info", className="mt-2", **{"aria-live": "polite"}),
+                            html.H2("RGB pattern of the kernel", className="section-title"),
                             html.Div(id="detail-kernel"),
+                            html.H2("Feature visualization", className="section-title"),
+                            html.Div(id="detail-fv"),
+                            html.Div(job_controls("dfv", "Compute visualization"), id="detail-fv-controls"),
+                            dcc.Store(id="dfv-targets"),
+                            dcc.Store(id="dfv-done"),
                         ],
                         lg=5,
                     ),
@@ -75,9 +95,15 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
+SIZE_RANGES = {"small": "< 5 %", "medium": "5–15 %", "large": "15–30 %", "very large": "> 30 %, likely background"}
+
+
 def _legend() -> list[Any]:
+    """Each size class by its letter (as on the boxes), colour and name."""
     return [
-        html.Span([html.Span(className="legend-swatch", style={"background": colour}), name], className="me-3")
+        html.Span([html.Span(SIZE_LETTERS[name], className="legend-swatch",
+                             style={"background": colour, "color": ink(colour)}),
+                   f"{name} ({SIZE_RANGES[name]})"], className="me-3 text-nowrap")
         for name, colour in SIZE_COLOURS.items()
     ]
 
@@ -112,9 +138,10 @@ def register(app: Dash, service: Analyzer) -> None:
         Output("detail-notice", "children"),
         Output("detail-region-info", "children"),
         Output("detail-current", "data"),
+        Output("detail-region-list", "children"),
         Input("ready-state", "data"),
     )
-    @guarded(outputs=12)
+    @guarded(outputs=13)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
         layer_view = view_of(service, ready)
         ranking = layer_view.ranking
@@ -123,7 +150,7 @@ def register(app: Dash, service: Analyzer) -> None:
         if index is None:
             if not ranking.filters:
                 empty = notice_alert(ranking.notice or "No filter to show.")
-                return (None, "No filter selected", {}, empty, None, None, [], None, None, None, None, None)
+                return (None, "No filter selected", {}, empty, None, None, [], None, None, None, None, None, None)
             index = ranking.filters[0].index
         view = layer_view.filter(index)
         image = layer_view.image
@@ -153,9 +180,11 @@ def register(app: Dash, service: Analyzer) -> None:
         # Only the filter and how many boxes there are: a click names a box by
         # its number, and the server looks its geometry up in its own numbers.
         regions_data = {"filter": view.index, "count": len(regions)}
-        hint = html.Div("Click a box on the image to inspect that region.", className="control-help")
+        hint = html.Div("Click a box on the image, or press its button below the picture, to inspect that region.",
+                        className="control-help")
         return (None, title, figure, side, heat, _kernel_panel(layer_view, view.index),
-                options, view.index, regions_data, notice, hint, view.index)
+                options, view.index, regions_data, notice, hint, view.index,
+                region_buttons([r.as_dict() for r in regions]))
 
     @app.callback(Output("detail-collection", "children"), Input("detail-current", "data"),
                   State("ready-state", "data"))
@@ -168,6 +197,44 @@ def register(app: Dash, service: Analyzer) -> None:
             return notice_alert(exc.message)
 
     _register_choices(app, service)
+    _register_featurevis(app, service)
+
+
+def _register_featurevis(app: Dash, service: Analyzer) -> None:
+    """The filter's optimized image beside its kernel, or a button to compute it."""
+
+    @app.callback(
+        Output("detail-fv", "children"),
+        Output("detail-fv-controls", "style"),
+        Output("dfv-targets", "data"),
+        Input("detail-current", "data"),
+        Input("dfv-done", "data"),
+        State("ready-state", "data"),
+    )
+    def render_fv(index: int | None, done: dict[str, Any] | None, ready: dict[str, Any] | None) -> tuple[Any, ...]:
+        if not isinstance(index, int) or isinstance(index, bool) or not ready:
+            return None, {"display": "none"}, None
+        try:
+            view = view_of(service, ready)
+            request = service.featurevis.request(view.loaded.name, view.info.name, str(index))
+        except UserError as exc:
+            return notice_alert(exc.message), {"display": "none"}, None
+        meta = service.featurevis.meta(request)
+        note = untrained_note(view)
+        targets = {"model": view.loaded.name, "layer": view.info.name, "objective": "channel", "filters": [index]}
+        if meta is None:
+            error = notice_alert(done["error"]) if done and done.get("error") else None
+            settings = request.settings
+            text = html.Div("Not computed yet: an image optimized from noise to excite this filter "
+                            f"({settings.steps} steps at {settings.size} px).", className="control-help")
+            return [error, text, note], {"display": "block"}, targets
+        picture = html.Img(src=f"/api/featurevis.png?{request.query}", className="fv-detail-img",
+                           alt=f"feature visualization of filter {index}")
+        caption = html.Div(f"Mean response reached: {fmt(meta['mean_response'])} "
+                           f"(on this photo {fmt(float(view.stats.mean[index]))}).", className="control-help")
+        return [picture, caption, note], {"display": "none"}, targets
+
+    register_job(app, service, "dfv")
 
 
 def _register_choices(app: Dash, service: Analyzer) -> None:
@@ -193,17 +260,17 @@ def _register_choices(app: Dash, service: Analyzer) -> None:
         Output("detail-region-info", "children", allow_duplicate=True),
         Output("detail-regions", "figure", allow_duplicate=True),
         Input("detail-regions", "clickData"),
+        Input({"type": "region-button", "index": ALL}, "n_clicks"),
         State("detail-regions-data", "data"),
         State("ready-state", "data"),
         prevent_initial_call=True,
     )
-    def select_region(click: dict[str, Any] | None, data: dict[str, Any] | None,
+    def select_region(click: dict[str, Any] | None, presses: list[int | None], data: dict[str, Any] | None,
                       ready: dict[str, Any] | None) -> tuple[Any, Any]:
-        points = (click or {}).get("points") or []
         index = (data or {}).get("filter")
-        if not points or not ready or not isinstance(index, int) or isinstance(index, bool):
+        curve = _chosen_region(click, presses)
+        if curve is None or not ready or not isinstance(index, int) or isinstance(index, bool):
             return no_update, no_update
-        curve = points[0].get("curveNumber")
         try:
             view = view_of(service, ready)
             regions = [r.as_dict() for r in view.regions(view.check_filter(index)).regions]
@@ -213,24 +280,40 @@ def _register_choices(app: Dash, service: Analyzer) -> None:
         # claims is ignored. The crop uses the server's own box.
         if not isinstance(curve, int) or isinstance(curve, bool) or not 0 <= curve < len(regions):
             return no_update, no_update
-        region = regions[curve]
-        crop = view.image.crop((region["x0"], region["y0"], region["x1"], region["y1"]))
-        panel = dbc.Card(
-            dbc.CardBody([
-                html.Div(f"Region {region['number']} · {region['size_class']}", className="fw-semibold"),
-                html.Img(src=picture_uri(crop, 220), className="region-crop", alt=f"crop of region {region['number']}"),
-                html.Table([
-                    html.Tr([html.Td("Box (px)"), html.Td(f"x {region['x0']}–{region['x1']}, y {region['y0']}–"
-                                                          f"{region['y1']}")]),
-                    html.Tr([html.Td("Area"), html.Td(f"{region['area_fraction']:.1%} of the image")]),
-                    html.Tr([html.Td("Peak response"), html.Td(fmt(region["peak"]))]),
-                    html.Tr([html.Td("Mean response"), html.Td(fmt(region["mean"]))]),
-                    html.Tr([html.Td("Interest"), html.Td(f"{region['interest']:.3f}")]),
-                ], className="region-table"),
-            ]),
-            className="region-card", id="region-card",
-        )
         highlight = Patch()
         for i in range(len(regions)):
             highlight["data"][i]["line"]["width"] = 5 if i == curve else 2
-        return panel, highlight
+        return _region_card(view, regions[curve]), highlight
+
+
+def _chosen_region(click: dict[str, Any] | None, presses: list[int | None]) -> int | None:
+    """Which region (trace index) the user chose: a region button pressed
+    (Enter or click; buttons are re-created unpressed on every render, so only
+    a real press counts), or a box clicked on the picture."""
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict) and trigger.get("type") == "region-button":
+        pressed = trigger.get("index")
+        clicks = presses[pressed] if isinstance(pressed, int) and 0 <= pressed < len(presses) else None
+        return pressed if clicks else None
+    points = (click or {}).get("points") or []
+    curve = points[0].get("curveNumber") if points else None
+    return curve if isinstance(curve, int) and not isinstance(curve, bool) else None
+
+
+def _region_card(view: LayerView, region: dict[str, Any]) -> dbc.Card:
+    crop = view.image.crop((region["x0"], region["y0"], region["x1"], region["y1"]))
+    return dbc.Card(
+        dbc.CardBody([
+            html.Div(f"Region {region['number']} · {region['size_class']}", className="fw-semibold"),
+            html.Img(src=picture_uri(crop, 220), className="region-crop", alt=f"crop of region {region['number']}"),
+            html.Table([
+                html.Tr([html.Td("Box (px)"), html.Td(f"x {region['x0']}–{region['x1']}, y {region['y0']}–"
+                                                      f"{region['y1']}")]),
+                html.Tr([html.Td("Area"), html.Td(f"{region['area_fraction']:.1%} of the image")]),
+                html.Tr([html.Td("Peak response"), html.Td(fmt(region["peak"]))]),
+                html.Tr([html.Td("Mean response"), html.Td(fmt(region["mean"]))]),
+                html.Tr([html.Td("Interest"), html.Td(f"{region['interest']:.3f}")]),
+            ], className="region-table"),
+        ]),
+        className="region-card", id="region-card",
+    )

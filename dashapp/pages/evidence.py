@@ -8,9 +8,9 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..analysis.gradcam import METHODS
-from ..components.widgets import heatmap_slot
+from ..components.widgets import heatmap_slot, hidden_label, page_header
 from ..service import Analyzer
-from ._common import guarded, heatmap_of, page_header, view_of
+from ._common import guarded, heatmap_of, view_of
 
 PATH = "/evidence"
 NAME = "Class evidence"
@@ -27,14 +27,18 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="evidence-top", className="d-flex flex-wrap gap-2 mb-2"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Dropdown(id="evidence-class", placeholder="Search any of the 1000 ImageNet classes…",
-                                         searchable=True, clearable=False), md=7),
-                    dbc.Col(dbc.RadioItems(id="evidence-method", inline=True,
-                                           options=[{"label": METHOD_LABELS[m], "value": m} for m in METHODS]), md=5),
+                    dbc.Col([hidden_label("Class", "evidence-class"),
+                             dcc.Dropdown(id="evidence-class", placeholder="Search any of the model's classes…",
+                                          searchable=True, clearable=False)], md=7),
+                    dbc.Col(html.Fieldset([
+                        html.Legend("Method", className="visually-hidden"),
+                        dbc.RadioItems(id="evidence-method", inline=True,
+                                       options=[{"label": METHOD_LABELS[m], "value": m} for m in METHODS]),
+                    ]), md=5),
                 ],
                 className="g-2 mb-2 align-items-center",
             ),
-            html.H5(id="evidence-title", className="section-title"),
+            html.H2(id="evidence-title", className="section-title"),
             dcc.Loading(heatmap_slot("evidence", height=520), type="default", delay_show=300),
             html.Div(
                 "Grad-CAM weighs each map of the layer by the average gradient of the class score and keeps the "
@@ -68,7 +72,8 @@ def register(app: Dash, service: Analyzer) -> None:
             cls = top[0]["index"] if top else 0
         method = view.state.cam
         cam = view.evidence(cls, method)
-        figure = heatmap_of(view, cam, cls, height=520)
+        figure = heatmap_of(view, cam, cls, height=520, quantity="evidence",
+                            subject=f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}”")
         buttons = [
             dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
                        color="primary", outline=p["index"] != cls, size="sm", n_clicks=0)

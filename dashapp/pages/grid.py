@@ -6,11 +6,12 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from ..components.widgets import heatmap_slot, notice_alert
+from ..analysis.describe import describe_map
+from ..components.widgets import heatmap_slot, notice_alert, page_header, tile_links
 from ..figures import grid_figure
 from ..service import Analyzer
-from ..state import MAX_N
-from ._common import guarded, page_header, state_of
+from ..state import MAX_N, encode_state
+from ._common import guarded, state_of
 
 PATH = "/grid"
 NAME = "Filter grid"
@@ -26,6 +27,10 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="grid-notice"),
             dcc.Store(id="grid-filters"),
             dcc.Loading(heatmap_slot("grid"), type="default", delay_show=300),
+            html.H2("Each map in words", className="section-title"),
+            html.P("The same filters as links, for the keyboard and screen readers: each opens its detail page.",
+                   className="control-help mb-1"),
+            html.Div(id="grid-links"),
         ]
     )
 
@@ -36,16 +41,21 @@ def register(app: Dash, service: Analyzer) -> None:
         Output({"type": "fig-base", "index": "grid"}, "data"),
         Output("grid-notice", "children"),
         Output("grid-filters", "data"),
+        Output("grid-links", "children"),
         Input("ready-state", "data"),
     )
-    @guarded(outputs=4)
+    @guarded(outputs=5)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
-        view = service.open(state_of(service, ready).with_(n=MAX_N))
+        state = state_of(service, ready)
+        view = service.open(state.with_(n=MAX_N))
         ranking, maps = view.ranking, view.maps
         filters = [f.index for f in ranking.filters]
         labels = [f"#{f.index} · rank {f.rank}" for f in ranking.filters]
         figure = grid_figure([maps[i] for i in filters], labels, filters)
-        return None, figure, notice_alert(ranking.notice) if ranking.notice else None, filters
+        # What a click on tile i opens, as a link that says what the tile shows.
+        links = tile_links([(describe_map(maps[f.index], f"Filter {f.index} (rank {f.rank})"),
+                             "/detail" + encode_state(state.with_(filter=f.index))) for f in ranking.filters])
+        return None, figure, notice_alert(ranking.notice) if ranking.notice else None, filters, links
 
     @app.callback(
         Output("nav-request", "data", allow_duplicate=True),

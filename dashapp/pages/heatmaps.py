@@ -7,9 +7,9 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from ..components.widgets import heatmap_slot, notice_alert
+from ..components.widgets import heatmap_slot, hidden_label, notice_alert, page_header
 from ..service import Analyzer
-from ._common import guarded, heatmap_of, page_header, view_of
+from ._common import guarded, heatmap_of, view_of
 
 PATH = "/heatmaps"
 NAME = "Heatmaps"
@@ -24,7 +24,8 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="heat-error"),
             html.Div(id="heat-notice"),
             dcc.Loading(html.Div(id="heat-grid", className="heat-grid"), type="default", delay_show=300),
-            html.H5("Enlarge one", className="section-title"),
+            html.H2("Enlarge one", className="section-title"),
+            hidden_label("Filter to enlarge", "heat-pick"),
             dbc.Select(id="heat-pick", size="sm", className="heat-pick"),
             heatmap_slot("heat-big", height=520),
         ]

@@ -7,10 +7,10 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
-from ..components.widgets import kernel_tile, notice_alert
+from ..components.widgets import kernel_tile, notice_alert, page_header
 from ..figures import array_uri, picture_uri
 from ..service import Analyzer
-from ._common import guarded, page_header, view_of
+from ._common import guarded, view_of
 
 PATH = "/kernels"
 NAME = "Kernels & patches"
@@ -24,9 +24,9 @@ def layout(**_query: Any) -> html.Div:
                         "image patches that excite each filter most: receptive-field crops around its peaks."),
             html.Div(id="kernels-error"),
             html.Div(id="kernels-notice"),
-            html.H5("RGB patterns", className="section-title"),
+            html.H2("RGB patterns", className="section-title"),
             dcc.Loading(html.Div(id="kernels-patterns"), type="default", delay_show=300),
-            html.H5("Top patches", className="section-title"),
+            html.H2("Top patches", className="section-title"),
             dcc.Loading(html.Div(id="kernels-patches"), type="default", delay_show=300),
         ]
     )

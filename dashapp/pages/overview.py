@@ -7,9 +7,9 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 
-from ..components.widgets import fmt, notice_alert, stat_card
+from ..components.widgets import fmt, notice_alert, page_header, stat_card
 from ..service import Analyzer
-from ._common import guarded, page_header, view_of
+from ._common import guarded, view_of
 
 PATH = "/"
 NAME = "Overview"
@@ -33,7 +33,7 @@ def layout(**_query: Any) -> html.Div:
             page_header("Overview", "What the model sees in this image, and which filters of the layer respond."),
             html.Div(id="overview-error"),
             dcc.Loading(html.Div(id="overview-cards"), type="default", delay_show=300),
-            html.H5("Top filters", className="section-title"),
+            html.H2("Top filters", className="section-title"),
             html.Div(id="overview-notice"),
             dcc.Loading(dash_table.DataTable(
                 id="overview-table",
@@ -47,7 +47,8 @@ def layout(**_query: Any) -> html.Div:
                                          "border": "1px solid #0d6efd"}],
                 tooltip_duration=None,
             ), type="default", delay_show=300),
-            html.Div("Click a row to open that filter's detail page. Click a column header to sort.",
+            html.Div("Click a row (or Tab to its filter number and press Enter) to open that filter's detail page. "
+                     "Click a column header's arrows to sort.",
                      className="control-help mt-1"),
         ]
     )

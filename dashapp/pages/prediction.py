@@ -7,10 +7,11 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
+from ..components.widgets import page_header
 from ..figures import TOOLBAR, prediction_figure
 from ..service import Analyzer
 from ..state import encode_state
-from ._common import guarded, page_header, view_of
+from ._common import guarded, view_of
 
 PATH = "/prediction"
 NAME = "Prediction"
@@ -40,7 +41,7 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="prediction-evidence", className="mb-2"),
             dbc.Card(
                 dbc.CardBody([
-                    html.H6("About ImageNet", className="card-title"),
+                    html.H2("About ImageNet", className="card-title imagenet-title"),
                     html.P(
                         "ResNet18 and AlexNet were trained on ImageNet-1k: 1.28 million photos in 1000 categories, "
                         "from 'tench' to 'toilet tissue'. Many categories are fine-grained (about 120 dog breeds), "
@@ -50,7 +51,7 @@ def layout(**_query: Any) -> html.Div:
                         className="mb-0",
                     ),
                 ]),
-                className="mt-3 imagenet-note",
+                className="mt-3 imagenet-note", id="imagenet-note",
             ),
         ]
     )
@@ -62,9 +63,10 @@ def register(app: Dash, service: Analyzer) -> None:
         Output("prediction-reading", "children"),
         Output("prediction-chart", "figure"),
         Output("prediction-evidence", "children"),
+        Output("imagenet-note", "style"),
         Input("ready-state", "data"),
     )
-    @guarded(outputs=4)
+    @guarded(outputs=5)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
         view = view_of(service, ready)
         top = view.prediction
@@ -76,6 +78,10 @@ def register(app: Dash, service: Analyzer) -> None:
                       html.Strong(top[0]["label"] if top else "—", className="prediction-top")]),
             html.Div(certainty(first, second), className="prediction-certainty"),
         ]
+        team = view.loaded.source != "torchvision"
+        if team:  # the ImageNet note does not apply to a team's own head
+            parts.append(html.Div(f"{view.loaded.name} is a team model: {len(view.loaded.categories)} classes "
+                                  "from its own class-names file.", className="text-muted small team-note"))
         if untrained:
             parts.insert(0, dbc.Alert("These numbers are meaningless: the model runs on untrained (random) "
                                       "weights, so its 'prediction' is noise.", color="danger",
@@ -86,4 +92,5 @@ def register(app: Dash, service: Analyzer) -> None:
                      className="me-3 evidence-link")
             for p in top
         ]
-        return None, html.Div(parts, className="prediction-reading"), prediction_figure(top, untrained), links
+        return None, html.Div(parts, className="prediction-reading"), prediction_figure(top, untrained), links, \
+            {"display": "none"} if team else None

@@ -8,10 +8,11 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from ..components.widgets import page_header
 from ..figures import TOOLBAR, passing_figure, profile_figure
 from ..service import Analyzer
 from ..state import encode_state
-from ._common import guarded, page_header, view_of
+from ._common import guarded, view_of
 
 PATH = "/profile"
 NAME = "Layer profile"
@@ -28,7 +29,7 @@ def layout(**_query: Any) -> html.Div:
             dcc.Loading(dcc.Graph(id="profile-sparsity", config=TOOLBAR), type="default", delay_show=300),
             dcc.Graph(id="profile-mean", config=TOOLBAR),
             dcc.Graph(id="profile-passing", config=TOOLBAR),
-            html.H5("Strongest filters per layer", className="section-title"),
+            html.H2("Strongest filters per layer", className="section-title"),
             html.Div(id="profile-table"),
         ]
     )

@@ -15,6 +15,7 @@ from ..settings import Settings
 from ..state import ViewState
 from ..store import ActivationStore, ImageStore, make_backend
 from .catalog import ModelCatalog
+from .featurevis import FeatureVisJobs, FeatureVisRequest
 from .library import EXAMPLE_FILES, EXAMPLES_DIR, ImageLibrary
 from .memo import Memo
 from .view import FilterView, LayerView, Subject
@@ -23,6 +24,8 @@ __all__ = [
     "EXAMPLES_DIR",
     "EXAMPLE_FILES",
     "Analyzer",
+    "FeatureVisJobs",
+    "FeatureVisRequest",
     "FilterView",
     "ImageLibrary",
     "LayerView",
@@ -45,6 +48,7 @@ class Analyzer:
         self.activations = ActivationStore(backend if backend is not None else make_backend(settings))
         self.memo = Memo(max_bytes=32 * 1024 * 1024)
         self._scanner: Any = None
+        self.featurevis = FeatureVisJobs(settings, self.models, self.activations)
 
     @property
     def scans(self) -> Any:

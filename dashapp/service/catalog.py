@@ -8,14 +8,16 @@ from typing import Any
 
 from ..analysis.models import LayerInfo, LoadedModel, ModelError, ModelRegistry, ProgressFn
 from ..errors import UserError
+from ..models_file import read_models_file
 from ..settings import Settings
 from ..state import Catalog
 
 
 class ModelCatalog:
     def __init__(self, settings: Settings, registry: ModelRegistry | None = None) -> None:
+        team = read_models_file(settings.models_file) if settings.models_file is not None else ()
         self.registry = registry or ModelRegistry(
-            settings.models, settings.weights, settings.random_seed, settings.device, settings.weights_mirror
+            settings.models, settings.weights, settings.random_seed, settings.device, settings.weights_mirror, team
         )
         self._state_catalog: Catalog | None = None
 
@@ -55,9 +57,17 @@ class ModelCatalog:
         return self._state_catalog
 
     def classes(self, model: str) -> int:
-        """How many classes ``model`` predicts (known once it is loaded; ImageNet's 1000 before)."""
+        """How many classes ``model`` predicts: a team model's from its
+        checkpoint (loaded at start), a torchvision model's ImageNet 1000."""
         loaded = self.registry.loaded(model)
         return len(loaded.categories) if loaded is not None and loaded.categories else 1000
+
+    def class_counts(self) -> dict[str, int]:
+        """model -> class count, the range of the state's ``cls``."""
+        return {name: self.classes(name) for name in self.names}
+
+    def source(self, model: str) -> str:
+        return "team file" if model in self.registry.team else "torchvision"
 
     def describe(self) -> list[dict[str, Any]]:
         """Every model with its weights and layers (``GET /api/models``)."""
@@ -66,8 +76,11 @@ class ModelCatalog:
             loaded = self.model(name)
             result.append({
                 "name": name,
+                "source": loaded.source,
                 "weights": loaded.weights.as_dict(),
+                "classes": len(loaded.categories),
                 "input_size": loaded.input_size,
+                "normalization": {"mean": list(loaded.mean), "std": list(loaded.std)},
                 "layers": [info.as_dict() for info in loaded.layers.values()],
             })
         return result

@@ -25,9 +25,9 @@ class ImageLibrary:
         self.limits = intake.Limits.from_settings(settings)
         if images is None:
             images = (
-                RedisImageStore(settings.redis_url, settings.max_pixels)
+                RedisImageStore(settings.redis_url, settings.max_pixels, settings.image_store_max_bytes)
                 if settings.redis_url
-                else FileImageStore(settings.images_dir, settings.max_pixels)
+                else FileImageStore(settings.images_dir, settings.max_pixels, settings.image_store_max_bytes)
             )
         self.store = images
         self._examples: dict[str, str] | None = None
@@ -70,6 +70,7 @@ class ImageLibrary:
                     accepted = intake.accept_bytes(data, limits)
                     found[name] = accepted.sha256
                     self._example_images[accepted.sha256] = accepted.image
+                    self.store.pin(accepted.sha256)  # examples are never evicted
                     try:
                         self.store.put(accepted)
                     except StoreUnavailable:

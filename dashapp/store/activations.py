@@ -90,6 +90,9 @@ class ActivationStore:
     def put_blob(self, key: str, blob: bytes) -> None:
         self._backend_call("set", key, blob)
 
+    def delete_blob(self, key: str) -> None:
+        self._backend_call("delete", key)
+
     # -- reads
 
     def _count(self, name: str) -> None:

@@ -1,13 +1,45 @@
-"""The shared cache backends every worker sees: a bounded folder, or Redis."""
+"""The shared cache backends every worker sees: a bounded folder, or Redis.
+
+Both store raw bytes and read raw bytes back: ``RawBytes`` replaces
+Flask-Caching's serializers, which call ``pickle.loads`` on every read, so
+whoever can write to the cache folder or the Redis cannot run code in the
+app. The activation store only ever stores bytes in its own format.
+"""
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import IO, Any
 
 from flask_caching.backends import FileSystemCache, RedisCache
 
 REDIS_TIMEOUT_S = 0.5
+
+
+class RawBytes:
+    """A cachelib serializer that never unpickles: bytes in, bytes out."""
+
+    @staticmethod
+    def _bytes(value: Any) -> bytes:
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise TypeError(f"the cache stores bytes only, not {type(value).__name__}")
+        return bytes(value)
+
+    def dumps(self, value: Any, *_args: Any) -> bytes:
+        return self._bytes(value)
+
+    def loads(self, value: bytes | None) -> bytes | None:
+        return None if value is None else bytes(value)
+
+    def dump(self, value: Any, f: IO[bytes], *_args: Any) -> None:
+        f.write(self._bytes(value))
+
+    def load(self, f: IO[bytes]) -> bytes:
+        return f.read()
+
+
+class RawRedisCache(RedisCache):
+    serializer = RawBytes()
 
 
 class BoundedFileSystemCache(FileSystemCache):
@@ -17,6 +49,8 @@ class BoundedFileSystemCache(FileSystemCache):
     when several workers write at once; counting the folder keeps the bound
     true under load (a few thousand entries list in about a millisecond).
     """
+
+    serializer = RawBytes()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +100,7 @@ def redis_client(url: str, timeout_s: float) -> Any:
 def make_backend(settings: Any) -> Any:
     if settings.redis_url:
         client = redis_client(settings.redis_url, REDIS_TIMEOUT_S)
-        return RedisCache(host=client, default_timeout=settings.cache_ttl_s, key_prefix="dashapp:act:")
+        return RawRedisCache(host=client, default_timeout=settings.cache_ttl_s, key_prefix="dashapp:act:")
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     return BoundedFileSystemCache(
         str(settings.cache_dir), threshold=settings.cache_max_entries, default_timeout=settings.cache_ttl_s

@@ -48,6 +48,12 @@ class LruDict:
                 _, (_, dropped) = self._items.popitem(last=False)
                 self._cost -= dropped
 
+    def discard(self, key: Hashable) -> None:
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._cost -= old[1]
+
 
 
 

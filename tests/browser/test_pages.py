@@ -365,13 +365,13 @@ def test_restyle_stays_in_browser(page: Page) -> None:
     wait_for_heatmaps(page)
     page.wait_for_load_state("networkidle")
     first = plot_of(page, "heat-1")
-    assert first.evaluate("gd => gd.data[0].colorscale") == "Jet"
+    assert first.evaluate("gd => gd.data[0].colorscale") == "Viridis"  # the default: uniform, colour-blind-safe
     assert first.evaluate("gd => gd.data[0].opacity") == 0.5
 
     with update_requests(page) as seen:
-        choose_dropdown_option(page, "ctl-colormap", re.compile(r"^Viridis$"))
-        page.wait_for_function("el => el.data && el.data[0].colorscale === 'Viridis'", arg=first.element_handle())
-        page.wait_for_url(lambda url: query_of(url).get("colormap") == "Viridis")
+        choose_dropdown_option(page, "ctl-colormap", re.compile(r"^Cividis — "))
+        page.wait_for_function("el => el.data && el.data[0].colorscale === 'Cividis'", arg=first.element_handle())
+        page.wait_for_url(lambda url: query_of(url).get("colormap") == "Cividis")
         page.wait_for_load_state("networkidle")
 
         page.locator("#ctl-opacity [role=slider]").click()
@@ -391,13 +391,13 @@ def test_restyle_stays_in_browser(page: Page) -> None:
 
     # The second restyle must keep the first one (URL, control and every map).
     state = query_of(page.url)
-    assert (state.get("colormap"), state.get("opacity")) == ("Viridis", "1"), \
+    assert (state.get("colormap"), state.get("opacity")) == ("Cividis", "1"), \
         f"changing the opacity lost the colormap: URL has colormap={state.get('colormap')}"
-    expect(page.locator("#ctl-colormap")).to_have_text("Viridis", timeout=1_000)
+    expect(page.locator("#ctl-colormap")).to_have_text(re.compile(r"^Cividis — "), timeout=1_000)
     colours = page.locator("#heat-grid .js-plotly-plot, [id='{\"index\":\"heat-big\",\"type\":\"fig\"}'] "
                            ".js-plotly-plot").evaluate_all("els => els.map(gd => gd.data[0].colorscale)")
-    assert colours == ["Viridis"] * 7, colours
-    snap(page, "15-restyled-viridis")
+    assert colours == ["Cividis"] * 7, colours
+    snap(page, "15-restyled-cividis")
 
 
 # -- 9. uploads: a good one, a broken one, a too-large one

@@ -1,6 +1,7 @@
-"""A model's first load under gunicorn: the weights download runs as a Dash
-background callback with a progress bar, on a job store every worker shares,
-and the page then shows the real (here: test-written) weights."""
+"""A model's first load under gunicorn: each worker starts the download of the
+missing weights when it boots (one of them fetches the file, under a lock),
+the page shows its progress through a background job every worker shares, and
+then the real (here: test-written) weights."""
 
 from __future__ import annotations
 
@@ -29,11 +30,13 @@ class Mirror:
 
     def __init__(self, directory: Path) -> None:
         self.requests: list[str] = []
+        self.release = threading.Event()  # answers wait for it: the test sees the download under way
         mirror = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def do_GET(self) -> None:
                 mirror.requests.append(self.path)
+                mirror.release.wait(120)
                 super().do_GET()
 
             def log_message(self, *_args: object) -> None:
@@ -48,6 +51,7 @@ class Mirror:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def close(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -65,7 +69,7 @@ def mirror(tmp_path: Path) -> Iterator[tuple[Mirror, Path]]:
         server.close()
 
 
-def test_first_load_downloads_weights_in_a_background_job(browser: Browser, mirror: tuple[Mirror, Path],
+def test_first_load_shows_the_start_up_download_then_pretrained_weights(browser: Browser, mirror: tuple[Mirror, Path],
                                                            tmp_path: Path) -> None:
     assert CHROMIUM.exists()
     server, checkpoint = mirror
@@ -90,12 +94,18 @@ def test_first_load_downloads_weights_in_a_background_job(browser: Browser, mirr
         """)
         page = context.new_page()
         page.goto("/")
+        # The workers' start-up download is held by the mirror: the page shows its progress.
+        expect(page.locator("#load-progress-wrap")).to_be_visible()
+        expect(page.locator("#load-label")).to_contain_text("resnet18")
+        snap(page, "20-weights-download-progress")
+        server.release.set()
         expect(page.locator("#overview-table tbody tr")).to_have_count(7)  # header row + 6 filters
         expect(page.locator("#untrained-banner")).to_have_count(0)
         assert page.evaluate("window.__sawProgress"), "the progress bar never showed while weights downloaded"
         snap(page, "21-pretrained-after-download")
 
-        # The job fetched the checkpoint once, into torch's hub cache, whole.
+        # Two workers booted, each wanting the file: it was fetched once, into
+        # torch's hub cache, whole.
         assert server.requests == [f"/{CHECKPOINT}"]
         downloaded = torch_home / "hub" / "checkpoints" / CHECKPOINT
         assert downloaded.read_bytes() == checkpoint.read_bytes()

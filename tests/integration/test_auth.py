@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import io
+import ipaddress
 import logging
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,12 +22,15 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from dashapp import create_app
+from dashapp.__main__ import main as dashapp_main
 from dashapp.analysis.models import ModelRegistry
 from dashapp.service import Analyzer
 from dashapp.settings import Settings, SettingsError, load_settings
 from devtools.servers import random_png
 
 USER, PASSWORD = "alice", "correct horse battery staple"
+PROXY_SECRET = "the proxy and the app share this"
+FROM_PROXY = {"X-Proxy-Secret": PROXY_SECRET}
 OTHER_USER, OTHER_PASSWORD = "bob", "s3cr3t-Pa55:with:colons"
 
 # A callback request, as the browser sends it: the weights banner for resnet18.
@@ -89,7 +94,14 @@ def basic_app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry)
 
 @pytest.fixture(scope="module")
 def header_app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Dash:
-    return make_app(tmp_path_factory, registry, auth="header", auth_header="X-Remote-User")
+    return make_app(tmp_path_factory, registry, auth="header", auth_header="X-Remote-User",
+                    auth_proxy_secret=PROXY_SECRET)
+
+
+@pytest.fixture(scope="module")
+def trusted_proxy_app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Dash:
+    return make_app(tmp_path_factory, registry, auth="header", auth_header="X-Remote-User",
+                    auth_trusted_proxies=(ipaddress.ip_network("10.20.0.0/16"), ipaddress.ip_network("fd00::7")))
 
 
 @pytest.fixture(scope="module")
@@ -135,11 +147,11 @@ def test_basic_protects_uploads_and_analysis(basic_app: Dash) -> None:
     client = basic_app.server.test_client()
     image = random_png(7)
     images_dir = basic_app.server.extensions["dashapp.analyzer"].settings.images_dir
-    before = sorted(images_dir.rglob("*.png"))
+    before = sorted(images_dir.rglob("*.*"))
     refused = client.post("/api/images", data={"file": (io.BytesIO(image), "x.png")},
                           content_type="multipart/form-data", headers=basic(USER, "nope"))
     assert_unauthorized(refused)
-    assert sorted(images_dir.rglob("*.png")) == before  # nothing stored for a stranger
+    assert sorted(images_dir.rglob("*.*")) == before  # nothing stored for a stranger
     accepted = client.post("/api/images", data={"file": (io.BytesIO(image), "x.png")},
                            content_type="multipart/form-data", headers=basic(USER, PASSWORD))
     assert accepted.status_code == 201
@@ -202,11 +214,18 @@ def test_credentials_never_reach_the_logs(basic_app: Dash, caplog: pytest.LogCap
 @pytest.mark.parametrize(
     ("headers", "status"),
     [
-        pytest.param({}, 401, id="no-header"),
-        pytest.param({"X-Remote-User": ""}, 401, id="empty-header"),
-        pytest.param({"X-Forwarded-User": "alice"}, 401, id="default-header-name-not-configured"),
-        pytest.param({"X-Remote-User": "alice"}, 200, id="header-present"),
-        pytest.param({"x-remote-user": "alice"}, 200, id="header-lowercase"),
+        pytest.param(FROM_PROXY, 401, id="no-header"),
+        pytest.param({**FROM_PROXY, "X-Remote-User": ""}, 401, id="empty-header"),
+        pytest.param({**FROM_PROXY, "X-Forwarded-User": "alice"}, 401, id="default-header-name-not-configured"),
+        pytest.param({**FROM_PROXY, "X-Remote-User": "alice"}, 200, id="header-present"),
+        pytest.param({**FROM_PROXY, "x-remote-user": "alice"}, 200, id="header-lowercase"),
+        # Anyone who reaches the app directly can send a user header: without the
+        # proxy's secret it proves nothing.
+        pytest.param({"X-Remote-User": "alice"}, 401, id="user-header-without-secret"),
+        pytest.param({"X-Remote-User": "alice", "X-Proxy-Secret": ""}, 401, id="empty-secret"),
+        pytest.param({"X-Remote-User": "alice", "X-Proxy-Secret": PROXY_SECRET[:-1]}, 401, id="secret-prefix"),
+        pytest.param({"X-Remote-User": "alice", "X-Proxy-Secret": PROXY_SECRET + "x"}, 401, id="secret-longer"),
+        pytest.param({"X-Remote-User": "alice", "X-Forwarded-User": PROXY_SECRET}, 401, id="secret-in-wrong-header"),
     ],
 )
 @pytest.mark.parametrize(("method", "path", "kwargs"), ROUTE_PARAMS)
@@ -216,6 +235,62 @@ def test_header_mode(header_app: Dash, method: str, path: str, kwargs: dict[str,
     assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:200])
     if status == 401:
         assert response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "status"),
+    [
+        pytest.param("10.20.3.4", 200, id="trusted-network"),
+        pytest.param("::ffff:10.20.3.4", 200, id="trusted-ipv4-mapped"),
+        pytest.param("fd00::7", 200, id="trusted-ipv6"),
+        pytest.param("127.0.0.1", 401, id="loopback-not-listed"),
+        pytest.param("10.21.0.1", 401, id="neighbouring-network"),
+        pytest.param("fd00::8", 401, id="other-ipv6"),
+        pytest.param("not-an-address", 401, id="garbage"),
+    ],
+)
+@pytest.mark.parametrize(("method", "path", "kwargs"), ROUTE_PARAMS)
+def test_header_mode_trusts_only_listed_proxies(trusted_proxy_app: Dash, method: str, path: str,
+                                                kwargs: dict[str, Any], remote_addr: str, status: int) -> None:
+    client = trusted_proxy_app.server.test_client()
+    response = client.open(path, method=method, headers={"X-Remote-User": "alice"},
+                           environ_base={"REMOTE_ADDR": remote_addr}, **kwargs)
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:200])
+    if status == 401:
+        assert response.get_json()["error"]
+
+
+def test_header_mode_with_both_needs_both(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> None:
+    app = make_app(tmp_path_factory, registry, auth="header", auth_proxy_secret=PROXY_SECRET,
+                   auth_trusted_proxies=(ipaddress.ip_network("10.20.0.0/16"),))
+    client = app.server.test_client()
+    user = {"X-Forwarded-User": "alice"}
+    assert client.get("/api/models", headers={**user, **FROM_PROXY},
+                      environ_base={"REMOTE_ADDR": "10.20.0.1"}).status_code == 200
+    assert client.get("/api/models", headers=user, environ_base={"REMOTE_ADDR": "10.20.0.1"}).status_code == 401
+    assert client.get("/api/models", headers={**user, **FROM_PROXY},
+                      environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 401
+
+
+def test_header_mode_refuses_to_start_open_to_anyone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    words = ("DASHAPP_AUTH_PROXY_SECRET", "DASHAPP_AUTH_TRUSTED_PROXIES")
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"DASHAPP_AUTH": "header"})
+    assert all(word in str(caught.value) for word in words)
+    # The app factory refuses too (settings built in code skip load_settings).
+    with pytest.raises(SettingsError):
+        create_app(Settings(data_dir=tmp_path / "data", weights="random", device="cpu", auth="header"))
+    # And so does the command line, with a line that says what to set.
+    monkeypatch.setenv("DASHAPP_AUTH", "header")
+    monkeypatch.setenv("DASHAPP_DATA_DIR", str(tmp_path / "cli"))
+    monkeypatch.setenv("DASHAPP_WEIGHTS", "random")
+    monkeypatch.setattr(Dash, "run", lambda *_a, **_k: pytest.fail("the app started serving"))
+    assert dashapp_main([]) == 2
+    error = capsys.readouterr().err
+    assert "Configuration error" in error and all(word in error for word in words)
+    with pytest.raises(SettingsError, match="DASHAPP_AUTH_TRUSTED_PROXIES"):
+        load_settings({"DASHAPP_AUTH": "header", "DASHAPP_AUTH_TRUSTED_PROXIES": "10.0.0.300"})
 
 
 # --------------------------------------------------------------------------- none (the default)
@@ -268,6 +343,10 @@ def test_settings_error_for_bad_users_does_not_echo_passwords(users: str) -> Non
 def test_valid_auth_settings_load() -> None:
     settings = load_settings({"DASHAPP_AUTH": "BASIC", "DASHAPP_AUTH_USERS": f"{USER}:{PASSWORD}, bob:pw"})
     assert settings.auth == "basic" and settings.auth_users == ((USER, PASSWORD), ("bob", "pw"))
-    header = load_settings({"DASHAPP_AUTH": "header", "DASHAPP_AUTH_HEADER": "X-Remote-User"})
+    header = load_settings({"DASHAPP_AUTH": "header", "DASHAPP_AUTH_HEADER": "X-Remote-User",
+                            "DASHAPP_AUTH_PROXY_SECRET": PROXY_SECRET})
     assert header.auth == "header" and header.auth_header == "X-Remote-User"
+    assert header.auth_proxy_secret == PROXY_SECRET and header.auth_proxy_secret_header == "X-Proxy-Secret"
+    proxies = load_settings({"DASHAPP_AUTH": "header", "DASHAPP_AUTH_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16"})
+    assert [str(n) for n in proxies.auth_trusted_proxies] == ["10.0.0.5/32", "10.1.0.0/16"]
 

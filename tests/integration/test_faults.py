@@ -28,6 +28,7 @@ from flask.testing import FlaskClient
 
 from dashapp import create_app, store
 from dashapp.analysis import models as models_module
+from dashapp.analysis import weights as weights_module
 from dashapp.analysis.models import ModelRegistry
 from dashapp.intake import accept_bytes
 from dashapp.service import Analyzer
@@ -342,10 +343,10 @@ def test_redis_down_degrades_then_recovers(local_redis: LocalRedis, new_settings
 def test_model_whose_weights_cannot_be_had_is_a_clear_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
 
-    def offline(url: str, target: Path, progress: Any) -> None:
+    def offline(url: str, target: Path, report: Any) -> None:
         raise OSError(f"network is unreachable (test: no download of {url})")
 
-    monkeypatch.setattr(models_module, "_download", offline)
+    monkeypatch.setattr(weights_module, "_fetch", offline)
     expected = models_module.weights_file("resnet18")
     assert not expected.exists() and str(tmp_path) in str(expected)
     settings = Settings(data_dir=tmp_path / "data", weights="pretrained", device="cpu")
@@ -363,16 +364,15 @@ def test_model_whose_weights_cannot_be_had_is_a_clear_503(tmp_path: Path, monkey
     assert site.client.get("/healthz").status_code == 200
 
     # The pages: the state still resolves (layer tables need no weights), the model is
-    # reported as needing a download, the download fails gently, and every page shows why.
+    # reported as waiting for its weights, the progress poll sees the failed download
+    # and lets the page go on, and every page shows why.
     view = harness.sync_state(site.app, "")["view-state.data"]
     assert view["model"] == "resnet18" and view["layer"] == "layer2.0.conv1"
-    ready, load_request = site.callback("load-request.data")(view)
-    assert ready is no_update and load_request == {"model": "resnet18", "view": view}
+    ready, poll_disabled = site.callback("load-poll.disabled")(view)
+    assert ready is no_update and poll_disabled is False
 
-    progress: list[Any] = []
-    download = site.callback("ready-state.data@")  # the background download job
-    assert download(progress.append, load_request) == view
-    assert progress and progress[-1][0] == 100
+    ready, percent, _label, style, poll_disabled = site.callback("load-progress.value")(1, view)
+    assert ready == view and percent == 100 and style == {"display": "none"} and poll_disabled is True
 
     banner = site.callback("weights-banner.children")(view)
     assert expected.name in harness.alert_text(banner)
@@ -473,11 +473,11 @@ def test_worker_killed_while_writing_an_image_leaves_nothing(tmp_path: Path, mod
     leftovers = [p for p in root.rglob("*") if p.is_file()]
     assert leftovers, "the writer died before writing anything: the test would prove nothing"
     if mode == "mid-write":
-        assert all(0 < p.stat().st_size < len(accepted.png_bytes()) for p in leftovers)
+        assert all(0 < p.stat().st_size < len(accepted.stored_bytes()) for p in leftovers)
 
     reader = FileImageStore(root, 40_000_000)
     assert not reader.has(sha) and reader.get(sha) is None
-    assert list(root.rglob(f"{sha}.png")) == []
+    assert list(root.rglob(f"{sha}.*")) == []
     # A later write of the same image works, and reads back whole.
     assert reader.put(accepted) == sha
     assert reader.has(sha)

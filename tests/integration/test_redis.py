@@ -109,7 +109,7 @@ def test_images_and_activations_live_in_redis(server: GunicornServer, redis_serv
 
     # Nothing went to the file stores.
     data = Path(server.env["DASHAPP_DATA_DIR"])
-    assert not (data / "images").exists() or not any((data / "images").rglob("*.png"))
+    assert not (data / "images").exists() or not any((data / "images").rglob("*.*"))
     assert not (data / "activations").exists() or not any((data / "activations").iterdir())
 
 

@@ -108,3 +108,11 @@ HTML = b"<!DOCTYPE html><html><head><title>x</title></head><body><img src=x oner
 NOT_AN_IMAGE = b"This is a plain text file, certainly not a picture.\n" * 20
 
 
+class Planted:
+    """Unpickling this object creates ``marker``: proof that a read ran code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))

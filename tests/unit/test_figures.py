@@ -7,14 +7,18 @@ import json
 
 import numpy as np
 import plotly.io as pio
+import pytest
 from PIL import Image
 
 from dashapp.analysis.graph import ReceptiveField
 from dashapp.analysis.regions import Region
 from dashapp.figures import (
+    SIZE_COLOURS,
     channel_pictures,
+    contrast_ratio,
     grid_figure,
     heatmap_figure,
+    ink,
     picture_uri,
     prediction_figure,
     quantize,
@@ -78,7 +82,31 @@ def test_regions_are_numbered_and_coloured_by_size() -> None:
     assert list(fig.data[0].x) == [10, 30, 30, 10, 10] and list(fig.data[0].y) == [20, 20, 40, 40, 20]
     assert fig.data[0].line.color != fig.data[1].line.color
     assert fig.data[0].line.width > fig.data[1].line.width
-    assert [a.text for a in fig.layout.annotations] == ["<b>1</b>", "<b>2</b>"]
+    # The size class is told by a letter as well as by colour, in ink that reads on its colour.
+    assert [a.text for a in fig.layout.annotations] == ["<b>1 S</b>", "<b>2 XL</b>"]
+    for annotation in fig.layout.annotations:
+        assert contrast_ratio(annotation.font.color, annotation.bgcolor) >= 4.5
+
+
+def test_contrast_ratio_matches_the_wcag_reference_values() -> None:
+    # Reference values from the WCAG 2.1 definition: black on white is 21:1,
+    # a colour on itself 1:1, #767676 on white the AA limit of 4.54:1.
+    assert contrast_ratio("#000000", "#ffffff") == 21.0
+    assert contrast_ratio("#ffd600", "#ffd600") == 1.0
+    assert round(contrast_ratio("#767676", "#ffffff"), 2) == 4.54
+    assert ink("#ffd600") == "#000000" and ink("#d50000") == "#ffffff"
+    for colour in SIZE_COLOURS.values():
+        assert contrast_ratio(ink(colour), colour) >= 4.5, colour
+
+
+def test_heatmap_meta_tells_the_map_in_words() -> None:
+    fmap = np.zeros((8, 8), dtype=np.float32)
+    fmap[7, 0] = 3.0
+    fig = heatmap_figure(fmap, None, 200, 100, RF, 224, filter_index=12)
+    assert fig.layout.meta["description"] == (
+        "Filter 12: peak response 3 in the lower left of the image; silent on 98% of it.")
+    named = heatmap_figure(fmap, None, 200, 100, RF, 224, filter_index=1, subject="Grad-CAM for goldfish")
+    assert named.layout.meta["description"].startswith("Grad-CAM for goldfish: peak response 3")
 
 
 def test_channel_pictures_show_each_colour_in_its_channel() -> None:
@@ -107,3 +135,23 @@ def test_large_maps_travel_as_8_bit_and_grid_tiles_are_pooled() -> None:
     small = thumbnail(big)
     assert small.shape == (56, 56) and small.max() == 3.0  # max-pooling keeps the single peak
     assert thumbnail(np.ones((28, 28))).shape == (28, 28)
+
+
+def test_maps_drawn_with_one_zmax_share_one_colour_scale() -> None:
+    weak = np.array([[0.0, 1.0], [0.5, 2.0]], dtype=np.float32)
+    strong = np.array([[0.0, 4.0], [1.0, 3.0]], dtype=np.float32)
+    figures = [heatmap_figure(m, None, 40, 40, RF, 224, 7, zmax=4.0) for m in (weak, strong)]
+    metas = [f.layout.meta for f in figures]
+    assert metas[0]["zmax"] == metas[1]["zmax"] == pytest.approx(4.0)
+    assert metas[0]["scale"] == metas[1]["scale"] and figures[0].data[0].zmax == figures[1].data[0].zmax
+    # The weak map's peak (2.0) sits at half the scale, not at its top.
+    z = np.asarray(figures[0].data[0].z)
+    assert z.max() * metas[0]["scale"] == pytest.approx(2.0, rel=1e-4) and z.max() < figures[0].data[0].zmax / 2 + 1
+    # Without zmax each map's own peak is the top (the other pages).
+    own = heatmap_figure(weak, None, 40, 40, RF, 224, 7)
+    assert own.layout.meta["zmax"] == pytest.approx(2.0)
+
+
+def test_values_above_zmax_are_clipped_to_the_top() -> None:
+    q, scale = quantize(np.array([[1.0, 9.0]], dtype=np.float32), 8, top=3.0)
+    assert q.tolist() == [[85, 255]] and scale == pytest.approx(3.0 / 255)

@@ -57,7 +57,7 @@ def test_defaults_for_an_empty_query() -> None:
         ("min_sparsity=0.95", "min_sparsity", 0.8, "min_sparsity"),
         ("criterion=median", "criterion", "balanced", "median"),
         ("image=../../etc/passwd", "image", None, "image"),
-        ("colormap=Rainbow<script>", "colormap", "Jet", "colormap"),
+        ("colormap=Rainbow<script>", "colormap", "Viridis", "colormap"),
         ("filter=-3", "filter", None, "filter"),
         ("cls=5000", "cls", None, "cls"),
         ("filter=1e3", "filter", None, "filter"),
@@ -121,7 +121,7 @@ def test_strict_reader_refuses_what_the_lenient_one_replaces(data: dict[str, obj
 
 def test_strict_reader_takes_the_analysis_part_of_a_state() -> None:
     state = ViewState(image=SHA, model="alexnet", layer="features.3", n=24, filter=191, cls=3, cam="gradcam++")
-    assert strict_state(state.analysis_part(), CATALOG) == state.with_(opacity=0.5, colormap="Jet")
+    assert strict_state(state.analysis_part(), CATALOG) == state.with_(opacity=0.5, colormap="Viridis")
     # The API allows n up to the layer's filter count.
     assert strict_state({**state.analysis_part(), "n": 192}, CATALOG, max_n=None).n == 192
     with pytest.raises(StateError):
@@ -184,11 +184,47 @@ def test_an_unknown_image_falls_back_to_the_example_and_a_down_store_keeps_it() 
     assert state.image == "ef" * 32 and "unavailable" in messages[0]
 
 
+def test_the_second_subject_is_read_like_the_first() -> None:
+    state, messages = parse_state(f"?image={SHA}&image2={DEFAULT_IMAGE}&model2=alexnet", CATALOG)
+    assert (state.image2, state.model2, messages) == (DEFAULT_IMAGE, "alexnet", [])
+    assert parse_state(encode_state(state), CATALOG)[0] == state
+    state, messages = parse_state(f"?image={SHA}&image2=xyz&model2=vgg99", CATALOG)
+    assert state.image2 is None and state.model2 is None
+    assert any("second image id" in m for m in messages) and any("second model 'vgg99'" in m for m in messages)
+    with pytest.raises(StateError, match="second model"):
+        strict_state({"model2": "vgg99"}, CATALOG)
+    with pytest.raises(StateError, match="second image id"):
+        strict_state({"image2": "nope"}, CATALOG)
+    # Other pages read the same state: the second subject changes nothing of theirs.
+    plain = strict_state({"image": SHA, "layer": "conv1"}, CATALOG)
+    assert strict_state({"image": SHA, "layer": "conv1", "image2": SHA, "model2": "alexnet"}, CATALOG).with_(
+        image2=None, model2=None) == plain
+
+
+def test_an_unknown_second_image_is_dropped_with_a_message() -> None:
+    state, messages, _ = apply(ViewState(image=SHA), UrlLoaded(f"?image={SHA}&image2={'ef' * 32}"), world())
+    assert state.image == SHA and state.image2 is None and "second image" in messages[0]
+    state, messages, _ = apply(state, ControlChanged("image2", DEFAULT_IMAGE), world())
+    assert state.image2 == DEFAULT_IMAGE and messages == []
+    state, _, _ = apply(state, ControlChanged("model2", ""), world())  # "the same model"
+    assert state.model2 is None
+
+
+def test_the_class_range_follows_each_models_head() -> None:
+    counts = {"resnet18": 1000, "alexnet": 10}
+    assert strict_state({"model": "alexnet", "layer": "features.0", "cls": 9}, CATALOG, classes=counts).cls == 9
+    with pytest.raises(StateError, match="from 0 to 9"):
+        strict_state({"model": "alexnet", "layer": "features.0", "cls": 10}, CATALOG, classes=counts)
+    state, messages = parse_state("?model=resnet18&cls=999", CATALOG, classes=counts)
+    assert state.cls == 999 and messages == []
+
+
 EVENTS = st.one_of(
     st.builds(UrlLoaded, st.text(max_size=80)),
     st.builds(ControlChanged, st.sampled_from([f.name for f in FIELDS]),
               st.one_of(st.none(), st.integers(-5, 300), st.floats(allow_nan=True), st.text(max_size=20),
-                        st.sampled_from(["alexnet", "resnet18", "conv1", "features.0", "max", "Viridis"]))),
+                        st.sampled_from(["alexnet", "resnet18", "conv1", "features.0", "max", "Viridis", SHA,
+                                         "ef" * 32]))),
     st.builds(ImageChosen, st.sampled_from([SHA, DEFAULT_IMAGE, "ef" * 32, "x"])),
     st.builds(Navigated, st.dictionaries(st.sampled_from(["filter", "layer", "cls", "cam", "model", "image"]),
                                          st.one_of(st.integers(-3, 500), st.text(max_size=12),
@@ -209,6 +245,7 @@ def test_any_sequence_of_events_leaves_a_valid_state(events: list[object]) -> No
         assert state.filter is None or 0 <= state.filter < CATALOG[state.model][state.layer]
         assert 1 <= state.n <= MAX_N and 0 <= state.min_sparsity <= 0.8 and 0 <= state.weight <= 1
         assert state.image in (SHA, DEFAULT_IMAGE)
+        assert state.image2 in (None, SHA, DEFAULT_IMAGE) and state.model2 in (None, *CATALOG)
         assert path is None or path in ("/", "/detail")
         assert isinstance(messages, list)
         if (state.model, state.layer) != (before.model, before.layer) and not isinstance(event, UrlLoaded):

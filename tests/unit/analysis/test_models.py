@@ -9,7 +9,8 @@ import pytest
 import torch
 import torchvision
 
-from dashapp.analysis import models
+from dashapp.analysis import weights
+from dashapp.analysis.checkpoints import content_tag
 from dashapp.analysis.models import ModelError, ModelRegistry, weights_file
 
 
@@ -17,11 +18,11 @@ from dashapp.analysis.models import ModelError, ModelRegistry, weights_file
 def torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
 
-    def offline(url: str, target: Path, progress: object) -> None:
+    def offline(url: str, target: Path, report: object) -> None:
         raise OSError("no network in tests")
 
     # Never touch the network: a missing file means "cannot be had".
-    monkeypatch.setattr(models, "_download", offline)
+    monkeypatch.setattr(weights, "_fetch", offline)
     return tmp_path / "torch"
 
 
@@ -33,16 +34,21 @@ def test_pretrained_loads_a_checkpoint_through_torchvision(torch_home: Path) -> 
     reference = torchvision.models.resnet18()
     torch.save(reference.state_dict(), path)
     loaded = ModelRegistry(("resnet18",), policy="pretrained", device="cpu").get("resnet18")
-    assert loaded.weights.pretrained and loaded.weights.label == "pretrained" and loaded.weights.tag == "pretrained"
+    assert loaded.weights.pretrained and loaded.weights.label == "pretrained"
+    # The tag names the file's content, so a replaced checkpoint never serves the old one's maps.
+    assert loaded.weights.tag == content_tag(path) and loaded.weights.tag.startswith("sha256-")
     assert torch.equal(loaded.module.conv1.weight, reference.conv1.weight)
     assert torch.equal(loaded.module.fc.bias, reference.fc.bias)
 
 
-def test_pretrained_without_weights_names_file_and_folder(torch_home: Path) -> None:
+def test_pretrained_without_weights_names_the_file_and_keeps_the_folder_for_the_log(
+        torch_home: Path, caplog: pytest.LogCaptureFixture) -> None:
     with pytest.raises(ModelError) as info:
         ModelRegistry(("alexnet",), policy="pretrained", device="cpu").get("alexnet")
     message = str(info.value)
-    assert "alexnet-owt-7be5be79.pth" in message and str(torch_home / "hub" / "checkpoints") in message
+    assert "alexnet-owt-7be5be79.pth" in message and "DASHAPP_WEIGHTS" in message
+    assert str(torch_home) not in message  # a user-facing message: no server paths
+    assert str(torch_home / "hub" / "checkpoints") in caplog.text
 
 
 def test_auto_falls_back_to_seeded_random_and_says_why(torch_home: Path) -> None:

@@ -1,12 +1,68 @@
-"""The bounded folder backend keeps its entry bound, one entry or a batch at a time."""
+"""dashapp/store/backends.py: the bounded folder backend keeps its entry bound,
+one entry or a batch at a time; the cache stores and returns raw bytes, and
+what its folder holds is never unpickled (issue 11, finding 6)."""
 
 from __future__ import annotations
 
+import os
+import pickle
+import struct
 from pathlib import Path
 
-from dashapp.store import (
-    BoundedFileSystemCache,
-)
+import numpy as np
+import pytest
+from flask_caching.backends import FileSystemCache
+
+from dashapp.analysis.models import ModelRegistry
+from dashapp.service import Analyzer
+from dashapp.settings import Settings
+from dashapp.state import ViewState
+from dashapp.store import BoundedFileSystemCache
+from tests.support.hostile import Planted
+
+
+def plant_everywhere(cache_dir: Path, marker: Path) -> int:
+    """Replace every entry in the cache folder by a pickle, in the format
+    Flask-Caching's own FileSystemCache writes (expiry, then the pickle)."""
+    payload = pickle.dumps(Planted(marker))
+    planted = 0
+    for entry in cache_dir.iterdir():
+        if entry.is_file():
+            entry.write_bytes(struct.pack("I", 0) + payload)
+            planted += 1
+    return planted
+
+
+def test_bytes_round_trip_and_nothing_else_is_stored(tmp_path: Path) -> None:
+    cache = BoundedFileSystemCache(str(tmp_path / "c"), threshold=10, default_timeout=60)
+    cache.set("k", b"\x00raw bytes\xff")
+    assert cache.get("k") == b"\x00raw bytes\xff"
+    with pytest.raises(TypeError):
+        cache.set("d", {"a": 1})  # a dict would need pickle: refused
+
+
+def test_a_pickle_planted_in_the_cache_folder_is_never_run(tmp_path: Path, registry: ModelRegistry,
+                                                            example_bytes: bytes) -> None:
+    settings = Settings(data_dir=tmp_path / "data", weights="random", device="cpu")
+    first = Analyzer(settings, registry=registry)
+    sha = first.library.ingest_bytes(example_bytes).sha256
+    state = ViewState(image=sha, model="resnet18", layer="layer1.0.conv1", n=4)
+    expected = first.open(state).maps.copy()
+    marker = tmp_path / "pwned"
+    assert plant_everywhere(settings.cache_dir, marker) >= 2
+    # The planted entries would run code under a stock, pickling reader: the test is real.
+    stock = FileSystemCache(str(settings.cache_dir))
+    entry = next(p for p in settings.cache_dir.iterdir() if p.is_file())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stock, "_get_filename", lambda _key: str(entry))
+        stock.get("any")
+    assert marker.exists()
+    os.remove(marker)
+    # A fresh worker (nothing in its memory) reads the planted folder: bytes, not objects.
+    second = Analyzer(settings, registry=registry)
+    np.testing.assert_array_equal(second.open(state).maps, expected)  # a damaged entry is a miss
+    assert not marker.exists()
+    assert second.activations.stats["computes"] == 1
 
 
 def test_cache_entry_bound_holds(tmp_path: Path) -> None:

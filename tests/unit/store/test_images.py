@@ -1,17 +1,78 @@
-"""The durable image store: round trip, verification, atomic writes."""
+"""dashapp/store/images.py: round trip, verification, atomic writes; storage
+without amplification and with a bound
+(issue 11, finding 5). An image is kept as the smaller of its validated
+original and the normalized PNG; the store evicts least recently used images
+past ``max_bytes``; pinned ones (the examples) stay."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from dashapp.intake import accept_bytes
-from dashapp.store import (
-    FileImageStore,
-    is_sha256,
-)
+from dashapp.intake import accept_bytes, image_sha256
+from dashapp.store import FileImageStore, is_sha256
+from tests.support.hostile import encode, noise
+
+MAX_PIXELS = 40_000_000
+
+
+def stored_files(root: Path) -> dict[str, int]:
+    return {p.name.split(".")[0]: p.stat().st_size for p in root.glob("??/*") if not p.name.startswith(".")}
+
+
+def test_a_noisy_jpeg_is_kept_as_its_original_bytes(tmp_path: Path) -> None:
+    jpeg = encode(noise(640, 480, seed=11), "JPEG", quality=90)
+    accepted = accept_bytes(jpeg)
+    png_size = len(accepted.png_bytes())
+    assert png_size > 2 * len(jpeg)  # the amplification of the review, at a small size
+    store = FileImageStore(tmp_path / "images", MAX_PIXELS)
+    store.put(accepted)
+    assert stored_files(tmp_path / "images") == {accepted.sha256: len(jpeg)}
+    # Another worker reads it back: the same pixels, the hash verified.
+    image = FileImageStore(tmp_path / "images", MAX_PIXELS).get(accepted.sha256)
+    assert image is not None and image_sha256(image) == accepted.sha256
+    np.testing.assert_array_equal(np.asarray(image), np.asarray(accepted.image))
+
+
+def test_an_uncompressed_upload_is_kept_as_png(tmp_path: Path) -> None:
+    bmp = encode(noise(64, 48, seed=12).quantize(8).convert("RGB"), "BMP")
+    accepted = accept_bytes(bmp)
+    store = FileImageStore(tmp_path / "images", MAX_PIXELS)
+    store.put(accepted)
+    assert stored_files(tmp_path / "images") == {accepted.sha256: len(accepted.png_bytes())}
+    assert len(accepted.png_bytes()) < len(bmp)
+    image = FileImageStore(tmp_path / "images", MAX_PIXELS).get(accepted.sha256)
+    assert image is not None and image_sha256(image) == accepted.sha256
+
+
+def test_the_store_is_bounded_least_recently_used_first_examples_stay(tmp_path: Path) -> None:
+    uploads = [accept_bytes(encode(noise(96, 96, seed=20 + i), "JPEG", quality=90)) for i in range(6)]
+    example = accept_bytes(encode(noise(96, 96, seed=99), "JPEG", quality=90))
+    size = max(len(a.stored_bytes()) for a in [*uploads, example])
+    root = tmp_path / "images"
+    store = FileImageStore(root, MAX_PIXELS, max_bytes=5 * size)
+    store.pin(example.sha256)
+    store.put(example)
+    clock = time.time() - 1000
+    for step, accepted in enumerate(uploads[:3]):
+        store.put(accepted)
+        os.utime(store._path(accepted.sha256), (clock + step, clock + step))  # a distinct age each
+    os.utime(store._path(example.sha256), (clock - 10, clock - 10))  # the oldest of all, but pinned
+    assert store.get(uploads[0].sha256) is not None  # a use: upload 0 is now the most recent
+    for accepted in uploads[3:]:
+        store.put(accepted)
+    kept = stored_files(root)
+    assert sum(kept.values()) <= 5 * size
+    assert example.sha256 in kept  # pinned: never evicted
+    assert uploads[0].sha256 in kept  # recently used
+    assert uploads[1].sha256 not in kept and uploads[2].sha256 not in kept  # least recently used went first
+    assert all(a.sha256 in kept for a in uploads[3:])
+    assert not store.has(uploads[1].sha256)
 
 
 def test_file_image_store_round_trip_and_verification(tmp_path: Path, example_bytes: bytes) -> None:
@@ -23,7 +84,7 @@ def test_file_image_store_round_trip_and_verification(tmp_path: Path, example_by
     # No temporary files are left behind.
     assert not [p for p in (tmp_path / "images").rglob("*") if p.name.startswith(".incoming-")]
     # A tampered file is never served.
-    path = next((tmp_path / "images").rglob(f"{accepted.sha256}.png"))
+    path = next((tmp_path / "images").rglob(f"{accepted.sha256}.*"))
     path.write_bytes(path.read_bytes()[:-100])
     assert FileImageStore(tmp_path / "images", max_pixels=40_000_000).get(accepted.sha256) is None
     assert store.get("not-a-sha") is None and store.get("0" * 64) is None

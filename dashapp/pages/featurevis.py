@@ -1,0 +1,98 @@
+"""Feature visualization: the image each top filter wants to see, optimized on demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, dcc, html
+
+from ..analysis.featurevis import OBJECTIVES
+from ..components.featurevis_job import job_controls, register_job
+from ..components.widgets import fmt, notice_alert, page_header
+from ..service import Analyzer, LayerView
+from ._common import guarded, view_of
+
+PATH = "/featurevis"
+NAME = "Feature visualization"
+DESCRIPTION = "Images optimized to excite the layer's top filters (Olah et al., 2017), computed on demand."
+MAX_TILES = 8  # each takes tens of seconds on a CPU; the ranking's first eight
+OBJECTIVE_LABELS = {"channel": "whole map (channel)", "neuron": "centre cell (neuron)",
+                    "diversity": "4 diverse images"}
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        [
+            page_header("Feature visualization", "For each top filter of the layer, an image optimized from noise "
+                        "to excite it as much as possible: what pattern the filter is looking for, independent of "
+                        "the uploaded photo. Computed on demand, then cached for everyone."),
+            html.Div(id="fv-error"),
+            html.Div(id="fv-notice"),
+            html.Div(
+                [
+                    dbc.RadioItems(id="fv-objective", value="channel", inline=True,
+                                   options=[{"label": OBJECTIVE_LABELS[o], "value": o} for o in OBJECTIVES],
+                                   className="fv-objective"),
+                    job_controls("fv", "Compute missing visualizations"),
+                ],
+                className="d-flex flex-wrap gap-3 align-items-start mb-3",
+            ),
+            dcc.Store(id="fv-targets"),
+            dcc.Store(id="fv-done"),
+            dcc.Loading(html.Div(id="fv-tiles", className="fv-tiles"), type="default", delay_show=300),
+        ]
+    )
+
+
+def untrained_note(view: LayerView) -> Any:
+    if view.loaded.weights.pretrained:
+        return None
+    return notice_alert("Untrained weights: these images show what a filter with seeded random weights "
+                        "amplifies, not a learned feature. Load the ImageNet weights to see real features.")
+
+
+def tile(service: Analyzer, view: LayerView, index: int, rank: int, objective: str) -> html.Figure:
+    jobs = service.featurevis
+    request = jobs.request(view.loaded.name, view.info.name, str(index), objective)
+    meta = jobs.meta(request)
+    on_photo = float(view.stats.mean[index])
+    if meta is None:
+        picture: Any = html.Div("not computed yet", className="fv-empty")
+        caption = f"on this photo {fmt(on_photo)}"
+    else:
+        picture = html.Img(src=f"/api/featurevis.png?{request.query}", className="fv-img",
+                           alt=f"feature visualization of filter {index}")
+        caption = f"reached {fmt(meta['mean_response'])} · on this photo {fmt(on_photo)}"
+    return html.Figure(
+        [picture, html.Figcaption([html.Strong(f"#{rank} · filter {index}"), html.Br(), caption])],
+        className="fv-tile", id={"type": "fv-tile", "index": index},
+    )
+
+
+def register(app: Dash, service: Analyzer) -> None:
+    @app.callback(
+        Output("fv-error", "children"),
+        Output("fv-notice", "children"),
+        Output("fv-tiles", "children"),
+        Output("fv-targets", "data"),
+        Input("ready-state", "data"),
+        Input("fv-objective", "value"),
+        Input("fv-done", "data"),
+    )
+    @guarded(outputs=4)
+    def render(ready: dict[str, Any], objective: str, done: dict[str, Any] | None) -> tuple[Any, ...]:
+        view = view_of(service, ready)
+        objective = objective if objective in OBJECTIVES else "channel"
+        ranked = view.ranking.filters[:MAX_TILES]
+        notices = [untrained_note(view)]
+        if view.ranking.notice:
+            notices.append(notice_alert(view.ranking.notice))
+        if done and done.get("error"):
+            notices.append(notice_alert(done["error"]))
+        tiles = [tile(service, view, f.index, f.rank, objective) for f in ranked]
+        targets = {"model": view.loaded.name, "layer": view.info.name, "objective": objective,
+                   "filters": [f.index for f in ranked]}
+        return None, [n for n in notices if n is not None], tiles, targets
+
+    register_job(app, service, "fv")

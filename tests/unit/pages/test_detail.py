@@ -1,0 +1,62 @@
+"""Filter detail: the region buttons open what a click on a box opens."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from dash import Dash, no_update
+
+from tests.support.dash_harness import alert_text, find_callback, run_callback, sync_state
+
+
+def select_region(app: Dash) -> Callable[..., Any]:
+    return next(value["callback"].__wrapped__ for value in app.callback_map.values()
+                if any(str(i["id"]).find("region-button") >= 0 for i in value["inputs"]))
+
+
+def button(index: int) -> str:
+    return json.dumps({"index": index, "type": "region-button"}, separators=(",", ":")) + ".n_clicks"
+
+
+def rendered(app: Dash) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    ready = sync_state(app, "")["view-state.data"]
+    return ready, find_callback(app, "detail-region-list.children")(ready)
+
+
+def test_every_region_has_a_button_that_tells_its_size_class_in_words(app: Dash) -> None:
+    _ready, out = rendered(app)
+    figure, data, buttons = out[2], out[8], out[12]
+    count = data["count"]
+    assert count >= 1 and len(figure.data) == count
+    texts = [alert_text(b) for b in buttons.children[1:]]
+    assert len(texts) == count
+    for number, (text, trace) in enumerate(zip(texts, figure.data, strict=True), start=1):
+        size_class = trace.name.split(": ")[1].split(",")[0]  # "Region 1: small, 0.1% of image, ..."
+        assert text.startswith(f"Region {number} · ") and size_class in text and "peak" in text
+
+
+def test_pressing_a_region_button_opens_that_region(app: Dash) -> None:
+    ready, out = rendered(app)
+    data, count = out[8], out[8]["count"]
+    last = count - 1
+    presses = [0] * count
+    presses[last] = 1
+    card, highlight = run_callback(select_region(app), button(last), None, presses, data, ready)
+    assert f"Region {count} ·" in alert_text(card)
+    # The figure patch: the chosen box drawn thick, the others thin.
+    widths = {op["location"][1]: op["params"]["value"] for op in highlight.to_plotly_json()["operations"]
+              if op["location"][2:] == ["line", "width"]}
+    assert sorted(widths) == list(range(count))
+    assert widths[last] == 5 and all(w == 2 for i, w in widths.items() if i != last)
+
+
+def test_unpressed_or_forged_buttons_open_nothing(app: Dash) -> None:
+    ready, out = rendered(app)
+    data, count = out[8], out[8]["count"]
+    func = select_region(app)
+    # Buttons are re-created unpressed on every render: that is no choice.
+    assert run_callback(func, button(0), None, [0] * count, data, ready) == (no_update, no_update)
+    # A button index the server did not draw.
+    assert run_callback(func, button(count + 3), None, [1] * count, data, ready) == (no_update, no_update)

@@ -1,0 +1,25 @@
+"""Filter grid: each tile is also a link that says what the map shows."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from dash import Dash
+
+from tests.support.dash_harness import find_callback, sync_state
+
+
+def test_tile_links_follow_the_tiles_and_tell_each_map(app: Dash) -> None:
+    ready = sync_state(app, "")["view-state.data"]
+    _error, figure, _notice, filters, links = find_callback(app, "grid-links.children")(ready)
+    items = [li.children for li in links.children]
+    assert len(items) == len(filters) == len(figure["data"]) == 24
+    for rank, (link, index) in enumerate(zip(items, filters, strict=True), start=1):
+        # The link opens what a click on tile i opens: that filter's detail page, in the same view.
+        url = urlsplit(link.href)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        assert url.path == "/detail" and query["filter"] == str(index)
+        assert query["image"] == ready["image"] and query["layer"] == ready["layer"]
+        assert query["n"] == str(ready["n"])  # the grid's 24 stay on the grid
+        assert link.children.startswith(f"Filter {index} (rank {rank}): ")
+        assert " in the " in link.children and "silent on" in link.children
