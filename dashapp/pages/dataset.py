@@ -14,11 +14,11 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..collections.runtime import ingest_demo, ingest_upload
 from ..components.dataset_widgets import filter_card, progress_text
-from ..components.widgets import notice_alert
+from ..components.widgets import notice_alert, page_header
 from ..errors import UserError
 from ..service import Analyzer
 from ..service.dataset import collection_layer
-from ._common import guarded, page_header, state_of
+from ._common import guarded, state_of
 
 PATH = "/dataset"
 NAME = "Dataset"
