@@ -35,11 +35,15 @@ def layout(**_query: Any) -> html.Div:
                     "filter from the images that excite it most (the receptive field of its peak in each)."),
         html.Div(id="dataset-error"),
         dbc.Row([
-            dbc.Col([html.Label("Collection", className="form-label"),
+            dbc.Col([html.Label("Collection", className="form-label", id="dataset-collection-label",
+                                htmlFor="dataset-collection"),
                      dcc.Dropdown(id="dataset-collection", clearable=False, placeholder="Choose a collection")],
                     md=5),
-            dbc.Col(dcc.Upload(html.Div(["Drop images or one zip here, or ", html.A("choose files")]),
-                               id="dataset-upload", multiple=True, className="dataset-upload"), md=4),
+            dbc.Col([html.Span("Upload images or one zip as a new collection", id="dataset-upload-label",
+                               className="visually-hidden", **{"data-labels": "dataset-upload"}),
+                     dcc.Upload(html.Div(["Drop images or one zip here, or ",
+                                          html.Span("choose files", className="link-like")]),
+                                id="dataset-upload", multiple=True, className="dataset-upload")], md=4),
             dbc.Col(dbc.Button("Demo collection", id="dataset-demo", color="secondary", outline=True, n_clicks=0),
                     md=3, className="d-flex align-items-end"),
         ], className="g-2 mb-2"),
@@ -48,7 +52,9 @@ def layout(**_query: Any) -> html.Div:
             html.Div([
                 dbc.Button("Scan", id="dataset-scan", color="primary", n_clicks=0, className="me-2"),
                 dbc.Button("Cancel", id="dataset-cancel", color="secondary", outline=True, n_clicks=0),
-                html.Span(id="dataset-status", className="ms-3 dataset-status"),
+                # Names the progress bar (assets/a11y.js) and is announced as it changes.
+                html.Span(id="dataset-status", className="ms-3 dataset-status", role="status",
+                          **{"aria-live": "polite", "data-labels": "dataset-progress"}),
             ], className="d-flex align-items-center mb-2"),
             dbc.Progress(id="dataset-progress", value=0, striped=True, className="dataset-progress"),
         ]), className="mb-3"),
@@ -169,12 +175,12 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
 
     @app.callback(
         Output("dataset-grid", "children"),
+        Input("ready-state", "data"),
         Input("dataset-scanned", "data"),
         Input("dataset-sort", "value"),
-        State("ready-state", "data"),
     )
     @guarded(outputs=1)
-    def grid(scanned: str | None, sort: str, ready: dict[str, Any]) -> Any:
+    def grid(ready: dict[str, Any], scanned: str | None, sort: str) -> Any:
         state = state_of(service, ready)
         if not scanned or not state.collection:
             return html.P("Scan the collection to see each filter's top examples.", className="text-muted")

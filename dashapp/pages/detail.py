@@ -89,7 +89,7 @@ def layout(**_query: Any) -> html.Div:
                 ],
                 className="g-3",
             ),
-            html.H5("Across the collection", className="section-title"),
+            html.H2("Across the collection", className="section-title"),
             dcc.Loading(html.Div(id="detail-collection"), type="default", delay_show=300),
         ]
     )

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .helpers import path_of, query_of, snap
+from .test_accessibility import axe_violations, describe
 
 pytestmark = pytest.mark.browser
 
@@ -33,15 +34,20 @@ def test_demo_collection_scan_cards_and_links_into_the_detail(page: Page) -> Non
         "() => [...document.querySelectorAll('.dataset-card img.crop-img')]"
         ".every(i => i.complete && i.naturalWidth > 0)", timeout=120_000)
     snap(page, "30-dataset")
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
 
     page.locator("#dataset-sort label", has_text="Class selectivity").click()
-    expect(cards.first.locator(".dataset-filter-stats")).to_contain_text("selectivity")
-    first = cards.first.locator(".dataset-filter-stats").inner_text()
-    value = float(re.search(r"selectivity (-?[0-9.]+)", first).group(1))
-    second = float(re.search(r"selectivity (-?[0-9.]+)", cards.nth(1).locator(".dataset-filter-stats")
-                             .inner_text()).group(1))
-    assert value >= second
-
+    # The cards come back ordered by selectivity (highest first) once the
+    # grid has re-rendered; read the text whether or not the spinner shows.
+    page.wait_for_function("""() => {
+        const stats = [...document.querySelectorAll('.dataset-card .dataset-filter-stats')].slice(0, 6)
+            .map(el => el.textContent.match(/selectivity (-?[0-9.]+)/)).map(m => m && parseFloat(m[1]));
+        return stats.length === 6 && stats.every(v => v !== null)
+            && stats.every((v, i) => i === 0 || stats[i - 1] >= v)
+            && !document.querySelector('.dataset-card .dataset-filter-stats').textContent.startsWith('fires on 0%');
+    }""")
+    expect(cards.first).to_be_visible()
     link = cards.first.locator("a.dataset-filter-link")
     wanted = link.inner_text().split()[-1]
     link.click()
@@ -53,6 +59,8 @@ def test_demo_collection_scan_cards_and_links_into_the_detail(page: Page) -> Non
                            ".every(i => i.complete && i.naturalWidth > 0)")
     section.scroll_into_view_if_needed()
     snap(page, "31-detail-across-the-collection")
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
 
     # A top example opens that image with the same filter.
     tile = section.locator("a.crop-link").nth(1)
