@@ -13,39 +13,11 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from celery import Celery
-
+from .celery_app import SHARD_TASK, make_celery
 from .collections.scanning import Scanner, ScanPlan
-from .settings import Settings, load_settings
+from .settings import load_settings
 
 log = logging.getLogger(__name__)
-
-SHARD_TASK = "dashapp.scan_shard"
-
-
-def make_celery(settings: Settings) -> Celery:
-    """The Celery app for these settings (workers, and the web app sending shards)."""
-    celery = Celery("dashapp", broker=settings.redis_url or "memory://", backend=settings.redis_url or None)
-    celery.conf.update(
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        task_ignore_result=True,  # shard results go to the blob store, not the result backend
-        worker_prefetch_multiplier=1,  # one shard reserved at a time: a dying worker holds little
-        task_serializer="json",
-        accept_content=["json"],
-        broker_connection_retry_on_startup=True,
-        broker_transport_options={
-            "visibility_timeout": settings.scan_visibility_timeout_s,
-            # kombu sweeps for such tasks every interval x throttle seconds
-            # (100 s by default); sweep every few seconds instead (one cheap
-            # ZRANGE), so a lost shard comes back soon after its timeout.
-            "unacked_restore_interval": max(1, min(10, settings.scan_visibility_timeout_s // 2)),
-            "unacked_restore_throttle": 1,
-        },
-        worker_hijack_root_logger=False,
-    )
-    return celery
-
 
 settings = load_settings()
 app = make_celery(settings)
@@ -72,3 +44,17 @@ def scan_shard(self, collection_id: str, model: str, index: int, shard_size: int
             raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
         scanner().fail(plan, f"shard {index}: {exc}")
         raise
+
+
+def _register_page_jobs() -> None:
+    """With Redis, the pages' background callbacks (feature visualization)
+    run here too, through Dash's ``CeleryManager``: Dash names each one as a
+    task when the app registers its callbacks, so the worker builds the same
+    app on this Celery instance to know them."""
+    if settings.redis_url:
+        from . import create_app
+
+        create_app(settings, celery=app)
+
+
+_register_page_jobs()

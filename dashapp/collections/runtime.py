@@ -39,7 +39,7 @@ def intake_limits(settings: Settings) -> Limits:
 
 def celery_dispatch(settings: Settings) -> Dispatch:
     """One Celery task per shard on the settings' broker; the last shard to finish merges."""
-    from ..worker import SHARD_TASK, make_celery
+    from ..celery_app import SHARD_TASK, make_celery
 
     client = make_celery(settings)
 
