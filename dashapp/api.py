@@ -256,7 +256,7 @@ def featurevis_png() -> Any:
 def unknown(_rest: str) -> tuple[Any, int]:
     # Without this, Dash's page router would answer unknown API paths with HTML.
     return error("No such API route. See GET /api/models, POST /api/images, GET /api/analysis, "
-                 "GET /api/evidence, POST /api/featurevis.", 404)
+                 "GET /api/evidence, POST /api/featurevis, GET /api/collections.", 404)
 
 
 @api.route("/healthz", methods=["GET"])
@@ -270,7 +270,10 @@ def healthz() -> Any:
 
 
 def install(server: Flask, service: Analyzer) -> None:
+    from .api_collections import collections_api
+
     server.extensions["dashapp.analyzer"] = service
+    server.register_blueprint(collections_api)
     server.register_blueprint(api)
 
     @server.errorhandler(RequestEntityTooLarge)

@@ -366,6 +366,24 @@ def passing_figure(layers: Sequence[str], passing: Sequence[int], filters: Seque
     return fig
 
 
+def class_means_figure(labels: Sequence[str], means: Sequence[float], selectivity: float | None,
+                       height: int = 260) -> go.Figure:
+    """A filter's mean peak per class label over a collection, the preferred class highlighted."""
+    best = int(np.argmax(means)) if len(means) else -1
+    fig = go.Figure(go.Bar(
+        x=list(labels), y=list(means),
+        marker_color=[PROFILE_CURRENT if i == best else PROFILE_BAR for i in range(len(labels))],
+        hovertemplate="%{x}: mean peak %{y:.3g}<extra></extra>",
+    ))
+    title = "Mean peak per class"
+    if selectivity is not None:
+        title += f" · class selectivity {selectivity:.2f}"
+    fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN,
+                      title={"text": title, "font": {"size": 14}},
+                      yaxis={"title": {"text": "mean peak"}, "rangemode": "tozero"})
+    return fig
+
+
 def warm_up() -> None:
     """Build one figure of each kind: plotly imports its validators lazily,
     which costs about a second on the first figure of a process; pay it at

@@ -78,6 +78,7 @@ FIELDS: tuple[Field, ...] = (
     Field("cls", "index", None, high=DEFAULT_CLASSES - 1, label="class"),
     Field("cam", "choice", "gradcam", choices=CAM_METHODS, label="class-evidence method"),
     Field("elayer", "evidence", None, label="evidence layer"),
+    Field("collection", "sha", None, label="collection id"),
     # The Compare page's second subject: another image, another model, or both.
     # Other pages ignore them; a link keeps them so Compare comes back as it was.
     Field("image2", "sha", None, label="second image id"),
@@ -103,6 +104,7 @@ class ViewState:
     cls: int | None = FIELD["cls"].default  # class for the class-evidence page
     cam: str = FIELD["cam"].default  # class-evidence method
     elayer: str | None = FIELD["elayer"].default  # class-evidence layer, a conv or block (None: the model's default)
+    collection: str | None = FIELD["collection"].default  # the image collection of the dataset views
     image2: str | None = FIELD["image2"].default  # the Compare page's second image (None: an example)
     model2: str | None = FIELD["model2"].default  # the Compare page's second model (None: the same model)
 
@@ -219,10 +221,8 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
         high: float | None = None
         if f.kind == "model":
             options = models
-        elif f.kind == "layer":
-            options = tuple(catalog[values["model"]])
-        elif f.kind == "evidence":
-            options = tuple((evidence or {}).get(values["model"], ()))
+        elif f.kind in ("layer", "evidence"):  # the model's convs; for evidence, its convs and blocks
+            options = tuple((catalog if f.kind == "layer" else evidence or {}).get(values["model"], ()))
         elif f.name == "filter":
             high = catalog[values["model"]][values["layer"]] - 1
         elif f.name == "cls":
@@ -296,7 +296,7 @@ def encode_state(state: ViewState) -> str:
 
 # -- transitions: what an event does to the state (pure; the URL callback is a thin shell around it)
 
-NAV_KEYS = ("filter", "layer", "cls", "cam", "elayer")  # what a page may ask to change when it navigates
+NAV_KEYS = ("filter", "layer", "cls", "cam", "elayer", "image", "collection")  # what a page may ask to change
 
 
 @dataclass(frozen=True)
