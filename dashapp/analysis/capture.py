@@ -88,22 +88,9 @@ def _response_hook(store: dict[str, torch.Tensor], layer: str, activation: nn.Mo
 def capture(loaded: LoadedModel, image: Image.Image, layers: list[str] | None = None) -> Capture:
     """Run ``loaded`` once on ``image`` and return every requested layer's response."""
     names = list(loaded.layers) if layers is None else layers
-    modules = dict(loaded.module.named_modules())
     seen: dict[str, torch.Tensor] = {}
     batch = model_input(loaded, image)
-    with TRACING.shared(), loaded.lock:
-        handles = []
-        try:
-            for name in names:
-                info = loaded.layer(name)
-                source = modules[info.norm] if info.norm else modules[name]
-                activation = modules[info.activation] if info.activation else None
-                handles.append(source.register_forward_hook(_response_hook(seen, name, activation)))
-            with torch.inference_mode():
-                logits = loaded.module(batch)
-        finally:
-            for handle in handles:
-                handle.remove()
+    logits = _run_hooked(loaded, batch, names, lambda name, activation: _response_hook(seen, name, activation))
     probabilities = torch.softmax(logits[0].float(), dim=0).cpu()
     values, indices = probabilities.topk(min(TOP_K, probabilities.numel()))
     top = [
@@ -131,7 +118,6 @@ def capture_batch(
     the hook and only what it returns is kept, so a batch never holds every
     layer's maps at once."""
     names = list(loaded.layers) if layers is None else layers
-    modules = dict(loaded.module.named_modules())
     reduced: dict[str, T] = {}
 
     def make_hook(name: str, activation: nn.Module | None):
@@ -140,6 +126,16 @@ def capture_batch(
 
         return hook
 
+    _run_hooked(loaded, batch.to(loaded.device), names, make_hook)
+    return reduced
+
+
+def _run_hooked(loaded: LoadedModel, batch: torch.Tensor, names: list[str],
+                make_hook: Callable[[str, nn.Module | None], Callable[..., None]]) -> torch.Tensor:
+    """One forward pass with a hook on each layer's response source (its
+    BatchNorm, else the conv), given the activation that follows; the hooks
+    live only for this pass (as pytorch-grad-cam's ActivationsAndGradients)."""
+    modules = dict(loaded.module.named_modules())
     with TRACING.shared(), loaded.lock:
         handles = []
         try:
@@ -149,11 +145,10 @@ def capture_batch(
                 activation = modules[info.activation] if info.activation else None
                 handles.append(source.register_forward_hook(make_hook(name, activation)))
             with torch.inference_mode():
-                loaded.module(batch.to(loaded.device))
+                return loaded.module(batch)
         finally:
             for handle in handles:
                 handle.remove()
-    return reduced
 
 
 def forward_only(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
