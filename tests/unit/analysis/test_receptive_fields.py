@@ -73,3 +73,16 @@ def test_inception_v3_has_non_square_fields() -> None:
     tall = fields["Mixed_6b.branch7x7_3.conv"]  # then 7×1
     assert tall.size_y == strip.size_y + 6 * strip.jump_y and tall.size_x == strip.size_x
     assert sum(f.size_x != f.size_y for f in fields.values()) >= 10
+
+
+def test_receptive_fields_follow_the_network() -> None:
+    import torchvision
+
+    fields = analyse_graph(torchvision.models.resnet18())
+    assert fields["conv1"].receptive_field.size == 7
+    assert fields["layer1.0.conv1"].receptive_field.size == 19  # 7, maxpool -> 11, + 2*4
+    assert fields["layer4.1.conv2"].receptive_field.size == 435  # the known ResNet18 value
+    assert fields["layer4.1.conv2"].receptive_field.jump_x == fields["layer4.1.conv2"].receptive_field.jump_y == 32
+    alex = analyse_graph(torchvision.models.alexnet())
+    assert alex["features.0"].receptive_field.size == 11
+    assert alex["features.10"].receptive_field.size == 163
