@@ -79,22 +79,22 @@
     const meta = base.layout && base.layout.meta;
     if (!meta || meta.kind !== "heatmap" || !hover || !hover.points || !hover.points.length) { return null; }
     const point = hover.points[0];
-    const cellW = meta.width / meta.cols, cellH = meta.height / meta.rows;
-    const col = Math.min(meta.cols - 1, Math.max(0, Math.floor(point.x / cellW)));
-    const row = Math.min(meta.rows - 1, Math.max(0, Math.floor(point.y / cellH)));
+    // The one geometry rule (dashapp/analysis/geometry.py, MapGeometry.cell_at
+    // and .box): cell (row, col) is centred at (x0 + col*dx, y0 + row*dy) in
+    // original-image pixels and sees an rf_width x rf_height box around it.
+    const g = meta.geometry;
+    const col = Math.min(meta.cols - 1, Math.max(0, Math.round((point.x - g.x0) / g.dx)));
+    const row = Math.min(meta.rows - 1, Math.max(0, Math.round((point.y - g.y0) / g.dy)));
     const flat = decoded(base.data[0].z);
     const q = flat ? flat[row * meta.cols + col] : point.z;
     const value = q * meta.scale;
     const pct = flat ? percentile(flat, q) : NaN;
-    // Receptive field of this cell, from model-input pixels to image pixels.
-    const sx = meta.width / meta.input, sy = meta.height / meta.input;
-    const cx = meta.rf.start + col * meta.rf.jump, cy = meta.rf.start + row * meta.rf.jump;
-    const half = meta.rf.size / 2;
+    const cx = g.x0 + col * g.dx, cy = g.y0 + row * g.dy;
     const box = {
-      x0: Math.max(0, (cx - half) * sx), x1: Math.min(meta.width, (cx + half) * sx),
-      y0: Math.max(0, (cy - half) * sy), y1: Math.min(meta.height, (cy + half) * sy),
+      x0: Math.max(0, cx - g.rf_width / 2), x1: Math.min(meta.width, cx + g.rf_width / 2),
+      y0: Math.max(0, cy - g.rf_height / 2), y1: Math.min(meta.height, cy + g.rf_height / 2),
     };
-    const text = "Filter " + meta.filter + ": response " + value.toPrecision(3) +
+    const text = (meta.name || ("Filter " + meta.filter)) + ": response " + value.toPrecision(3) +
       " (" + ordinal(Math.round(pct)) + " percentile of this map) at x " + Math.round(point.x) + ", y " +
       Math.round(point.y) + " px; receptive field " + Math.round(box.x1 - box.x0) + "×" +
       Math.round(box.y1 - box.y0) + " px";

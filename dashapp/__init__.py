@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import dash
 import diskcache
-from dash import Dash, DiskcacheManager
+from dash import CeleryManager, Dash, DiskcacheManager
 
 from .settings import Settings, check_auth, ensure_data_dir, load_settings, secret_key_for
 
@@ -17,7 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
 
 
-def create_app(settings: Settings | None = None, analyzer: object | None = None) -> Dash:
+def background_manager(settings: Settings, celery: Any = None) -> Any:
+    """Where the pages' background callbacks run. Without Redis: processes
+    forked by the web worker, with jobs and results on disk under the data
+    directory, so whichever gunicorn worker answers a poll finds the job.
+    With Redis: Celery workers (``celery -A dashapp.worker worker``), results
+    in Redis, so any host answers."""
+    if settings.redis_url:
+        from .celery_app import make_celery
+
+        return CeleryManager(celery if celery is not None else make_celery(settings), expire=3600)
+    return DiskcacheManager(diskcache.Cache(str(settings.jobs_dir)), expire=3600)
+
+
+def create_app(settings: Settings | None = None, analyzer: object | None = None, celery: Any = None) -> Dash:
     """Build the Dash app and its Flask server (the app factory)."""
     from . import api, auth, compression, crossorigin, figures, timing
     from .components import callbacks
@@ -35,9 +49,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
     # policy that wants them, one download per file across workers.
     service.registry.start_downloads()
 
-    # Background jobs and their results live on disk under the data directory,
-    # so whichever gunicorn worker answers a poll finds the job.
-    manager = DiskcacheManager(diskcache.Cache(str(settings.jobs_dir)), expire=3600)
+    manager = background_manager(settings, celery)
     app = Dash(
         __name__,
         use_pages=True,
@@ -67,6 +79,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None)
     # (see analysis.graph.TRACING), and a worker should answer its first
     # request with its models ready.
     service.models.state_catalog()
+    service.models.evidence_catalog()
     app.layout = shell(pages, list(service.models.names), examples, settings.max_upload_bytes, dash.page_container)
     callbacks.register(app, service, tuple(page["path"] for page in pages))
     for page in PAGES:

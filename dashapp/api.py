@@ -163,6 +163,64 @@ def export_regions() -> Any:
     return _attachment(json.dumps(body, indent=1), "application/json", name)
 
 
+@api.route("/api/export/map.json", methods=["GET"])
+def export_map() -> Any:
+    """One filter's map as numbers, with where its cells lie in the original
+    image: cell (i, j) is centred at (x0 + j·dx, y0 + i·dy) and sees an
+    rf_width × rf_height box (README, Definitions: map geometry)."""
+    _, view = open_view()
+    index = view.state.filter
+    if index is None:
+        return error("filter is required, e.g. filter=0.", 400)
+    fmap = view.maps[view.check_filter(index)]
+    state = view.state
+    return jsonify({"image": view.subject.sha, "model": state.model, "layer": state.layer, "filter": index,
+                    "width": view.image.width, "height": view.image.height, "shape": list(fmap.shape),
+                    "map": fmap.astype(float).tolist(), "geometry": view.geometry.as_dict()})
+
+
+EVIDENCE_PARAMS = ("image", "model", "layer", "class", "method")
+
+
+def evidence_view() -> tuple[LayerView, int, str, str]:
+    """The evidence routes' parameters, strictly: (view, class, method, evidence layer)."""
+    service = analyzer()
+    args = {key: request.args.get(key, "") for key in EVIDENCE_PARAMS}
+    if not args["image"]:
+        raise UserError("image is required: the id answered by POST /api/images.")
+    if not args["class"]:
+        raise UserError("class is required: an ImageNet class index, e.g. class=281.")
+    if not args["layer"]:
+        raise UserError("layer is required, e.g. layer4 or layer4.1.conv2; GET /api/models lists evidence layers.")
+    model = args["model"] or service.models.names[0]
+    if model not in service.models.names:
+        raise UserError(f"Unknown model {model[:40]!r}; available: {', '.join(service.models.names)}.", 404)
+    layer = service.models.evidence_layer(model, args["layer"]).name  # 404 when unknown
+    params = {"image": args["image"], "model": model, "cls": args["class"], "cam": args["method"] or "gradcam"}
+    state = strict_state(params, service.models.state_catalog(), classes=service.models.classes(model))
+    if state.cls is None:  # unreachable: required above and read strictly
+        raise UserError("class is required.")
+    return service.open(state), state.cls, state.cam, layer
+
+
+@api.route("/api/evidence", methods=["GET"])
+def get_evidence() -> Any:
+    """Grad-CAM / Grad-CAM++ at a conv or block: the map (max 1), its scale
+    (raw = map × scale) and its geometry in original-image pixels."""
+    view, cls, method, layer = evidence_view()
+    answer = view.evidence(cls, method, layer)
+    return jsonify({"image": view.subject.sha, "model": view.loaded.name, "width": view.image.width,
+                    "height": view.image.height, **answer.as_dict()})
+
+
+@api.route("/api/sanity", methods=["GET"])
+def get_sanity() -> Any:
+    """The cascading model-randomization check of that evidence (cached; computed on the first request)."""
+    view, cls, method, layer = evidence_view()
+    result = view.sanity(cls, method, layer)
+    return jsonify({"image": view.subject.sha, "model": view.loaded.name, **(result or {})})
+
+
 def featurevis_request() -> FeatureVisRequest:
     args = request.args
     for name in ("model", "layer", "filter"):
@@ -198,7 +256,7 @@ def featurevis_png() -> Any:
 def unknown(_rest: str) -> tuple[Any, int]:
     # Without this, Dash's page router would answer unknown API paths with HTML.
     return error("No such API route. See GET /api/models, POST /api/images, GET /api/analysis, "
-                 "POST /api/featurevis.", 404)
+                 "GET /api/evidence, POST /api/featurevis, GET /api/collections.", 404)
 
 
 @api.route("/healthz", methods=["GET"])
@@ -212,7 +270,10 @@ def healthz() -> Any:
 
 
 def install(server: Flask, service: Analyzer) -> None:
+    from .api_collections import collections_api
+
     server.extensions["dashapp.analyzer"] = service
+    server.register_blueprint(collections_api)
     server.register_blueprint(api)
 
     @server.errorhandler(RequestEntityTooLarge)

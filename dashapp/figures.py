@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from .analysis.describe import describe_map
+from .analysis.geometry import map_geometry
 from .analysis.graph import ReceptiveField
 from .analysis.regions import Region
 
@@ -110,12 +111,19 @@ def heatmap_figure(
 ) -> go.Figure:
     """One filter's map over the image, in original image pixel coordinates.
 
+    Each cell is drawn centred where its receptive field is centred
+    (``analysis/geometry.py``; the hover box in ``assets/dashapp.js`` reads
+    the same geometry from ``layout.meta``), not stretched evenly over the
+    image: where padding shifts the cells, a strip along an edge stays
+    uncovered because no cell is centred there.
+
     ``zmax`` (response units) fixes the top of the colour scale, so maps drawn
     with the same ``zmax`` share one scale (Compare); by default each map's
     own peak is the top.
 
     ``layout.meta.description`` tells the map in words for screen readers
-    (``subject`` names it, "Filter <index>" by default; ``quantity`` is what it measures).
+    (``subject`` names it, "Filter <index>" by default, in that and in the
+    hover; ``quantity`` is what it measures).
 
     ``picture=None`` leaves the background to the browser, which draws the
     page's one shared picture under every map (sent once, not once per map).
@@ -124,10 +132,10 @@ def heatmap_figure(
     rows, cols = fmap.shape
     bits = 16 if rows * cols <= SMALL_MAP_CELLS else 8
     q, scale = quantize(fmap, bits, zmax)
-    cell_w, cell_h = image_width / cols, image_height / rows
+    geometry = map_geometry(receptive_field, input_size, image_width, image_height)
     trace = {
         "type": "heatmap", "z": q,
-        "x0": cell_w / 2, "dx": cell_w, "y0": cell_h / 2, "dy": cell_h,
+        "x0": geometry.x0, "dx": geometry.dx, "y0": geometry.y0, "dy": geometry.dy,
         "zmin": 0, "zmax": (1 << bits) - 1,
         "colorscale": colormap, "opacity": opacity, "showscale": False,
         "hovertemplate": "x %{x:.0f} px, y %{y:.0f} px<extra></extra>",
@@ -147,8 +155,8 @@ def heatmap_figure(
             "height": image_height,
             "rows": rows,
             "cols": cols,
-            "input": input_size,
-            "rf": {"size": receptive_field.size, "jump": receptive_field.jump, "start": receptive_field.start},
+            "geometry": geometry.as_dict(),
+            "name": subject or f"Filter {filter_index}",
             "description": describe_map(fmap, subject or f"Filter {filter_index}", quantity),
         },
     }
@@ -352,12 +360,30 @@ def passing_figure(layers: Sequence[str], passing: Sequence[int], filters: Seque
     return fig
 
 
+def class_means_figure(labels: Sequence[str], means: Sequence[float], selectivity: float | None,
+                       height: int = 260) -> go.Figure:
+    """A filter's mean peak per class label over a collection, the preferred class highlighted."""
+    best = int(np.argmax(means)) if len(means) else -1
+    fig = go.Figure(go.Bar(
+        x=list(labels), y=list(means),
+        marker_color=[PROFILE_CURRENT if i == best else PROFILE_BAR for i in range(len(labels))],
+        hovertemplate="%{x}: mean peak %{y:.3g}<extra></extra>",
+    ))
+    title = "Mean peak per class"
+    if selectivity is not None:
+        title += f" · class selectivity {selectivity:.2f}"
+    fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN,
+                      title={"text": title, "font": {"size": 14}},
+                      yaxis={"title": {"text": "mean peak"}, "rangemode": "tozero"})
+    return fig
+
+
 def warm_up() -> None:
     """Build one figure of each kind: plotly imports its validators lazily,
     which costs about a second on the first figure of a process; pay it at
     start-up instead of in a user's first request."""
     tiny = np.ones((2, 2), dtype=np.float32)
-    heatmap_figure(tiny, "", 2, 2, ReceptiveField(1.0, 1.0, 0.5), 2, 0)
+    heatmap_figure(tiny, "", 2, 2, ReceptiveField.square(1.0, 1.0, 0.5), 2, 0)
     grid_figure([tiny], ["x"], [0])
     regions_figure("", 2, 2, [])
     prediction_figure([{"label": "x", "probability": 0.5}], untrained=True)

@@ -63,6 +63,14 @@ class Settings:
     auth_trusted_proxies: tuple[IPNetwork, ...] = ()
     random_seed: int = 0
     debug: bool = False
+    collections_dir: Path | None = None  # operator's folder: each sub-folder a collection
+    collection_max_images: int = 5000
+    collection_max_bytes: int = 1 << 30
+    scan_batch: int = 32
+    scan_shard: int = 256
+    # Celery (Redis broker): a task not acknowledged this long after delivery
+    # (its worker died) is delivered again.
+    scan_visibility_timeout_s: int = 3600
     # Feature visualization: caps on what a request may ask (a job runs
     # min(default, cap): 256 steps at 160 px unless capped lower), and how
     # many jobs one worker accepts at once (one runs, the rest wait).
@@ -197,6 +205,13 @@ def _redis_url(raw: str) -> str:
     return raw
 
 
+def _folder(raw: str) -> Path:
+    path = Path(raw).expanduser().resolve()
+    if not path.is_dir():
+        raise ValueError(raw)
+    return path
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every DASHAPP_* variable; raise SettingsError on a bad one."""
     env = os.environ if env is None else env
@@ -231,6 +246,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                     "comma-separated IP addresses or networks, e.g. 10.0.0.5,10.1.0.0/16"),
         random_seed=_parse(env, "DASHAPP_RANDOM_SEED", 0, int, "an integer"),
         debug=_parse(env, "DASHAPP_DEBUG", False, _bool, "true or false"),
+        collections_dir=_parse(env, "DASHAPP_COLLECTIONS_DIR", None, _folder, "an existing folder"),
+        collection_max_images=_parse(env, "DASHAPP_COLLECTION_MAX_IMAGES", 5000, _positive_int, "a positive integer"),
+        collection_max_bytes=_parse(env, "DASHAPP_COLLECTION_MAX_BYTES", 1 << 30, _positive_int, "a positive integer"),
+        scan_batch=_parse(env, "DASHAPP_SCAN_BATCH", 32, _positive_int, "a positive integer"),
+        scan_shard=_parse(env, "DASHAPP_SCAN_SHARD", 256, _positive_int, "a positive integer"),
+        scan_visibility_timeout_s=_parse(env, "DASHAPP_SCAN_VISIBILITY_TIMEOUT", 3600, _positive_int, "seconds > 0"),
         featurevis_max_steps=_parse(env, "DASHAPP_FEATUREVIS_MAX_STEPS", 1024, _bounded(1, 4096), "an integer 1-4096"),
         featurevis_max_size=_parse(env, "DASHAPP_FEATUREVIS_MAX_SIZE", 320, _bounded(32, 512), "pixels 32-512"),
         featurevis_queue=_parse(env, "DASHAPP_FEATUREVIS_QUEUE", 4, _bounded(1, 64), "an integer 1-64"),

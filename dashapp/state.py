@@ -37,6 +37,7 @@ DEFAULT_CLASSES = 1000
 
 # model -> {conv layer name -> filter count}, in the model's order.
 Catalog = Mapping[str, Mapping[str, int]]
+EvidenceCatalog = Mapping[str, tuple[str, ...]]  # model -> where class evidence can be computed (convs, blocks)
 # How many classes: one count for every model, or model -> count (a team's
 # models have their own heads).
 Classes = int | Mapping[str, int]
@@ -53,7 +54,7 @@ class StateError(UserError):
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # "sha", "model", "layer", "choice", "int", "float", "index"
+    kind: str  # "sha", "model", "layer", "evidence", "choice", "int", "float", "index"
     default: Any
     low: float = 0.0
     high: float = 0.0
@@ -76,6 +77,8 @@ FIELDS: tuple[Field, ...] = (
     Field("colormap", "choice", "Viridis", choices=COLORMAPS, analysis=False),
     Field("cls", "index", None, high=DEFAULT_CLASSES - 1, label="class"),
     Field("cam", "choice", "gradcam", choices=CAM_METHODS, label="class-evidence method"),
+    Field("elayer", "evidence", None, label="evidence layer"),
+    Field("collection", "sha", None, label="collection id"),
     # The Compare page's second subject: another image, another model, or both.
     # Other pages ignore them; a link keeps them so Compare comes back as it was.
     Field("image2", "sha", None, label="second image id"),
@@ -100,6 +103,8 @@ class ViewState:
     colormap: str = FIELD["colormap"].default
     cls: int | None = FIELD["cls"].default  # class for the class-evidence page
     cam: str = FIELD["cam"].default  # class-evidence method
+    elayer: str | None = FIELD["elayer"].default  # class-evidence layer, a conv or block (None: the model's default)
+    collection: str | None = FIELD["collection"].default  # the image collection of the dataset views
     image2: str | None = FIELD["image2"].default  # the Compare page's second image (None: an example)
     model2: str | None = FIELD["model2"].default  # the Compare page's second model (None: the same model)
 
@@ -150,7 +155,7 @@ def _read(field: Field, raw: Any, *, high: float | None = None, choices: tuple[s
         if not is_sha256(raw):
             raise _Refused(f"The {name} is not valid: it must be a 64-character SHA-256 in hex.", None)
         return raw
-    if field.kind in ("model", "layer", "choice"):
+    if field.kind in ("model", "layer", "evidence", "choice"):
         options = choices or field.choices
         if raw not in options:
             listed = ", ".join(options) if len(options) <= 8 else f"{len(options)} names"
@@ -195,7 +200,7 @@ def _read_index(field: Field, raw: Any, text: str, top: int) -> int:
 
 
 def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: Classes = DEFAULT_CLASSES,
-              max_n: int | None = MAX_N) -> tuple[ViewState, list[str]]:
+              max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None) -> tuple[ViewState, list[str]]:
     """Every field in table order (model before layer before filter); strict
     raises on the first refusal, lenient substitutes and reports it."""
     messages: list[str] = []
@@ -216,8 +221,8 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
         high: float | None = None
         if f.kind == "model":
             options = models
-        elif f.kind == "layer":
-            options = tuple(catalog[values["model"]])
+        elif f.kind in ("layer", "evidence"):  # the model's convs; for evidence, its convs and blocks
+            options = tuple((catalog if f.kind == "layer" else evidence or {}).get(values["model"], ()))
         elif f.name == "filter":
             high = catalog[values["model"]][values["layer"]] - 1
         elif f.name == "cls":
@@ -240,14 +245,14 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
 
 
 def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES,
-                 max_n: int | None = MAX_N) -> ViewState:
+                 max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None) -> ViewState:
     """What a callback or an API route received; raises ``StateError`` naming the first bad value."""
-    state, _ = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n)
+    state, _ = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n, evidence=evidence)
     return state
 
 
-def parse_state(search: str | None, catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES
-                ) -> tuple[ViewState, list[str]]:
+def parse_state(search: str | None, catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES,
+                evidence: EvidenceCatalog | None = None) -> tuple[ViewState, list[str]]:
     """A URL's query string; never raises."""
     messages: list[str] = []
     raw = (search or "").lstrip("?")
@@ -260,7 +265,7 @@ def parse_state(search: str | None, catalog: Catalog, *, classes: Classes = DEFA
     params = {key: values[0][:MAX_PARAM_LENGTH] for key, values in query.items() if values}
     params, migrated = _migrate(params)
     messages.extend(migrated)
-    state, refused = _read_all(params, catalog, strict=False, classes=classes)
+    state, refused = _read_all(params, catalog, strict=False, classes=classes, evidence=evidence)
     return state, messages + refused
 
 
@@ -291,7 +296,7 @@ def encode_state(state: ViewState) -> str:
 
 # -- transitions: what an event does to the state (pure; the URL callback is a thin shell around it)
 
-NAV_KEYS = ("filter", "layer", "cls", "cam")  # what a page may ask to change when it navigates
+NAV_KEYS = ("filter", "layer", "cls", "cam", "elayer", "image", "collection")  # what a page may ask to change
 
 
 @dataclass(frozen=True)
@@ -329,6 +334,7 @@ class World:
     known_image: Callable[[str], bool]
     pages: tuple[str, ...] = ()
     classes: Classes = DEFAULT_CLASSES
+    evidence: EvidenceCatalog | None = None
 
 
 def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list[str], str | None]:
@@ -342,22 +348,26 @@ def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list
     messages: list[str] = []
     path: str | None = None
     catalog = world.catalog
+    def reread(search: str) -> tuple[ViewState, list[str]]:
+        return parse_state(search, catalog, classes=world.classes, evidence=world.evidence)
     if isinstance(event, UrlLoaded):
-        state, messages = parse_state(event.search, catalog, classes=world.classes)
+        state, messages = reread(event.search)
     elif isinstance(event, ControlChanged) and event.key in FIELD and event.value is not None:
         changes: dict[str, Any] = {event.key: event.value}
         if event.key == "model" and state.layer not in catalog.get(event.value, {}):
             changes["layer"] = default_layer(event.value, catalog.get(event.value, {}))
         if event.key in ("model", "layer"):
             changes["filter"] = None
-        state, messages = parse_state(encode_state(state.with_(**changes)), catalog, classes=world.classes)
+        if event.key == "model" and state.elayer not in (world.evidence or {}).get(event.value, ()):
+            changes["elayer"] = None  # the new model's default evidence layer
+        state, messages = reread(encode_state(state.with_(**changes)))
     elif isinstance(event, ImageChosen):
         state = state.with_(image=event.sha)
     elif isinstance(event, Navigated):
         changes = {key: event.changes[key] for key in NAV_KEYS if key in event.changes}
         if "layer" in changes and "filter" not in changes:
             changes["filter"] = None
-        state, messages = parse_state(encode_state(state.with_(**changes)), catalog, classes=world.classes)
+        state, messages = reread(encode_state(state.with_(**changes)))
         page = event.page
         if isinstance(page, str) and (page in world.pages or (not world.pages and page.startswith("/"))):
             path = page

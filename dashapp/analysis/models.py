@@ -19,8 +19,17 @@ import torchvision
 from torch import nn
 
 from . import weights
+from .blocks import (
+    BlockInfo,
+    EvidenceLayer,
+    block_names,
+    default_evidence_layer,
+    describe_blocks,
+    field_summary,
+    order_evidence_layers,
+)
 from .checkpoints import CheckpointError, TeamModelSpec, content_tag, load_team_model
-from .graph import ReceptiveField, analyse_graph, map_size
+from .graph import ReceptiveField, describe_graph, output_shapes
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +80,7 @@ class LayerInfo:
     receptive_field: ReceptiveField
     norm: str | None
     activation: str | None
+    position: int = 0  # forward-order position in the traced graph
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -81,7 +91,7 @@ class LayerInfo:
             "stride": list(self.stride),
             "map_size": list(self.map_size),
             "sees_image": self.sees_image,
-            "receptive_field": self.receptive_field.size,
+            **field_summary(self.receptive_field),
         }
 
 
@@ -97,6 +107,7 @@ class LoadedModel:
     mean: tuple[float, float, float] = IMAGENET_MEAN  # per-channel normalization the weights were trained with
     std: tuple[float, float, float] = IMAGENET_STD
     source: str = "torchvision"  # or "team file": a checkpoint named in DASHAPP_MODELS_FILE
+    blocks: dict[str, BlockInfo] = field(default_factory=dict)
     # One forward pass at a time per model: hooks are registered per call, and
     # a concurrent pass would fire another request's hooks.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -106,6 +117,23 @@ class LoadedModel:
             return self.layers[name]
         except KeyError:
             raise ModelError(f"{self.name} has no conv layer named {name!r}") from None
+
+    def evidence_layers(self) -> list[EvidenceLayer]:
+        """Where class evidence can be computed: every conv and every block, in forward order."""
+        convs = [EvidenceLayer(i.name, "conv", i.map_size, i.receptive_field, i.position) for i in self.layers.values()]
+        blocks = [EvidenceLayer(b.name, "block", b.map_size, b.receptive_field, b.position)
+                  for b in self.blocks.values()]
+        return order_evidence_layers(convs + blocks)
+
+    def evidence_layer(self, name: str) -> EvidenceLayer:
+        for layer in self.evidence_layers():
+            if layer.name == name:
+                return layer
+        raise ModelError(f"{self.name} has no conv layer or block named {name!r}")
+
+    @property
+    def default_evidence_layer(self) -> str:
+        return default_evidence_layer(self.evidence_layers())
 
 
 def describe(
@@ -120,9 +148,11 @@ def describe(
     """Wrap any conv classifier (torchvision's or a hand-built test model);
     ``extra``: the other ``LoadedModel`` fields (mean, std, source)."""
     module.eval().requires_grad_(False).to(device)
-    topology = analyse_graph(module)
+    graph = describe_graph(module)
+    topology = graph.convs
     modules = dict(module.named_modules())
-    sizes = map_size(module, list(topology), input_size)
+    # One dry run sizes every conv's map and every block's output.
+    shapes = output_shapes(module, [*topology, *block_names(module)], input_size)
     layers: dict[str, LayerInfo] = {}
     for layer_name, topo in topology.items():
         conv = modules[layer_name]
@@ -133,13 +163,16 @@ def describe(
             in_channels=conv.in_channels,
             kernel_size=(int(conv.kernel_size[0]), int(conv.kernel_size[1])),
             stride=(int(conv.stride[0]), int(conv.stride[1])),
-            map_size=sizes[layer_name],
+            map_size=shapes[layer_name][1:],
             sees_image=topo.sees_image and conv.in_channels == 3,
             receptive_field=topo.receptive_field,
             norm=topo.norm,
             activation=topo.activation,
+            position=graph.module_outputs[layer_name][0],
         )
-    return LoadedModel(name, module, layers, categories, weights, device, input_size, **extra)  # type: ignore[arg-type]
+    blocks = describe_blocks(module, graph, shapes)
+    return LoadedModel(name, module, layers, categories, weights, device, input_size,  # type: ignore[arg-type]
+                       blocks=blocks, **extra)
 
 
 def available_models() -> set[str]:
@@ -246,7 +279,7 @@ class ModelRegistry:
         self.device = resolve_device(device)
         self._models: dict[str, LoadedModel] = {}
         self._locks = {name: threading.Lock() for name in names}
-        self._tables: dict[str, dict[str, LayerInfo]] = {}
+        self._bare: dict[str, LoadedModel] = {}  # described from the architecture alone, before weights
         for spec in team:
             self._models[spec.name] = build_team_model(spec, self.device)
 
@@ -306,16 +339,24 @@ class ModelRegistry:
         only an enabled model, only under a policy that wants pretrained weights."""
         return name in self.downloadable and name not in self._models and not weights_file(name).exists()
 
-    def layers(self, name: str) -> dict[str, LayerInfo]:
-        """The layer table without waiting for weights: the loaded model's, or
-        one described from the bare architecture (layers, sizes and fields do
-        not depend on the weights)."""
+    def _described(self, name: str) -> LoadedModel:
+        """The loaded model, or (while its weights would have to be downloaded
+        first) the bare architecture described once: layers, sizes, fields and
+        blocks do not depend on the weights."""
         if name in self._models or not self.needs_download(name):
-            return self.get(name).layers
+            return self.get(name)
         with self._locks[name]:
-            table = self._tables.get(name)
-            if table is None:
+            bare = self._bare.get(name)
+            if bare is None:
                 module = torchvision.models.get_model(name, weights=None)
-                table = describe(name, module, [], WeightsStatus(False), torch.device("cpu")).layers
-                self._tables[name] = table
-        return table
+                bare = describe(name, module, [], WeightsStatus(False), torch.device("cpu"))
+                self._bare[name] = bare
+        return bare
+
+    def layers(self, name: str) -> dict[str, LayerInfo]:
+        """The conv layer table without waiting for weights."""
+        return self._described(name).layers
+
+    def evidence_layers(self, name: str) -> list[EvidenceLayer]:
+        """Convs and blocks class evidence can be computed at, without waiting for weights."""
+        return self._described(name).evidence_layers()

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .geometry import map_geometry
 from .graph import ReceptiveField
 
 
@@ -28,15 +29,8 @@ class Patch:
 def receptive_box(
     rf: ReceptiveField, row: int, col: int, input_size: int, image_width: int, image_height: int
 ) -> tuple[int, int, int, int]:
-    """A map cell's receptive field in original image pixels, clipped to the image."""
-    x0, y0, x1, y1 = rf.box(row, col)
-    sx, sy = image_width / input_size, image_height / input_size
-    return (
-        max(0, int(np.floor(x0 * sx))),
-        max(0, int(np.floor(y0 * sy))),
-        min(image_width, int(np.ceil(x1 * sx))),
-        min(image_height, int(np.ceil(y1 * sy))),
-    )
+    """A map cell's receptive field in original image pixels, clipped to the image (``geometry.py``)."""
+    return map_geometry(rf, input_size, image_width, image_height).pixel_box(row, col, image_width, image_height)
 
 
 def top_patches(
@@ -49,12 +43,16 @@ def top_patches(
     threshold: float = 0.0,
 ) -> list[Patch]:
     """Up to ``count`` distinct peaks above ``threshold``: the regions'
-    threshold, so patches, boxes and text agree on what "responds" means."""
+    threshold, so patches, boxes and text agree on what "responds" means.
+    Each patch is its cell's receptive field placed by the one geometry
+    rule (``geometry.map_geometry``)."""
+    geometry = map_geometry(rf, input_size, image_width, image_height)
     height, width = fmap.shape
     # Near-duplicate suppression in map cells: peaks closer than half a
     # receptive field are the same feature. Capped at a quarter of the map,
     # since deep layers' fields cover the whole image.
-    radius = max(1.0, min(rf.size / (2 * rf.jump), max(height, width) / 4))
+    half_field = min(geometry.rf_width / geometry.dx, geometry.rf_height / geometry.dy) / 2
+    radius = max(1.0, min(half_field, max(height, width) / 4))
     order = np.argsort(-fmap, axis=None, kind="stable")
     chosen: list[tuple[int, int, float]] = []
     for flat in order:
@@ -66,6 +64,6 @@ def top_patches(
             chosen.append((row, col, value))
     patches = []
     for number, (row, col, value) in enumerate(chosen, start=1):
-        x0, y0, x1, y1 = receptive_box(rf, row, col, input_size, image_width, image_height)
+        x0, y0, x1, y1 = geometry.pixel_box(row, col, image_width, image_height)
         patches.append(Patch(number, row, col, value, x0, y0, x1, y1))
     return patches

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dash import Dash
 
 from ..service import Analyzer
-from . import access, clientside, image_intake, model_loading, url_sync
+from . import access, clientside, image_intake, layer_meaning, model_loading, url_sync
 
 
 def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
@@ -15,3 +15,4 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
     image_intake.register(app, service)
     clientside.register(app)
     access.register(app)
+    layer_meaning.register(app, service)

@@ -167,6 +167,8 @@ def _model_section(model_names: list[str], defaults: ViewState) -> list[Any]:
         _label("Layer", "ctl-layer"),
         dcc.Dropdown(id="ctl-layer", clearable=False, searchable=True, className="layer-dropdown",
                      optionHeight=30),
+        # What the layer is in plain words (components/layer_meaning.py).
+        html.Div(id="layer-meaning", className="control-help mt-1", **{"aria-live": "polite"}),
     ]
 
 

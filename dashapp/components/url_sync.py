@@ -107,8 +107,9 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
         trigger = ctx.triggered_id
         catalog = service.models.state_catalog()
         classes = service.models.class_counts()
+        evidence = service.models.evidence_catalog()
         try:  # view-state travels through the client: read it like any request
-            known = strict_state(current, catalog, classes=classes) if current else None
+            known = strict_state(current, catalog, classes=classes, evidence=evidence) if current else None
         except StateError:
             known = None  # forged or stale: start again from the address
         from_url = trigger in (None, "url") or known is None
@@ -121,7 +122,7 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
         shown = {k: controls[k] for k in DISPLAY_KEYS if controls.get(k) is not None}
         before = (known or ViewState()).with_(**shown)
         world = World(catalog, service.library.default_image(), service.library.has,
-                      pages=pages, classes=classes)
+                      pages=pages, classes=classes, evidence=evidence)
         # No event (a page's empty request): the state stays as it was.
         state, messages, path = apply(before, event, world) if event else (before, [], None)
 

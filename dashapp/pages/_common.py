@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from dash import no_update
 
+from ..analysis.graph import ReceptiveField
 from ..components.widgets import error_alert
 from ..errors import UserError
 from ..figures import heatmap_figure
@@ -25,7 +26,8 @@ def state_of(service: Analyzer, ready: dict[str, Any]) -> ViewState:
     value is refused with a message, never computed with."""
     if not isinstance(ready, dict):
         raise UserError("The view state could not be read; reload the page.")
-    return strict_state(ready, service.models.state_catalog(), classes=service.models.class_counts())
+    return strict_state(ready, service.models.state_catalog(), classes=service.models.class_counts(),
+                        evidence=service.models.evidence_catalog())
 
 
 def view_of(service: Analyzer, ready: dict[str, Any]) -> LayerView:
@@ -58,10 +60,13 @@ def guarded(outputs: int, error_slot: int = 0) -> Callable[[Callable[..., Any]],
 
 
 def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260, subject: str | None = None,
-               quantity: str = "response") -> Any:
-    """A map of the view's layer (a filter's response, or class evidence) over
-    the view's image, with that layer's receptive field for the hover;
-    ``subject`` and ``quantity`` word its description for screen readers."""
+               quantity: str = "response", receptive_field: ReceptiveField | None = None) -> Any:
+    """A map of the view's layer (a filter's response), or of another layer
+    given its ``receptive_field`` (class evidence at a block), over the view's
+    image, placed by the one geometry rule (``analysis/geometry.py``);
+    ``subject`` names it in the hover and, with ``quantity``, words its
+    description for screen readers."""
     image = view.image
-    return heatmap_figure(fmap, None, image.width, image.height, view.info.receptive_field, view.input_size, label,
+    field = receptive_field or view.info.receptive_field
+    return heatmap_figure(fmap, None, image.width, image.height, field, view.input_size, label,
                           height=height, subject=subject, quantity=quantity)

@@ -9,6 +9,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
+from ..components.collection_section import collection_section
 from ..components.featurevis_job import job_controls, register_job
 from ..components.widgets import fmt, heatmap_slot, kernel_tile, notice_alert, page_header, region_buttons, stat_card
 from ..errors import UserError
@@ -23,7 +24,7 @@ from ..figures import (
     regions_figure,
 )
 from ..service import Analyzer, LayerView
-from ._common import guarded, heatmap_of, view_of
+from ._common import guarded, heatmap_of, state_of, view_of
 from .featurevis import untrained_note
 
 PATH = "/detail"
@@ -88,6 +89,8 @@ def layout(**_query: Any) -> html.Div:
                 ],
                 className="g-3",
             ),
+            html.H2("Across the collection", className="section-title"),
+            dcc.Loading(html.Div(id="detail-collection"), type="default", delay_show=300),
         ]
     )
 
@@ -184,6 +187,16 @@ def register(app: Dash, service: Analyzer) -> None:
         return (None, title, figure, side, heat, _kernel_panel(layer_view, view.index),
                 options, view.index, regions_data, notice, hint, view.index,
                 region_buttons([r.as_dict() for r in regions]))
+
+    @app.callback(Output("detail-collection", "children"), Input("detail-current", "data"),
+                  State("ready-state", "data"))
+    def across_collection(index: int | None, ready: dict[str, Any] | None) -> Any:
+        if not isinstance(index, int) or isinstance(index, bool) or not isinstance(ready, dict):
+            return None
+        try:
+            return collection_section(service, state_of(service, ready), index)
+        except UserError as exc:
+            return notice_alert(exc.message)
 
     _register_choices(app, service)
     _register_featurevis(app, service)

@@ -1,4 +1,5 @@
-"""Class evidence: Grad-CAM / Grad-CAM++ for the selected layer and any class."""
+"""Class evidence: Grad-CAM / Grad-CAM++ at a conv or block for any class,
+and the model-randomization sanity check of what is on screen."""
 
 from __future__ import annotations
 
@@ -8,48 +9,85 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..analysis.gradcam import METHODS
+from ..analysis.naming import layer_meaning
+from ..components.layer_meaning import branch_convs
 from ..components.widgets import heatmap_slot, hidden_label, page_header
-from ..service import Analyzer
+from ..sanity_plot import sanity_figure
+from ..service import Analyzer, LayerView
 from ._common import guarded, heatmap_of, view_of
 
 PATH = "/evidence"
 NAME = "Class evidence"
-DESCRIPTION = "Grad-CAM: which parts of the image raise a class's score, at the selected layer."
+DESCRIPTION = "Grad-CAM: which parts of the image raise a class's score, at a conv or block."
 METHOD_LABELS = {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++"}
+VERDICT_COLOURS = {"passed": "success", "failed": "danger", "undecided": "secondary"}
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Class evidence", "Where the evidence for a class lies, seen from the selected layer: the "
-                        "layer's maps weighted by how much each raises the class score (Grad-CAM)."),
+            page_header("Class evidence", "Where the evidence for a class lies, seen from one layer: the layer's "
+                        "maps weighted by how much each raises the class score (Grad-CAM)."),
             html.Div(id="evidence-error"),
             html.Div(id="evidence-top", className="d-flex flex-wrap gap-2 mb-2"),
             dbc.Row(
                 [
                     dbc.Col([hidden_label("Class", "evidence-class"),
                              dcc.Dropdown(id="evidence-class", placeholder="Search any of the model's classes…",
-                                          searchable=True, clearable=False)], md=7),
+                                          searchable=True, clearable=False)], md=5),
+                    dbc.Col([hidden_label("Evidence layer", "evidence-layer"),
+                             dcc.Dropdown(id="evidence-layer", placeholder="Evidence layer", searchable=True,
+                                          clearable=False, optionHeight=30)], md=4),
                     dbc.Col(html.Fieldset([
                         html.Legend("Method", className="visually-hidden"),
                         dbc.RadioItems(id="evidence-method", inline=True,
                                        options=[{"label": METHOD_LABELS[m], "value": m} for m in METHODS]),
-                    ]), md=5),
+                    ]), md=3),
                 ],
-                className="g-2 mb-2 align-items-center",
+                className="g-2 mb-1 align-items-center",
             ),
+            html.Div(id="evidence-meaning", className="control-help mb-2"),
             html.H2(id="evidence-title", className="section-title"),
             dcc.Loading(heatmap_slot("evidence", height=520), type="default", delay_show=300),
             html.Div(
-                "Grad-CAM weighs each map of the layer by the average gradient of the class score and keeps the "
-                "positive sum; Grad-CAM++ weighs positive gradients position by position, which separates several "
-                "instances of a class better. Deep layers give coarse but class-specific maps; early layers give "
-                "fine maps that are less specific. The method passes the model-randomization sanity check of "
-                "Adebayo et al. (2018): with the layers above re-initialized, the map changes (tested).",
+                "Grad-CAM weighs each map of the layer by the average gradient of the class score with respect to "
+                "that map and keeps the positive sum; Grad-CAM++ weighs positive gradients position by position, "
+                "which separates several instances of a class better. A block's output (ResNet layer4) includes "
+                "the identity path; a conv inside a block is its branch alone. Deep layers give coarse but "
+                "class-specific maps; early layers give fine maps that are less specific.",
                 className="control-help mt-2",
             ),
+            html.H2("Sanity check", className="section-title mt-3"),
+            html.Div(
+                "Does this map depend on what the model learned? The check (Adebayo et al., 2018) re-initializes "
+                "the network from the top down, one block at a time, never this layer itself, recomputes the map "
+                "after each step and compares it with the original (rank correlation and SSIM). A faithful map "
+                "falls apart; a map that stays the same shows the image, not the model.",
+                className="control-help mb-2",
+            ),
+            dbc.Button("Run the sanity check", id="evidence-sanity-run", color="secondary", outline=True, size="sm",
+                       n_clicks=0, className="mb-2"),
+            dcc.Loading(html.Div(id="evidence-sanity"), type="default", delay_show=200),
         ]
     )
+
+
+def _layer_options(view: LayerView) -> list[dict[str, str]]:
+    options = []
+    for layer in view.loaded.evidence_layers():
+        h, w = layer.map_size
+        options.append({"label": f"{layer.name} · {layer.kind} · {h}×{w}", "value": layer.name})
+    return options
+
+
+def _sanity_panel(result: dict[str, Any] | None) -> Any:
+    if result is None:
+        return html.Div("Not run yet for this image, class, layer and method.", className="text-muted small")
+    colour = VERDICT_COLOURS.get(result["verdict"], "secondary")
+    return html.Div([
+        dbc.Alert(result["sentence"], color=colour, className="mb-2 sanity-verdict"),
+        dcc.Graph(figure=sanity_figure(result), config={"displaylogo": False}, id="evidence-sanity-figure"),
+    ])
 
 
 def register(app: Dash, service: Analyzer) -> None:
@@ -59,42 +97,43 @@ def register(app: Dash, service: Analyzer) -> None:
         Output("evidence-class", "options"),
         Output("evidence-class", "value"),
         Output("evidence-method", "value"),
+        Output("evidence-layer", "options"),
+        Output("evidence-layer", "value"),
+        Output("evidence-meaning", "children"),
         Output("evidence-title", "children"),
         Output({"type": "fig-base", "index": "evidence"}, "data"),
         Input("ready-state", "data"),
     )
-    @guarded(outputs=7)
+    @guarded(outputs=10)
     def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+        return _render(view_of(service, ready))
+
+    @app.callback(
+        Output("evidence-sanity", "children"),
+        Input("ready-state", "data"),
+        Input("evidence-sanity-run", "n_clicks"),
+    )
+    @guarded(outputs=1)
+    def run_sanity(ready: dict[str, Any], clicks: int | None) -> Any:
+        """Shows the stored result for what is on screen; the button computes it
+        (about as long as 2 × the cascade's steps forward and backward passes)."""
         view = view_of(service, ready)
-        loaded, top = view.loaded, view.prediction
-        cls = view.state.cls
-        if cls is None:
-            cls = top[0]["index"] if top else 0
-        method = view.state.cam
-        cam = view.evidence(cls, method)
-        figure = heatmap_of(view, cam, cls, height=520, quantity="evidence",
-                            subject=f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}”")
-        buttons = [
-            dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
-                       color="primary", outline=p["index"] != cls, size="sm", n_clicks=0)
-            for p in top
-        ]
-        options = [{"label": f"{i} · {name}", "value": i} for i, name in enumerate(loaded.categories)]
-        untrained = "" if loaded.weights.pretrained else " (untrained weights: arbitrary)"
-        title = (f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}” at {view.info.name}{untrained}"
-                 + ("" if float(cam.max()) > 0 else " — no positive evidence at this layer"))
-        return None, [html.Span("Top-5:", className="me-1 align-self-center small text-muted"), *buttons], options, \
-            int(cls), method, title, figure
+        top = view.prediction
+        cls = view.state.cls if view.state.cls is not None else (top[0]["index"] if top else 0)
+        run = ctx.triggered_id == "evidence-sanity-run" and bool(clicks)
+        return _sanity_panel(view.sanity(cls, view.state.cam, compute=run))
 
     @app.callback(
         Output("nav-request", "data", allow_duplicate=True),
         Input({"type": "evidence-top-class", "index": ALL}, "n_clicks"),
         Input("evidence-class", "value"),
         Input("evidence-method", "value"),
+        Input("evidence-layer", "value"),
         State("ready-state", "data"),
         prevent_initial_call=True,
     )
-    def choose(clicks: list[int | None], picked: int | None, method: str | None, ready: dict[str, Any] | None) -> Any:
+    def choose(clicks: list[int | None], picked: int | None, method: str | None, layer: str | None,
+               ready: dict[str, Any] | None) -> Any:
         if not ready:
             return no_update
         trigger = ctx.triggered_id
@@ -102,13 +141,42 @@ def register(app: Dash, service: Analyzer) -> None:
             # Buttons are re-created with n_clicks=0 on every render: only a real click counts.
             if not any(clicks):
                 return no_update
-            wanted = {"cls": int(trigger["index"])}
+            wanted: dict[str, Any] = {"cls": int(trigger["index"])}
         elif trigger == "evidence-class" and picked is not None:
             wanted = {"cls": int(picked)}
         elif trigger == "evidence-method" and method:
             wanted = {"cam": method}
+        elif trigger == "evidence-layer" and layer:
+            wanted = {"elayer": layer}
         else:
             return no_update
         if all(ready.get(k) == v for k, v in wanted.items()):
             return no_update
         return wanted
+
+
+def _render(view: LayerView) -> tuple[Any, ...]:
+    """The page for one view: top classes, pickers, the layer's meaning, the title and the map."""
+    loaded, top = view.loaded, view.prediction
+    cls = view.state.cls
+    if cls is None:
+        cls = top[0]["index"] if top else 0
+    method = view.state.cam
+    answer = view.evidence(cls, method)
+    layer = answer.layer
+    # The stored map is normalized to max 1: the hover reads "evidence 0.42 of the peak".
+    figure = heatmap_of(view, answer.map, cls, height=520, receptive_field=layer.receptive_field,
+                        quantity="evidence",
+                        subject=f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}” at {layer.name}")
+    buttons = [
+        dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
+                   color="primary", outline=p["index"] != cls, size="sm", n_clicks=0)
+        for p in top
+    ]
+    options = [{"label": f"{i} · {name}", "value": i} for i, name in enumerate(loaded.categories)]
+    untrained = "" if loaded.weights.pretrained else " (untrained weights: arbitrary)"
+    title = (f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}” at {layer.name} ({layer.kind})"
+             f"{untrained}" + ("" if answer.scale > 0 else " — no positive evidence at this layer"))
+    meaning = layer_meaning(layer.name, branch_convs(list(view.loaded.layers), layer.name)) or ""
+    return None, [html.Span("Top-5:", className="me-1 align-self-center small text-muted"), *buttons], options, \
+        int(cls), method, _layer_options(view), layer.name, meaning, title, figure

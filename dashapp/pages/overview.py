@@ -77,12 +77,14 @@ def register(app: Dash, service: Analyzer) -> None:
             className="stat-card prediction-card" + (" untrained" if untrained else ""),
         )
         h, w = info.map_size
+        rf = info.receptive_field
+        field = f"{rf.size_x:.0f} px" if rf.size_x == rf.size_y else f"{rf.size_x:.0f}×{rf.size_y:.0f} px (w×h)"
         layer_card = dbc.Card(
             dbc.CardBody([
                 html.Div("Layer", className="stat-label"),
                 html.Div(info.name, className="prediction-label"),
                 html.Div(f"{info.out_channels} filters · map {h}×{w} · kernel {info.kernel_size[0]}×"
-                         f"{info.kernel_size[1]} · receptive field {info.receptive_field.size:.0f} px",
+                         f"{info.kernel_size[1]} · receptive field {field}",
                          className="stat-help"),
             ]),
             className="stat-card",

@@ -47,7 +47,18 @@ class Analyzer:
         self.models = ModelCatalog(settings, registry)
         self.activations = ActivationStore(backend if backend is not None else make_backend(settings))
         self.memo = Memo(max_bytes=32 * 1024 * 1024)
+        self._scanner: Any = None
         self.featurevis = FeatureVisJobs(settings, self.models, self.activations)
+
+    @property
+    def scans(self) -> Any:
+        """Collections and their scans (``dashapp.collections.scanning.Scanner``),
+        on this analyzer's model registry and image store; built on first use."""
+        if self._scanner is None:
+            from ..collections.runtime import scanner_for
+
+            self._scanner = scanner_for(self.settings, registry=self.registry, image_store=self.library.store)
+        return self._scanner
 
     @property
     def registry(self) -> ModelRegistry:

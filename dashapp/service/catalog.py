@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..analysis.blocks import EvidenceLayer, default_evidence_layer
 from ..analysis.models import LayerInfo, LoadedModel, ModelError, ModelRegistry, ProgressFn
 from ..errors import UserError
 from ..models_file import read_models_file
 from ..settings import Settings
-from ..state import Catalog
+from ..state import Catalog, EvidenceCatalog
 
 
 class ModelCatalog:
@@ -20,6 +21,7 @@ class ModelCatalog:
             settings.models, settings.weights, settings.random_seed, settings.device, settings.weights_mirror, team
         )
         self._state_catalog: Catalog | None = None
+        self._evidence_catalog: dict[str, tuple[str, ...]] | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -46,6 +48,32 @@ class ModelCatalog:
         if layer not in layers:
             raise UserError(f"{model} has no conv layer named {layer[:40]!r}.", 404)
         return layers[layer]
+
+    def evidence_layers(self, model: str) -> list[EvidenceLayer]:
+        """Convs and blocks of ``model`` class evidence can be computed at, in forward order."""
+        self.layers(model)  # an unknown model is a 404
+        try:
+            return self.registry.evidence_layers(model)
+        except ModelError as exc:
+            raise UserError(str(exc), 503) from exc
+
+    def evidence_layer(self, model: str, name: str | None) -> EvidenceLayer:
+        """The named evidence layer, or the model's default one (ResNet18: ``layer4``) for None."""
+        layers = self.evidence_layers(model)
+        wanted = default_evidence_layer(layers) if name is None else name
+        for layer in layers:
+            if layer.name == wanted:
+                return layer
+        raise UserError(f"{model} has no conv layer or block named {str(name)[:40]!r}; "
+                        "GET /api/models lists its evidence layers.", 404)
+
+    def evidence_catalog(self) -> EvidenceCatalog:
+        """model -> evidence layer names: what the state parser accepts for ``elayer``."""
+        if self._evidence_catalog is None:
+            self._evidence_catalog = {
+                name: tuple(layer.name for layer in self.evidence_layers(name)) for name in self.names
+            }
+        return self._evidence_catalog
 
     def state_catalog(self) -> Catalog:
         """model -> {layer -> filter count}: the ranges the state parser checks.
@@ -82,5 +110,7 @@ class ModelCatalog:
                 "input_size": loaded.input_size,
                 "normalization": {"mean": list(loaded.mean), "std": list(loaded.std)},
                 "layers": [info.as_dict() for info in loaded.layers.values()],
+                "evidence_layers": [layer.as_dict() for layer in loaded.evidence_layers()],
+                "default_evidence_layer": loaded.default_evidence_layer,
             })
         return result

@@ -9,6 +9,7 @@ process by keys that hold the weights' identity.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -16,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from ..analysis.blocks import EvidenceLayer
 from ..analysis.explain import Reading, read_filter
-from ..analysis.gradcam import METHODS, class_evidence
+from ..analysis.geometry import MapGeometry, map_geometry
 from ..analysis.kernels import KernelPictures, kernel_pictures
 from ..analysis.models import LayerInfo, LoadedModel
 from ..analysis.patches import Patch, top_patches
@@ -25,6 +27,7 @@ from ..analysis.regions import RegionResult, find_regions
 from ..analysis.stats import FilterStats, LayerStats, Ranking, filter_stats, layer_stats, rank_filters, responds
 from ..errors import UserError
 from ..state import ViewState
+from .evidence import EvidenceAnswer, class_evidence, sanity
 
 if TYPE_CHECKING:
     from . import Analyzer
@@ -124,7 +127,7 @@ class LayerView:
         self.check_filter(index)
         return self._service.memo.get_or_compute(
             ("regions", *self._key(self.info.name, index)),
-            lambda: find_regions(self.maps[index], self.image.width, self.image.height))
+            lambda: find_regions(self.maps[index], self.image.width, self.image.height, geometry=self.geometry))
 
     def reading(self, index: int) -> Reading:
         return read_filter(index, self.stats, self.regions(index).regions, self.loaded.weights,
@@ -151,17 +154,24 @@ class LayerView:
             rank=next((f.rank for f in self.ranking.filters if f.index == index), None),
         )
 
-    def evidence(self, class_index: int, method: str = "gradcam") -> np.ndarray:
-        """Class evidence (Grad-CAM or Grad-CAM++) at this layer, through the store."""
-        if method not in METHODS:
-            raise UserError(f"method must be one of {', '.join(METHODS)}.")
-        if not 0 <= class_index < len(self.loaded.categories):
-            raise UserError(f"class must be between 0 and {len(self.loaded.categories) - 1}.")
-        layer = self.info.name
-        return self._service.activations.derived(
-            self.subject, f"{method}:{layer}:{class_index}",
-            lambda: class_evidence(self.loaded, self.image, layer, class_index, method),
-        )
+    @property
+    def geometry(self) -> MapGeometry:
+        """Where the layer's map cells lie in the original image (``analysis/geometry.py``)."""
+        return map_geometry(self.info.receptive_field, self.input_size, self.image.width, self.image.height)
+
+    def evidence_layer(self, name: str | None = None) -> EvidenceLayer:
+        """``name``, else the state's evidence layer, else the model's default (ResNet18: ``layer4``)."""
+        return self._service.models.evidence_layer(self.loaded.name, name or self.state.elayer)
+
+    def evidence(self, class_index: int, method: str = "gradcam", layer: str | None = None) -> EvidenceAnswer:
+        """Class evidence (Grad-CAM or Grad-CAM++) at an evidence layer, through the store."""
+        return class_evidence(self._service, self, self.evidence_layer(layer), class_index, method)
+
+    def sanity(self, class_index: int, method: str = "gradcam", layer: str | None = None, *, compute: bool = True,
+               progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
+        """The cascading randomization check for that evidence (``service/evidence.py``)."""
+        return sanity(self._service, self, self.evidence_layer(layer), class_index, method, compute=compute,
+                      progress=progress)
 
     def kernels(self, indices: list[int]) -> KernelPictures:
         for index in indices:

@@ -37,6 +37,7 @@ DRAWN = {
     "/evidence": ".map-slot .js-plotly-plot .heatmaplayer image",
     "/profile": "#profile-table table",
     "/compare": ".cmp-filter .js-plotly-plot .heatmaplayer image",
+    "/dataset": "#dataset-grid p",  # no collection chosen: the page says what to do
 }
 SELECTED = "&filter=5&cls=1"
 

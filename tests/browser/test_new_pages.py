@@ -24,7 +24,8 @@ def test_prediction_links_to_class_evidence_and_classes_switch(page: Page) -> No
     second.click()
     page.wait_for_url(lambda url: path_of(url) == "/evidence" and "cls" in query_of(url))
     expect(page.locator("#evidence-title")).to_contain_text(label)
-    expect(page.locator("#evidence-title")).to_contain_text("layer4.1.conv2")
+    # The evidence layer is its own choice: the last block by default, not the sidebar's conv.
+    expect(page.locator("#evidence-title")).to_contain_text("layer4 (block)")
     graph = by_dash_id(page, index="evidence", type="fig")
     expect(graph.locator(".heatmaplayer image")).to_have_count(1)
     expect(page.locator("#evidence-top button")).to_have_count(5)

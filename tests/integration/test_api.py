@@ -169,10 +169,10 @@ def test_evidence_and_profile_go_through_the_store(module_analyzer: Analyzer, ex
 
     sha = module_analyzer.library.ingest_bytes(example_bytes).sha256
     view = module_analyzer.open(ViewState(image=sha, model="resnet18", layer="layer4.1.conv2"))
-    first = view.evidence(281)
+    first = view.evidence(281, layer="layer4.1.conv2")
     computes = module_analyzer.activations.stats["computes"]
-    again = module_analyzer.open(view.state).evidence(281)
-    assert again.shape == (7, 7) and (again == first).all()
+    again = module_analyzer.open(view.state).evidence(281, layer="layer4.1.conv2")
+    assert again.map.shape == (7, 7) and (again.map == first.map).all() and again.scale == first.scale
     assert module_analyzer.activations.stats["computes"] == computes
     rows = view.profile()
     assert [r["layer"] for r in rows] == list(module_analyzer.models.layers("resnet18"))

@@ -25,7 +25,7 @@ from dashapp.figures import (
     regions_figure,
 )
 
-RF = ReceptiveField(size=51.0, jump=8.0, start=0.5)
+RF = ReceptiveField.square(size=51.0, jump=8.0, start=0.5)
 
 
 def test_quantize_keeps_zeros_and_scale() -> None:
@@ -42,10 +42,14 @@ def test_heatmap_geometry_is_in_original_pixels_and_compact() -> None:
     picture = picture_uri(Image.new("RGB", (451, 300), "red"))
     fig = heatmap_figure(fmap, picture, 451, 300, RF, 224, filter_index=38)
     trace = fig.data[0]
-    assert trace.dx == 451 / 28 and trace.dy == 300 / 28 and trace.x0 == 451 / 56
+    # Cells sit where their receptive fields are centred (start + j * jump, scaled
+    # per axis), not stretched evenly: x0 = 0.5 * 451 / 224, dx = 8 * 451 / 224.
+    assert trace.dx == pytest.approx(8 * 451 / 224) and trace.dy == pytest.approx(8 * 300 / 224)
+    assert trace.x0 == pytest.approx(0.5 * 451 / 224) and trace.y0 == pytest.approx(0.5 * 300 / 224)
     assert tuple(fig.layout.yaxis.range) == (300, 0)  # row 0 on top
     meta = fig.layout.meta
-    assert meta["filter"] == 38 and meta["rf"]["jump"] == 8.0 and meta["width"] == 451
+    assert meta["filter"] == 38 and meta["name"] == "Filter 38" and meta["width"] == 451
+    assert meta["geometry"]["dx"] == pytest.approx(8.0 * 451 / 224)
     payload = pio.to_json(fig)
     # The map travels as a base64 typed array, not as nested lists.
     assert '"bdata"' in payload and '"dtype":"u2"' in payload

@@ -87,7 +87,7 @@ def test_the_app_serves_a_team_model_like_a_stock_one(tmp_path: Path, example_by
 
     service = app.server.extensions["dashapp.analyzer"]
     view = service.open(ViewState(image=sha, model="birds", layer="layer4.1.conv2"))
-    cam = view.evidence(CLASSES.index(labels[0]))
+    cam = view.evidence(CLASSES.index(labels[0])).map  # at the default evidence layer, layer4
     assert cam.shape == (7, 7) and np.isfinite(cam).all() and cam.max() > 0
 
     # The state's class range follows the model: 0-9 for the team's head, 0-999 for ImageNet.

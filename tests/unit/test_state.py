@@ -253,3 +253,28 @@ def test_any_sequence_of_events_leaves_a_valid_state(events: list[object]) -> No
             assert state.filter is None or "filter" in nav
         # Same input, same output: the transition is a pure function.
         assert apply(before, event, world()) == (state, messages, path)  # type: ignore[arg-type]
+
+
+EVIDENCE = {"resnet18": ("conv1", "layer1.0", "layer1", "layer4"), "alexnet": ("features.0", "features.3")}
+
+
+def test_evidence_layer_is_read_against_the_models_convs_and_blocks() -> None:
+    state, messages = parse_state(f"image={SHA}&model=resnet18&elayer=layer4", CATALOG, evidence=EVIDENCE)
+    assert state.elayer == "layer4" and messages == []
+    assert parse_state(encode_state(state), CATALOG, evidence=EVIDENCE)[0] == state
+    state, messages = parse_state("model=resnet18&elayer=layer9", CATALOG, evidence=EVIDENCE)
+    assert state.elayer is None and "Unknown evidence layer 'layer9'" in messages[0]
+    with pytest.raises(StateError, match="layer9"):
+        strict_state({"model": "resnet18", "elayer": "layer9"}, CATALOG, evidence=EVIDENCE)
+    # A block of one model is not an evidence layer of another.
+    with pytest.raises(StateError):
+        strict_state({"model": "alexnet", "elayer": "layer4"}, CATALOG, evidence=EVIDENCE)
+
+
+def test_a_model_change_drops_an_evidence_layer_the_new_model_lacks() -> None:
+    w = World(CATALOG, SHA, lambda sha: True, evidence=EVIDENCE)
+    start = ViewState(image=SHA, model="resnet18", layer="conv1", elayer="layer4")
+    state, messages, _ = apply(start, ControlChanged("model", "alexnet"), w)
+    assert state.model == "alexnet" and state.elayer is None and messages == []
+    state, _, _ = apply(start, Navigated({"elayer": "layer1.0"}), w)
+    assert state.elayer == "layer1.0"

@@ -57,3 +57,20 @@ def test_models_are_enabled_by_name_in_settings() -> None:
         load_settings({"DASHAPP_MODELS": "resnet18;rm -rf"})
     with pytest.raises(ModelError, match="not_a_model"):
         ModelRegistry(("resnet18", "not_a_model"), policy="random")
+
+
+def test_block_outputs_are_evidence_layers_for_other_families(more: ModelRegistry) -> None:
+    from dashapp.analysis.gradcam import evidence
+
+    mobilenet = more.get("mobilenet_v3_small")
+    blocks = [e.name for e in mobilenet.evidence_layers() if e.kind == "block"]
+    assert "features.1" in blocks and "features.11" in blocks
+    assert not any(name.endswith(".block") or ".block." in name for name in blocks)  # parts of a block are not listed
+    efficientnet = more.get("efficientnet_b0")
+    kinds = {e.name: e.kind for e in efficientnet.evidence_layers()}
+    assert kinds["features.7"] == kinds["features.6.3"] == "block"  # a stage and one of its blocks
+    assert not any(e.kind == "block" for e in more.get("vgg11_bn").evidence_layers())
+    image = Image.open(EXAMPLES / "rocket.jpg").convert("RGB")
+    result = evidence(mobilenet, image, mobilenet.default_evidence_layer, 1)
+    assert result.map.shape == mobilenet.blocks[mobilenet.default_evidence_layer].map_size
+    assert np.isfinite(result.map).all() and result.map.max() in (0.0, 1.0)

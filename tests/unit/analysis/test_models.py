@@ -77,3 +77,19 @@ def test_layer_table_without_waiting_for_weights(torch_home: Path) -> None:
     table = registry.layers("alexnet")  # no download attempted: the architecture suffices
     assert list(table) == ["features.0", "features.3", "features.6", "features.8", "features.10"]
     assert not registry.is_loaded("alexnet")
+
+
+def test_layers_are_listed_with_sizes(registry: ModelRegistry) -> None:
+    resnet = registry.get("resnet18")
+    assert list(resnet.layers)[:3] == ["conv1", "layer1.0.conv1", "layer1.0.conv2"]
+    assert "layer2.0.downsample.0" in resnet.layers
+    conv1 = resnet.layers["conv1"]
+    assert (conv1.out_channels, conv1.in_channels, conv1.kernel_size, conv1.map_size) == (64, 3, (7, 7), (112, 112))
+    assert resnet.layers["layer2.0.conv1"].map_size == (28, 28)
+    assert resnet.layers["conv1"].norm == "bn1"
+    assert conv1.sees_image and not resnet.layers["layer1.0.conv1"].sees_image
+    alexnet = registry.get("alexnet")
+    assert list(alexnet.layers) == ["features.0", "features.3", "features.6", "features.8", "features.10"]
+    assert alexnet.layers["features.0"].kernel_size == (11, 11)
+    assert alexnet.layers["features.0"].map_size == (55, 55)
+    assert len(resnet.categories) == 1000 and resnet.categories[0] == "tench"

@@ -9,7 +9,7 @@ from dashapp.components.widgets import heatmap_slot, map_description, region_but
 from dashapp.figures import heatmap_figure
 from tests.support.dash_harness import alert_text
 
-RF = ReceptiveField(size=11.0, jump=4.0, start=1.5)
+RF = ReceptiveField.square(size=11.0, jump=4.0, start=1.5)
 
 
 def test_a_slot_built_with_its_figure_already_carries_the_words() -> None:

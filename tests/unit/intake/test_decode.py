@@ -26,6 +26,7 @@ from dashapp.intake import (
     decode_stored_png,
     image_sha256,
 )
+from tests.unit.intake.refusals import assert_refusal
 
 # --------------------------------------------------------------------------- helpers
 
@@ -54,20 +55,6 @@ def refused(data: bytes, expected: type[IntakeError], limits: Limits = DEFAULT_L
         accept_bytes(data, limits)
     assert_refusal(info.value, expected)
     return info.value
-
-
-def assert_refusal(exc: BaseException, expected: type[IntakeError]) -> None:
-    assert type(exc) is expected, f"expected {expected.__name__}, got {type(exc).__name__}: {exc}"
-    assert isinstance(exc, IntakeError)
-    assert 400 <= exc.status < 500
-    assert exc.code and exc.code == expected.code
-    message = exc.message
-    assert message == str(exc)
-    # Plain text a person can read: one printable sentence-like line, no Python internals.
-    assert message.strip() and message.isprintable()
-    assert message[0].isupper() and message.rstrip().endswith(".")
-    for internal in ("Traceback", "Errno", "PIL", "b'", "<class", "None", "Error"):
-        assert internal not in message, message
 
 
 def noise_image(width: int, height: int, seed: int = 0) -> Image.Image:

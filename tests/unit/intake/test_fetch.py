@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import socket
-import struct
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from dashapp import intake
 from dashapp.intake import (
@@ -21,70 +16,9 @@ from dashapp.intake import (
     IntakeError,
     Limits,
     UrlRefused,
-    accept_bytes,
     fetch_url,
 )
-
-# --------------------------------------------------------------------------- helpers
-
-
-def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
-
-
-def png_chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
-
-
-def handmade_grey_png(width: int, height: int, idat: bytes) -> bytes:
-    """An 8-bit greyscale PNG with whatever header size and (already compressed) IDAT we like."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
-
-
-DEFAULT_LIMITS = Limits()
-
-
-def refused(data: bytes, expected: type[IntakeError], limits: Limits = DEFAULT_LIMITS) -> IntakeError:
-    with pytest.raises(IntakeError) as info:
-        accept_bytes(data, limits)
-    assert_refusal(info.value, expected)
-    return info.value
-
-
-def assert_refusal(exc: BaseException, expected: type[IntakeError]) -> None:
-    assert type(exc) is expected, f"expected {expected.__name__}, got {type(exc).__name__}: {exc}"
-    assert isinstance(exc, IntakeError)
-    assert 400 <= exc.status < 500
-    assert exc.code and exc.code == expected.code
-    message = exc.message
-    assert message == str(exc)
-    # Plain text a person can read: one printable sentence-like line, no Python internals.
-    assert message.strip() and message.isprintable()
-    assert message[0].isupper() and message.rstrip().endswith(".")
-    for internal in ("Traceback", "Errno", "PIL", "b'", "<class", "None", "Error"):
-        assert internal not in message, message
-
-
-def noise_image(width: int, height: int, seed: int = 0) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    return Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), mode="RGB")
-
-
-def close_to(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int) -> bool:
-    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
-
-
-@pytest.fixture(scope="module")
-def pixel_bomb() -> bytes:
-    """A real, valid 8000x8000 greyscale PNG (64 megapixels) that is only ~60 KB on disk."""
-    compressor = zlib.compressobj(9)
-    row = b"\x00" * (1 + 8000)  # filter byte + one all-black row
-    idat = b"".join(compressor.compress(row) for _ in range(8000)) + compressor.flush()
-    return handmade_grey_png(8000, 8000, idat)
-
+from tests.unit.intake.refusals import assert_refusal
 
 # --------------------------------------------------------------------------- address policy
 

@@ -50,9 +50,10 @@ def test_open_refuses_what_it_cannot_bind(analyzer: Analyzer, example: str) -> N
 
 def test_evidence_kernels_and_profile_through_the_view(analyzer: Analyzer, example: str) -> None:
     view = analyzer.open(ViewState(image=example, model="alexnet", layer="features.0"))
-    cam = view.evidence(3, "gradcam")
-    assert cam.shape == view.info.map_size and np.isfinite(cam).all()
-    assert view.evidence(3, "gradcam") is not None
+    # The evidence layer defaults to the model's (AlexNet: its last conv), not the view's layer.
+    cam = view.evidence(3, "gradcam", layer="features.0")
+    assert cam.map.shape == view.info.map_size and np.isfinite(cam.map).all() and cam.scale > 0
+    assert view.evidence(3, "gradcam").layer.name == "features.10"
     with pytest.raises(UserError):
         view.evidence(1000)
     with pytest.raises(UserError):

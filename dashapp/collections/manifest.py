@@ -1,0 +1,139 @@
+"""A collection: a named, content-addressed set of images in the image store.
+
+Its id is the SHA-256 of its sorted image hashes (an image added twice is
+one image), so the same images make the same collection whatever the order
+or the file names. Every image goes through intake and into the durable
+image store; the manifest (id, name, images with optional labels, the
+rejected entries with their reasons) is kept in the blob store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..intake import IntakeError, Limits, accept_bytes
+from .blobs import BlobStore
+from .sources import Candidate, Rejected
+
+MANIFEST_PREFIX = "collection"
+
+
+def collection_id(image_hashes: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(set(image_hashes))).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Member:
+    image: str  # SHA-256 in the image store
+    name: str  # the first file name it came under (display only)
+    label: str | None = None
+
+
+@dataclass
+class Collection:
+    id: str
+    name: str
+    images: list[Member]  # sorted by image hash: the shard plan depends only on the id
+    rejected: list[Rejected] = field(default_factory=list)
+    created: float = 0.0
+
+    @property
+    def labels(self) -> list[str]:
+        return sorted({m.label for m in self.images if m.label is not None})
+
+    def labels_digest(self) -> str:
+        """What the labels say, short: a scan's class sums are only valid for these labels."""
+        pairs = "\n".join(f"{m.image}:{m.label or ''}" for m in self.images)
+        return hashlib.sha256(pairs.encode()).hexdigest()[:16]
+
+    def summary(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "images": len(self.images), "labels": self.labels,
+                "rejected": len(self.rejected), "created": self.created}
+
+    def to_json(self) -> bytes:
+        return json.dumps({
+            "id": self.id, "name": self.name, "created": self.created,
+            "images": [[m.image, m.name, m.label] for m in self.images],
+            "rejected": [[r.name, r.reason] for r in self.rejected],
+        }).encode()
+
+    @classmethod
+    def from_json(cls, blob: bytes) -> Collection:
+        data = json.loads(blob)
+        return cls(id=data["id"], name=data["name"], created=float(data.get("created") or 0.0),
+                   images=[Member(image, name, label) for image, name, label in data["images"]],
+                   rejected=[Rejected(name, reason) for name, reason in data["rejected"]])
+
+
+def build_collection(name: str, entries: Iterable[Candidate | Rejected], image_store: Any,
+                     limits: Limits | None = None) -> Collection:
+    """Intake every candidate and store it; list every refusal with its reason.
+
+    A candidate whose image is already in the collection is listed as
+    rejected ("same image as ..."), so the counts add up for the user, and
+    the image is counted once.
+    """
+    limits = limits or Limits()
+    members: dict[str, Member] = {}
+    rejected: list[Rejected] = []
+    for entry in entries:
+        if isinstance(entry, Rejected):
+            rejected.append(entry)
+            continue
+        try:
+            accepted = accept_bytes(entry.data, limits)
+        except IntakeError as exc:
+            rejected.append(Rejected(entry.name, str(exc)))
+            continue
+        first = members.get(accepted.sha256)
+        if first is not None:
+            rejected.append(Rejected(entry.name, f"same image as {first.name}; counted once"))
+            continue
+        image_store.put(accepted)
+        members[accepted.sha256] = Member(accepted.sha256, entry.name, entry.label)
+    images = [members[sha] for sha in sorted(members)]
+    return Collection(id=collection_id(members), name=name[:120] or "collection", images=images,
+                      rejected=rejected, created=time.time())
+
+
+class CollectionStore:
+    """Manifests by collection id in the blob store."""
+
+    def __init__(self, blobs: BlobStore) -> None:
+        self.blobs = blobs
+
+    @staticmethod
+    def _key(collection: str) -> str:
+        return f"{MANIFEST_PREFIX}:{collection}"
+
+    def get(self, collection: str) -> Collection | None:
+        if not (len(collection) == 64 and all(c in "0123456789abcdef" for c in collection)):
+            return None
+        blob = self.blobs.get(self._key(collection))
+        return Collection.from_json(blob) if blob is not None else None
+
+    def put(self, collection: Collection) -> Collection:
+        """Store ``collection``. The same images again keep the first name
+        unless labels changed (then the new manifest replaces it)."""
+        old = self.get(collection.id)
+        if old is not None and old.labels_digest() == collection.labels_digest():
+            # Same images and labels: keep the stored one, but report this upload's refusals.
+            old.rejected = collection.rejected
+            return old
+        if not collection.images:
+            return collection  # nothing to keep: an empty collection is only reported
+        self.blobs.put(self._key(collection.id), collection.to_json())
+        return collection
+
+    def list(self) -> list[Collection]:
+        found = []
+        for key in self.blobs.keys(f"{MANIFEST_PREFIX}:"):
+            blob = self.blobs.get(key)
+            if blob is not None:
+                found.append(Collection.from_json(blob))
+        return sorted(found, key=lambda c: (-c.created, c.id))

@@ -1,0 +1,269 @@
+"""Scan jobs over collections: shards, progress, cancel, the final merge.
+
+A scan of (collection, model) is cut into shards of ``scan_shard`` images
+(the images sorted by hash, so the plan depends only on the collection).
+Each shard is scanned on its own, its result stored in the blob store, and
+when every shard's result is there they are merged in shard order into the
+final result. Shards are the unit of work for Celery workers (any number,
+any host) and for the embedded in-process runner alike, so both give the
+same result, bit for bit. A shard whose result is stored is never redone:
+a restarted or retried scan resumes.
+
+Blob keys (``base`` = collection:model:weights-tag:labels-digest):
+``scan:base`` final result, ``shard:base:size:batch:i`` shard results,
+``progress:base:i`` images done in shard i, ``job:base`` the job record,
+``cancel:base`` the cancel flag, ``beat:base`` when a shard last made progress.
+The job record is written only by start, cancel, failure and the merge, so
+progress from several workers never overwrites it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..analysis.scan import ScanCancelled, ScanItem, scan
+from ..analysis.scan_result import ScanResult, from_bytes, merge, to_bytes
+from ..errors import UserError
+from ..store import LruDict
+from .blobs import BlobStore
+from .manifest import Collection, CollectionStore, Member
+
+log = logging.getLogger(__name__)
+
+STALE_S = 120.0
+RESULT_CACHE_BYTES = 256 * 1024 * 1024  # an in-process job silent this long died with its process
+
+
+class ScanError(UserError):
+    """A scan that cannot be started (unknown collection or model): 404."""
+
+    status = 404
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    collection: Collection
+    model: str
+    weights: str
+    shard_size: int
+    batch_size: int
+
+    @property
+    def base(self) -> str:
+        return f"{self.collection.id}:{self.model}:{self.weights}:{self.collection.labels_digest()}"
+
+    @property
+    def shards(self) -> list[list[Member]]:
+        images = self.collection.images
+        return [images[i:i + self.shard_size] for i in range(0, len(images), self.shard_size)]
+
+    def result_key(self) -> str:
+        return f"scan:{self.base}"
+
+    def shard_key(self, index: int) -> str:
+        return f"shard:{self.base}:{self.shard_size}:{self.batch_size}:{index}"
+
+    def progress_key(self, index: int) -> str:
+        return f"progress:{self.base}:{index}"
+
+    def job_key(self) -> str:
+        return f"job:{self.base}"
+
+    def cancel_key(self) -> str:
+        return f"cancel:{self.base}"
+
+    def beat_key(self) -> str:
+        return f"beat:{self.base}"
+
+
+Dispatch = Callable[["Scanner", ScanPlan], None]
+
+
+class Scanner:
+    """Plans, runs, tracks and merges scans. ``dispatch`` decides where the
+    shards run: ``in_process`` (a background thread) or Celery tasks."""
+
+    def __init__(self, blobs: BlobStore, collections: CollectionStore, image_store: Any, registry: Any,
+                 shard_size: int, batch_size: int, dispatch: Dispatch | None = None) -> None:
+        self.blobs = blobs
+        self.collections = collections
+        self.images = image_store
+        self.registry = registry
+        self.shard_size = shard_size
+        self.batch_size = batch_size
+        self.dispatch = dispatch or in_process
+        # Decoded results this process has read (a few MB each for ResNet18).
+        self._results = LruDict(max_cost=RESULT_CACHE_BYTES)
+        self.threads: dict[str, threading.Thread] = {}
+
+    # -- plans and records
+
+    def plan(self, collection_id: str, model: str, shard_size: int | None = None,
+             batch_size: int | None = None) -> ScanPlan:
+        """The plan of a scan; a worker passes the sender's shard and batch
+        sizes, so both agree on the shards whatever each one's settings say."""
+        collection = self.collections.get(collection_id)
+        if collection is None:
+            raise ScanError(f"There is no collection {collection_id[:64]!r}.")
+        try:
+            loaded = self.registry.get(model)
+        except Exception as exc:  # the registry's own message names the models it offers
+            raise ScanError(str(exc)) from exc
+        return ScanPlan(collection, model, loaded.weights.tag, shard_size or self.shard_size,
+                        batch_size or self.batch_size)
+
+    def _record(self, plan: ScanPlan) -> dict[str, Any]:
+        blob = self.blobs.get(plan.job_key())
+        return json.loads(blob) if blob else {}
+
+    def _write_record(self, plan: ScanPlan, **fields: Any) -> None:
+        record = {**self._record(plan), **fields, "updated": time.time()}
+        self.blobs.put(plan.job_key(), json.dumps(record).encode())
+
+    def done_images(self, plan: ScanPlan) -> int:
+        done = 0
+        for index in range(len(plan.shards)):
+            blob = self.blobs.get(plan.progress_key(index))
+            done += int(blob) if blob else 0
+        return done
+
+    # -- the public verbs
+
+    def start(self, collection_id: str, model: str) -> dict[str, Any]:
+        """Start (or resume) the scan unless it is finished or under way."""
+        plan = self.plan(collection_id, model)
+        status = self.status_of(plan)
+        if status["state"] in ("done", "queued", "running"):
+            return status
+        self.blobs.delete(plan.cancel_key())
+        done = self.done_images(plan)
+        self._write_record(plan, state="queued", total=len(plan.collection.images), started=time.time(),
+                           done_at_start=done, error=None)
+        self.dispatch(self, plan)
+        return self.status_of(plan)
+
+    def cancel(self, collection_id: str, model: str) -> dict[str, Any]:
+        plan = self.plan(collection_id, model)
+        if self.status_of(plan)["state"] in ("queued", "running"):
+            self.blobs.put(plan.cancel_key(), b"1")
+            self._write_record(plan, state="cancelled")
+        return self.status_of(plan)
+
+    def status(self, collection_id: str, model: str) -> dict[str, Any]:
+        return self.status_of(self.plan(collection_id, model))
+
+    def status_of(self, plan: ScanPlan) -> dict[str, Any]:
+        total = len(plan.collection.images)
+        if self.blobs.get(plan.result_key()) is not None:
+            return {"state": "done", "done": total, "total": total, "rate": None, "eta_s": 0.0}
+        record = self._record(plan)
+        state = record.get("state", "none")
+        done = self.done_images(plan)
+        if state in ("queued", "running") and self.blobs.get(plan.cancel_key()) is not None:
+            state = "cancelled"
+        if state in ("queued", "running") and done > 0:
+            state = "running"
+        beat = self.blobs.get(plan.beat_key())
+        last = max(float(beat) if beat else 0.0, float(record.get("updated", 0)))
+        if state in ("queued", "running") and record.get("mode") == "in-process" and time.time() - last > STALE_S:
+            state = "interrupted"  # its process went away; start resumes from the stored shards
+        elapsed = time.time() - float(record.get("started", time.time()))
+        fresh = done - int(record.get("done_at_start", 0))
+        rate = fresh / elapsed if elapsed > 0 and fresh > 0 else None
+        eta = (total - done) / rate if rate else None
+        return {"state": state, "done": done, "total": total, "rate": rate, "eta_s": eta,
+                "error": record.get("error")}
+
+    def result(self, collection_id: str, model: str) -> ScanResult | None:
+        plan = self.plan(collection_id, model)
+        key = plan.result_key()
+        cached = self._results.get(key)
+        if cached is not None:
+            return cached
+        blob = self.blobs.get(key)
+        if blob is None:
+            return None
+        result = from_bytes(blob)
+        self._results.put(key, result, len(blob) * 4)  # compressed on the wire, about 4x in memory
+        return result
+
+    # -- the work
+
+    def _items(self, members: list[Member]) -> Iterator[ScanItem]:
+        for member in members:
+            image = self.images.get(member.image)
+            if image is None:
+                raise ScanError(f"image {member.image} of the collection is missing from the image store")
+            yield ScanItem(member.image, image, member.label)
+
+    def run_shard(self, plan: ScanPlan, index: int) -> bool:
+        """Scan shard ``index`` unless stored; then finish the scan if it was
+        the last. Returns False when the scan was cancelled."""
+        if self.blobs.get(plan.result_key()) is not None:
+            return True  # a late redelivery after the merge (its worker died after storing the shard)
+        if self.blobs.get(plan.shard_key(index)) is None:
+            members = plan.shards[index]
+            loaded = self.registry.get(plan.model)
+
+            def progress(done: int) -> None:
+                self.blobs.put(plan.progress_key(index), str(done).encode())
+                self.blobs.put(plan.beat_key(), str(time.time()).encode())
+
+            try:
+                part = scan(loaded, self._items(members), batch_size=plan.batch_size, progress=progress,
+                            should_stop=lambda: self.blobs.get(plan.cancel_key()) is not None)
+            except ScanCancelled:
+                return False
+            part.extra["shard"] = index
+            self.blobs.put(plan.shard_key(index), to_bytes(part))
+        self.finish(plan)
+        return True
+
+    def finish(self, plan: ScanPlan) -> ScanResult | None:
+        """Merge every shard in order once all are stored (idempotent: two
+        shards finishing at once both write the same bytes)."""
+        if self.blobs.get(plan.result_key()) is not None:
+            return None
+        blobs = [self.blobs.get(plan.shard_key(i)) for i in range(len(plan.shards))]
+        if any(blob is None for blob in blobs):
+            return None
+        parts = [from_bytes(blob) for blob in blobs if blob is not None]
+        result = parts[0]
+        for part in parts[1:]:
+            result = merge(result, part)
+        result.extra = {"collection": plan.collection.id, "labels_digest": plan.collection.labels_digest()}
+        self.blobs.put(plan.result_key(), to_bytes(result))
+        self._write_record(plan, state="done")
+        # The shards are in the result now; each is as large as it (Redis memory).
+        for index in range(len(plan.shards)):
+            self.blobs.delete(plan.shard_key(index))
+            self.blobs.delete(plan.progress_key(index))
+        self.blobs.delete(plan.beat_key())
+        return result
+
+    def fail(self, plan: ScanPlan, error: str) -> None:
+        self._write_record(plan, state="failed", error=error)
+
+
+def in_process(scanner: Scanner, plan: ScanPlan) -> None:
+    """The embedded default: the shards one after another in a daemon thread."""
+    scanner._write_record(plan, mode="in-process")
+
+    def run() -> None:
+        try:
+            for index in range(len(plan.shards)):
+                if not scanner.run_shard(plan, index):
+                    return
+        except Exception as exc:  # reported on the job, not lost in a thread
+            log.exception("scan %s failed", plan.base)
+            scanner.fail(plan, str(exc))
+
+    thread = threading.Thread(target=run, name=f"scan-{plan.collection.id[:8]}-{plan.model}", daemon=True)
+    scanner.threads[plan.base] = thread
+    thread.start()

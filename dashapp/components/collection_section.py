@@ -1,0 +1,47 @@
+"""The filter detail page's "Across the collection": the filter's top
+examples over the URL's collection (click one: that image opens with this
+filter), its firing rate, and its mean peak per class with the class
+selectivity index when the collection has labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from ..errors import UserError
+from ..figures import TOOLBAR, class_means_figure
+from ..service.dataset import collection_layer
+from ..state import ViewState, encode_state
+from .dataset_widgets import crop_tile, summary_line
+
+TOP_SHOWN = 16
+
+
+def collection_section(service: Any, state: ViewState, index: int) -> Any:
+    if not state.collection:
+        return html.P(["Choose a collection on the ", dcc.Link("Dataset page", href="/dataset" + encode_state(state)),
+                       " to see this filter's top examples across many images."], className="text-muted small")
+    try:
+        view = collection_layer(service, state.collection, state.model, state.layer)
+    except UserError as exc:
+        link = dcc.Link("Dataset page", href="/dataset" + encode_state(state))
+        return html.P([exc.message, " Open the ", link, "."], className="text-muted small")
+    row = next(r for r in view.summaries() if r.index == view.check_filter(index))
+    tiles = [crop_tile(example, "/detail" + encode_state(state.with_(image=example.image, filter=index)), size=84)
+             for example in view.responding(index, TOP_SHOWN)]
+    if not tiles:
+        tiles = [html.Span("This filter responds on no image of the collection.", className="text-muted small")]
+    parts: list[Any] = [
+        html.Div(f"{view.collection.name} · {view.result.images} images · {summary_line(row)}",
+                 className="small mb-2 collection-summary"),
+        html.Div(tiles, className="crop-row collection-top"),
+        html.Div("Each crop is the receptive field of this filter's peak in one image, strongest first; "
+                 "click one to open that image with this filter.", className="control-help mt-1"),
+    ]
+    labels, means = view.class_means(index)
+    if len(labels) >= 2:
+        parts.append(dcc.Graph(figure=class_means_figure(labels, means, row.selectivity), config=TOOLBAR,
+                               id="detail-class-means"))
+    return dbc.Card(dbc.CardBody(parts), className="mt-2")

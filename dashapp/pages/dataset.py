@@ -1,0 +1,198 @@
+"""Dataset: what each filter of the current layer responds to across a whole
+image collection. Choose or create a collection, scan it (a background job
+with progress and cancel, still there when the page is re-opened), then
+read every filter's top examples as receptive-field crops."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from ..collections.runtime import ingest_demo, ingest_upload
+from ..components.dataset_widgets import filter_card, progress_text
+from ..components.widgets import notice_alert, page_header
+from ..errors import UserError
+from ..service import Analyzer
+from ..service.dataset import collection_layer
+from ._common import guarded, state_of
+
+PATH = "/dataset"
+NAME = "Dataset"
+DESCRIPTION = "Every filter's top examples across an image collection."
+SHOWN_FILTERS = 48
+CROPS_PER_FILTER = 8
+SORT_OPTIONS = [{"label": "Peak", "value": "peak"}, {"label": "Firing rate", "value": "firing"},
+                {"label": "Class selectivity", "value": "selectivity"}]
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div([
+        page_header("Dataset", "One image says little about a filter. Scan a collection once, then read each "
+                    "filter from the images that excite it most (the receptive field of its peak in each)."),
+        html.Div(id="dataset-error"),
+        dbc.Row([
+            dbc.Col([html.Label("Collection", className="form-label", id="dataset-collection-label",
+                                htmlFor="dataset-collection"),
+                     dcc.Dropdown(id="dataset-collection", clearable=False, placeholder="Choose a collection")],
+                    md=5),
+            dbc.Col([html.Span("Upload images or one zip as a new collection", id="dataset-upload-label",
+                               className="visually-hidden", **{"data-labels": "dataset-upload"}),
+                     dcc.Upload(html.Div(["Drop images or one zip here, or ",
+                                          html.Span("choose files", className="link-like")]),
+                                id="dataset-upload", multiple=True, className="dataset-upload")], md=4),
+            dbc.Col(dbc.Button("Demo collection", id="dataset-demo", color="secondary", outline=True, n_clicks=0),
+                    md=3, className="d-flex align-items-end"),
+        ], className="g-2 mb-2"),
+        dcc.Loading(html.Div(id="dataset-upload-message"), type="dot", delay_show=300),
+        dbc.Card(dbc.CardBody([
+            html.Div([
+                dbc.Button("Scan", id="dataset-scan", color="primary", n_clicks=0, className="me-2"),
+                dbc.Button("Cancel", id="dataset-cancel", color="secondary", outline=True, n_clicks=0),
+                # Names the progress bar (assets/a11y.js) and is announced as it changes.
+                html.Span(id="dataset-status", className="ms-3 dataset-status", role="status",
+                          **{"aria-live": "polite", "data-labels": "dataset-progress"}),
+            ], className="d-flex align-items-center mb-2"),
+            dbc.Progress(id="dataset-progress", value=0, striped=True, className="dataset-progress"),
+        ]), className="mb-3"),
+        dcc.Interval(id="dataset-poll", interval=1000, disabled=True),
+        dcc.Store(id="dataset-scanned"),
+        html.Div([html.Span("Sort filters by ", className="me-2"),
+                  dbc.RadioItems(id="dataset-sort", options=SORT_OPTIONS, value="peak", inline=True)],
+                 className="d-flex align-items-center mb-2"),
+        dcc.Loading(html.Div(id="dataset-grid"), type="default", delay_show=300),
+    ])
+
+
+def _decode_uploads(contents: list[str], names: list[str]) -> list[tuple[str, bytes]]:
+    files = []
+    for content, name in zip(contents or [], names or [], strict=False):
+        _, _, payload = str(content).partition(",")
+        try:
+            files.append((str(name), base64.b64decode(payload, validate=True)))
+        except (binascii.Error, ValueError):
+            files.append((str(name), b""))  # listed as rejected by intake ("empty")
+    return files
+
+
+def _rejected_note(collection: Any) -> Any:
+    if not collection.rejected:
+        return dbc.Alert(f"{collection.name}: {len(collection.images)} images.", color="success", className="mb-2")
+    items = [html.Li(f"{r.name}: {r.reason}") for r in collection.rejected[:50]]
+    more = len(collection.rejected) - len(items)
+    return dbc.Alert([html.Div(f"{collection.name}: {len(collection.images)} images; "
+                               f"{len(collection.rejected)} files skipped:"),
+                      html.Ul(items + ([html.Li(f"… and {more} more")] if more > 0 else []), className="mb-0")],
+                     color="warning", className="mb-2 dataset-rejected")
+
+
+def register(app: Dash, service: Analyzer) -> None:
+    _register_collections(app, service)
+    _register_scan(app, service)
+
+
+def _register_collections(app: Dash, service: Analyzer) -> None:
+    """Listing, choosing and creating collections."""
+
+    @app.callback(
+        Output("dataset-collection", "options"),
+        Output("dataset-collection", "value"),
+        Input("ready-state", "data"),
+    )
+    def list_collections(ready: dict[str, Any]) -> tuple[Any, Any]:
+        if not isinstance(ready, dict):
+            return no_update, no_update
+        options = [{"label": f"{c.name} · {len(c.images)} images", "value": c.id}
+                   for c in service.scans.collections.list()]
+        return options, ready.get("collection")
+
+    @app.callback(
+        Output("nav-request", "data", allow_duplicate=True),
+        Input("dataset-collection", "value"),
+        State("ready-state", "data"),
+        prevent_initial_call=True,
+    )
+    def choose(collection: str | None, ready: dict[str, Any]) -> Any:
+        if not collection or not isinstance(ready, dict) or ready.get("collection") == collection:
+            return no_update
+        return {"collection": collection}
+
+    @app.callback(
+        Output("dataset-upload-message", "children"),
+        Output("nav-request", "data", allow_duplicate=True),
+        Input("dataset-upload", "contents"),
+        Input("dataset-demo", "n_clicks"),
+        State("dataset-upload", "filename"),
+        prevent_initial_call=True,
+    )
+    def create(contents: list[str] | None, _demo: int, names: list[str] | None) -> tuple[Any, Any]:
+        try:
+            if ctx.triggered_id == "dataset-demo":
+                collection = ingest_demo(service.settings, service.scans)
+            elif contents:
+                collection = ingest_upload(service.settings, service.scans, "", _decode_uploads(contents, names))
+            else:
+                return no_update, no_update
+        except UserError as exc:
+            return notice_alert(exc.message), no_update
+        return _rejected_note(collection), {"collection": collection.id}
+
+
+def _register_scan(app: Dash, service: Analyzer) -> None:
+    """The scan job (start, cancel, progress) and the filter cards."""
+
+    @app.callback(
+        Output("dataset-status", "children"),
+        Output("dataset-progress", "value"),
+        Output("dataset-progress", "animated"),
+        Output("dataset-poll", "disabled"),
+        Output("dataset-scanned", "data"),
+        Output("dataset-error", "children"),
+        Input("ready-state", "data"),
+        Input("dataset-scan", "n_clicks"),
+        Input("dataset-cancel", "n_clicks"),
+        Input("dataset-poll", "n_intervals"),
+    )
+    @guarded(outputs=6, error_slot=5)
+    def job(ready: dict[str, Any], *_: Any) -> tuple[Any, ...]:
+        state = state_of(service, ready)
+        if not state.collection:
+            return "Choose or create a collection first.", 0, False, True, None, None
+        scans = service.scans
+        if ctx.triggered_id == "dataset-scan":
+            status = scans.start(state.collection, state.model)
+        elif ctx.triggered_id == "dataset-cancel":
+            status = scans.cancel(state.collection, state.model)
+        else:
+            status = scans.status(state.collection, state.model)
+        running = status["state"] in ("queued", "running")
+        percent = 100.0 * status["done"] / status["total"] if status["total"] else 0.0
+        done_token = f"{state.collection}:{state.model}:{state.layer}" if status["state"] == "done" else None
+        return progress_text(status), percent, running, not running, done_token, None
+
+    @app.callback(
+        Output("dataset-grid", "children"),
+        Input("ready-state", "data"),
+        Input("dataset-scanned", "data"),
+        Input("dataset-sort", "value"),
+    )
+    @guarded(outputs=1)
+    def grid(ready: dict[str, Any], scanned: str | None, sort: str) -> Any:
+        state = state_of(service, ready)
+        if not scanned or not state.collection:
+            return html.P("Scan the collection to see each filter's top examples.", className="text-muted")
+        view = collection_layer(service, state.collection, state.model, state.layer)
+        rows = view.sorted_summaries(sort or "peak")
+        notice = None
+        if sort == "selectivity" and rows and rows[0].selectivity is None:
+            notice = notice_alert("This collection has no class labels (sub-folders), so there is no class "
+                                  "selectivity; sorted by peak instead.")
+        shown = rows[:SHOWN_FILTERS]
+        cards = [filter_card(row, view.responding(row.index, CROPS_PER_FILTER), state) for row in shown]
+        caption = html.P(f"{state.layer}: {len(shown)} of {len(rows)} filters over {view.result.images} images. "
+                         "Each crop is the receptive field of the filter's peak in one image; click one to open "
+                         "the filter.", className="text-muted small")
+        return [notice, caption, html.Div(cards, className="dataset-grid")]

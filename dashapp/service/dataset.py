@@ -1,0 +1,100 @@
+"""What a scanned collection says about a layer's filters, for the Dataset
+page, the filter detail page and the JSON API alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..analysis.models import LayerInfo
+from ..analysis.scan import TopExample, top_examples
+from ..analysis.scan_result import ScanResult
+from ..errors import UserError
+
+SORTS = ("firing", "selectivity", "peak")
+
+
+@dataclass(frozen=True)
+class FilterSummary:
+    index: int
+    firing_rate: float
+    peak: float  # the filter's top-1 value over the collection
+    mean_peak: float
+    selectivity: float | None  # Morcos et al. 2018; None without two labelled classes
+    preferred: str | None  # the class with the highest mean peak
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"filter": self.index, "firing_rate": self.firing_rate, "peak": self.peak,
+                "mean_peak": self.mean_peak, "selectivity": self.selectivity, "preferred_class": self.preferred}
+
+
+@dataclass(frozen=True)
+class CollectionLayer:
+    """One layer of one scanned (collection, model)."""
+
+    collection: Any  # dashapp.collections.Collection
+    result: ScanResult
+    info: LayerInfo
+    input_size: int
+
+    def check_filter(self, index: int) -> int:
+        count = self.info.out_channels
+        if not 0 <= index < count:
+            raise UserError(f"Filter {index} does not exist: {self.info.name} has filters 0 to {count - 1}.", 404)
+        return index
+
+    def summaries(self) -> list[FilterSummary]:
+        name = self.info.name
+        rate = self.result.firing_rate(name)
+        peaks = self.result.layers[name].values[:, 0]
+        mean_peak = self.result.mean_peak(name)
+        selectivity = self.result.selectivity(name)
+        preferred = self.result.preferred_class(name)
+        return [FilterSummary(i, float(rate[i]), float(max(peaks[i], 0.0)), float(mean_peak[i]),
+                              None if selectivity is None else float(selectivity[i]),
+                              preferred[i] if selectivity is not None else None)
+                for i in range(self.info.out_channels)]
+
+    def sorted_summaries(self, sort: str) -> list[FilterSummary]:
+        """Highest first; ties by filter index. Without labels, selectivity sorts by peak."""
+        rows = self.summaries()
+        if sort == "firing":
+            return sorted(rows, key=lambda r: (-r.firing_rate, -r.peak, r.index))
+        if sort == "selectivity" and rows and rows[0].selectivity is not None:
+            # A filter that never fires is off, not selective (the ranking's
+            # rule): Morcos's index is 1 for a filter silent on all but one
+            # class, however weak, so those go after the firing ones.
+            return sorted(rows, key=lambda r: (r.firing_rate == 0, -(r.selectivity or 0.0), -r.peak, r.index))
+        return sorted(rows, key=lambda r: (-r.peak, r.index))
+
+    def top(self, index: int, k: int | None = None) -> list[TopExample]:
+        return top_examples(self.result, self.info, self.input_size, self.check_filter(index), k)
+
+    def responding(self, index: int, k: int | None = None) -> list[TopExample]:
+        """The top examples where the filter responds at all (a zero peak shows nothing)."""
+        return [example for example in self.top(index, k) if example.value > 0]
+
+    def class_means(self, index: int) -> tuple[list[str], list[float]]:
+        """Labels with images, and the filter's mean peak on each."""
+        counts = self.result.class_counts
+        means = self.result.class_means(self.info.name)[self.check_filter(index)]
+        kept = [(label, float(mean)) for label, mean, count in zip(self.result.labels, means, counts, strict=True)
+                if count > 0 and np.isfinite(mean)]
+        return [label for label, _ in kept], [mean for _, mean in kept]
+
+
+def collection_layer(service: Any, collection_id: str, model: str, layer: str) -> CollectionLayer:
+    """The scanned layer, or a UserError saying what is missing."""
+    scans = service.scans
+    collection = scans.collections.get(collection_id)
+    if collection is None:
+        raise UserError("No collection with this id is stored here.", 404)
+    if model not in service.models.names:
+        raise UserError(f"Unknown model {model[:40]!r}; available: {', '.join(service.models.names)}.", 404)
+    info = service.models.layer(model, layer)
+    result = scans.result(collection_id, model)
+    if result is None:
+        raise UserError(f"The collection has not been scanned with {model} yet; start a scan first.", 409)
+    return CollectionLayer(collection, result, info, service.models.model(model).input_size)

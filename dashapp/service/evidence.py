@@ -1,0 +1,110 @@
+"""Class evidence and its sanity check for a bound view, through the shared store.
+
+Evidence maps are stored normalized to max 1 (float16 keeps them without
+loss of distinct values) and their raw maximum, ``scale``, beside them as a
+small JSON entry; the sanity check's result is stored as JSON too, so any
+worker answers a check another one ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..analysis.blocks import EvidenceLayer
+from ..analysis.geometry import MapGeometry, map_geometry
+from ..analysis.gradcam import METHODS, evidence
+from ..analysis.sanity import evidence_sanity
+from ..errors import UserError
+from ..store.codec import decode_meta, encode_meta
+
+if TYPE_CHECKING:
+    from . import Analyzer
+    from .view import LayerView
+
+SANITY_SEED = 1234  # the randomization's seed: part of the cache key, so a result is reproducible
+
+
+@dataclass(frozen=True)
+class EvidenceAnswer:
+    layer: EvidenceLayer
+    class_index: int
+    method: str
+    map: np.ndarray  # (H, W) float32, max 1 (all zeros: no positive evidence)
+    scale: float  # raw map = map * scale
+    geometry: MapGeometry
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer.name, "kind": self.layer.kind, "class": self.class_index, "method": self.method,
+                "map": self.map.astype(float).tolist(), "scale": self.scale, "geometry": self.geometry.as_dict()}
+
+
+def checked_request(view: LayerView, class_index: int, method: str) -> None:
+    if method not in METHODS:
+        raise UserError(f"method must be one of {', '.join(METHODS)}.")
+    if not 0 <= class_index < len(view.loaded.categories):
+        raise UserError(f"class must be between 0 and {len(view.loaded.categories) - 1}.")
+
+
+def _scale(service: Analyzer, view: LayerView, layer: EvidenceLayer, class_index: int, method: str,
+           key: str) -> float:
+    """The stored scale; recomputed (and stored again) if its entry was evicted."""
+    store = service.activations
+    blob = store.get_blob(key)
+    if blob is not None:
+        try:
+            return float(decode_meta(blob)["scale"])
+        except (ValueError, KeyError, TypeError):
+            pass
+    scale = evidence(view.loaded, view.image, layer.name, class_index, method).scale
+    store.put_blob(key, encode_meta({"scale": scale}))
+    return scale
+
+
+def class_evidence(service: Analyzer, view: LayerView, layer: EvidenceLayer, class_index: int,
+                   method: str) -> EvidenceAnswer:
+    checked_request(view, class_index, method)
+    store = service.activations
+    name = f"{method}:{layer.name}:{class_index}"
+    scale_key = store.key(view.subject, f"{name}:scale")
+    computed: dict[str, float] = {}
+
+    def compute() -> np.ndarray:
+        result = evidence(view.loaded, view.image, layer.name, class_index, method)
+        computed["scale"] = result.scale
+        store.put_blob(scale_key, encode_meta({"scale": result.scale}))
+        return result.map
+
+    fmap = store.derived(view.subject, name, compute)
+    scale = computed.get("scale")
+    if scale is None:
+        memo_key = ("evidence_scale", view.loaded.name, view.loaded.weights.tag, view.subject.sha, name)
+        scale = service.memo.get_or_compute(
+            memo_key, lambda: _scale(service, view, layer, class_index, method, scale_key))
+    geometry = map_geometry(layer.receptive_field, view.input_size, view.image.width, view.image.height)
+    return EvidenceAnswer(layer, class_index, method, fmap, scale, geometry)
+
+
+def sanity(service: Analyzer, view: LayerView, layer: EvidenceLayer, class_index: int, method: str, *,
+           compute: bool = True, progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
+    """The cascading randomization check's result (``SanityResult.as_dict()``),
+    from the store, else computed and stored (or None when ``compute`` is False)."""
+    checked_request(view, class_index, method)
+    store = service.activations
+    key = store.key(view.subject, f"sanity:{SANITY_SEED}:{method}:{layer.name}:{class_index}")
+    blob = store.get_blob(key)
+    if blob is not None:
+        try:
+            return decode_meta(blob)
+        except ValueError:
+            pass
+    if not compute:
+        return None
+    result = evidence_sanity(view.loaded, view.image, layer.name, class_index, method, seed=SANITY_SEED,
+                             progress=progress).as_dict()
+    result.update({"layer": layer.name, "class": class_index, "method": method})
+    store.put_blob(key, encode_meta(result))
+    return result
