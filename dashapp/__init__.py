@@ -40,8 +40,11 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     from .service import Analyzer
 
     settings = settings or load_settings()
-    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if celery is None:
+        # A Celery worker building the app to know its page jobs passes its
+        # Celery app and leaves logging to Celery (its --logfile, its "ready.").
+        logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     check_auth(settings)  # before any work: header mode must not start open to anyone
     ensure_data_dir(settings)
     service = analyzer if isinstance(analyzer, Analyzer) else Analyzer(settings)

@@ -222,8 +222,9 @@ def start_downloads(names: Iterable[str], mirror: str | None = None) -> list[str
     the names started. Called by the app factory, never by a request."""
     started = []
     for name in names:
-        if checkpoint_file(name).exists() or name in _RUNNING:
-            continue
+        running = _RUNNING.get(name)
+        if checkpoint_file(name).exists() or (running is not None and not running[1].is_set()):
+            continue  # there, or already coming (a finished attempt may be tried again by a new app)
         EXPECTED.add(name)
         finished = threading.Event()
         _RUNNING[name] = (os.getpid(), finished)
