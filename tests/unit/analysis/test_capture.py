@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pytest
 import torch
 from PIL import Image
 
@@ -33,11 +32,6 @@ def test_a_model_gets_its_own_normalization_and_size() -> None:
     np.testing.assert_allclose(batch[0, :, 0, 0].numpy(), [1.0, 0.0, 1.0])
     imagenet = model_input(planted_model(), image)
     assert not torch.equal(imagenet[:, :, :1, :1], batch[:, :, :1, :1])
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return planted_model()
 
 
 

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from dashapp.analysis.kernels import kernel_pictures
 from dashapp.analysis.models import ModelRegistry
-from tests.support.planted import BLUE, RED, planted_model
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return planted_model()
+from tests.support.planted import BLUE, RED
 
 
 def test_first_layer_kernel_colours(planted) -> None:

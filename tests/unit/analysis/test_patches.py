@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from dashapp.analysis.capture import capture
 from dashapp.analysis.graph import ReceptiveField
 from dashapp.analysis.models import ModelRegistry
 from dashapp.analysis.patches import receptive_box, top_patches
 from dashapp.analysis.regions import find_regions
-from tests.support.planted import RED, planted_model, red_square_image
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return planted_model()
+from tests.support.planted import RED, red_square_image
 
 
 def test_patches_of_red_detector_lie_on_the_square(planted) -> None:

@@ -7,12 +7,7 @@ import pytest
 
 from dashapp.analysis.capture import capture
 from dashapp.analysis.regions import find_regions, size_class
-from tests.support.planted import RED, planted_model, red_square_image
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return planted_model()
+from tests.support.planted import RED, red_square_image
 
 
 @pytest.mark.parametrize(

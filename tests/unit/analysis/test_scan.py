@@ -9,18 +9,8 @@ from PIL import Image
 
 from dashapp.analysis.capture import capture
 from dashapp.analysis.scan import ScanCancelled, ScanItem, scan, top_examples
-from tests.support.planted import BLUE, EDGE, RED, planted_model
+from tests.support.planted import BLUE, EDGE, RED
 from tests.support.planted_collection import RED_AT, image_id, planted_items
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return planted_model()
-
-
-@pytest.fixture(scope="module")
-def planted_result(planted):
-    return scan(planted, planted_items(), batch_size=8)
 
 
 def test_top_images_of_the_red_detector_are_the_red_squares_with_boxes_on_them(planted, planted_result) -> None:

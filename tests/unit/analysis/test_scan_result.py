@@ -11,18 +11,8 @@ import pytest
 
 from dashapp.analysis.scan import ScanItem, scan
 from dashapp.analysis.scan_result import from_bytes, merge, results_equal, to_bytes
-from tests.support.planted import RED, planted_model, red_square_image
+from tests.support.planted import RED, red_square_image
 from tests.support.planted_collection import image_id, planted_items
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return planted_model()
-
-
-@pytest.fixture(scope="module")
-def planted_result(planted):
-    return scan(planted, planted_items(), batch_size=8)
 
 
 def test_merge_of_shards_equals_one_pass_exactly_with_ties(planted) -> None:

@@ -10,12 +10,7 @@ from dashapp.analysis.capture import capture
 from dashapp.analysis.models import ModelRegistry
 from dashapp.analysis.stats import filter_stats, layer_stats, rank_filters
 from tests.conftest import EXAMPLES
-from tests.support.planted import BLUE, RED, planted_model, red_square_image
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return planted_model()
+from tests.support.planted import BLUE, RED, red_square_image
 
 
 def test_balanced_ranks_selective_red_detector_above_background_blue(planted) -> None:
