@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,9 @@ def background_manager(settings: Settings, celery: Any = None) -> Any:
 
 def create_app(settings: Settings | None = None, analyzer: object | None = None, celery: Any = None) -> Dash:
     """Build the Dash app and its Flask server (the app factory)."""
-    from . import api, auth, compression, crossorigin, figures, timing
-    from .components import callbacks
-    from .components.shell import document, shell
+    from . import api, auth, compression, crossorigin, figures, i18n, timing
+    from .components import callbacks, language
+    from .components.shell import DOCUMENT, shell
     from .pages import PAGES
     from .service import Analyzer
 
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
         title="CNN Activation Analyzer",
         update_title=None,
     )
-    app.index_string = document("en")  # the interface language; the translated interface sets its own
+    app.index_string = DOCUMENT  # <html lang> per request: components/language.py
     server = app.server
     server.config["SECRET_KEY"] = secret_key_for(settings)
     # Room for a base64 upload (4/3 of the file) in a callback request, and no more.
@@ -73,8 +74,9 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
 
     pages = []
     for order, page in enumerate(PAGES):
-        dash.register_page(page.__name__, path=page.PATH, name=page.NAME, order=order, layout=page.layout,
-                           title=f"{page.NAME} · CNN Activation Analyzer", description=page.DESCRIPTION)
+        dash.register_page(page.__name__, path=page.PATH, name=page.NAME, order=order,
+                           layout=language.speaking_query(page.layout), title=_page_title(page.NAME),
+                           description=_translated(page.DESCRIPTION))
         pages.append({"path": page.PATH, "name": page.NAME})
 
     examples = service.library.examples()
@@ -83,14 +85,30 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     # request with its models ready.
     service.models.state_catalog()
     service.models.evidence_catalog()
-    app.layout = shell(pages, list(service.models.names), examples, settings.max_upload_bytes, dash.page_container)
+    # A function: Dash calls it per page load, so the shell is in the reader's language.
+    app.layout = functools.partial(shell, pages, list(service.models.names), examples, settings.max_upload_bytes,
+                                   dash.page_container)
     callbacks.register(app, service, tuple(page["path"] for page in pages))
     for page in PAGES:
         page.register(app, service)
     api.install(server, service)
     crossorigin.install(server)
     auth.install(app, settings)
+    language.install(app)
     compression.install(server)
     timing.install(server, settings.debug)
     figures.warm_up()
+    i18n.translations("es")  # read the catalog before the first request
     return app
+
+
+def _page_title(name: str) -> Any:
+    from .i18n import _
+
+    return lambda **_path: f"{_(name)} · CNN Activation Analyzer"
+
+
+def _translated(text: str) -> Any:
+    from .i18n import _
+
+    return lambda **_path: _(text)

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlencode
 from .analysis.gradcam import METHODS as CAM_METHODS
 from .analysis.stats import CRITERIA
 from .errors import UserError
+from .i18n import LANGUAGES
 from .intake import is_sha256
 
 STATE_VERSION = 1
@@ -38,12 +39,10 @@ DEFAULT_CLASSES = 1000
 # model -> {conv layer name -> filter count}, in the model's order.
 Catalog = Mapping[str, Mapping[str, int]]
 EvidenceCatalog = Mapping[str, tuple[str, ...]]  # model -> where class evidence can be computed (convs, blocks)
-# How many classes: one count for every model, or model -> count (a team's
-# models have their own heads).
+# How many classes: one count for every model, or model -> count (team models have their own heads).
 Classes = int | Mapping[str, int]
 
-# Older link versions -> a function that rewrites their parameters into the
-# next version's. Empty while there is only version 1.
+# Older link versions -> a rewrite of their parameters into the next version's (none yet).
 MIGRATIONS: dict[int, Callable[[dict[str, str]], dict[str, str]]] = {}
 
 
@@ -73,16 +72,16 @@ FIELDS: tuple[Field, ...] = (
     Field("weight", "float", 0.5, 0.0, 1.0),
     Field("filter", "index", None, high=100_000),
     Field("opacity", "float", 0.5, 0.0, 1.0, analysis=False),
-    # Perceptually uniform and colour-blind-safe by default (Jet is neither).
     Field("colormap", "choice", "Viridis", choices=COLORMAPS, analysis=False),
     Field("cls", "index", None, high=DEFAULT_CLASSES - 1, label="class"),
     Field("cam", "choice", "gradcam", choices=CAM_METHODS, label="class-evidence method"),
     Field("elayer", "evidence", None, label="evidence layer"),
     Field("collection", "sha", None, label="collection id"),
-    # The Compare page's second subject: another image, another model, or both.
-    # Other pages ignore them; a link keeps them so Compare comes back as it was.
+    # Compare's second subject (image, model or both); other pages keep but ignore them.
     Field("image2", "sha", None, label="second image id"),
     Field("model2", "model", None, label="second model"),
+    # The interface language (None: the browser's); pages reload to change it.
+    Field("lang", "choice", None, choices=LANGUAGES, label="language"),
 )
 FIELD = {f.name: f for f in FIELDS}
 ANALYSIS_KEYS = tuple(f.name for f in FIELDS if f.analysis)
@@ -107,6 +106,7 @@ class ViewState:
     collection: str | None = FIELD["collection"].default  # the image collection of the dataset views
     image2: str | None = FIELD["image2"].default  # the Compare page's second image (None: an example)
     model2: str | None = FIELD["model2"].default  # the Compare page's second model (None: the same model)
+    lang: str | None = FIELD["lang"].default  # the interface language (None: negotiated per request)
 
     def analysis_part(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in ANALYSIS_KEYS}

@@ -8,7 +8,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from ..analysis.stats import CRITERIA
+from ..i18n import _
 from ..state import COLORMAPS, FIELD, MAX_N, ViewState
+from .language import switch
 from .widgets import heatmap_slot
 
 # Perceptually uniform: equal steps in value read as equal steps in lightness;
@@ -32,7 +34,8 @@ CRITERION_HELP = {
 
 
 # Dash's page template with the interface language on <html>: screen readers
-# pick their voice from it. ``{%lang%}`` is ours, filled by ``document()``.
+# pick their voice from it. ``{%lang%}`` is ours: filled per request by
+# components/language.py (``document()`` fills it once, for tests and tools).
 DOCUMENT = """<!DOCTYPE html>
 <html lang="{%lang%}">
     <head>
@@ -62,7 +65,7 @@ def document(lang: str = "en") -> str:
 
 def navbar(pages: list[dict[str, Any]]) -> dbc.Navbar:
     links = [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["path"], id={"type": "nav-link", "page": page["path"]},
+        dbc.NavItem(dbc.NavLink(_(page["name"]), href=page["path"], id={"type": "nav-link", "page": page["path"]},
                                 active="exact"))
         for page in pages
     ]
@@ -74,6 +77,7 @@ def navbar(pages: list[dict[str, Any]]) -> dbc.Navbar:
                     href="/", className="navbar-brand d-flex align-items-center gap-2",
                 ),
                 dbc.Nav(links, className="flex-wrap", navbar=True),
+                switch(),
             ],
             fluid=True,
         ),

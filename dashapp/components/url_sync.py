@@ -12,6 +12,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, no_update
 
+from .. import i18n
 from ..service import Analyzer
 from ..state import (
     DISPLAY_KEYS,
@@ -129,7 +130,10 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
         new_search = encode_state(state)
         analysis = state.analysis_part()
         changed = analysis != current
-        ready, poll_off = readiness(service, analysis) if changed else (no_update, no_update)
+        # Pages (and their jobs in other processes) speak the language this
+        # request negotiated when the link names none.
+        ready, poll_off = (readiness(service, {**analysis, "lang": state.lang or i18n.current()}) if changed
+                           else (no_update, no_update))
         # Moving to another page is a real navigation (the router renders it);
         # anything else rewrites the address in place (history.replaceState in
         # the browser), so the page is not rebuilt and nothing is computed twice.

@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 from dash import no_update
 
+from .. import i18n
 from ..analysis.graph import ReceptiveField
 from ..components.widgets import error_alert
 from ..errors import UserError
 from ..figures import heatmap_figure
+from ..i18n import _
 from ..service import Analyzer, LayerView
 from ..state import ViewState, strict_state
 
@@ -25,7 +27,8 @@ def state_of(service: Analyzer, ready: dict[str, Any]) -> ViewState:
     """The ready state a page received, read strictly: a forged or stale
     value is refused with a message, never computed with."""
     if not isinstance(ready, dict):
-        raise UserError("The view state could not be read; reload the page.")
+        raise UserError(_("The view state could not be read; reload the page."))
+    i18n.use(ready.get("lang"))  # before anything is worded (a background job has no request)
     return strict_state(ready, service.models.state_catalog(), classes=service.models.class_counts(),
                         evidence=service.models.evidence_catalog())
 
@@ -49,7 +52,7 @@ def guarded(outputs: int, error_slot: int = 0) -> Callable[[Callable[..., Any]],
                 message = exc.message
             except Exception:  # an unexpected failure must not break the page
                 log.exception("page callback %s failed", func.__name__)
-                message = "Something went wrong while computing this view; the error was logged."
+                message = _("Something went wrong while computing this view; the error was logged.")
             result: list[Any] = [no_update] * outputs
             result[error_slot] = error_alert(message)
             return tuple(result) if outputs > 1 else result[0]

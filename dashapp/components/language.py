@@ -1,0 +1,100 @@
+"""Which language a request is answered in, and the navbar's switch.
+
+Per request, the first of: the address's own ``lang=`` (a page load, an API
+call); the ``lang=`` of the page that sent it (Dash's layout and callback
+requests come from the page, whose current address is their ``Referer``),
+so two tabs in two languages each keep theirs; the preference cookie set when
+a page was opened with ``lang=``; the browser's ``Accept-Language``; English.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from dash import Dash, html
+from flask import Flask, Response, request
+
+from .. import i18n
+from ..i18n import _
+
+COOKIE = "dashapp_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+# Files whose bytes never depend on the language (and are cached for long).
+STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
+
+
+def _lang_of_referrer() -> str | None:
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc != request.host:  # only our own pages speak for a request
+        return None
+    values = parse_qs(parts.query).get("lang") or [None]
+    return i18n.known(values[0])
+
+
+def language_of_request() -> str:
+    for candidate in (request.args.get("lang"), _lang_of_referrer(), request.cookies.get(COOKIE)):
+        if i18n.known(candidate):
+            return candidate  # type: ignore[return-value]
+    return request.accept_languages.best_match(i18n.LANGUAGES) or i18n.DEFAULT_LANGUAGE
+
+
+def install(app: Dash) -> None:
+    """Set each request's language; remember an explicit choice in a cookie;
+    put the language on ``<html lang>``."""
+    server: Flask = app.server
+
+    @server.before_request
+    def _speak() -> None:
+        i18n.use(language_of_request())
+
+    @server.after_request
+    def _remember(response: Response) -> Response:
+        if request.path.startswith(STATIC_PREFIXES):
+            return response
+        # What we send depends on these; a shared cache must keep them apart.
+        response.vary.update(("Accept-Language", "Cookie"))
+        chosen = i18n.known(request.args.get("lang"))
+        if chosen and request.method == "GET" and response.mimetype == "text/html":
+            response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
+                                secure=request.is_secure)
+        return response
+
+    original = app.interpolate_index
+
+    def interpolate_index(**kwargs: Any) -> str:
+        # The page template carries "{%lang%}" (components/shell.DOCUMENT); Dash
+        # fills its own placeholders and leaves ours.
+        return original(**kwargs).replace("{%lang%}", i18n.current())
+
+    app.interpolate_index = interpolate_index  # type: ignore[method-assign]
+
+
+def switch() -> html.Div:
+    """Links to this same view in each language: a full reload, since the
+    shell is rendered in the language (assets/language.js keeps the rest of
+    the address; the plain ``?lang=`` is for a browser without scripts)."""
+    here = i18n.current()
+    links: list[Any] = []
+    for code in i18n.LANGUAGES:
+        name = i18n.LANGUAGE_NAMES[code]
+        if code == here:
+            links.append(html.Span(name, className="lang-current", lang=code, **{"aria-current": "true"}))
+        else:
+            links.append(html.A(name, href=f"?lang={code}", lang=code, hrefLang=code, className="lang-link",
+                                **{"data-lang": code}))
+    return html.Nav(links, className="lang-switch", **{"aria-label": _("Language")})
+
+
+def speaking_query(layout: Any) -> Any:
+    """A page's layout function that first speaks the link's ``lang=``
+    (Dash passes the query to it)."""
+
+    def speaking_layout(**query: Any) -> Any:
+        i18n.use(query.get("lang"))
+        return layout(**query)
+
+    return speaking_layout
