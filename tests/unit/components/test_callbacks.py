@@ -55,7 +55,10 @@ def test_control_change_rewrites_the_url_in_place(app: Dash) -> None:
     assert out["view"]["n"] == 12
     # The pages' ready state comes in the same answer, and only the control
     # that changed is set again.
-    assert out["ready"] == out["view"] and out["poll_off"] is True
+    # The ready state also says the language the pages speak (negotiated:
+    # the link names none, and the view keeps it unset).
+    assert out["ready"] == {**out["view"], "lang": "en"} and out["view"]["lang"] is None
+    assert out["poll_off"] is True
     assert out["controls"]["n"] is no_update and out["layer_options"] is no_update
     assert all(value is no_update for value in out["controls"].values())
     # Opacity and colormap are the browser's (no server call); the next
