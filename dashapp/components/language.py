@@ -9,6 +9,7 @@ a page was opened with ``lang=``; the browser's ``Accept-Language``; English.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,12 +17,24 @@ from dash import Dash, html
 from flask import Flask, Response, request
 
 from .. import i18n
-from ..i18n import _
+from ..i18n import N_, _
 
 COOKIE = "dashapp_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 # Files whose bytes never depend on the language (and are cached for long).
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
+
+# What plotly.js itself says (toolbar buttons, hints, notices), by its own
+# English keys: translated through our catalog and registered with plotly as
+# a locale by assets/language.js.
+PLOTLY_STRINGS = (
+    N_("Autoscale"), N_("Box Select"), N_("Compare data on hover"), N_("Double-click to zoom back out"),
+    N_("Download plot"), N_("Download plot as a PNG"), N_("Lasso Select"), N_("Pan"),
+    N_("Produced with Plotly.js"), N_("Reset axes"), N_("Reset view"), N_("Show closest data on hover"),
+    N_("Snapshot succeeded"), N_("Sorry, there was a problem downloading your snapshot!"),
+    N_("Taking snapshot - this may take a few seconds"), N_("Toggle Spike Lines"),
+    N_("Toggle show closest data on hover"), N_("Zoom"), N_("Zoom in"), N_("Zoom out"),
+)
 
 
 def _lang_of_referrer() -> str | None:
@@ -86,7 +99,18 @@ def switch() -> html.Div:
         else:
             links.append(html.A(name, href=f"?lang={code}", lang=code, hrefLang=code, className="lang-link",
                                 **{"data-lang": code}))
-    return html.Nav(links, className="lang-switch", **{"aria-label": _("Language")})
+    return html.Nav(links, className="lang-switch", **{"aria-label": _("Language"),
+                                                       "data-plotly-locale": plotly_locale()})
+
+
+def plotly_locale() -> str:
+    """plotly.js's locale for the current language, as JSON: its strings and
+    number marks (English needs none: it is plotly's own)."""
+    if i18n.current() == i18n.DEFAULT_LANGUAGE:
+        return ""
+    separators = i18n.plotly_separators()
+    return json.dumps({"name": i18n.current(), "dictionary": {text: _(text) for text in PLOTLY_STRINGS},
+                       "format": {"decimal": separators[0], "thousands": separators[1]}}, ensure_ascii=False)
 
 
 def speaking_query(layout: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import ROOT, snap
+from .helpers import DRAWN, ROOT, SELECTED, snap
 
 pytestmark = pytest.mark.browser
 
@@ -25,21 +25,6 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 REPORTS = ROOT / "artifacts" / "axe"
 SHA = re.compile(r"[?&]image=([0-9a-f]{64})")
 
-# What each page draws last: axe runs once it is there.
-DRAWN = {
-    "/": "#overview-table td.dash-cell",
-    "/heatmaps": "#heat-grid .js-plotly-plot .heatmaplayer image",
-    "/grid": ".map-slot .js-plotly-plot .heatmaplayer image",
-    "/detail": "#detail-regions .js-plotly-plot .scatterlayer .trace",
-    "/kernels": "#kernels-patches .patch-filter",
-    "/featurevis": "#fv-tiles .fv-tile",
-    "/prediction": "#prediction-chart .js-plotly-plot .bars path",
-    "/evidence": ".map-slot .js-plotly-plot .heatmaplayer image",
-    "/profile": "#profile-table table",
-    "/compare": ".cmp-filter .js-plotly-plot .heatmaplayer image",
-    "/dataset": "#dataset-grid p",  # no collection chosen: the page says what to do
-}
-SELECTED = "&filter=5&cls=1"
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
