@@ -75,6 +75,20 @@
     return true;
   }
 
+  // Whether two base figures draw the same map at the same size (same
+  // values, geometry and words).
+  function sameMap(was, now) {
+    if (!was || !now || !was.layout || !now.layout || !was.data || !now.data || was.data.length !== now.data.length ||
+        was.layout.height !== now.layout.height || JSON.stringify(was.layout.meta) !== JSON.stringify(now.layout.meta)) {
+      return false;
+    }
+    for (let i = 0; i < now.data.length; i++) {
+      const a = was.data[i].z, b = now.data[i].z;
+      if (!a || !b || a.bdata === undefined || a.bdata !== b.bdata) { return false; }
+    }
+    return true;
+  }
+
   function hoverAnswer(base, hover) {
     const meta = base.layout && base.layout.meta;
     if (!meta || meta.kind !== "heatmap" || !hover || !hover.points || !hover.points.length) { return null; }
@@ -121,23 +135,34 @@
         }
         return [restyle(base, opacity, colormap, [], picture), ""];
       },
-      // the enlarged heatmap: the small map of the picked filter, taller (no
-      // server round trip); left alone when it already shows that map
-      enlarge: function (picked, bases) {
-        const ctx = window.dash_clientside.callback_context;
-        const states = (ctx && ctx.states_list && ctx.states_list[0]) || [];
-        let shown = null, found = null;
-        for (let i = 0; i < states.length; i++) {
-          const base = bases[i];
-          const meta = base && base.layout && base.layout.meta;
-          if (states[i].id.index === "heat-big") { shown = base; }
-          if (/^heat-\d+$/.test(states[i].id.index) && meta && String(meta.filter) === String(picked)) { found = base; }
+      // the heatmaps page: each base figure of the ranking (heat-bases) to
+      // its slot, and the picked filter's, taller, to the enlarged slot (no
+      // server round trip for a pick); a slot already showing its map and
+      // title is left alone, so its graph is not redrawn
+      spread: function (bases, picked, shown) {
+        const dc = window.dash_clientside, skip = dc.no_update;
+        const outputs = (dc.callback_context && dc.callback_context.outputs_list) || [[], []];
+        const figures = (bases && bases.figures) || [], titles = (bases && bases.titles) || [];
+        let big = null;
+        for (let i = 0; i < figures.length; i++) {
+          const meta = figures[i] && figures[i].layout && figures[i].layout.meta;
+          if (meta && String(meta.filter) === String(picked)) {
+            big = Object.assign({}, figures[i], {layout: Object.assign({}, figures[i].layout, {height: 520})});
+          }
         }
-        if (!found) { return window.dash_clientside.no_update; }
-        const same = shown && shown.layout && shown.data && shown.data.length && JSON.stringify(shown.layout.meta) ===
-          JSON.stringify(found.layout.meta) && shown.data[0].z.bdata === found.data[0].z.bdata;
-        if (same) { return window.dash_clientside.no_update; }
-        return Object.assign({}, found, {layout: Object.assign({}, found.layout, {height: 520})});
+        function rankOf(id) {
+          const match = /^heat-(\d+)$/.exec(id.index);
+          return match ? Number(match[1]) - 1 : -1;
+        }
+        const data = outputs[0].map(function (out, i) {
+          const wanted = out.id.index === "heat-big" ? big : figures[rankOf(out.id)];
+          return !wanted || sameMap(shown[i], wanted) ? skip : wanted;
+        });
+        const words = outputs[1].map(function (out) {
+          const title = titles[rankOf(out.id)];
+          return title === undefined ? skip : title;
+        });
+        return [data, words];
       },
       // the state, passed on only when its model (or image) differs from the last one passed on
       modelChanged: function (ready, previous) {

@@ -17,13 +17,17 @@ prints, beside a bare ResNet18 forward pass measured in the same run:
 
 "Drawn" is a condition in the page, not a sleep: an init script wraps
 ``Plotly.newPlot`` / ``Plotly.react`` (dcc.Graph draws through them) and
+``Plotly.restyle`` (the opacity and colormap controls restyle in place) and
 stamps each graph div when its draw promise has resolved and the next frame
 has run. After the input event (recorded by a capture-phase listener on the
-document) the benchmark waits until every target graph was drawn, then until
-the change has finished (no request in flight and no draw for ``QUIET_MS``),
-and takes the last draw of a target graph: the figures as they end up. (The
-first draw after the input is not enough: graphs still showing the previous
-state may be redrawn unchanged on the way.)
+document) the benchmark waits until the target graphs are on the page and one
+of them was drawn (or the page changed: a title, a slot added or removed; a
+mutation observer stamps the page's last change), then until the change has
+finished (no request in flight and no draw for ``QUIET_MS``), and takes the
+later of the last draw of a target graph and the page's last change: the page
+as it ends up. (The first draw after the input is not enough: graphs still
+showing the previous state may be redrawn unchanged on the way; and a graph
+that already shows what the change asks for is not redrawn at all.)
 """
 
 from __future__ import annotations
@@ -64,12 +68,12 @@ DETAIL = ("#detail-regions .js-plotly-plot, "
 # Stamps every draw and the last user input, in page time (performance.now()).
 INIT_SCRIPT = """
 (() => {
-  window.__bench = {input: -1, draws: 0, lastDraw: -1};
+  window.__bench = {input: -1, draws: 0, lastDraw: -1, lastChange: -1};
   for (const type of ["pointerdown", "mousedown", "keydown", "change", "input"]) {
     document.addEventListener(type, () => { window.__bench.input = performance.now(); }, true);
   }
   function wrap(plotly) {
-    for (const name of ["newPlot", "react"]) {
+    for (const name of ["newPlot", "react", "restyle"]) {
       const original = plotly[name];
       if (typeof original !== "function" || original.__bench) { continue; }
       const wrapped = function (gd) {
@@ -87,6 +91,17 @@ INIT_SCRIPT = """
       plotly[name] = wrapped;
     }
   }
+  // The page's own changes (a map's title, a slot added or removed, a graph
+  // resized), for a change that redraws no graph or not only graphs.
+  new MutationObserver(records => {
+    const inPage = node => {
+      const element = node.closest ? node : node.parentElement;
+      return element && element.closest("#_pages_content");
+    };
+    if (records.some(r => inPage(r.target))) {
+      requestAnimationFrame(() => { window.__bench.lastChange = performance.now(); });
+    }
+  }).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
   let held;
   Object.defineProperty(window, "Plotly", {
     configurable: true,
@@ -96,18 +111,20 @@ INIT_SCRIPT = """
 })();
 """
 
-# True once every graph matching the selector was drawn after the last input
-# (and there are ``count`` of them); resolves to the drawing time.
+# True once there are ``count`` graphs matching the selector, each drawn (at
+# some time), and ``every`` of them was drawn after ``since`` (when ``every``
+# is false: one of them, or anything else on the page changed); resolves to
+# the last drawing time.
 DRAWN = """
-([selector, count, since]) => {
+([selector, count, since, every]) => {
   const graphs = Array.from(document.querySelectorAll(selector));
   if (graphs.length !== count) { return false; }
-  let last = -1;
+  let last = every ? -1 : window.__bench.lastChange;
   for (const gd of graphs) {
-    if (!(gd.__drawnAt > since) || !gd._fullLayout) { return false; }
+    if (!(gd.__drawnAt > 0) || !gd._fullLayout || (every && !(gd.__drawnAt > since))) { return false; }
     last = Math.max(last, gd.__drawnAt);
   }
-  return last;
+  return last > since ? last : false;
 }
 """
 
@@ -116,6 +133,8 @@ QUIET_DRAWS = "quiet => !window.__bench || performance.now() - window.__bench.la
 
 # The last draw of every graph matching the selector.
 LAST_DRAW = "selector => Math.max(...Array.from(document.querySelectorAll(selector)).map(gd => gd.__drawnAt))"
+# The same, or the page's last change if that came later: the page as it ends up.
+LAST_CHANGE = f"selector => Math.max(({LAST_DRAW})(selector), window.__bench.lastChange)"
 
 
 @dataclass
@@ -208,8 +227,8 @@ def p90(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
-def wait_drawn(page: Page, selector: str, count: int, since: float) -> float:
-    handle = page.wait_for_function(DRAWN, arg=[selector, count, since], timeout=TIMEOUT_MS, polling="raf")
+def wait_drawn(page: Page, selector: str, count: int, since: float, every: bool = True) -> float:
+    handle = page.wait_for_function(DRAWN, arg=[selector, count, since, every], timeout=TIMEOUT_MS, polling="raf")
     return float(handle.json_value())
 
 
@@ -250,9 +269,9 @@ def measure(page: Page, traffic: Traffic, result: Result, act: Callable[[], None
     since = float(page.evaluate("() => window.__bench.input"))
     if since < 0:
         raise RuntimeError(f"{result.name}: the action raised no input event")
-    wait_drawn(page, selector, count, since)
+    wait_drawn(page, selector, count, since, every=False)
     traffic.settle(page)
-    drawn = float(page.evaluate(LAST_DRAW, selector))
+    drawn = float(page.evaluate(LAST_CHANGE, selector))
     result.times_ms.append(drawn - since)
     result.requests.append(traffic.updates - before)
 

@@ -32,7 +32,7 @@ from dashapp.state import ViewState
 
 PAGE_OUTPUTS = {
     "overview": "overview-table.data",
-    "heatmaps": "heat-grid.children",
+    "heatmaps": "heat-grid.className",
     "grid (24 maps)": '"grid","type":"fig-base"',
     "detail": "detail-regions.figure",
     "kernels & patches": "kernels-patches.children",
@@ -77,13 +77,13 @@ def main() -> None:
     print("bytes each page's callbacks send (resnet18, layer2.0.conv1 unless noted, n=6)")
     for page, fragment in PAGE_OUTPUTS.items():
         func = find(app, fragment)
-        state_args = [None] if fragment == "heat-grid.children" else []
+        state_args = [None] if fragment == "heat-grid.className" else []
         body = to_json(func(ready, *state_args))
         print(f"  {page:<20} {len(body) / 1000:8.1f} KB")
     conv1 = {**ready, "layer": "conv1"}
-    for label, fragment in (("heatmaps, conv1", "heat-grid.children"), ("grid, conv1", '"grid","type":"fig-base"')):
+    for label, fragment in (("heatmaps, conv1", "heat-grid.className"), ("grid, conv1", '"grid","type":"fig-base"')):
         func = find(app, fragment)
-        extra = [None] if fragment == "heat-grid.children" else []
+        extra = [None] if fragment == "heat-grid.className" else []
         print(f"  {label:<20} {len(to_json(func(conv1, *extra))) / 1000:8.1f} KB  (112x112 maps)")
 
     loaded = service.models.model("resnet18")
@@ -92,7 +92,7 @@ def main() -> None:
     floor = statistics.median(
         [_timed(lambda: forward_only(loaded, image)) for _ in range(args.repeat)]
     )
-    heat = find(app, "heat-grid.children")
+    heat = find(app, "heat-grid.className")
     layers = list(service.models.layers("resnet18"))
     times = []
     for i in range(args.repeat):

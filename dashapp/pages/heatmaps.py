@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 
 from ..components.widgets import heatmap_slot, hidden_label, notice_alert, page_header
 from ..service import Analyzer
+from ..state import MAX_N
 from ._common import guarded, heatmap_of, view_of
 
 PATH = "/heatmaps"
 NAME = "Heatmaps"
 DESCRIPTION = "The top filters' activation heatmaps over the image."
+
+# Bootstrap's row with small gutters; "heat-wide" puts 4 maps a row instead of 3 (style.css).
+GRID_CLASS = "row g-2 heat-grid"
 
 
 def layout(**_query: Any) -> html.Div:
@@ -23,7 +27,15 @@ def layout(**_query: Any) -> html.Div:
                         "the receptive field of that position."),
             html.Div(id="heat-error"),
             html.Div(id="heat-notice"),
-            dcc.Loading(html.Div(id="heat-grid", className="heat-grid"), type="default", delay_show=300),
+            # One cell per possible map, laid once: a slot is put in a cell or
+            # taken out of it, and the others are left as they are (style.css
+            # hides an empty cell).
+            dcc.Loading(html.Div([html.Div(id={"type": "heat-cell", "index": rank},
+                                           className="col-12 col-sm-6 heat-cell")
+                                  for rank in range(1, MAX_N + 1)], id="heat-grid", className=GRID_CLASS),
+                        type="default", delay_show=300),
+            # The ranking's base figures and titles, spread over the slots in the browser.
+            dcc.Store(id="heat-bases"),
             html.H2("Enlarge one", className="section-title"),
             hidden_label("Filter to enlarge", "heat-pick"),
             dbc.Select(id="heat-pick", size="sm", className="heat-pick"),
@@ -32,49 +44,77 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
-def _column_width(count: int) -> int:
-    return 4 if count <= 6 else 3
+def grid_class(count: int) -> str:
+    return GRID_CLASS if count <= 6 else f"{GRID_CLASS} heat-wide"
+
+
+def cell_changes(shown: set[int], wanted: int) -> list[Any]:
+    """The children of each cell for ``wanted`` maps when the cells ranked
+    ``shown`` hold a slot: an empty slot where one is missing (its figure and
+    title come from ``heat-bases``, assets/dashapp.js spread), none where one
+    is too many, and the rest left alone, so their graphs stay mounted and are
+    patched by Plotly.react instead of being drawn anew."""
+    changes: list[Any] = []
+    for rank in range(1, MAX_N + 1):
+        if rank <= wanted and rank not in shown:
+            changes.append(heatmap_slot(f"heat-{rank}", title=""))
+        elif rank > wanted and rank in shown:
+            # [] rather than None: Dash's renderer forgets the removed
+            # components' ids only for a children value that is truthy.
+            changes.append([])
+        else:
+            changes.append(no_update)
+    return changes
+
+
+def shown_ranks(title_ids: list[Any] | None) -> set[int]:
+    """The ranks whose slot is on the page (from the slots' title ids, as the browser sent them)."""
+    ranks = set()
+    for tid in title_ids or []:
+        index = str(tid.get("index", "")) if isinstance(tid, dict) else ""
+        if index.startswith("heat-") and index[5:].isdigit():
+            ranks.add(int(index[5:]))
+    return ranks
 
 
 def register(app: Dash, service: Analyzer) -> None:
     @app.callback(
         Output("heat-error", "children"),
-        Output("heat-grid", "children"),
+        Output({"type": "heat-cell", "index": ALL}, "children"),
+        Output("heat-grid", "className"),
+        Output("heat-bases", "data"),
         Output("heat-notice", "children"),
         Output("heat-pick", "options"),
         Output("heat-pick", "value"),
-        # The enlarged map comes in the same answer, so it is drawn with the
-        # others rather than after them (the picker's own changes are the
-        # browser's: see enlarge below).
-        Output({"type": "fig-base", "index": "heat-big"}, "data", allow_duplicate=True),
         Input("ready-state", "data"),
         State("heat-pick", "value"),
-        prevent_initial_call="initial_duplicate",
+        State({"type": "fig-title", "index": ALL}, "id"),
     )
-    @guarded(outputs=6)
-    def render(ready: dict[str, Any], picked: str | None) -> tuple[Any, ...]:
+    @guarded(outputs=7)
+    def render(ready: dict[str, Any], picked: str | None, title_ids: list[Any] | None = None) -> tuple[Any, ...]:
         view = view_of(service, ready)
         ranking = view.ranking
-        width = _column_width(len(ranking.filters))
-        cells = []
+        figures, titles = [], []
         for ranked in ranking.filters:
-            figure = heatmap_of(view, view.maps[ranked.index], ranked.index)
-            # The base figure rides inside the new slot: no second round trip.
-            slot = heatmap_slot(f"heat-{ranked.rank}", title=f"#{ranked.rank} · filter {ranked.index} · "
-                                f"score {ranked.score:.3f} · sparsity {ranked.sparsity:.0%}", figure=figure)
-            cells.append(dbc.Col(slot, md=width, sm=6, xs=12))
+            figures.append(heatmap_of(view, view.maps[ranked.index], ranked.index))
+            titles.append(f"#{ranked.rank} · filter {ranked.index} · score {ranked.score:.3f} · "
+                          f"sparsity {ranked.sparsity:.0%}")
         options = [{"label": f"#{f.rank} · filter {f.index}", "value": str(f.index)} for f in ranking.filters]
         valid = {o["value"] for o in options}
         value = picked if picked in valid else (options[0]["value"] if options else None)
         notice = notice_alert(ranking.notice) if ranking.notice else None
-        big = heatmap_of(view, view.maps[int(value)], int(value), 520) if value is not None else None
-        return None, dbc.Row(cells, className="g-2"), notice, options, value, big
+        count = len(figures)
+        return (None, cell_changes(shown_ranks(title_ids), count), grid_class(count),
+                {"figures": figures, "titles": titles}, notice, options, value)
 
-    # The enlarged map is one of the small ones, drawn taller: the browser
-    # copies it from the page instead of asking the server again.
+    # The base figures go to their slots, and the picked one, taller, to the
+    # enlarged slot, in the browser: one server answer per change, and a slot
+    # already showing its map is left alone.
     app.clientside_callback(
-        ClientsideFunction("cnn", "enlarge"),
-        Output({"type": "fig-base", "index": "heat-big"}, "data"),
+        ClientsideFunction("cnn", "spread"),
+        Output({"type": "fig-base", "index": ALL}, "data", allow_duplicate=True),
+        Output({"type": "fig-title", "index": ALL}, "children"),
+        Input("heat-bases", "data"),
         Input("heat-pick", "value"),
         State({"type": "fig-base", "index": ALL}, "data"),
         prevent_initial_call=True,

@@ -88,7 +88,7 @@ def test_a_control_change_is_one_state_answer_and_one_page_render(page: Page) ->
     assert not [o for o in seen if "weights-banner" in o or "image-thumb" in o], seen
     state = [o for o in seen if "url-target.data" in o]
     assert len(state) == 1 and "ready-state.data" in state[0], seen
-    assert len([o for o in seen if "heat-grid.children" in o]) == 1, seen
+    assert len([o for o in seen if "heat-grid.className" in o]) == 1, seen
     # No separate readiness callback, no server call for the enlarged map alone.
     assert not [o for o in seen if o.startswith(("..ready-state.data", '..{"index":"heat-big"'))], seen
     # The enlarged map follows the new ranking's first filter, in the browser.
@@ -118,7 +118,7 @@ def test_unchanged_graphs_are_not_redrawn(page: Page) -> None:
         page.wait_for_url(lambda url: query_of(url).get("n") == "7")
         expect(page.locator("#heat-grid .heatmaplayer image")).to_have_count(7)
         page.wait_for_load_state("networkidle")
-    assert any("heat-grid.children" in o for o in seen), seen
+    assert any("heat-grid.className" in o for o in seen), seen
     assert page.evaluate("() => window.__bigDraws") == 0
     # A style change still redraws it.
     page.locator("#ctl-opacity [role=slider]").focus()

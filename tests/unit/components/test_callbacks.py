@@ -108,14 +108,23 @@ def test_choose_image_reports_bad_uploads(app: Dash) -> None:
     assert len(choice["sha"]) == 64
 
 
+def title_ids(count: int) -> list[dict[str, str]]:
+    """The heatmaps page's slot title ids, as the browser sends them when ``count`` slots are shown."""
+    return [{"type": "fig-title", "index": f"heat-{rank}"} for rank in range(1, count + 1)]
+
+
 def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
     view = sync(app, None, "")["view"]
-    heat = callback(app, "heat-grid.children")
-    error, grid, _notice, options, value, big = heat(view, None)
+    heat = callback(app, "heat-grid.className")
+    error, cells, grid_class, bases, _notice, options, value = heat(view, None, [])
     assert error is None and len(options) == 6 and value == options[0]["value"]
-    assert len(grid.children) == 6
-    # The enlarged map of the picked filter comes in the same answer.
-    assert big.layout.meta["filter"] == int(value) and big.layout.height == 520
+    # The first answer puts six empty slots in the first six cells; the
+    # figures and titles, in rank order, are spread over them in the browser
+    # (the enlarged one too).
+    assert [c.children[1].id["index"] for c in cells[:6]] == [f"heat-{rank}" for rank in range(1, 7)]
+    assert all(c is no_update for c in cells[6:]) and "heat-wide" not in grid_class
+    assert [f.layout.meta["filter"] for f in bases["figures"]] == [int(o["value"]) for o in options]
+    assert bases["titles"][0].startswith(f"#1 · filter {options[0]['value']} ·")
     broken = {**view, "image": "f" * 64}
     error, *rest = heat(broken, None)
     assert "upload" in str(error) and all(r is no_update for r in rest)
@@ -123,6 +132,22 @@ def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
                    {**view, "weight": float("nan")}, {**view, "filter": 10**6}):
         error, *rest = heat(forged, None)
         assert error is not None and all(r is no_update for r in rest), forged
+
+
+def test_heatmap_slots_stay_and_only_the_difference_is_added_or_removed(app: Dash) -> None:
+    view = sync(app, None, "")["view"]
+    heat = callback(app, "heat-grid.className")
+    # Another criterion, the same count: the slots stay, their figures change.
+    _, cells, _, bases, *_ = heat({**view, "criterion": "max"}, None, title_ids(6))
+    assert all(c is no_update for c in cells) and len(bases["figures"]) == 6
+    # One more map: a slot in the seventh cell only; four maps a row from seven on.
+    _, cells, grid_class, bases, *_ = heat({**view, "n": 7}, None, title_ids(6))
+    assert [i for i, c in enumerate(cells) if c is not no_update] == [6] and "heat-wide" in grid_class
+    assert cells[6].children[1].id == {"type": "fig-base", "index": "heat-7"} and len(bases["figures"]) == 7
+    # Back to five: the sixth and seventh cells emptied.
+    _, cells, grid_class, _, *_ = heat({**view, "n": 5}, None, title_ids(7))
+    assert {i: c for i, c in enumerate(cells) if c is not no_update} == {5: [], 6: []}
+    assert "heat-wide" not in grid_class
 
 
 def test_grid_click_opens_the_clicked_filter(app: Dash) -> None:
