@@ -45,6 +45,9 @@ def layout(**_query: Any) -> html.Div:
                 data=[],
                 sort_action="native",
                 style_as_list_view=True,
+                # On a narrow screen the table scrolls by itself instead of widening the page
+                # (the Spanish column names are longer).
+                style_table={"overflowX": "auto"},
                 style_cell={"padding": "6px 10px", "fontFamily": FONT, "textAlign": "right", "cursor": "pointer"},
                 style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5", "textAlign": "right"},
                 style_data_conditional=[{"if": {"state": "active"}, "backgroundColor": "#e7f1ff",

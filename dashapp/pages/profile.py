@@ -78,7 +78,7 @@ def register(app: Dash, service: Analyzer) -> None:
                 ], className="table-active" if r["layer"] == state.layer else None)
                 for r in rows
             ])],
-            size="sm", hover=True, className="profile-table",
+            size="sm", hover=True, responsive=True, className="profile-table",
         )
         return None, sparsity, mean, passing, table, names
 

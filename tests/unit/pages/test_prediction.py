@@ -20,8 +20,8 @@ from tests.support.visible_text import english_sentences_in, visible_text
 def test_every_certainty_band_is_one_whole_sentence_in_each_language(top: float, spanish: str, english: str) -> None:
     with i18n.speaking("es"):
         assert prediction.certainty(top, 0.05) == (
-            f"{spanish}: la clase principal tiene un {i18n.percent(top, 1)}, {i18n.percent(top - 0.05, 1)} "
-            "por encima de la siguiente.")
+            f"{spanish}: la clase principal tiene un {i18n.percent(top, 1)}, con {i18n.percent(top - 0.05, 1)} "
+            "de ventaja sobre la siguiente.")
     with i18n.speaking("en"):
         assert prediction.certainty(top, 0.05) == (
             f"{english}: the top class has {top:.1%}, {top - 0.05:.1%} ahead of the next.")
@@ -30,7 +30,7 @@ def test_every_certainty_band_is_one_whole_sentence_in_each_language(top: float,
 def test_spanish_percentages_use_a_decimal_comma() -> None:
     with i18n.speaking("es"):
         assert prediction.certainty(0.853, 0.1).replace("\xa0", " ") == (
-            "El modelo está seguro: la clase principal tiene un 85,3 %, 75,3 % por encima de la siguiente.")
+            "El modelo está seguro: la clase principal tiene un 85,3 %, con 75,3 % de ventaja sobre la siguiente.")
 
 
 def test_the_layout_speaks_spanish() -> None:
