@@ -47,12 +47,20 @@
     {selector: ".modebar-btn", name: function (el) { return el.getAttribute("data-title"); }},
     {selector: ".dash-spreadsheet th .column-header--sort", name: function (el) {
       const header = el.closest("th");
-      return "Sort by " + (header ? header.textContent.trim() : "this column");
+      return worded(el, "data-sort-name", "Sort by {column}")
+        .replace("{column}", header ? header.textContent.trim() : "");
     }},
     {selector: "#overview-table td.dash-cell.column-0", role: null, name: function (el) {
-      return "Open filter " + el.textContent.trim();
+      return worded(el, "data-open-name", "Open filter {index}").replace("{index}", el.textContent.trim());
     }},
   ];
+
+  // A name's wording in the page's language: the page puts it on an ancestor
+  // (data-sort-name="Ordenar por {column}"), English otherwise.
+  function worded(el, attribute, english) {
+    const holder = el.closest("[" + attribute + "]");
+    return holder ? holder.getAttribute(attribute) : english;
+  }
 
   function keyboardClickables(root) {
     CLICKABLES.forEach(function (kind) {

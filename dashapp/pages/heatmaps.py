@@ -7,25 +7,27 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
 
+from .. import i18n
 from ..components.widgets import heatmap_slot, hidden_label, notice_alert, page_header
+from ..i18n import N_, _
 from ..service import Analyzer
 from ._common import guarded, heatmap_of, view_of
 
 PATH = "/heatmaps"
-NAME = "Heatmaps"
-DESCRIPTION = "The top filters' activation heatmaps over the image."
+NAME = N_("Heatmaps")
+DESCRIPTION = N_("The top filters' activation heatmaps over the image.")
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Heatmaps", "Where each top filter responds. Hover a map for the value, its percentile and "
-                        "the receptive field of that position."),
+            page_header(_(NAME), _("Where each top filter responds. Hover a map for the value, its percentile "
+                                   "and the receptive field of that position.")),
             html.Div(id="heat-error"),
             html.Div(id="heat-notice"),
             dcc.Loading(html.Div(id="heat-grid", className="heat-grid"), type="default", delay_show=300),
-            html.H2("Enlarge one", className="section-title"),
-            hidden_label("Filter to enlarge", "heat-pick"),
+            html.H2(_("Enlarge one"), className="section-title"),
+            hidden_label(_("Filter to enlarge"), "heat-pick"),
             dbc.Select(id="heat-pick", size="sm", className="heat-pick"),
             heatmap_slot("heat-big", height=520),
         ]
@@ -60,10 +62,13 @@ def register(app: Dash, service: Analyzer) -> None:
         for ranked in ranking.filters:
             figure = heatmap_of(view, view.maps[ranked.index], ranked.index)
             # The base figure rides inside the new slot: no second round trip.
-            slot = heatmap_slot(f"heat-{ranked.rank}", title=f"#{ranked.rank} · filter {ranked.index} · "
-                                f"score {ranked.score:.3f} · sparsity {ranked.sparsity:.0%}", figure=figure)
+            slot = heatmap_slot(f"heat-{ranked.rank}", title=_("#{rank} · filter {index} · score {score} · sparsity "
+                                                                "{sparsity}").format(
+                rank=ranked.rank, index=ranked.index, score=i18n.number(ranked.score, 3),
+                sparsity=i18n.percent(ranked.sparsity)), figure=figure)
             cells.append(dbc.Col(slot, md=width, sm=6, xs=12))
-        options = [{"label": f"#{f.rank} · filter {f.index}", "value": str(f.index)} for f in ranking.filters]
+        options = [{"label": _("#{rank} · filter {index}").format(rank=f.rank, index=f.index), "value": str(f.index)}
+                   for f in ranking.filters]
         valid = {o["value"] for o in options}
         value = picked if picked in valid else (options[0]["value"] if options else None)
         notice = notice_alert(ranking.notice) if ranking.notice else None
