@@ -117,7 +117,7 @@ def get_models() -> Any:
 
 @api.route("/api/analysis", methods=["GET"])
 def get_analysis() -> Any:
-    _, view = open_view()
+    _service, view = open_view()
     return jsonify(analysis_answer(view))
 
 
@@ -130,7 +130,7 @@ def export_ranking(fmt: str) -> Any:
     """The ranked filters and their statistics, as CSV or JSON (same query as /api/analysis)."""
     if fmt not in ("csv", "json"):
         return error("Export formats are csv and json.", 404)
-    _, view = open_view()
+    _service, view = open_view()
     state, ranking = view.state, view.ranking
     name = f"ranking_{state.model}_{state.layer}_{state.criterion}_{view.subject.sha[:12]}.{fmt}"
     if fmt == "json":
@@ -149,7 +149,7 @@ def export_ranking(fmt: str) -> Any:
 @api.route("/api/export/regions.json", methods=["GET"])
 def export_regions() -> Any:
     """One filter's activation regions (the top-ranked filter when none is named)."""
-    _, view = open_view()
+    _service, view = open_view()
     index = view.state.filter
     if index is None:
         if not view.ranking.filters:
@@ -168,7 +168,7 @@ def export_map() -> Any:
     """One filter's map as numbers, with where its cells lie in the original
     image: cell (i, j) is centred at (x0 + j·dx, y0 + i·dy) and sees an
     rf_width × rf_height box (README, Definitions: map geometry)."""
-    _, view = open_view()
+    _service, view = open_view()
     index = view.state.filter
     if index is None:
         return error("filter is required, e.g. filter=0.", 400)

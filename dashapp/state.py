@@ -168,7 +168,7 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
 def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES,
                  max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None) -> ViewState:
     """What a callback or an API route received; raises ``StateError`` naming the first bad value."""
-    state, _ = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n, evidence=evidence)
+    state, _messages = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n, evidence=evidence)
     return state
 
 

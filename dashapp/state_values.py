@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import i18n
-from .i18n import _, number
+from .i18n import _
 from .intake import is_sha256
+from .intake.limits import short_number
 
 MAX_PARAM_LENGTH = 200
 
@@ -63,14 +64,6 @@ def field_label(field: Field) -> str:
 def capitalized(text: str) -> str:
     """``text`` with its first letter upper case (a label opening a sentence)."""
     return text[:1].upper() + text[1:]
-
-
-def short_number(value: float) -> str:
-    """``value`` as ``{:g}`` writes it (0.15, 24), with the locale's decimal mark."""
-    text = f"{value:g}"
-    if "e" in text or "inf" in text or "nan" in text:
-        return text
-    return number(value, len(text.partition(".")[2]), grouping=False)
 
 
 class Refused(Exception):

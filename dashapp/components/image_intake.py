@@ -23,7 +23,7 @@ def _image_error(message: str) -> dbc.Alert:
 
 def _decode_upload(upload: dict[str, Any]) -> bytes:
     contents = str(upload.get("contents") or "")
-    _, _, payload = contents.partition(",")
+    _scheme, _comma, payload = contents.partition(",")
     try:
         return base64.b64decode(payload, validate=False)
     except ValueError:

@@ -9,8 +9,8 @@ from dash import dcc, html
 
 from ..analysis.stats import CRITERIA
 from ..i18n import N_, _
+from ..intake.limits import short_number
 from ..state import COLORMAPS, FIELD, MAX_N, ViewState
-from ..state_values import short_number
 from .browser_strings import strings_element
 from .language import switch
 from .widgets import heatmap_slot
