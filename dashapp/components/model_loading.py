@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, html, no_update
 
 from ..errors import UserError
+from ..i18n import _, integer
 from ..service import Analyzer
 
 SHOWN = {"display": "block"}
@@ -31,6 +32,14 @@ def readiness(service: Analyzer, view: dict[str, Any]) -> tuple[Any, Any]:
     with contextlib.suppress(UserError):  # the pages and the banner say why
         service.models.model(model)
     return view, True
+
+
+def _download_label(model: str, done: int, total: int) -> str:
+    """What the progress bar says (analysis/weights.py records the bytes; the words are here)."""
+    if not total:
+        return _("Waiting for the weights of {model}…").format(model=model)
+    return _("Downloading weights for {model}: {done} of {total} MB").format(
+        model=model, done=integer(done >> 20), total=integer(total >> 20))
 
 
 def register(app: Dash, service: Analyzer) -> None:
@@ -52,9 +61,10 @@ def register(app: Dash, service: Analyzer) -> None:
             return no_update, no_update, no_update, HIDDEN, True
         progress = service.registry.download_progress(model)
         if progress.state == "downloading":
-            return no_update, int(progress.fraction * 100), progress.message, SHOWN, False
+            return no_update, int(progress.fraction * 100), _download_label(model, progress.done, progress.total), \
+                SHOWN, False
         # Done, or failed: the model loads from disk or falls back, and the banner says which.
-        return view, 100, f"Loading {model}…", HIDDEN, True
+        return view, 100, _("Loading {model}…").format(model=model), HIDDEN, True
 
     @app.callback(Output("weights-banner", "children"), Input("model-state", "data"))
     def weights_banner(ready: dict[str, Any] | None) -> Any:
@@ -68,10 +78,11 @@ def register(app: Dash, service: Analyzer) -> None:
             return None
         return dbc.Alert(
             [
-                html.Strong("Untrained weights. "),
-                f"{ready['model']} is running on seeded random weights, not its ImageNet training, so filters, "
-                "rankings and predictions show no learned features. ",
-                html.Span(f"Why: {weights.reason}", className="banner-reason"),
+                html.Strong(_("Untrained weights.") + " "),
+                _("{model} is running on seeded random weights, not its ImageNet training, so filters, "
+                  "rankings and predictions show no learned features.").format(model=ready["model"]) + " ",
+                # The reason is the operator's (a setting, a failed download) and stays as written.
+                html.Span(_("Why: {reason}").format(reason=weights.reason), className="banner-reason"),
             ],
             color="danger",
             className="weights-banner",

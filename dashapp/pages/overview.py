@@ -37,7 +37,6 @@ def layout(**_query: Any) -> html.Div:
             dcc.Loading(html.Div(id="overview-cards"), type="default", delay_show=300),
             html.H2(_("Top filters"), className="section-title"),
             html.Div(id="overview-notice"),
-            # The names assets/a11y.js gives the table's sort buttons and filter cells, in the page's language.
             html.Div(dcc.Loading(dash_table.DataTable(
                 id="overview-table",
                 columns=[{**column, "name": _(column["name"])} for column in COLUMNS],
@@ -54,8 +53,7 @@ def layout(**_query: Any) -> html.Div:
                 style_data_conditional=[{"if": {"state": "active"}, "backgroundColor": "#e7f1ff",
                                          "border": "1px solid #0d6efd"}],
                 tooltip_duration=None,
-            ), type="default", delay_show=300), **{"data-sort-name": _("Sort by {column}"),
-                                                  "data-open-name": _("Open filter {index}")}),
+            ), type="default", delay_show=300)),
             html.Div(_("Click a row (or Tab to its filter number and press Enter) to open that filter's detail "
                        "page. Click a column header's arrows to sort."),
                      className="control-help mt-1"),

@@ -26,6 +26,7 @@ from ..analysis.patches import Patch, top_patches
 from ..analysis.regions import RegionResult, find_regions
 from ..analysis.stats import FilterStats, LayerStats, Ranking, filter_stats, layer_stats, rank_filters, responds
 from ..errors import UserError
+from ..i18n import _
 from ..state import ViewState
 from .evidence import EvidenceAnswer, class_evidence, sanity
 
@@ -118,9 +119,8 @@ class LayerView:
 
     def check_filter(self, index: int) -> int:
         if not 0 <= index < self.info.out_channels:
-            raise UserError(
-                f"Filter {index} does not exist: {self.info.name} has filters 0 to {self.info.out_channels - 1}.", 404
-            )
+            raise UserError(_("Filter {index} does not exist: {layer} has filters 0 to {last}.").format(
+                index=index, layer=self.info.name, last=self.info.out_channels - 1), 404)
         return index
 
     def regions(self, index: int) -> RegionResult:
