@@ -95,6 +95,7 @@ def register_job(app: Dash, service: Analyzer, prefix: str) -> None:
         Output(f"{prefix}-done", "data"),
         Input(f"{prefix}-go", "n_clicks"),
         State(f"{prefix}-targets", "data"),
+        State("ready-state", "data"),
         background=True,
         progress=[Output(f"{prefix}-progress", "value"), Output(f"{prefix}-label", "children"),
                   Output(f"{prefix}-preview", "src")],
@@ -106,10 +107,12 @@ def register_job(app: Dash, service: Analyzer, prefix: str) -> None:
         cancel=[Input(f"{prefix}-cancel", "n_clicks")],
         prevent_initial_call=True,
     )
-    def compute(set_progress: Any, clicks: int, targets: dict[str, Any] | None) -> Any:
+    def compute(set_progress: Any, clicks: int, targets: dict[str, Any] | None, ready: dict[str, Any] | None) -> Any:
         if not clicks or not isinstance(targets, dict):
             return no_update
-        i18n.use(targets.get("lang"))  # this process has no request: the page said which language
+        # The job runs in another process, outside any request: it speaks
+        # the language of the page that started it.
+        i18n.use(ready.get("lang") if isinstance(ready, dict) else None)
         jobs = service.featurevis
         try:
             requests = [jobs.request(str(targets.get("model")), str(targets.get("layer")), str(index),

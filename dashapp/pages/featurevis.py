@@ -7,7 +7,6 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
-from .. import i18n
 from ..analysis.featurevis import OBJECTIVES
 from ..components.featurevis_job import job_controls, register_job
 from ..components.widgets import fmt, notice_alert, page_header
@@ -95,9 +94,8 @@ def register(app: Dash, service: Analyzer) -> None:
         if done and done.get("error"):
             notices.append(notice_alert(done["error"]))
         tiles = [tile(service, view, f.index, f.rank, objective) for f in ranked]
-        # The job runs in another process: it speaks the language the page was rendered in.
         targets = {"model": view.loaded.name, "layer": view.info.name, "objective": objective,
-                   "filters": [f.index for f in ranked], "lang": i18n.current()}
+                   "filters": [f.index for f in ranked]}
         return None, [n for n in notices if n is not None], tiles, targets
 
     register_job(app, service, "fv")
