@@ -73,7 +73,7 @@ def layout(**_query: Any) -> html.Div:
 def _decode_uploads(contents: list[str], names: list[str]) -> list[tuple[str, bytes]]:
     files = []
     for content, name in zip(contents or [], names or [], strict=False):
-        _, _, payload = str(content).partition(",")
+        payload = str(content).partition(",")[2]
         try:
             files.append((str(name), base64.b64decode(payload, validate=True)))
         except (binascii.Error, ValueError):
@@ -165,7 +165,7 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
         Input("dataset-poll", "n_intervals"),
     )
     @guarded(outputs=6, error_slot=5)
-    def job(ready: dict[str, Any], *_: Any) -> tuple[Any, ...]:
+    def job(ready: dict[str, Any], *_triggers: Any) -> tuple[Any, ...]:
         state = state_of(service, ready)
         if not state.collection:
             return _("Choose or create a collection first."), 0, False, True, None, None

@@ -4,6 +4,7 @@ title, aria-label, option labels). For tests of the interface language."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 SHOWN_PROPS = ("placeholder", "alt", "title", "aria-label")
@@ -31,3 +32,8 @@ def visible_texts(node: Any) -> list[str]:
 def visible_text(node: Any) -> str:
     """All of it in one string, one piece per line."""
     return "\n".join(visible_texts(node))
+
+
+def has_words(words: str, text: str) -> bool:
+    """Whether ``words`` occur in ``text`` as whole words ("Cancel" is not in "Cancelar")."""
+    return re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text) is not None
