@@ -52,6 +52,9 @@ SSIM_K1, SSIM_K2, SSIM_SIGMA = 0.01, 0.03, 1.5  # Wang et al. 2004's constants a
 
 Explanation = Callable[[LoadedModel], np.ndarray]  # a map from a (possibly randomized) model
 Progress = Callable[[int, int], None]  # (steps done, steps in all)
+# Why a verdict: the original map is constant; no layer above to randomize; the
+# last step's map is constant; its rank correlation fell below / stayed at or above THRESHOLD.
+REASONS = ("constant_original", "nothing_to_randomize", "evidence_vanished", "below_threshold", "above_threshold")
 
 
 def ssim(a: np.ndarray, b: np.ndarray, data_range: float = 1.0) -> float:
@@ -117,16 +120,29 @@ class SanityStep:
 class SanityResult:
     steps: list[SanityStep]
     verdict: str  # "passed", "failed" or "undecided"
-    sentence: str  # the verdict in plain words
+    sentence: str  # the verdict in plain words (English; the pages word it from ``reason``)
     threshold: float = THRESHOLD
+    reason: str = ""  # one of REASONS: why this verdict, for wording it in any language
 
     @property
     def passed(self) -> bool:
         return self.verdict == "passed"
 
     def as_dict(self) -> dict[str, object]:
-        return {"verdict": self.verdict, "sentence": self.sentence, "threshold": self.threshold,
+        return {"verdict": self.verdict, "sentence": self.sentence, "reason": self.reason, "threshold": self.threshold,
                 "steps": [s.as_dict() for s in self.steps]}
+
+
+def reason_of(original: np.ndarray, steps: list[SanityStep]) -> str:
+    """Why the verdict is what it is (one of REASONS)."""
+    if np.ptp(original) == 0:
+        return "constant_original"
+    if not steps:
+        return "nothing_to_randomize"
+    last = steps[-1].spearman
+    if last is None:
+        return "evidence_vanished"
+    return "below_threshold" if last < THRESHOLD else "above_threshold"
 
 
 def verdict(original: np.ndarray, steps: list[SanityStep]) -> tuple[str, str]:
@@ -189,7 +205,7 @@ def sanity_check(loaded: LoadedModel, layer: str, explanation: Explanation, seed
             if progress:
                 progress(done, len(steps_plan))
     word, sentence = verdict(original, steps)
-    return SanityResult(steps, word, sentence)
+    return SanityResult(steps, word, sentence, reason=reason_of(original, steps))
 
 
 def evidence_sanity(loaded: LoadedModel, image: Image.Image, layer: str, class_index: int, method: str = "gradcam",

@@ -19,6 +19,7 @@ from ..analysis.geometry import MapGeometry, map_geometry
 from ..analysis.gradcam import METHODS, evidence
 from ..analysis.sanity import evidence_sanity
 from ..errors import UserError
+from ..i18n import _
 from ..store.codec import decode_meta, encode_meta
 
 if TYPE_CHECKING:
@@ -44,9 +45,9 @@ class EvidenceAnswer:
 
 def checked_request(view: LayerView, class_index: int, method: str) -> None:
     if method not in METHODS:
-        raise UserError(f"method must be one of {', '.join(METHODS)}.")
+        raise UserError(_("method must be one of {choices}.").format(choices=", ".join(METHODS)))
     if not 0 <= class_index < len(view.loaded.categories):
-        raise UserError(f"class must be between 0 and {len(view.loaded.categories) - 1}.")
+        raise UserError(_("class must be between 0 and {last}.").format(last=len(view.loaded.categories) - 1))
 
 
 def _scale(service: Analyzer, view: LayerView, layer: EvidenceLayer, class_index: int, method: str,

@@ -45,6 +45,11 @@ def _collect(node: Any, pieces: list[str]) -> None:
     _collect(getattr(node, "children", None), pieces)
 
 
+def has_words(words: str, text: str) -> bool:
+    """Whether ``words`` occur in ``text`` as whole words ("Cancel" is not in "Cancelar")."""
+    return re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text) is not None
+
+
 def english_sentences_in(text: str) -> list[str]:
     """The catalog's English sentences (several words, no placeholder) that
     ``text`` still shows although Spanish words them differently."""
@@ -54,7 +59,6 @@ def english_sentences_in(text: str) -> list[str]:
     for message in catalog:
         if not isinstance(message.id, str) or " " not in message.id or "{" in message.id:
             continue
-        if message.string and message.string != message.id and re.search(
-                rf"(?<!\w){re.escape(message.id)}(?!\w)", text):
+        if message.string and message.string != message.id and has_words(message.id, text):
             found.append(message.id)
     return found

@@ -20,6 +20,7 @@ from dashapp.analysis.sanity import (
     cascade,
     evidence_sanity,
     rank_correlation,
+    reason_of,
     sanity_check,
     ssim,
     verdict,
@@ -69,6 +70,16 @@ def test_undefined_correlation_never_passes() -> None:
     assert verdict(x, [])[0] == "undecided"
 
 
+def test_the_reason_code_names_which_rule_decided_the_verdict() -> None:
+    # The pages word the verdict from this code (sanity_wording.py), in the reader's language.
+    x = np.arange(16.0).reshape(4, 4)
+    assert reason_of(np.zeros((4, 4)), [SanityStep("fc", 0.1, 0.0)]) == "constant_original"
+    assert reason_of(x, []) == "nothing_to_randomize"
+    assert reason_of(x, [SanityStep("fc", 0.1, 0.2), SanityStep("layer4.1", None, 0.0)]) == "evidence_vanished"
+    assert reason_of(x, [SanityStep("fc", THRESHOLD - 0.01, 0.0)]) == "below_threshold"
+    assert reason_of(x, [SanityStep("fc", THRESHOLD, 0.9)]) == "above_threshold"
+
+
 # ---------------------------------------------------------------- the cascade
 
 
@@ -106,7 +117,7 @@ def test_grad_cam_passes_and_the_shared_model_is_untouched(registry: ModelRegist
     result = evidence_sanity(resnet, image, "layer4", 281, progress=lambda done, total: seen.append((done, total)))
     assert result.verdict == "passed", result.sentence
     assert result.steps[-1].spearman is not None and result.steps[-1].spearman < THRESHOLD
-    assert "Passed" in result.sentence
+    assert "Passed" in result.sentence and result.as_dict()["reason"] == "below_threshold"
     assert seen == [(i, len(result.steps)) for i in range(1, len(result.steps) + 1)]
     for key, value in resnet.module.state_dict().items():
         assert torch.equal(value, weights[key]), key
