@@ -94,10 +94,21 @@
       x0: Math.max(0, cx - g.rf_width / 2), x1: Math.min(meta.width, cx + g.rf_width / 2),
       y0: Math.max(0, cy - g.rf_height / 2), y1: Math.min(meta.height, cy + g.rf_height / 2),
     };
-    const text = (meta.name || ("Filter " + meta.filter)) + ": response " + value.toPrecision(3) +
-      " (" + ordinal(Math.round(pct)) + " percentile of this map) at x " + Math.round(point.x) + ", y " +
-      Math.round(point.y) + " px; receptive field " + Math.round(box.x1 - box.x0) + "×" +
-      Math.round(box.y1 - box.y0) + " px";
+    // The sentence comes in the reader's language with the figure
+    // (dashapp/wording/maps.py, hover_sentence); the numbers with its decimal mark.
+    const decimal = (base.layout.separators || ".")[0];
+    const filled = {
+      name: meta.name || ("Filter " + meta.filter),
+      value: value.toPrecision(3).replace(".", decimal),
+      percentile: meta.ordinal_percentile === false ? String(Math.round(pct)) : ordinal(Math.round(pct)),
+      x: Math.round(point.x), y: Math.round(point.y),
+      width: Math.round(box.x1 - box.x0), height: Math.round(box.y1 - box.y0),
+    };
+    const sentence = meta.hover || "{name}: response {value} ({percentile} percentile of this map) at x {x}, " +
+      "y {y} px; receptive field {width}×{height} px";
+    const text = sentence.replace(/\{(\w+)\}/g, function (whole, key) {
+      return Object.prototype.hasOwnProperty.call(filled, key) ? String(filled[key]) : whole;
+    });
     const shape = {type: "rect", xref: "x", yref: "y", x0: box.x0, x1: box.x1, y0: box.y0, y1: box.y1,
       line: {color: "white", width: 2, dash: "dot"}, fillcolor: "rgba(255,255,255,0.08)"};
     return {text: text, shape: shape};

@@ -168,7 +168,7 @@ def register(app: Dash, service: Analyzer) -> None:
                     dbc.Col(stat_card("Mean", fmt(view.stats["mean"])), xs=6),
                     dbc.Col(stat_card("Std", fmt(view.stats["std"])), xs=6),
                     dbc.Col(stat_card("Max", fmt(view.stats["max"])), xs=6),
-                    dbc.Col(stat_card("Sparsity", f"{view.stats['sparsity']:.0%}", reading["band"]), xs=6),
+                    dbc.Col(stat_card("Sparsity", f"{view.stats['sparsity']:.0%}", reading["band_label"]), xs=6),
                 ],
                 className="g-2 mb-2",
             ),

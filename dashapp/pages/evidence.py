@@ -9,11 +9,11 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..analysis.gradcam import METHODS
-from ..analysis.naming import layer_meaning
 from ..components.layer_meaning import branch_convs
 from ..components.widgets import heatmap_slot, hidden_label, page_header
 from ..sanity_plot import sanity_figure
 from ..service import Analyzer, LayerView
+from ..wording.layers import layer_meaning
 from ._common import guarded, heatmap_of, view_of
 
 PATH = "/evidence"
