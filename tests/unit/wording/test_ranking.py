@@ -39,8 +39,8 @@ def test_notice_counts_and_names_each_rule() -> None:
         notice = ranking_notice(mixed())
     assert notice == (
         "Solo 3 de 8 filtros son elegibles: 2 demasiado débiles, con un pico por debajo del 5\xa0% del más fuerte "
-        "de la capa (filtros 5 y 6); 3 por debajo de la dispersión mínima de 0,50 (filtros 3, 4 y 7). Se muestran 3 en lugar "
-        "de 6.")
+        "de la capa (filtros 5 y 6); 3 por debajo de la dispersión mínima de 0,50 (filtros 3, 4 y 7). Se muestran 3 "
+        "en lugar de 6.")
     assert english_words(notice) == set()
 
 
@@ -55,8 +55,8 @@ def test_no_eligible_filter_says_the_peak_rule_not_the_sparsity() -> None:
     assert spanish == (
         "Ningún filtro de esta capa es elegible: 3 demasiado débiles, con un pico por debajo del 5\xa0% del más fuerte "
         "de la capa (filtros 1, 2 y 3); 1 por debajo de la dispersión mínima de 0,50 (filtro 0). El filtro más "
-        "disperso que responde tiene una dispersión de 0,00. Baja la dispersión mínima, o elige otra capa u otra imagen, para "
-        "ver filtros.")
+        "disperso que responde tiene una dispersión de 0,00. Baja la dispersión mínima, o elige otra capa u otra "
+        "imagen, para ver filtros.")
     assert english_words(spanish) == set()
 
 
