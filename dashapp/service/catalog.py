@@ -12,6 +12,7 @@ from ..errors import UserError
 from ..models_file import read_models_file
 from ..settings import Settings
 from ..state import Catalog, EvidenceCatalog
+from ..wording.errors import error_text
 
 
 class ModelCatalog:
@@ -32,7 +33,7 @@ class ModelCatalog:
             return self.registry.get(name, progress)
         except ModelError as exc:
             status = 404 if name not in self.registry.names else 503
-            raise UserError(str(exc), status) from exc
+            raise UserError(error_text(exc), status) from exc
 
     def layers(self, model: str) -> dict[str, LayerInfo]:
         """The model's layer table, without waiting for a weights download."""
@@ -41,7 +42,7 @@ class ModelCatalog:
         try:
             return self.registry.layers(model)
         except ModelError as exc:
-            raise UserError(str(exc), 503) from exc
+            raise UserError(error_text(exc), 503) from exc
 
     def layer(self, model: str, layer: str) -> LayerInfo:
         layers = self.layers(model)
@@ -55,7 +56,7 @@ class ModelCatalog:
         try:
             return self.registry.evidence_layers(model)
         except ModelError as exc:
-            raise UserError(str(exc), 503) from exc
+            raise UserError(error_text(exc), 503) from exc
 
     def evidence_layer(self, model: str, name: str | None) -> EvidenceLayer:
         """The named evidence layer, or the model's default one (ResNet18: ``layer4``) for None."""
