@@ -48,3 +48,21 @@ def test_detail_reading_in_spanish(page: Page) -> None:
     # Seeded random weights: the reading warns that the filter learned nothing.
     expect(page.locator("#detail-side .reading-warning").first).to_contain_text("pesos sin entrenar")
     snap(page, "wording-detail-es")
+
+
+def test_plotlys_own_words_follow_the_page_language(page: Page) -> None:
+    """assets/plotly_locale.js: the modebar and the box plots' hover labels."""
+    page.goto("/profile?lang=es")
+    page.wait_for_url(SHA)
+    boxes = page.locator(".js-plotly-plot .boxlayer path")
+    expect(boxes.nth(3)).to_be_attached()
+    titles = page.locator(".modebar-btn").evaluate_all("els => els.map(e => e.getAttribute('data-title'))")
+    assert "Descargar gráfico como PNG" in titles and "Download plot as a PNG" not in titles, titles
+    box = boxes.nth(3).bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=4)
+    expect(page.locator(".hoverlayer").first).to_contain_text("mediana:")
+    page.goto("/profile?lang=en")
+    expect(page.locator(".js-plotly-plot .boxlayer path").nth(3)).to_be_attached()
+    titles = page.locator(".modebar-btn").evaluate_all("els => els.map(e => e.getAttribute('data-title'))")
+    assert "Download plot as a PNG" in titles, titles
