@@ -200,7 +200,8 @@ def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) 
         target = weights.wait_for(name, progress)
     except weights.DownloadError as exc:
         log.warning("weights for %s: %s", name, exc.detail)
-        raise ModelError(str(exc)) from exc
+        # Every DownloadError means "cannot be had": say it in the template the reader's language has.
+        raise ModelError(weights.UNAVAILABLE, model=name, file=weights.checkpoint_file(name).name) from exc
     try:
         # torchvision's normal loading path: it finds the file in the hub cache.
         state = enum.get_state_dict(progress=False)

@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, html, no_update
 
 from ..errors import UserError
 from ..service import Analyzer
+from ..wording.weights import download_label
 
 SHOWN = {"display": "block"}
 HIDDEN = {"display": "none"}
@@ -52,7 +53,7 @@ def register(app: Dash, service: Analyzer) -> None:
             return no_update, no_update, no_update, HIDDEN, True
         progress = service.registry.download_progress(model)
         if progress.state == "downloading":
-            return no_update, int(progress.fraction * 100), progress.message, SHOWN, False
+            return no_update, int(progress.fraction * 100), download_label(model, progress), SHOWN, False
         # Done, or failed: the model loads from disk or falls back, and the banner says which.
         return view, 100, f"Loading {model}…", HIDDEN, True
 

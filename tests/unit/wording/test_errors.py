@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashapp import i18n
+from dashapp.analysis import weights
 from dashapp.analysis.featurevis import FeatureVisError, FeatureVisSettings
 from dashapp.analysis.models import ModelError
 from dashapp.wording.errors import error_text
@@ -30,3 +31,11 @@ def test_an_error_without_a_template_is_shown_as_it_is() -> None:
     with i18n.speaking("es"):
         assert error_text(ModelError("weights {not} available")) == "weights {not} available"
         assert error_text(ValueError("plain")) == "plain"
+
+
+def test_unavailable_weights_are_said_in_spanish() -> None:
+    error = ModelError(weights.UNAVAILABLE, model="resnet18", file="resnet18-f37072fd.pth")
+    assert str(error).startswith("ImageNet weights for resnet18 are not available: resnet18-f37072fd.pth could not")
+    with i18n.speaking("es"):
+        assert error_text(error).startswith("Los pesos de ImageNet de resnet18 no están disponibles: no se pudo "
+                                            "descargar resnet18-f37072fd.pth")
