@@ -13,8 +13,9 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, html, no_update
 
 from ..errors import UserError
-from ..i18n import _, integer
+from ..i18n import _
 from ..service import Analyzer
+from ..wording.weights import download_label
 
 SHOWN = {"display": "block"}
 HIDDEN = {"display": "none"}
@@ -32,14 +33,6 @@ def readiness(service: Analyzer, view: dict[str, Any]) -> tuple[Any, Any]:
     with contextlib.suppress(UserError):  # the pages and the banner say why
         service.models.model(model)
     return view, True
-
-
-def _download_label(model: str, done: int, total: int) -> str:
-    """What the progress bar says (analysis/weights.py records the bytes; the words are here)."""
-    if not total:
-        return _("Waiting for the weights of {model}…").format(model=model)
-    return _("Downloading weights for {model}: {done} of {total} MB").format(
-        model=model, done=integer(done >> 20), total=integer(total >> 20))
 
 
 def register(app: Dash, service: Analyzer) -> None:
@@ -61,8 +54,7 @@ def register(app: Dash, service: Analyzer) -> None:
             return no_update, no_update, no_update, HIDDEN, True
         progress = service.registry.download_progress(model)
         if progress.state == "downloading":
-            return no_update, int(progress.fraction * 100), _download_label(model, progress.done, progress.total), \
-                SHOWN, False
+            return no_update, int(progress.fraction * 100), download_label(model, progress), SHOWN, False
         # Done, or failed: the model loads from disk or falls back, and the banner says which.
         return view, 100, _("Loading {model}…").format(model=model), HIDDEN, True
 

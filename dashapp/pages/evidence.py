@@ -9,13 +9,13 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..analysis.gradcam import METHODS
-from ..analysis.naming import layer_meaning
 from ..components.layer_meaning import branch_convs
 from ..components.widgets import heatmap_slot, hidden_label, page_header
 from ..i18n import N_, _, percent
 from ..sanity_plot import sanity_figure
-from ..sanity_wording import sanity_sentence
 from ..service import Analyzer, LayerView
+from ..wording.layers import layer_meaning
+from ..wording.sanity import verdict_sentence
 from ._common import guarded, heatmap_of, view_of
 
 PATH = "/evidence"
@@ -89,7 +89,7 @@ def _sanity_panel(result: dict[str, Any] | None) -> Any:
         return html.Div(_("Not run yet for this image, class, layer and method."), className="text-muted small")
     colour = VERDICT_COLOURS.get(result["verdict"], "secondary")
     return html.Div([
-        dbc.Alert(sanity_sentence(result), color=colour, className="mb-2 sanity-verdict"),
+        dbc.Alert(verdict_sentence(result), color=colour, className="mb-2 sanity-verdict"),
         dcc.Graph(figure=sanity_figure(result), config={"displaylogo": False}, id="evidence-sanity-figure"),
     ])
 

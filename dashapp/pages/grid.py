@@ -6,12 +6,12 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from ..analysis.describe import describe_map
 from ..components.widgets import heatmap_slot, notice_alert, page_header, tile_links
 from ..figures import grid_figure
 from ..i18n import N_, _
 from ..service import Analyzer
 from ..state import MAX_N, encode_state
+from ..wording.maps import describe_map
 from ._common import guarded, state_of
 
 PATH = "/grid"

@@ -13,6 +13,7 @@ from ..i18n import _
 from ..models_file import read_models_file
 from ..settings import Settings
 from ..state import Catalog, EvidenceCatalog
+from ..wording.errors import error_text
 
 
 class ModelCatalog:
@@ -34,8 +35,8 @@ class ModelCatalog:
         except ModelError as exc:
             if name not in self.registry.names:
                 raise self._unknown(name) from exc
-            # Why a known model cannot be used (weights, device): the registry's own words.
-            raise UserError(str(exc), 503) from exc
+            # Why a known model cannot be used (weights, device), in the reader's language.
+            raise UserError(error_text(exc), 503) from exc
 
     def _unknown(self, model: str) -> UserError:
         return UserError(_("Unknown model {model}; available: {models}.").format(
@@ -48,7 +49,7 @@ class ModelCatalog:
         try:
             return self.registry.layers(model)
         except ModelError as exc:
-            raise UserError(str(exc), 503) from exc
+            raise UserError(error_text(exc), 503) from exc
 
     def layer(self, model: str, layer: str) -> LayerInfo:
         layers = self.layers(model)
@@ -63,7 +64,7 @@ class ModelCatalog:
         try:
             return self.registry.evidence_layers(model)
         except ModelError as exc:
-            raise UserError(str(exc), 503) from exc
+            raise UserError(error_text(exc), 503) from exc
 
     def evidence_layer(self, model: str, name: str | None) -> EvidenceLayer:
         """The named evidence layer, or the model's default one (ResNet18: ``layer4``) for None."""

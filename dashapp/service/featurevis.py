@@ -51,6 +51,7 @@ from ..i18n import _
 from ..settings import Settings
 from ..store import ActivationStore, redis_client
 from ..store.backends import REDIS_TIMEOUT_S
+from ..wording.errors import error_text
 from .catalog import ModelCatalog
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ class FeatureVisJobs:
             chosen = FeatureVisSettings.for_objective(objective, **changes).checked(
                 self.settings.featurevis_max_steps, self.settings.featurevis_max_size)
         except FeatureVisError as exc:
-            raise UserError(f"{exc}.") from exc
+            raise UserError(error_text(exc) + ".") from exc
         return FeatureVisRequest(self.models.model(model), layer, index, chosen)
 
     @staticmethod
