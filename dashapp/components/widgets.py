@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -129,3 +130,11 @@ def notice_alert(message: str) -> dbc.Alert:
 def fmt(value: float) -> str:
     """Three significant digits, with the locale's decimal mark."""
     return f"{value:.3g}".replace(".", i18n.plotly_separators()[0])
+
+
+def worded(template: str, **parts: Any) -> list[Any]:
+    """A translated sentence whose ``{name}`` placeholders are components (a
+    link): each language puts them where its word order wants them."""
+    pieces = re.split(r"\{(\w+)\}", template)
+    return [parts[piece] if odd else piece for odd, piece in ((i % 2 == 1, p) for i, p in enumerate(pieces))
+            if odd or piece]

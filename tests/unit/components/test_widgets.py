@@ -6,7 +6,15 @@ import numpy as np
 
 from dashapp import i18n
 from dashapp.analysis.graph import ReceptiveField
-from dashapp.components.widgets import fmt, heatmap_slot, kernel_note, map_description, region_buttons, size_name
+from dashapp.components.widgets import (
+    fmt,
+    heatmap_slot,
+    kernel_note,
+    map_description,
+    region_buttons,
+    size_name,
+    worded,
+)
 from dashapp.figures import heatmap_figure
 from tests.support.dash_harness import alert_text
 
@@ -59,3 +67,11 @@ def test_region_buttons_fmt_and_the_kernel_note_speak_spanish() -> None:
     with i18n.speaking("en"):
         assert (fmt(0.8261), size_name("very large")) == ("0.826", "very large")
         assert alert_text(kernel_note("layer1.0.conv1", 64)).startswith("layer1.0.conv1 takes 64 feature maps")
+
+
+def test_worded_puts_components_where_the_language_wants_them() -> None:
+    link = object()
+    assert worded("Choose a collection on the {link} to see more.", link=link) == [
+        "Choose a collection on the ", link, " to see more."]
+    assert worded("{link}: elige una colección", link=link) == [link, ": elige una colección"]
+    assert worded("Abre la {link}.", link=link) == ["Abre la ", link, "."]
