@@ -27,7 +27,7 @@ from .state import ViewState, strict_state
 log = logging.getLogger(__name__)
 
 api = Blueprint("api", __name__)
-ANSWERED = ("image", "model", "layer", "criterion", "n", "min_sparsity", "weight", "filter")
+ANSWERED = ("image", "model", "layer", "criterion", "n", "min_sparsity", "weight", "filter", "lang")
 
 
 def analyzer() -> Analyzer:

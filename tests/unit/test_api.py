@@ -63,6 +63,10 @@ def test_not_found_and_bad_state_errors_translate_with_their_values(app: Dash) -
     assert error_of(answer) == "n debe ser un número entero de 1 a 64; se recibió '2.5'."
     answer = client.get(f"/api/analysis?image={sha}&layer=conv1&min_sparsity=2&lang=es")
     assert error_of(answer) == "min_sparsity debe ser un número de 0 a 0,8; se recibió '2'."  # decimal comma
+    # A language the interface does not speak is refused like any bad value (and said in the browser's).
+    answer = client.get(f"/api/analysis?image={sha}&layer=conv1&lang=fr", headers={"Accept-Language": "es"})
+    assert answer.status_code == 400 and "'fr'" in error_of(answer) and "en, es" in error_of(answer)
+    assert error_of(answer).startswith(("No existe el idioma", "Idioma desconocido")), error_of(answer)
 
 
 def test_a_refused_upload_and_a_cross_site_request_answer_in_spanish(app: Dash) -> None:
