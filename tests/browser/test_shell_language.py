@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import by_dash_id, snap
+from .helpers import hover_heatmap, snap
 
 pytestmark = pytest.mark.browser
 
@@ -27,13 +27,7 @@ def test_the_shell_and_its_scripts_speak_spanish_with_lang_es(page: Page) -> Non
 
     # The hover box (assets/dashapp.js): Spanish words, a decimal comma, no English ordinal.
     expect(page.locator("#heat-grid .heatmaplayer image")).to_have_count(6)
-    plot = by_dash_id(page, index="heat-1", type="fig").locator(".js-plotly-plot")
-    box = plot.locator(".nsewdrag").bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x - 20, y - 20)
-    page.mouse.move(x, y, steps=5)
-    hover = by_dash_id(page, index="heat-1", type="fig-hover")
+    hover = hover_heatmap(page, "heat-1")
     expect(hover).to_have_text(re.compile(
         r": respuesta -?\d+(,\d+)?(e[+-]\d+)? \(percentil \d+ de este mapa\) en x \d+, y \d+ px; "
         r"campo receptivo de \d+×\d+ px$"))

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import by_dash_id, snap
+from .helpers import hover_heatmap, snap
 
 pytestmark = pytest.mark.browser
 
@@ -24,13 +24,7 @@ def test_heatmap_words_and_hover_in_spanish(page: Page) -> None:
     description = page.locator("#heat-grid .map-description").first
     expect(description).to_have_text(re.compile(r"^Filtro \d+: respuesta máxima de [0-9,]+ en .* de la imagen"))
     expect(page.locator("#layer-meaning")).to_have_text(re.compile(r"^layer2\.0\.conv1 es la primera convolución"))
-    plot = by_dash_id(page, index="heat-1", type="fig").locator(".js-plotly-plot")
-    box = plot.locator(".nsewdrag").bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x - 20, y - 20)
-    page.mouse.move(x, y, steps=5)
-    hover = by_dash_id(page, index="heat-1", type="fig-hover")
+    hover = hover_heatmap(page, "heat-1")
     expect(hover).to_have_text(re.compile(
         r"^Filtro \d+: respuesta \d+(,\d+)? \(percentil \d+ de este mapa\) en x \d+, y \d+ px; "
         r"campo receptivo de \d+×\d+ px$"))
