@@ -10,12 +10,12 @@ from dash import dcc, html
 
 from .. import i18n
 from ..figures import SIZE_LETTERS, TOOLBAR
-from ..i18n import N_, _, ngettext
+from ..i18n import _, ngettext
+from ..wording import significant
+from ..wording.regions import size_label
+
 
 # The region size classes (analysis/regions.py) by the names a reader sees.
-SIZE_NAMES = {"small": N_("small"), "medium": N_("medium"), "large": N_("large"), "very large": N_("very large")}
-
-
 def heatmap_slot(index: str, title: Any = None, height: int | None = None, figure: Any = None) -> html.Div:
     """A graph whose figure is drawn in the browser from a base figure the
     server sends once (``fig-base``), restyled and answered on hover there.
@@ -66,7 +66,7 @@ def region_buttons(regions: list[dict[str, Any]]) -> html.Div:
         # The name read aloud starts with the visible text (WCAG 2.5.3) and goes on with the numbers.
         html.Button(
             [_("Region {number} · {letter} {size} · {area}").format(
-                number=r["number"], letter=SIZE_LETTERS[r["size_class"]], size=size_name(r["size_class"]),
+                number=r["number"], letter=SIZE_LETTERS[r["size_class"]], size=size_label(r["size_class"]),
                 area=i18n.percent(r["area_fraction"], 1)),
              html.Span(" " + _("of the image, peak {peak}").format(peak=fmt(r["peak"])), className="visually-hidden")],
             id={"type": "region-button", "index": i}, n_clicks=0, type="button",
@@ -77,11 +77,6 @@ def region_buttons(regions: list[dict[str, Any]]) -> html.Div:
     return html.Div([html.Span(_("Regions:"), className="control-help me-1"), *buttons],
                     className="region-buttons d-flex flex-wrap gap-1 align-items-center", role="group",
                     **{"aria-label": _("Regions of this filter")})
-
-
-def size_name(size_class: str) -> str:
-    """A region's size class in the reader's language."""
-    return _(SIZE_NAMES.get(size_class, size_class))
 
 
 def tile_links(tiles: list[tuple[str, str]]) -> html.Ul:
@@ -129,7 +124,7 @@ def notice_alert(message: str) -> dbc.Alert:
 
 def fmt(value: float) -> str:
     """Three significant digits, with the locale's decimal mark."""
-    return f"{value:.3g}".replace(".", i18n.plotly_separators()[0])
+    return significant(value)
 
 
 def worded(template: str, **parts: Any) -> list[Any]:

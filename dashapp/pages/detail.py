@@ -20,7 +20,6 @@ from ..components.widgets import (
     notice_alert,
     page_header,
     region_buttons,
-    size_name,
     stat_card,
 )
 from ..errors import UserError
@@ -36,6 +35,7 @@ from ..figures import (
 )
 from ..i18n import N_, _, ngettext
 from ..service import Analyzer, LayerView
+from ..wording.regions import size_label
 from ._common import guarded, heatmap_of, state_of, view_of
 from .featurevis import untrained_note
 
@@ -116,7 +116,7 @@ def _legend() -> list[Any]:
     return [
         html.Span([html.Span(SIZE_LETTERS[name], className="legend-swatch",
                              style={"background": colour, "color": ink(colour)}),
-                   f"{size_name(name)} ({_(SIZE_RANGES[name])})"], className="me-3 text-nowrap")
+                   f"{size_label(name)} ({_(SIZE_RANGES[name])})"], className="me-3 text-nowrap")
         for name, colour in SIZE_COLOURS.items()
     ]
 
@@ -321,7 +321,7 @@ def _region_card(view: LayerView, region: dict[str, Any]) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody([
             html.Div(_("Region {number} · {size}").format(
-                number=region["number"], size=size_name(region["size_class"])),
+                number=region["number"], size=size_label(region["size_class"])),
                      className="fw-semibold"),
             html.Img(src=picture_uri(crop, 220), className="region-crop",
                      alt=_("crop of region {number}").format(number=region["number"])),

@@ -12,10 +12,10 @@ from dashapp.components.widgets import (
     kernel_note,
     map_description,
     region_buttons,
-    size_name,
     worded,
 )
 from dashapp.figures import heatmap_figure
+from dashapp.wording.regions import size_label
 from tests.support.dash_harness import alert_text
 
 RF = ReceptiveField.square(size=11.0, jump=4.0, start=1.5)
@@ -59,13 +59,13 @@ def test_region_buttons_fmt_and_the_kernel_note_speak_spanish() -> None:
         assert alert_text(group.children[0]) == "Regiones:"
         assert getattr(group, "aria-label") == "Regiones de este filtro"
         assert alert_text(region_buttons([])).startswith("Ninguna región")
-        assert (fmt(0.8261), fmt(12.0), fmt(3.0e-5)) == ("0,826", "12", "3e-05")
-        assert [size_name(c) for c in ("small", "medium", "large")] == ["pequeña", "mediana", "grande"]
+        assert (fmt(0.8261), fmt(12.0), fmt(3.0e-5)) == ("0,826", "12", "0,00003")
+        assert [size_label(c) for c in ("small", "medium", "large")] == ["pequeña", "mediana", "grande"]
         note = alert_text(kernel_note("layer1.0.conv1", 64))
         assert note.startswith("layer1.0.conv1 recibe 64 mapas de características de capas anteriores")
         assert alert_text(kernel_note("features.3", 1)).startswith("features.3 recibe 1 mapa de características ")
     with i18n.speaking("en"):
-        assert (fmt(0.8261), size_name("very large")) == ("0.826", "very large")
+        assert (fmt(0.8261), size_label("very large")) == ("0.826", "very large")
         assert alert_text(kernel_note("layer1.0.conv1", 64)).startswith("layer1.0.conv1 takes 64 feature maps")
 
 
