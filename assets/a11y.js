@@ -40,17 +40,30 @@
     });
   }
 
+  // Words in the page's language: the shell's #ui-strings element
+  // (dashapp/components/browser_strings.py); English when it is absent.
+  function uiText(key, fallback, values) {
+    const element = document.getElementById("ui-strings");
+    let strings = {};
+    try { strings = JSON.parse((element && element.getAttribute("data-strings")) || "{}"); } catch (e) { strings = {}; }
+    const template = typeof strings[key] === "string" ? strings[key] : fallback;
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
   // Things that act on click but are not buttons: make them focusable,
   // named, and operable with Enter and Space.
   const CLICKABLES = [
-    {selector: "#copy-link", name: function () { return "Copy the link to this view"; }},
+    {selector: "#copy-link", name: function () { return uiText("copyLink", "Copy the link to this view"); }},
     {selector: ".modebar-btn", name: function (el) { return el.getAttribute("data-title"); }},
     {selector: ".dash-spreadsheet th .column-header--sort", name: function (el) {
       const header = el.closest("th");
-      return "Sort by " + (header ? header.textContent.trim() : "this column");
+      return uiText("sortBy", "Sort by {column}",
+        {column: header ? header.textContent.trim() : uiText("thisColumn", "this column")});
     }},
     {selector: "#overview-table td.dash-cell.column-0", role: null, name: function (el) {
-      return "Open filter " + el.textContent.trim();
+      return uiText("openFilter", "Open filter {index}", {index: el.textContent.trim()});
     }},
   ];
 

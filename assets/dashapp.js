@@ -19,6 +19,22 @@
     return flat;
   }
 
+  // Words in the page's language: the shell's #ui-strings element
+  // (dashapp/components/browser_strings.py); English when it is absent.
+  function uiText(key, fallback, values) {
+    const element = document.getElementById("ui-strings");
+    let strings = {};
+    try { strings = JSON.parse((element && element.getAttribute("data-strings")) || "{}"); } catch (e) { strings = {}; }
+    const template = typeof strings[key] === "string" ? strings[key] : fallback;
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
+  function localNumber(text) {
+    return text.replace(".", uiText("decimal", "."));
+  }
+
   function ordinal(n) {
     const tens = n % 100, ones = n % 10;
     const suffix = (tens >= 11 && tens <= 13) ? "th" : (ones === 1 ? "st" : ones === 2 ? "nd" : ones === 3 ? "rd" : "th");
@@ -108,10 +124,16 @@
       x0: Math.max(0, cx - g.rf_width / 2), x1: Math.min(meta.width, cx + g.rf_width / 2),
       y0: Math.max(0, cy - g.rf_height / 2), y1: Math.min(meta.height, cy + g.rf_height / 2),
     };
-    const text = (meta.name || ("Filter " + meta.filter)) + ": response " + value.toPrecision(3) +
-      " (" + ordinal(Math.round(pct)) + " percentile of this map) at x " + Math.round(point.x) + ", y " +
-      Math.round(point.y) + " px; receptive field " + Math.round(box.x1 - box.x0) + "×" +
-      Math.round(box.y1 - box.y0) + " px";
+    // English says "73rd percentile", Spanish "percentil 73".
+    const english = !document.documentElement.lang || document.documentElement.lang.indexOf("en") === 0;
+    const text = uiText("hover", "{name}: response {value} ({percentile} percentile of this map) at x {x}, y {y} px; " +
+      "receptive field {width}×{height} px", {
+      name: meta.name || uiText("filter", "Filter {index}", {index: meta.filter}),
+      value: localNumber(value.toPrecision(3)),
+      percentile: english ? ordinal(Math.round(pct)) : Math.round(pct),
+      x: Math.round(point.x), y: Math.round(point.y),
+      width: Math.round(box.x1 - box.x0), height: Math.round(box.y1 - box.y0),
+    });
     const shape = {type: "rect", xref: "x", yref: "y", x0: box.x0, x1: box.x1, y0: box.y0, y1: box.y1,
       line: {color: "white", width: 2, dash: "dot"}, fillcolor: "rgba(255,255,255,0.08)"};
     return {text: text, shape: shape};
@@ -219,10 +241,10 @@
         const comma = contents.indexOf(",");
         const size = Math.floor((contents.length - comma - 1) * 3 / 4);
         if (size > limit) {
-          const mb = function (n) { return (n / 1048576).toFixed(1) + " MB"; };
-          return [window.dash_clientside.no_update,
-            "“" + (filename || "file") + "” is " + mb(size) + "; the upload limit is " + mb(limit) +
-            ". Nothing was sent. Choose a smaller image."];
+          const mb = function (n) { return localNumber((n / 1048576).toFixed(1)) + " MB"; };
+          return [window.dash_clientside.no_update, uiText("uploadTooLarge",
+            "“{file}” is {size}; the upload limit is {limit}. Nothing was sent. Choose a smaller image.",
+            {file: filename || uiText("file", "file"), size: mb(size), limit: mb(limit)})];
         }
         return [{contents: contents, filename: filename}, ""];
       },

@@ -1,4 +1,6 @@
-"""JSON routes on the Flask server. Errors are ``{"error": message}`` with a 4xx.
+"""JSON routes on the Flask server. Errors are ``{"error": message}`` with a 4xx,
+the message in the request's language (``?lang=``, then ``Accept-Language``:
+components/language.py); the keys stay English.
 
 Every route reads its parameters through the one strict state reader
 (``state.strict_state``), binds them once with ``Analyzer.open`` and builds
@@ -18,13 +20,14 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import intake
 from .errors import UserError
+from .i18n import _
 from .service import Analyzer, FeatureVisRequest, LayerView
 from .state import ViewState, strict_state
 
 log = logging.getLogger(__name__)
 
 api = Blueprint("api", __name__)
-ANSWERED = ("image", "model", "layer", "criterion", "n", "min_sparsity", "weight", "filter")
+ANSWERED = ("image", "model", "layer", "criterion", "n", "min_sparsity", "weight", "filter", "lang")
 
 
 def analyzer() -> Analyzer:
@@ -45,21 +48,20 @@ def query_state(service: Analyzer) -> ViewState:
     ``n`` may go up to the layer's filter count (pages stop at 24)."""
     params = {key: request.args.get(key, "") for key in ANSWERED if key in request.args}
     if not params.get("image"):
-        raise UserError("image is required: the id answered by POST /api/images.")
+        raise UserError(_("image is required: the id answered by POST /api/images."))
     if not params.get("layer"):
-        raise UserError("layer is required, e.g. layer2.0.conv1; GET /api/models lists them.")
+        raise UserError(_("layer is required, e.g. layer2.0.conv1; GET /api/models lists them."))
     model = params.get("model") or service.models.names[0]
-    if model not in service.models.names:
-        raise UserError(f"Unknown model {model[:40]!r}; available: {', '.join(service.models.names)}.", 404)
+    service.models.layers(model)  # an unknown model is a 404 that lists them
     params["model"] = model
     catalog = service.models.state_catalog()
     layer = params["layer"]
-    if layer not in catalog[model]:
-        raise UserError(f"{model} has no conv layer named {layer[:40]!r}.", 404)
+    service.models.layer(model, layer)  # an unknown layer is a 404
     wanted = params.get("filter", "")
     if wanted.isascii() and wanted.isdigit() and len(wanted) <= 9 and int(wanted) >= catalog[model][layer]:
         # Well formed but absent: "not found", as for an unknown layer.
-        raise UserError(f"Filter {wanted} does not exist: {layer} has filters 0 to {catalog[model][layer] - 1}.", 404)
+        raise UserError(_("Filter {index} does not exist: {layer} has filters 0 to {last}.").format(
+            index=wanted, layer=layer, last=catalog[model][layer] - 1), 404)
     return strict_state(params, catalog, max_n=None)
 
 
@@ -100,12 +102,12 @@ def post_image() -> tuple[Any, int]:
         body = request.get_json(silent=True)
         url = body.get("url") if isinstance(body, dict) else None
         if not isinstance(url, str) or not url:
-            return error('Send a file (multipart field "file") or JSON {"url": "https://..."}.', 400)
+            return error(_('Send a file (multipart field "file") or JSON {"url": "https://..."}.'), 400)
         accepted = library.ingest_url(url)
     elif request.mimetype == "application/octet-stream" or request.mimetype.startswith("image/"):
         accepted = library.ingest_bytes(request.get_data(cache=False))
     else:
-        return error('Send a file (multipart field "file") or JSON {"url": "https://..."}.', 400)
+        return error(_('Send a file (multipart field "file") or JSON {"url": "https://..."}.'), 400)
     return jsonify({"sha256": accepted.sha256, "width": accepted.width, "height": accepted.height,
                     "format": accepted.source_format}), 201
 
@@ -117,7 +119,7 @@ def get_models() -> Any:
 
 @api.route("/api/analysis", methods=["GET"])
 def get_analysis() -> Any:
-    _, view = open_view()
+    _service, view = open_view()
     return jsonify(analysis_answer(view))
 
 
@@ -129,8 +131,8 @@ def _attachment(body: str, mimetype: str, name: str) -> Response:
 def export_ranking(fmt: str) -> Any:
     """The ranked filters and their statistics, as CSV or JSON (same query as /api/analysis)."""
     if fmt not in ("csv", "json"):
-        return error("Export formats are csv and json.", 404)
-    _, view = open_view()
+        return error(_("Export formats are csv and json."), 404)
+    _service, view = open_view()
     state, ranking = view.state, view.ranking
     name = f"ranking_{state.model}_{state.layer}_{state.criterion}_{view.subject.sha[:12]}.{fmt}"
     if fmt == "json":
@@ -149,11 +151,11 @@ def export_ranking(fmt: str) -> Any:
 @api.route("/api/export/regions.json", methods=["GET"])
 def export_regions() -> Any:
     """One filter's activation regions (the top-ranked filter when none is named)."""
-    _, view = open_view()
+    _service, view = open_view()
     index = view.state.filter
     if index is None:
         if not view.ranking.filters:
-            return error(view.ranking.notice or "No filter passes the cutoff.", 404)
+            return error(view.ranking.notice or _("No filter passes the cutoff."), 404)
         index = view.ranking.filters[0].index
     detail = view.filter(index)
     state = view.state
@@ -168,10 +170,10 @@ def export_map() -> Any:
     """One filter's map as numbers, with where its cells lie in the original
     image: cell (i, j) is centred at (x0 + j·dx, y0 + i·dy) and sees an
     rf_width × rf_height box (README, Definitions: map geometry)."""
-    _, view = open_view()
+    _service, view = open_view()
     index = view.state.filter
     if index is None:
-        return error("filter is required, e.g. filter=0.", 400)
+        return error(_("filter is required, e.g. filter=0."), 400)
     fmap = view.maps[view.check_filter(index)]
     state = view.state
     return jsonify({"image": view.subject.sha, "model": state.model, "layer": state.layer, "filter": index,
@@ -187,19 +189,18 @@ def evidence_view() -> tuple[LayerView, int, str, str]:
     service = analyzer()
     args = {key: request.args.get(key, "") for key in EVIDENCE_PARAMS}
     if not args["image"]:
-        raise UserError("image is required: the id answered by POST /api/images.")
+        raise UserError(_("image is required: the id answered by POST /api/images."))
     if not args["class"]:
-        raise UserError("class is required: an ImageNet class index, e.g. class=281.")
+        raise UserError(_("class is required: an ImageNet class index, e.g. class=281."))
     if not args["layer"]:
-        raise UserError("layer is required, e.g. layer4 or layer4.1.conv2; GET /api/models lists evidence layers.")
+        raise UserError(_("layer is required, e.g. layer4 or layer4.1.conv2; GET /api/models lists evidence layers."))
     model = args["model"] or service.models.names[0]
-    if model not in service.models.names:
-        raise UserError(f"Unknown model {model[:40]!r}; available: {', '.join(service.models.names)}.", 404)
+    service.models.layers(model)  # an unknown model is a 404 that lists them
     layer = service.models.evidence_layer(model, args["layer"]).name  # 404 when unknown
     params = {"image": args["image"], "model": model, "cls": args["class"], "cam": args["method"] or "gradcam"}
     state = strict_state(params, service.models.state_catalog(), classes=service.models.classes(model))
     if state.cls is None:  # unreachable: required above and read strictly
-        raise UserError("class is required.")
+        raise UserError(_("class is required."))
     return service.open(state), state.cls, state.cam, layer
 
 
@@ -225,7 +226,8 @@ def featurevis_request() -> FeatureVisRequest:
     args = request.args
     for name in ("model", "layer", "filter"):
         if not args.get(name):
-            raise UserError(f"{name} is required, e.g. ?model=resnet18&layer=layer2.0.conv1&filter=3.")
+            raise UserError(_("{name} is required, e.g. ?model=resnet18&layer=layer2.0.conv1&filter=3.").format(
+                name=name))
     return analyzer().featurevis.request(args["model"], args["layer"], args["filter"],
                                          args.get("objective") or "channel", args.get("steps"), args.get("size"))
 
@@ -248,15 +250,15 @@ def featurevis() -> tuple[Any, int]:
 def featurevis_png() -> Any:
     png = analyzer().featurevis.png(featurevis_request())
     if png is None:
-        return error("This visualization has not been computed yet: POST /api/featurevis starts it.", 404)
+        return error(_("This visualization has not been computed yet: POST /api/featurevis starts it."), 404)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "max-age=60"})
 
 
 @api.route("/api/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 def unknown(_rest: str) -> tuple[Any, int]:
     # Without this, Dash's page router would answer unknown API paths with HTML.
-    return error("No such API route. See GET /api/models, POST /api/images, GET /api/analysis, "
-                 "GET /api/evidence, POST /api/featurevis, GET /api/collections.", 404)
+    return error(_("No such API route. See GET /api/models, POST /api/images, GET /api/analysis, "
+                   "GET /api/evidence, POST /api/featurevis, GET /api/collections."), 404)
 
 
 @api.route("/healthz", methods=["GET"])
@@ -269,6 +271,20 @@ def healthz() -> Any:
     })
 
 
+def http_message(exc: HTTPException) -> str:
+    """What an HTTP error says: a message given where it was raised as is;
+    Werkzeug's stock English ones in the reader's language."""
+    if exc.description and exc.description != type(exc).description:
+        return exc.description
+    stock = {
+        400: _("The request could not be read."),
+        404: _("Nothing is at this address."),
+        405: _("This address does not accept the {method} method.").format(method=request.method),
+        413: _("The request is too large."),
+    }
+    return stock.get(exc.code or 400, exc.description or exc.name)
+
+
 def install(server: Flask, service: Analyzer) -> None:
     from .api_collections import collections_api
 
@@ -279,17 +295,17 @@ def install(server: Flask, service: Analyzer) -> None:
     @server.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc: RequestEntityTooLarge) -> tuple[Any, int]:
         # intake's wording, so a small limit reads "19.5 KB", not "0 MB".
-        return error(f"The upload is larger than the {intake.human_size(service.library.limits.max_bytes)} limit.",
-                     413)
+        return error(_("The upload is larger than the {limit} limit.").format(
+            limit=intake.human_size(service.library.limits.max_bytes)), 413)
 
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         if request.path.startswith("/api/"):
-            return error(exc.description or exc.name, exc.code or 400)
+            return error(http_message(exc), exc.code or 400)
         return exc
 
     @server.errorhandler(Exception)
     def _unexpected(_exc: Exception) -> tuple[Any, int]:
         # Never leak a traceback; log it for the operator.
         log.exception("unhandled error on %s", request.path)
-        return error("The server could not complete this request.", 500)
+        return error(_("The server could not complete this request."), 500)

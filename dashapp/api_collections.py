@@ -24,6 +24,7 @@ from PIL import Image
 from .collections.runtime import ingest_demo, ingest_folder, ingest_upload
 from .collections.sources import folder_names
 from .errors import UserError
+from .i18n import _
 from .service.dataset import SORTS, collection_layer
 
 collections_api = Blueprint("collections_api", __name__)
@@ -43,7 +44,8 @@ def _model() -> str:
     service = _service()
     model = request.args.get("model") or service.models.names[0]
     if model not in service.models.names:
-        raise UserError(f"Unknown model {model[:40]!r}; available: {', '.join(service.models.names)}.", 404)
+        raise UserError(_("Unknown model {model}; available: {choices}.").format(
+            model=repr(model[:40]), choices=", ".join(service.models.names)), 404)
     return model
 
 
@@ -51,10 +53,11 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         if default is None:
-            raise UserError(f"{name} is required.")
+            raise UserError(_("{name} is required.").format(name=name))
         return default
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
-        raise UserError(f"{name}={raw[:20]!r} is not a whole number between {low} and {high}.")
+        raise UserError(_("{name}={value} is not a whole number between {low} and {high}.").format(
+            name=name, value=repr(raw[:20]), low=low, high=high))
     return int(raw)
 
 
@@ -74,7 +77,7 @@ def post_collection() -> tuple[Any, int]:
     elif request.mimetype in ("application/zip", "application/octet-stream"):
         collection = ingest_upload(settings, scans, name or "upload.zip", [("upload.zip", request.get_data())])
     else:
-        raise UserError('Send image files or one zip (multipart field "files"), or ?demo=1, or ?folder=NAME.')
+        raise UserError(_('Send image files or one zip (multipart field "files"), or ?demo=1, or ?folder=NAME.'))
     return jsonify({**collection.summary(), "rejected": [r.as_dict() for r in collection.rejected]}), 201
 
 
@@ -98,7 +101,7 @@ def scan_job(collection_id: str) -> tuple[Any, int]:
 def _layer() -> str:
     layer = request.args.get("layer")
     if not layer:
-        raise UserError("layer is required, e.g. layer2.0.conv1; GET /api/models lists them.")
+        raise UserError(_("layer is required, e.g. layer2.0.conv1; GET /api/models lists them."))
     return layer
 
 
@@ -115,7 +118,7 @@ def filters(collection_id: str) -> Any:
     view = collection_layer(_service(), collection_id, _model(), _layer())
     sort = request.args.get("sort") or "peak"
     if sort not in SORTS:
-        raise UserError(f"sort must be one of {', '.join(SORTS)}.")
+        raise UserError(_("sort must be one of {choices}.").format(choices=", ".join(SORTS)))
     return jsonify({"images": view.result.images, "labels": view.result.labels,
                     "filters": [row.as_dict() for row in view.sorted_summaries(sort)]})
 
@@ -127,11 +130,11 @@ def _box(raw: str | None, width: int, height: int) -> tuple[int, int, int, int]:
     except ValueError:
         values = []
     if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise UserError("box must be x0,y0,x1,y1 in the image's pixels.")
+        raise UserError(_("box must be x0,y0,x1,y1 in the image's pixels."))
     x0, y0, x1, y1 = values
     box = (max(0, math.floor(x0)), max(0, math.floor(y0)), min(width, math.ceil(x1)), min(height, math.ceil(y1)))
     if box[2] <= box[0] or box[3] <= box[1]:
-        raise UserError("box is empty once clipped to the image.")
+        raise UserError(_("box is empty once clipped to the image."))
     return box
 
 

@@ -19,13 +19,16 @@ from typing import Any
 from dash import Dash
 from flask import Response, jsonify, request
 
+from . import i18n
+from .components.language import language_of_request
+from .i18n import _
 from .settings import Settings, check_auth
 
 OPEN_PATHS = ("/healthz",)
 
 
 def _unauthorized(realm: str) -> Response:
-    response = jsonify({"error": "Authentication required."})
+    response = jsonify({"error": _("Authentication required.")})
     response.status_code = 401
     response.headers["WWW-Authenticate"] = f'Basic realm="{realm}", charset="UTF-8"'
     return response
@@ -76,11 +79,16 @@ def install(app: Dash, settings: Settings) -> None:
     def require_auth() -> Any:
         if request.path in OPEN_PATHS:
             return None
+        # Runs before the request's language is set (components/language.py): negotiate it for the refusal.
+        with i18n.speaking(language_of_request()):
+            return refusal()
+
+    def refusal() -> Response | None:
         if settings.auth == "basic" and not check_basic():
             return _unauthorized("CNN Activation Analyzer")
         if settings.auth == "header":
             if not proxy_vouches(settings):
-                return _refused("Authentication required (this request did not come through the proxy).")
+                return _refused(_("Authentication required (this request did not come through the proxy)."))
             if not request.headers.get(settings.auth_header):
-                return _refused("Authentication required (no user header from the proxy).")
+                return _refused(_("Authentication required (no user header from the proxy)."))
         return None

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .figures import PROFILE_MARGIN
+from .i18n import plotly_separators
 
 SIDE_COLOURS = ("#0d6efd", "#fd7e14")  # first subject blue, second orange, everywhere on the page
 
@@ -23,5 +24,6 @@ def profile_overlay_figure(profiles: Sequence[Sequence[Mapping[str, object]]], n
         fig.add_trace(go.Box(x=xs, y=ys, name=name, marker_color=colour, boxpoints=False, offsetgroup=name))
     fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN, boxmode="group",
                       title={"text": title, "font": {"size": 14}}, showlegend=True,
-                      legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"})
+                      legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+                      separators=plotly_separators())
     return fig

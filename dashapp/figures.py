@@ -19,10 +19,13 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from .analysis.describe import describe_map
 from .analysis.geometry import map_geometry
 from .analysis.graph import ReceptiveField
 from .analysis.regions import Region
+from .i18n import _, number, percent, plotly_separators
+from .wording import significant
+from .wording.maps import describe_map
+from .wording.regions import size_label
 
 SIZE_COLOURS = {"small": "#00c853", "medium": "#ffd600", "large": "#ff6d00", "very large": "#d50000"}
 # Size classes told by label as well as colour: the letter beside each box's number.
@@ -73,9 +76,10 @@ def quantize(fmap: np.ndarray, bits: int = 16, top: float | None = None) -> tupl
 
 
 def _plain_layout(height: int) -> dict[str, Any]:
-    """Layout every map figure shares: no template, no margins, no legend, no dragging."""
+    """Layout every map figure shares: no template, margins, legend or dragging; the reader's decimal mark."""
     return {"template": {}, "margin": dict(MARGIN), "height": height, "paper_bgcolor": "rgba(0,0,0,0)",
-            "plot_bgcolor": "rgba(0,0,0,0)", "dragmode": False, "showlegend": False}
+            "plot_bgcolor": "rgba(0,0,0,0)", "dragmode": False, "showlegend": False,
+            "separators": plotly_separators()}
 
 
 def _background_image(uri: str, width: int, height: int) -> dict[str, Any]:
@@ -130,6 +134,7 @@ def heatmap_figure(
     Small maps travel as 16-bit values, large ones (first layers) as 8-bit.
     """
     rows, cols = fmap.shape
+    name = subject or _("Filter {index}").format(index=filter_index)
     bits = 16 if rows * cols <= SMALL_MAP_CELLS else 8
     q, scale = quantize(fmap, bits, zmax)
     geometry = map_geometry(receptive_field, input_size, image_width, image_height)
@@ -156,8 +161,8 @@ def heatmap_figure(
             "rows": rows,
             "cols": cols,
             "geometry": geometry.as_dict(),
-            "name": subject or f"Filter {filter_index}",
-            "description": describe_map(fmap, subject or f"Filter {filter_index}", quantity),
+            "name": name,
+            "description": describe_map(fmap, name, quantity),
         },
     }
     return _unvalidated(trace, layout=layout)
@@ -194,6 +199,7 @@ def grid_figure(
     traces = []
     layout: dict[str, Any] = _plain_layout(height)
     annotations = []
+    click = _("click for details")
     for i, (full, label) in enumerate(zip(maps, labels, strict=True)):
         r, c = divmod(i, columns)
         axis = "" if i == 0 else str(i + 1)
@@ -202,7 +208,7 @@ def grid_figure(
         traces.append({
             "type": "heatmap", "z": q, "zmin": 0, "zmax": 255, "colorscale": colormap, "showscale": False,
             "xaxis": f"x{axis}", "yaxis": f"y{axis}",
-            "hovertemplate": f"{label}<br>click for details<extra></extra>",
+            "hovertemplate": f"{label}<br>{click}<extra></extra>",
             "meta": {"scale": scale},
         })
         x0 = c * (cell_w + gap)
@@ -245,8 +251,9 @@ def regions_figure(
             "fillcolor": _rgba(colour, 0.30 if chosen else 0.08),
             # With hoveron="fills" plotly shows only the trace name on hover,
             # so the name carries the numbers.
-            "name": (f"Region {region.number}: {region.size_class}, {region.area_fraction:.1%} of image, "
-                     f"peak {region.peak:.3g} (click for details)"),
+            "name": _("Region {number}: {size}, {area} of image, peak {peak} (click for details)").format(
+                number=region.number, size=size_label(region.size_class), area=percent(region.area_fraction, 1),
+                peak=significant(region.peak)),
         })
     annotations = [
         {
@@ -312,18 +319,18 @@ def prediction_figure(top: Sequence[dict[str, Any]], untrained: bool, height: in
         go.Bar(
             x=values, y=labels, orientation="h",
             marker_color="#adb5bd" if untrained else "#0d6efd",
-            text=[f"{v:.1%}" for v in values], textposition="auto",
+            text=[percent(v, 1) for v in values], textposition="auto",
             hovertemplate="%{y}: %{x:.2%}<extra></extra>",
         )
     )
     fig.update_layout(
         template="none", height=height, margin={"l": 180, "r": 20, "t": 30 if untrained else 10, "b": 40},
         xaxis={"range": [0, max(1e-6, top_value) * 1.15], "tickformat": ".0%" if top_value >= 0.1 else ".1%",
-               "title": {"text": "probability"}},
-        showlegend=False,
+               "title": {"text": _("probability")}},
+        showlegend=False, separators=plotly_separators(),
     )
     if untrained:
-        fig.update_layout(title={"text": "Untrained weights: these probabilities are meaningless",
+        fig.update_layout(title={"text": _("Untrained weights: these probabilities are meaningless"),
                                  "font": {"size": 13, "color": "#b02a37"}})
     return fig
 
@@ -341,7 +348,7 @@ def profile_figure(layers: Sequence[str], values: Sequence[np.ndarray], title: s
          for name, v in zip(layers, values, strict=True)]
     )
     fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN,
-                      title={"text": title, "font": {"size": 14}}, showlegend=False)
+                      title={"text": title, "font": {"size": 14}}, showlegend=False, separators=plotly_separators())
     return fig
 
 
@@ -352,11 +359,12 @@ def passing_figure(layers: Sequence[str], passing: Sequence[int], filters: Seque
         x=list(layers), y=list(passing),
         text=[f"{p}/{f}" for p, f in zip(passing, filters, strict=True)], textposition="outside",
         marker_color=[PROFILE_CURRENT if name == current else PROFILE_BAR for name in layers],
-        hovertemplate="%{x}: %{text} filters pass<extra></extra>",
+        hovertemplate=_("%{x}: %{text} filters pass") + "<extra></extra>",
     ))
     fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN,
-                      title={"text": f"Filters with sparsity ≥ {min_sparsity:g} (balanced ranking cutoff)",
-                             "font": {"size": 14}})
+                      title={"text": _("Filters with sparsity ≥ {cutoff} (balanced ranking cutoff)").format(
+                          cutoff=significant(min_sparsity, 6)), "font": {"size": 14}},
+                      separators=plotly_separators())
     return fig
 
 
@@ -367,14 +375,14 @@ def class_means_figure(labels: Sequence[str], means: Sequence[float], selectivit
     fig = go.Figure(go.Bar(
         x=list(labels), y=list(means),
         marker_color=[PROFILE_CURRENT if i == best else PROFILE_BAR for i in range(len(labels))],
-        hovertemplate="%{x}: mean peak %{y:.3g}<extra></extra>",
+        hovertemplate=_("%{x}: mean peak %{y:.3g}") + "<extra></extra>",
     ))
-    title = "Mean peak per class"
+    title = _("Mean peak per class")
     if selectivity is not None:
-        title += f" · class selectivity {selectivity:.2f}"
+        title = _("Mean peak per class · class selectivity {selectivity}").format(selectivity=number(selectivity, 2))
     fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN,
                       title={"text": title, "font": {"size": 14}},
-                      yaxis={"title": {"text": "mean peak"}, "rangemode": "tozero"})
+                      yaxis={"title": {"text": _("mean peak")}, "rangemode": "tozero"}, separators=plotly_separators())
     return fig
 
 

@@ -10,13 +10,13 @@ Every view is a link, and every field of it is declared once in ``FIELDS``
   bad value raises a ``StateError`` (a ``UserError``, HTTP 400) naming it.
 
 The catalog (model -> layer -> filter count) supplies the ranges that depend
-on the model. Links carry ``v=``; ``MIGRATIONS`` turns an older payload into
-the current one so old links keep working.
+on the model. One value is read by ``state_values.read_value``, which words
+the message in the request's language. Links carry ``v=``; ``MIGRATIONS``
+turns an older payload into the current one so old links keep working.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -25,12 +25,12 @@ from urllib.parse import parse_qs, urlencode
 from .analysis.gradcam import METHODS as CAM_METHODS
 from .analysis.stats import CRITERIA
 from .errors import UserError
-from .i18n import LANGUAGES
+from .i18n import LANGUAGES, _
 from .intake import is_sha256
+from .state_values import MAX_PARAM_LENGTH, Field, Refused, read_value
 
 STATE_VERSION = 1
 MAX_N = 24
-MAX_PARAM_LENGTH = 200
 # Perceptually uniform, colour-blind-safe maps first (components/shell.py says which are).
 COLORMAPS = ("Viridis", "Cividis", "Inferno", "Plasma", "Greys", "Jet", "Hot")
 DEFAULT_LAYERS = {"resnet18": "layer2.0.conv1", "alexnet": "features.3"}
@@ -48,18 +48,6 @@ MIGRATIONS: dict[int, Callable[[dict[str, str]], dict[str, str]]] = {}
 
 class StateError(UserError):
     """A value the strict reader refuses (HTTP 400)."""
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    kind: str  # "sha", "model", "layer", "evidence", "choice", "int", "float", "index"
-    default: Any
-    low: float = 0.0
-    high: float = 0.0
-    choices: tuple[str, ...] = ()
-    analysis: bool = True  # a change needs new numbers from the server (else a browser restyle)
-    label: str = ""  # how messages name it
 
 
 FIELDS: tuple[Field, ...] = (
@@ -131,74 +119,6 @@ def default_layer(model: str, layers: Mapping[str, int] | list[str]) -> str:
     return names[min(len(names) - 1, len(names) // 3)] if names else ""
 
 
-# -- reading one value
-
-
-class _Refused(Exception):
-    """Internal: a value is refused. ``message`` is the lenient reader's (it says
-    what is used instead: ``fallback``); ``strict`` is the strict reader's."""
-
-    def __init__(self, message: str, fallback: Any, strict: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fallback = fallback
-        self.strict = strict or message
-
-
-def _read(field: Field, raw: Any, *, high: float | None = None, choices: tuple[str, ...] = ()) -> Any:
-    """One value of ``field`` from a string (URL) or a JSON value (callbacks)."""
-    name = field.label or field.name  # prose; "key=value" quotes the parameter as sent
-    key = field.name
-    text = str(raw)[:MAX_PARAM_LENGTH]
-    top = field.high if high is None else high
-    if field.kind == "sha":
-        if not is_sha256(raw):
-            raise _Refused(f"The {name} is not valid: it must be a 64-character SHA-256 in hex.", None)
-        return raw
-    if field.kind in ("model", "layer", "evidence", "choice"):
-        options = choices or field.choices
-        if raw not in options:
-            listed = ", ".join(options) if len(options) <= 8 else f"{len(options)} names"
-            raise _Refused(f"Unknown {name} {text[:60]!r}; available: {listed}.", field.default)
-        return raw
-    if field.kind == "index":
-        return _read_index(field, raw, text, int(top))
-    # Numbers: "int" must be whole, "float" finite; both within [low, top].
-    kind = "a whole number" if field.kind == "int" else "a number"
-    strict = f"{key} must be {kind} from {field.low:g} to {top:g}, got {text[:40]!r}."
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-        raise _Refused(f"{key}={text!r} is not a number; using {field.default:g}.", field.default, strict)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise _Refused(f"{key}={text!r} is not a number; using {field.default:g}.", field.default, strict) from None
-    if not math.isfinite(value) or (field.kind == "int" and value != int(value)):
-        raise _Refused(f"{key}={text!r} is not valid; using {field.default:g}.", field.default, strict)
-    if not field.low <= value <= top:
-        clamped = min(max(value, field.low), top)
-        raise _Refused(f"{key}={text!r} is outside {field.low:g}–{top:g}; using {clamped:g}.", clamped, strict)
-    return int(value) if field.kind == "int" else value
-
-
-def _read_index(field: Field, raw: Any, text: str, top: int) -> int:
-    """An optional index: out of range means "none chosen", not the nearest one."""
-    key = field.name
-    strict = f"{key} must be an index from 0 to {top}, got {text[:40]!r}."
-    if isinstance(raw, bool):
-        raise _Refused(f"{key}={text!r} is not a valid index; ignoring it.", None, strict)
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 9:
-        # isascii: "²".isdigit() is True but int() refuses it.
-        value = int(raw)
-    else:
-        raise _Refused(f"{key}={text!r} is not a valid index; ignoring it.", None, strict)
-    if not 0 <= value <= top:
-        noun = (field.label or key).capitalize()
-        raise _Refused(f"{key}={text!r}: {noun} {value} does not exist (0–{top}); ignoring it.", None, strict)
-    return value
-
-
 def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: Classes = DEFAULT_CLASSES,
               max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None) -> tuple[ViewState, list[str]]:
     """Every field in table order (model before layer before filter); strict
@@ -231,12 +151,13 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
             # None: as many as the layer has (the API); pages stop at MAX_N.
             high = max_n if max_n is not None else catalog[values["model"]][values["layer"]]
         try:
-            values[f.name] = _read(f, given, high=high, choices=options)
-        except _Refused as refused:
+            values[f.name] = read_value(f, given, high=high, choices=options)
+        except Refused as refused:
             message = refused.strict if strict else refused.message
             if f.kind == "layer":
-                message = f"{values['model']} has no conv layer {str(given)[:60]!r}"
-                message += "." if strict else f"; showing {default} instead."
+                message = (_("{model} has no conv layer {layer}.") if strict
+                           else _("{model} has no conv layer {layer}; showing {default} instead.")).format(
+                    model=values["model"], layer=repr(str(given)[:60]), default=default)
             if strict:
                 raise StateError(message) from None
             messages.append(message)
@@ -247,7 +168,7 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
 def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES,
                  max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None) -> ViewState:
     """What a callback or an API route received; raises ``StateError`` naming the first bad value."""
-    state, _ = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n, evidence=evidence)
+    state, _messages = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n, evidence=evidence)
     return state
 
 
@@ -260,7 +181,7 @@ def parse_state(search: str | None, catalog: Catalog, *, classes: Classes = DEFA
         query = parse_qs(raw[:4000], keep_blank_values=False, max_num_fields=50)
     except ValueError:
         query = {}
-        messages.append("The link's query string could not be read; showing the default view.")
+        messages.append(_("The link's query string could not be read; showing the default view."))
     # Repeated parameters: the first wins, as most servers do.
     params = {key: values[0][:MAX_PARAM_LENGTH] for key, values in query.items() if values}
     params, migrated = _migrate(params)
@@ -273,7 +194,8 @@ def _migrate(params: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     text = params.pop("v", None)
     version = int(text) if text and text.isascii() and text.isdigit() and len(text) < 4 else STATE_VERSION
     if version > STATE_VERSION:
-        return params, [f"This link was made by a newer version (v={version}); some settings may not apply."]
+        return params, [_("This link was made by a newer version (v={version}); some settings may not apply.")
+                        .format(version=version)]
     while version < STATE_VERSION and version in MIGRATIONS:
         params = MIGRATIONS[version](params)
         version += 1
@@ -384,7 +306,7 @@ def _with_known_image(state: ViewState, world: World, messages: list[str]) -> Vi
     if known:
         return state
     if state.image is not None:
-        messages.append("The image of this link is not stored on this server; showing an example instead.")
+        messages.append(_("The image of this link is not stored on this server; showing an example instead."))
     return state.with_(image=world.default_image)
 
 
@@ -396,5 +318,6 @@ def _with_known_second_image(state: ViewState, world: World, messages: list[str]
             return state
     except UserError:  # the store is down: keep it, the first image's check says why
         return state
-    messages.append("The second image of this link is not stored on this server; Compare uses an example instead.")
+    messages.append(_("The second image of this link is not stored on this server; Compare uses an example "
+                      "instead."))
     return state.with_(image2=None)

@@ -1,16 +1,31 @@
-"""Heatmaps told in words: the text a screen reader reads instead of a colour map.
+"""Heatmaps told in words: what a screen reader reads instead of a colour map.
 
 A map is described by what a sighted reader takes from it at a glance: how
 strong its peak is, where in the image the peak lies, and how much of the
-image stays silent.
+image stays silent. This module finds those facts; ``wording/maps.py`` says
+them in the reader's language.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 ROWS = ("upper", "middle", "lower")
 COLUMNS = ("left", "centre", "right")
+# The nine places, as keys: "upper left" ... "centre" ... "lower right".
+PLACES = tuple("centre" if (r, c) == ("middle", "centre") else f"{r} {c}" for r in ROWS for c in COLUMNS)
+
+
+@dataclass(frozen=True)
+class MapFacts:
+    """What a glance takes from a non-negative 2-D map."""
+
+    peak: float  # 0 when the map is silent everywhere
+    place: str | None  # the ninth (PLACES) holding the peak; None for a silent map
+    areas: int  # ninths of the image where the map reaches half its peak
+    silent: float  # share of positions exactly zero
 
 
 def where(row: int, col: int, rows: int, cols: int) -> str:
@@ -22,18 +37,12 @@ def where(row: int, col: int, rows: int, cols: int) -> str:
     horizontal = COLUMNS[min(2, int(3 * (col + 0.5) / cols))]
     if vertical == "middle" and horizontal == "centre":
         return "centre"
-    if vertical == "middle":
-        return f"middle {horizontal}"
     return f"{vertical} {horizontal}"
 
 
-def describe_map(fmap: np.ndarray, subject: str, quantity: str = "response") -> str:
-    """One sentence for a non-negative 2-D map: the peak value and where it
-    lies, the share of silent (exactly zero) positions, and, when several
-    ninths of the image reach half the peak, that the response is spread.
-
-    ``subject`` names the map ("Filter 38", "Grad-CAM for goldfish").
-    """
+def map_facts(fmap: np.ndarray) -> MapFacts:
+    """The peak value and where it lies, the share of silent (exactly zero)
+    positions, and how many ninths of the image reach half the peak."""
     values = np.asarray(fmap, dtype=np.float64)
     if values.ndim != 2 or values.size == 0:
         raise ValueError(f"a map must be a non-empty 2-D array, not shape {values.shape}")
@@ -43,10 +52,8 @@ def describe_map(fmap: np.ndarray, subject: str, quantity: str = "response") -> 
     silent = float(np.mean(values == 0))
     peak = float(values.max())
     if peak <= 0:
-        return f"{subject}: no {quantity} anywhere on the image."
+        return MapFacts(peak=0.0, place=None, areas=0, silent=silent)
     row, col = np.unravel_index(int(np.argmax(values)), values.shape)
     strong = np.argwhere(values >= peak / 2)
     areas = {where(int(r), int(c), rows, cols) for r, c in strong}
-    spread = f"; at least half the peak in {len(areas)} of 9 areas" if len(areas) > 1 else ""
-    return (f"{subject}: peak {quantity} {peak:.3g} in the {where(int(row), int(col), rows, cols)} of the image"
-            f"{spread}; silent on {silent:.0%} of it.")
+    return MapFacts(peak=peak, place=where(int(row), int(col), rows, cols), areas=len(areas), silent=silent)

@@ -1,8 +1,14 @@
-"""A plain-language reading of one filter, from its numbers alone."""
+"""A plain-language reading of one filter, from its numbers alone.
+
+This module decides what the reading says (the band, how strong the filter
+is among its layer, its regions, which warnings apply); ``wording/reading.py``
+says it in the reader's language. Analysis stays free of the interface's
+catalogs, so it returns facts: band keys, numbers and warning codes.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -10,32 +16,49 @@ from .models import WeightsStatus
 from .regions import Region
 from .stats import FilterStats
 
-# Sparsity bands from the seed app's interpretation table.
+# Sparsity bands from the seed app's interpretation table: (lower bound, key).
+# The keys are part of the API (a reading's "band").
 SPARSITY_BANDS = (
-    (0.70, "very selective", "it fires on a small, specific part of the image (an eye, a particular stripe)"),
-    (0.30, "moderately selective", "it responds to recurring textures or edges"),
-    (0.10, "weakly selective", "it responds to common colours or broad areas"),
-    (0.0, "not selective", "it responds almost everywhere: background, lighting or overall colour"),
+    (0.70, "very selective"),
+    (0.30, "moderately selective"),
+    (0.10, "weakly selective"),
+    (0.0, "not selective"),
 )
+BANDS = tuple(name for _bound, name in SPARSITY_BANDS)
 LOW_CONFIDENCE = 0.20
+# How strong the filter is among its layer, by the share of filters with a lower mean.
+STRENGTHS = ("strongest", "stronger", "weaker")  # >= 90 %, >= 50 %, below
+WARNINGS = ("background", "silent", "untrained", "unsure")
 
 
 @dataclass(frozen=True)
 class Reading:
-    band: str
-    summary: str
-    details: list[str]
-    warnings: list[str]
+    """What the reading of one filter says, as facts."""
 
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+    index: int
+    band: str  # one of BANDS
+    sparsity: float
+    strength: str  # one of STRENGTHS
+    percentile: float  # share (0-1) of the layer's filters whose mean is lower
+    regions: int  # activation regions found
+    best_area: float | None  # area fraction of the most interesting region
+    best_size: str | None  # and its size class
+    all_small: bool  # every region is small
+    warnings: tuple[str, ...]  # codes from WARNINGS, in the order they are said
+    top_probability: float | None
 
 
-def sparsity_band(sparsity: float) -> tuple[str, str]:
-    for bound, name, meaning in SPARSITY_BANDS:
+def sparsity_band(sparsity: float) -> str:
+    for bound, name in SPARSITY_BANDS:
         if sparsity > bound or bound == 0.0:
-            return name, meaning
-    return SPARSITY_BANDS[-1][1], SPARSITY_BANDS[-1][2]
+            return name
+    return SPARSITY_BANDS[-1][1]
+
+
+def strength(percentile: float) -> str:
+    if percentile >= 0.90:
+        return "strongest"
+    return "stronger" if percentile >= 0.50 else "weaker"
 
 
 def read_filter(
@@ -47,48 +70,28 @@ def read_filter(
 ) -> Reading:
     sparsity = float(stats.sparsity[index])
     mean = float(stats.mean[index])
-    band, meaning = sparsity_band(sparsity)
-    summary = f"Filter {index} is {band} ({sparsity:.0%} of positions silent): {meaning}."
-    details: list[str] = []
-    warnings: list[str] = []
-
     # Strength relative to the layer: where its mean stands among all filters.
-    percentile = float((stats.mean < mean).mean() * 100)
-    if percentile >= 90:
-        details.append(
-            f"One of the strongest filters of this layer on this image (mean above {percentile:.0f}% of filters)."
-        )
-    elif percentile >= 50:
-        details.append(f"Stronger than most filters of this layer (mean above {percentile:.0f}% of filters).")
-    else:
-        details.append(f"Weaker than most filters of this layer (mean above only {percentile:.0f}% of filters).")
-
-    if not regions:
-        details.append("It does not respond anywhere on this image.")
-    else:
-        classes = [r.size_class for r in regions]
-        best = regions[0]
-        details.append(
-            f"{len(regions)} activation region(s); the most interesting covers {best.area_fraction:.1%} "
-            f"of the image ({best.size_class})."
-        )
-        if all(c == "small" for c in classes):
-            details.append("All its regions are small: it picks out specific details.")
-        if any(c == "very large" for c in classes) or sparsity < 0.10:
-            warnings.append(
-                "Likely background: it responds over a very large part of the image, so it may encode "
-                "colour or lighting rather than an object part."
-            )
+    percentile = float((stats.mean < mean).mean())
+    classes = [r.size_class for r in regions]
+    warnings: list[str] = []
+    if regions and (any(c == "very large" for c in classes) or sparsity < 0.10):
+        warnings.append("background")
     if not np.isfinite(mean) or float(stats.max[index]) == 0:
-        warnings.append("This filter is silent on this image; its reading says nothing about what it detects.")
+        warnings.append("silent")
     if not weights.pretrained:
-        warnings.append(
-            "The model runs on untrained (random) weights, so this filter has learned nothing: "
-            "its pattern and responses are arbitrary."
-        )
+        warnings.append("untrained")
     if top_probability is not None and top_probability < LOW_CONFIDENCE:
-        warnings.append(
-            f"The model is unsure what the image shows (top class {top_probability:.0%}); "
-            "its filters may respond to features unrelated to the main object."
-        )
-    return Reading(band=band, summary=summary, details=details, warnings=warnings)
+        warnings.append("unsure")
+    return Reading(
+        index=index,
+        band=sparsity_band(sparsity),
+        sparsity=sparsity,
+        strength=strength(percentile),
+        percentile=percentile,
+        regions=len(regions),
+        best_area=regions[0].area_fraction if regions else None,
+        best_size=regions[0].size_class if regions else None,
+        all_small=bool(regions) and all(c == "small" for c in classes),
+        warnings=tuple(warnings),
+        top_probability=top_probability,
+    )

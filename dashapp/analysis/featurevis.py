@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from .imageparam import FourierImage, Robustness, normalize, to_uint8
+from .messages import N_, Explained
 from .models import IMAGENET_MEAN, IMAGENET_STD, LayerInfo, LoadedModel
 from .private_model import REDIRECT_STEPS, LayerTap, PrivateModel, private_model
 
@@ -42,7 +43,7 @@ MAX_BATCH = 8
 ProgressFn = Callable[[int, int, "np.ndarray | None"], "bool | None"]
 
 
-class FeatureVisError(ValueError):
+class FeatureVisError(Explained, ValueError):
     """Settings or a unit that cannot be visualized (bad input, not a bug)."""
 
 
@@ -82,22 +83,26 @@ class FeatureVisSettings:
     def checked(self, max_steps: int = MAX_STEPS, max_size: int = MAX_SIZE) -> FeatureVisSettings:
         """These settings, or a FeatureVisError naming the first value out of range."""
         if self.objective not in OBJECTIVES:
-            raise FeatureVisError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
+            raise FeatureVisError(N_("unknown objective {objective!r}; choose one of {choices}"),
+                                  objective=self.objective, choices=", ".join(OBJECTIVES))
         if not 1 <= self.steps <= max_steps:
-            raise FeatureVisError(f"steps must be between 1 and {max_steps}, not {self.steps}")
+            raise FeatureVisError(N_("steps must be between 1 and {high}, not {value}"), high=max_steps,
+                                  value=self.steps)
         if not MIN_SIZE <= self.size <= max_size:
-            raise FeatureVisError(f"size must be between {MIN_SIZE} and {max_size} pixels, not {self.size}")
+            raise FeatureVisError(N_("size must be between {low} and {high} pixels, not {value}"), low=MIN_SIZE,
+                                  high=max_size, value=self.size)
         if not (math.isfinite(self.lr) and 0 < self.lr <= 1):
-            raise FeatureVisError(f"lr must be in (0, 1], not {self.lr}")
+            raise FeatureVisError(N_("lr must be in (0, 1], not {value}"), value=self.lr)
         low_batch = 2 if self.objective == "diversity" else 1
         if not low_batch <= self.batch <= MAX_BATCH:
-            raise FeatureVisError(f"batch must be between {low_batch} and {MAX_BATCH} for {self.objective}")
+            raise FeatureVisError(N_("batch must be between {low} and {high} for {objective}"), low=low_batch,
+                                  high=MAX_BATCH, objective=self.objective)
         if not (math.isfinite(self.diversity_weight) and self.diversity_weight >= 0):
-            raise FeatureVisError("diversity_weight must be a finite number ≥ 0")
+            raise FeatureVisError(N_("diversity_weight must be a finite number ≥ 0"))
         if not (math.isfinite(self.decay_power) and 0 <= self.decay_power <= 2):
-            raise FeatureVisError("decay_power must be between 0 and 2")
+            raise FeatureVisError(N_("decay_power must be between 0 and 2"))
         if self.preview_every < 1:
-            raise FeatureVisError("preview_every must be at least 1")
+            raise FeatureVisError(N_("preview_every must be at least 1"))
         return self
 
     def as_dict(self) -> dict[str, object]:
@@ -183,10 +188,11 @@ def loss_of(response: torch.Tensor, filter_index: int, settings: FeatureVisSetti
 def check_unit(loaded: LoadedModel, layer: str, filter_index: int) -> LayerInfo:
     """The layer's description, or a FeatureVisError naming what does not exist."""
     if layer not in loaded.layers:
-        raise FeatureVisError(f"{loaded.name} has no conv layer named {layer!r}")
+        raise FeatureVisError(N_("{model} has no conv layer named {layer!r}"), model=loaded.name, layer=layer)
     info = loaded.layers[layer]
     if not 0 <= filter_index < info.out_channels:
-        raise FeatureVisError(f"{layer} has filters 0–{info.out_channels - 1}, not {filter_index}")
+        raise FeatureVisError(N_("{layer} has filters 0–{last}, not {index}"), layer=layer, last=info.out_channels - 1,
+                              index=filter_index)
     return info
 
 

@@ -30,6 +30,7 @@ from .blocks import (
 )
 from .checkpoints import CheckpointError, TeamModelSpec, content_tag, load_team_model
 from .graph import ReceptiveField, describe_graph, output_shapes
+from .messages import N_, Explained
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 ProgressFn = Callable[[float, str], None]
 
 
-class ModelError(RuntimeError):
+class ModelError(Explained, RuntimeError):
     """A model that cannot be offered: unknown name, or weights that cannot be had."""
 
 
@@ -116,7 +117,7 @@ class LoadedModel:
         try:
             return self.layers[name]
         except KeyError:
-            raise ModelError(f"{self.name} has no conv layer named {name!r}") from None
+            raise ModelError(N_("{model} has no conv layer named {layer!r}"), model=self.name, layer=name) from None
 
     def evidence_layers(self) -> list[EvidenceLayer]:
         """Where class evidence can be computed: every conv and every block, in forward order."""
@@ -129,7 +130,7 @@ class LoadedModel:
         for layer in self.evidence_layers():
             if layer.name == name:
                 return layer
-        raise ModelError(f"{self.name} has no conv layer or block named {name!r}")
+        raise ModelError(N_("{model} has no conv layer or block named {layer!r}"), model=self.name, layer=name)
 
     @property
     def default_evidence_layer(self) -> str:
@@ -199,15 +200,17 @@ def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) 
         target = weights.wait_for(name, progress)
     except weights.DownloadError as exc:
         log.warning("weights for %s: %s", name, exc.detail)
-        raise ModelError(str(exc)) from exc
+        # Every DownloadError means "cannot be had": say it in the template the reader's language has.
+        raise ModelError(weights.UNAVAILABLE, model=name, file=weights.checkpoint_file(name).name) from exc
     try:
         # torchvision's normal loading path: it finds the file in the hub cache.
         state = enum.get_state_dict(progress=False)
         module.load_state_dict(state)
     except Exception as exc:
         log.warning("weights for %s in %s could not be loaded: %s", name, target, exc)
-        raise ModelError(f"The ImageNet weights file {target.name} for {name} could not be loaded (the server "
-                         "log has the details). Replace the file, or set DASHAPP_WEIGHTS=random.") from exc
+        raise ModelError(N_("The ImageNet weights file {file} for {model} could not be loaded (the server log has the "
+                            "details). Replace the file, or set DASHAPP_WEIGHTS=random."), file=target.name,
+                         model=name) from exc
     return content_tag(target)
 
 
@@ -292,7 +295,8 @@ class ModelRegistry:
 
     def get(self, name: str, progress: ProgressFn | None = None) -> LoadedModel:
         if name not in self._locks:
-            raise ModelError(f"Unknown model {name!r}; available: {', '.join(self.names)}")
+            raise ModelError(N_("Unknown model {name!r}; available: {choices}"), name=name,
+                             choices=", ".join(self.names))
         loaded = self._models.get(name)
         if loaded is not None:
             return loaded

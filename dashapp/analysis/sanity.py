@@ -113,11 +113,21 @@ class SanityStep:
         return {"randomized": self.randomized, "spearman": self.spearman, "ssim": self.ssim}
 
 
+# Why the verdict is what it is (``wording/sanity.py`` says it in words).
+REASONS = {
+    "constant_original": "undecided",  # the original map has no evidence to compare
+    "nothing_to_randomize": "undecided",  # no layer above this one
+    "vanished": "undecided",  # the last step's map is constant: no rank correlation
+    "below_threshold": "passed",
+    "above_threshold": "failed",
+}
+
+
 @dataclass(frozen=True)
 class SanityResult:
     steps: list[SanityStep]
     verdict: str  # "passed", "failed" or "undecided"
-    sentence: str  # the verdict in plain words
+    reason: str  # one of REASONS: why
     threshold: float = THRESHOLD
 
     @property
@@ -125,27 +135,21 @@ class SanityResult:
         return self.verdict == "passed"
 
     def as_dict(self) -> dict[str, object]:
-        return {"verdict": self.verdict, "sentence": self.sentence, "threshold": self.threshold,
+        return {"verdict": self.verdict, "reason": self.reason, "threshold": self.threshold,
                 "steps": [s.as_dict() for s in self.steps]}
 
 
 def verdict(original: np.ndarray, steps: list[SanityStep]) -> tuple[str, str]:
+    """(verdict, reason): the rule in the module docstring."""
     if np.ptp(original) == 0:
-        return "undecided", ("Undecided: the original map is constant (no evidence to compare), "
-                             "so there is nothing whose change could be measured.")
-    if not steps:
-        return "undecided", "Undecided: there is no layer above this one to randomize."
-    last = steps[-1]
-    if last.spearman is None:
-        return "undecided", (f"Undecided: after randomizing down to {last.randomized} the map is constant "
-                             "(the evidence vanished), so its rank correlation is undefined.")
-    if last.spearman < THRESHOLD:
-        return "passed", (f"Passed: with the model randomized down to {last.randomized} the map's rank "
-                          f"correlation with the original fell to {last.spearman:.2f} (below {THRESHOLD}), "
-                          "so the map depends on what the model learned.")
-    return "failed", (f"Failed: even with the model randomized down to {last.randomized} the map keeps a rank "
-                      f"correlation of {last.spearman:.2f} with the original (at least {THRESHOLD}); it shows "
-                      "the image more than the model, so do not read it as the model's reasons.")
+        reason = "constant_original"
+    elif not steps:
+        reason = "nothing_to_randomize"
+    elif steps[-1].spearman is None:
+        reason = "vanished"
+    else:
+        reason = "below_threshold" if steps[-1].spearman < THRESHOLD else "above_threshold"
+    return REASONS[reason], reason
 
 
 def private_copy(loaded: LoadedModel) -> LoadedModel:
@@ -188,8 +192,8 @@ def sanity_check(loaded: LoadedModel, layer: str, explanation: Explanation, seed
                                     ssim(_unit_scale(original), _unit_scale(current))))
             if progress:
                 progress(done, len(steps_plan))
-    word, sentence = verdict(original, steps)
-    return SanityResult(steps, word, sentence)
+    word, reason = verdict(original, steps)
+    return SanityResult(steps, word, reason)
 
 
 def evidence_sanity(loaded: LoadedModel, image: Image.Image, layer: str, class_index: int, method: str = "gradcam",

@@ -56,12 +56,22 @@ class Ranking:
     filters: list[RankedFilter]
     requested: int
     eligible: int  # filters that pass the cutoff (all of them for other criteria)
-    notice: str | None  # said on screen: cutoff left fewer filters than asked, or none
     # Filters each balanced-score rule removed (empty for other criteria): a
     # peak below MIN_RELATIVE_PEAK of the layer's strongest (checked first),
     # and, among the rest, sparsity below the cutoff.
     too_weak: tuple[int, ...] = ()
     too_dense: tuple[int, ...] = ()
+    count: int = 0  # filters in the layer
+    min_sparsity: float = 0.0  # the cutoff the balanced score applied
+    sparsest: float | None = None  # the highest sparsity among filters that respond (None: none respond)
+    # The shortfall said on screen, in the reader's language: analysis leaves
+    # it None, ``wording.ranking.with_notice`` words it from the facts above.
+    notice: str | None = None
+
+    @property
+    def short(self) -> bool:
+        """The balanced score's rules left fewer filters than asked."""
+        return self.criterion == "balanced" and self.eligible < self.requested
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -142,12 +152,12 @@ def rank_filters(
     order = candidates[np.argsort(-scores[candidates], kind="stable")][:n]
     too_weak: tuple[int, ...] = ()
     too_dense: tuple[int, ...] = ()
-    notice = None
+    sparsest = None
     if criterion == "balanced":
         strong = responds(stats)
         too_weak = tuple(int(i) for i in np.flatnonzero(~strong))
         too_dense = tuple(int(i) for i in np.flatnonzero(strong & (stats.sparsity < min_sparsity)))
-        notice = balanced_notice(stats, min_sparsity, n, int(candidates.size), too_weak, too_dense)
+        sparsest = float(stats.sparsity[strong].max()) if strong.any() else None
     filters = [
         RankedFilter(
             index=int(i),
@@ -160,41 +170,7 @@ def rank_filters(
         )
         for rank, i in enumerate(order, start=1)
     ]
-    return Ranking(criterion=criterion, filters=filters, requested=n, eligible=int(candidates.size), notice=notice,
-                   too_weak=too_weak, too_dense=too_dense)
+    return Ranking(criterion=criterion, filters=filters, requested=n, eligible=int(candidates.size),
+                   too_weak=too_weak, too_dense=too_dense, count=stats.count, min_sparsity=float(min_sparsity),
+                   sparsest=sparsest)
 
-
-def name_filters(indices: tuple[int, ...], shown: int = 8) -> str:
-    """"3, 7 and 12" / "0, 1, 2, … (40 in all)": which filters, in a sentence."""
-    if len(indices) > shown:
-        return ", ".join(str(i) for i in indices[:shown]) + f", … ({len(indices)} in all)"
-    words = [str(i) for i in indices]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def removal_phrases(min_sparsity: float, too_weak: tuple[int, ...], too_dense: tuple[int, ...]) -> list[str]:
-    """What each eligibility rule removed, counted and named."""
-    phrases = []
-    if too_weak:
-        phrases.append(f"{len(too_weak)} too weak, their peak below {MIN_RELATIVE_PEAK:.0%} of the layer's "
-                       f"strongest (filter{'s' if len(too_weak) > 1 else ''} {name_filters(too_weak)})")
-    if too_dense:
-        phrases.append(f"{len(too_dense)} below the minimum sparsity of {min_sparsity:.2f} "
-                       f"(filter{'s' if len(too_dense) > 1 else ''} {name_filters(too_dense)})")
-    return phrases
-
-
-def balanced_notice(stats: FilterStats, min_sparsity: float, n: int, eligible: int,
-                    too_weak: tuple[int, ...], too_dense: tuple[int, ...]) -> str | None:
-    """The on-screen notice when the balanced score's rules leave fewer filters than asked."""
-    if eligible >= n:
-        return None
-    removed = "; ".join(removal_phrases(min_sparsity, too_weak, too_dense))
-    if eligible == 0:
-        responding = stats.sparsity[responds(stats)]
-        sparsest = (f" The sparsest filter that responds has sparsity {float(responding.max()):.2f}."
-                    if responding.size else "")
-        return (f"No filter of this layer is eligible: {removed}.{sparsest} "
-                "Lower the minimum sparsity, or choose another layer or image, to see filters.")
-    verb = "is" if eligible == 1 else "are"
-    return f"Only {eligible} of {stats.count} filters {verb} eligible: {removed}. Showing {eligible} instead of {n}."

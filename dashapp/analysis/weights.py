@@ -32,6 +32,8 @@ from pathlib import Path
 import torch
 import torchvision
 
+from .messages import N_
+
 log = logging.getLogger(__name__)
 
 DOWNLOAD_TIMEOUT_S = 15.0  # per connect and per read: an offline host must not hang
@@ -149,10 +151,14 @@ def _fetch(url: str, target: Path, report: Callable[[int, int], None]) -> None:
         partial.unlink(missing_ok=True)
 
 
+# What a user reads when weights cannot be had (wording/errors.py translates it).
+UNAVAILABLE = N_("ImageNet weights for {model} are not available: {file} could not be downloaded (the server log "
+                 "has the details). An operator can run `python -m dashapp fetch-weights`, copy the file into the "
+                 "torch hub cache, or set DASHAPP_WEIGHTS=random.")
+
+
 def _unavailable(name: str, target: Path) -> str:
-    return (f"ImageNet weights for {name} are not available: {target.name} could not be downloaded "
-            "(the server log has the details). An operator can run `python -m dashapp fetch-weights`, "
-            "copy the file into the torch hub cache, or set DASHAPP_WEIGHTS=random.")
+    return UNAVAILABLE.format(model=name, file=target.name)
 
 
 def download(name: str, mirror: str | None = None, progress: ProgressFn | None = None, *,

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..i18n import N_
 from .sources import Candidate, CollectionLimits, Rejected, from_folder
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
-DEMO_NAME = "Demo: scikit-image photographs"
+DEMO_NAME = N_("Demo: scikit-image photographs")  # stored as is; translated where shown
 EXAMPLE_LABELS = {"chelsea.png": "animal", "astronaut.png": "person", "coffee.png": "object",
                   "rocket.jpg": "vehicle"}
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..i18n import _
 from ..intake import IntakeError, Limits, accept_bytes
 from .blobs import BlobStore
 from .sources import Candidate, Rejected
@@ -92,7 +93,7 @@ def build_collection(name: str, entries: Iterable[Candidate | Rejected], image_s
             continue
         first = members.get(accepted.sha256)
         if first is not None:
-            rejected.append(Rejected(entry.name, f"same image as {first.name}; counted once"))
+            rejected.append(Rejected(entry.name, _("same image as {name}; counted once").format(name=first.name)))
             continue
         image_store.put(accepted)
         members[accepted.sha256] = Member(accepted.sha256, entry.name, entry.label)

@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 from ..analysis.models import ModelRegistry
+from ..i18n import _
 from ..intake import Limits
 from ..settings import Settings
 from ..store import FileImageStore, RedisImageStore
@@ -64,7 +65,9 @@ def scanner_for(settings: Settings, registry: Any | None = None, image_store: An
 def _store(scanner: Scanner, collection: Collection) -> Collection:
     if not collection.images:
         listed = "; ".join(f"{r.name}: {r.reason}" for r in collection.rejected[:3])
-        raise CollectionError(f"No usable image was found{' (' + listed + ')' if listed else ''}.")
+        if listed:
+            raise CollectionError(_("No usable image was found ({reasons}).").format(reasons=listed))
+        raise CollectionError(_("No usable image was found."))
     return scanner.collections.put(collection)
 
 
@@ -81,7 +84,7 @@ def ingest_upload(settings: Settings, scanner: Scanner, name: str, files: list[t
 
 def ingest_folder(settings: Settings, scanner: Scanner, folder: str) -> Collection:
     if settings.collections_dir is None:
-        raise CollectionError("No collections folder is configured (DASHAPP_COLLECTIONS_DIR).")
+        raise CollectionError(_("No collections folder is configured (DASHAPP_COLLECTIONS_DIR)."))
     entries = from_folder(settings.collections_dir, folder, collection_limits(settings))
     return _store(scanner, build_collection(folder, entries, scanner.images, intake_limits(settings)))
 

@@ -30,6 +30,7 @@ from typing import Any
 from ..analysis.scan import ScanCancelled, ScanItem, scan
 from ..analysis.scan_result import ScanResult, from_bytes, merge, to_bytes
 from ..errors import UserError
+from ..i18n import _
 from ..store import LruDict
 from .blobs import BlobStore
 from .manifest import Collection, CollectionStore, Member
@@ -110,7 +111,7 @@ class Scanner:
         sizes, so both agree on the shards whatever each one's settings say."""
         collection = self.collections.get(collection_id)
         if collection is None:
-            raise ScanError(f"There is no collection {collection_id[:64]!r}.")
+            raise ScanError(_("There is no collection {id}.").format(id=repr(collection_id[:64])))
         try:
             loaded = self.registry.get(model)
         except Exception as exc:  # the registry's own message names the models it offers

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..i18n import _
 from ..intake import IntakeError
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".zst", ".jar")
@@ -83,13 +84,13 @@ class _Budget:
 
     def refuse_entry(self) -> str | None:
         if self.entries >= self.limits.max_images:
-            return f"over the limit of {self.limits.max_images} images per collection"
+            return _("over the limit of {n} images per collection").format(n=self.limits.max_images)
         self.entries += 1
         return None
 
     def refuse_bytes(self, size: int) -> str | None:
         if self.bytes + size > self.limits.max_bytes:
-            return f"over the limit of {self.limits.max_bytes} bytes per collection"
+            return _("over the limit of {n} bytes per collection").format(n=self.limits.max_bytes)
         return None
 
 
@@ -119,7 +120,7 @@ def from_files(files: Iterable[tuple[str, bytes]], limits: CollectionLimits) -> 
         name = display_name(raw_name)
         reason = budget.refuse_entry() or budget.refuse_bytes(len(data))
         if reason is None and is_archive(name, data):
-            reason = "nested archive skipped"
+            reason = _("nested archive skipped")
         if reason is not None:
             yield Rejected(name, reason)
             continue
@@ -139,12 +140,13 @@ def _declared_entries(data: bytes) -> int | None:
 
 def _entry_refusal(info: zipfile.ZipInfo, limits: CollectionLimits) -> str | None:
     if info.flag_bits & 0x1:
-        return "encrypted entry"
+        return _("encrypted entry")
     if info.file_size > limits.max_file_bytes:
-        return f"declares {info.file_size} bytes; the limit per image is {limits.max_file_bytes}"
+        return _("declares {size} bytes; the limit per image is {limit}").format(size=info.file_size,
+                                                                             limit=limits.max_file_bytes)
     ratio = info.file_size / max(info.compress_size, 1)
     if info.file_size > RATIO_FLOOR_BYTES and ratio > limits.max_ratio:
-        return f"compression ratio {ratio:.0f}:1 (a zip bomb?); refused without inflating"
+        return _("compression ratio {ratio}:1 (a zip bomb?); refused without inflating").format(ratio=f"{ratio:.0f}")
     return None
 
 
@@ -155,29 +157,31 @@ def _bounded_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         while chunk := handle.read(CHUNK):
             out.write(chunk)
             if out.tell() > info.file_size:
-                raise CollectionError("inflates past its declared size (a zip bomb?)")
+                raise CollectionError(_("inflates past its declared size (a zip bomb?)"))
     return out.getvalue()
 
 
 def from_zip(data: bytes, limits: CollectionLimits) -> Iterator[Candidate | Rejected]:
     declared = _declared_entries(data)
     if declared is not None and declared > limits.max_zip_entries:
-        raise CollectionError(f"The zip lists {declared} entries; at most {limits.max_zip_entries} are read.")
+        raise CollectionError(_("The zip lists {n} entries; at most {limit} are read.").format(
+            n=declared, limit=limits.max_zip_entries))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise CollectionError(f"This is not a readable zip file ({exc}).") from exc
+        raise CollectionError(_("This is not a readable zip file ({error}).").format(error=exc)) from exc
     budget = _Budget(limits)
     with archive:
         infos = archive.infolist()
         if len(infos) > limits.max_zip_entries:
-            raise CollectionError(f"The zip holds {len(infos)} entries; at most {limits.max_zip_entries} are read.")
+            raise CollectionError(_("The zip holds {n} entries; at most {limit} are read.").format(
+                n=len(infos), limit=limits.max_zip_entries))
         for info in infos:
             if info.is_dir():
                 continue
             name = display_name(info.filename)
             reason = (budget.refuse_entry() or _entry_refusal(info, limits) or budget.refuse_bytes(info.file_size)
-                      or ("nested archive skipped" if is_archive(name, b"") else None))
+                      or (_("nested archive skipped") if is_archive(name, b"") else None))
             if reason is None:
                 try:
                     content = _bounded_read(archive, info)
@@ -185,13 +189,13 @@ def from_zip(data: bytes, limits: CollectionLimits) -> Iterator[Candidate | Reje
                     reason = str(exc)
                 except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError,
                         ValueError) as exc:
-                    reason = f"unreadable entry ({exc})"
+                    reason = _("unreadable entry ({error})").format(error=exc)
             if reason is not None:
                 yield Rejected(name, reason)
                 continue
             budget.bytes += len(content)
             if is_archive(name, content):
-                yield Rejected(name, "nested archive skipped")
+                yield Rejected(name, _("nested archive skipped"))
                 continue
             yield Candidate(name, content, label_of(info.filename))
 
@@ -231,7 +235,7 @@ def _folder_files(base: Path, root: Path) -> Iterator[tuple[Path, str | None]]:
 def from_folder(root: Path, name: str, limits: CollectionLimits) -> Iterator[Candidate | Rejected]:
     """A server folder in ImageFolder layout; symlinks that lead outside ``root`` are skipped."""
     if name not in folder_names(root):
-        raise CollectionError(f"There is no collection folder named {name!r}.")
+        raise CollectionError(_("There is no collection folder named {name}.").format(name=repr(name)))
     base = root / name
     budget = _Budget(limits)
     for path, label in _folder_files(base, root):
@@ -239,9 +243,9 @@ def from_folder(root: Path, name: str, limits: CollectionLimits) -> Iterator[Can
         size = path.stat().st_size
         reason = budget.refuse_entry() or budget.refuse_bytes(size)
         if reason is None and size > limits.max_file_bytes:
-            reason = f"{size} bytes; the limit per image is {limits.max_file_bytes}"
+            reason = _("{size} bytes; the limit per image is {limit}").format(size=size, limit=limits.max_file_bytes)
         if reason is None and path.name.lower().endswith(ARCHIVE_SUFFIXES):
-            reason = "nested archive skipped"
+            reason = _("nested archive skipped")
         if reason is not None:
             yield Rejected(shown, reason)
             continue
@@ -252,7 +256,7 @@ def from_folder(root: Path, name: str, limits: CollectionLimits) -> Iterator[Can
             with os.fdopen(fd, "rb") as handle:
                 data = handle.read(limits.max_file_bytes + 1)
         except OSError as exc:
-            yield Rejected(shown, f"unreadable ({exc.strerror or exc})")
+            yield Rejected(shown, _("unreadable ({error})").format(error=exc.strerror or exc))
             continue
         budget.bytes += len(data)
         yield Candidate(shown, data, label)

@@ -12,33 +12,38 @@ from dash import dcc, html
 
 from ..errors import UserError
 from ..figures import TOOLBAR, class_means_figure
+from ..i18n import _, integer, ngettext
 from ..service.dataset import collection_layer
 from ..state import ViewState, encode_state
-from .dataset_widgets import crop_tile, summary_line
+from .dataset_widgets import collection_title, crop_tile, summary_line
+from .widgets import worded
 
 TOP_SHOWN = 16
 
 
 def collection_section(service: Any, state: ViewState, index: int) -> Any:
     if not state.collection:
-        return html.P(["Choose a collection on the ", dcc.Link("Dataset page", href="/dataset" + encode_state(state)),
-                       " to see this filter's top examples across many images."], className="text-muted small")
+        link = dcc.Link(_("Dataset page"), href="/dataset" + encode_state(state))
+        return html.P(worded(_("Choose a collection on the {link} to see this filter's top examples across many "
+                               "images."), link=link), className="text-muted small")
     try:
         view = collection_layer(service, state.collection, state.model, state.layer)
     except UserError as exc:
-        link = dcc.Link("Dataset page", href="/dataset" + encode_state(state))
-        return html.P([exc.message, " Open the ", link, "."], className="text-muted small")
+        link = dcc.Link(_("Dataset page"), href="/dataset" + encode_state(state))
+        return html.P([exc.message, " ", *worded(_("Open the {link}."), link=link)], className="text-muted small")
     row = next(r for r in view.summaries() if r.index == view.check_filter(index))
     tiles = [crop_tile(example, "/detail" + encode_state(state.with_(image=example.image, filter=index)), size=84)
              for example in view.responding(index, TOP_SHOWN)]
     if not tiles:
-        tiles = [html.Span("This filter responds on no image of the collection.", className="text-muted small")]
+        tiles = [html.Span(_("This filter responds on no image of the collection."), className="text-muted small")]
     parts: list[Any] = [
-        html.Div(f"{view.collection.name} · {view.result.images} images · {summary_line(row)}",
+        html.Div(ngettext("{name} · {count} image · {summary}", "{name} · {count} images · {summary}",
+                          view.result.images).format(name=collection_title(view.collection),
+                                                     count=integer(view.result.images), summary=summary_line(row)),
                  className="small mb-2 collection-summary"),
         html.Div(tiles, className="crop-row collection-top"),
-        html.Div("Each crop is the receptive field of this filter's peak in one image, strongest first; "
-                 "click one to open that image with this filter.", className="control-help mt-1"),
+        html.Div(_("Each crop is the receptive field of this filter's peak in one image, strongest first; "
+                   "click one to open that image with this filter."), className="control-help mt-1"),
     ]
     labels, means = view.class_means(index)
     if len(labels) >= 2:

@@ -10,8 +10,11 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from ..analysis.scan import TopExample
+from ..collections.demo import DEMO_NAME
+from ..i18n import _, integer, ngettext, number, percent
 from ..service.dataset import FilterSummary
 from ..state import ViewState, encode_state
+from .widgets import fmt
 
 
 def crop_src(example: TopExample) -> str:
@@ -22,15 +25,22 @@ def crop_src(example: TopExample) -> str:
 def crop_tile(example: TopExample, href: str | None = None, size: int = 72) -> Any:
     """One top example: the receptive field of the filter's peak in that image."""
     picture = html.Img(src=crop_src(example), className="crop-img", width=size, height=size,
-                       alt=f"peak {example.value:.3g} in image {example.image[:8]}",
-                       title=f"peak {example.value:.3g} at map cell ({example.row}, {example.col})")
+                       alt=_("peak {value} in image {image}").format(value=fmt(example.value),
+                                                                     image=example.image[:8]),
+                       title=_("peak {value} at map cell ({row}, {col})").format(value=fmt(example.value),
+                                                                                 row=example.row, col=example.col))
     return dcc.Link(picture, href=href, className="crop-link") if href else picture
 
 
+def collection_title(collection: Any) -> str:
+    """A collection's name; the bundled demo's in the reader's language."""
+    return _(DEMO_NAME) if collection.name == DEMO_NAME else collection.name
+
+
 def summary_line(row: FilterSummary) -> str:
-    parts = [f"fires on {row.firing_rate:.0%}", f"peak {row.peak:.3g}"]
+    parts = [_("fires on {rate}").format(rate=percent(row.firing_rate)), _("peak {value}").format(value=fmt(row.peak))]
     if row.selectivity is not None:
-        parts.append(f"selectivity {row.selectivity:.2f} ({row.preferred})")
+        parts.append(_("selectivity {value} ({cls})").format(value=number(row.selectivity, 2), cls=row.preferred))
     return " · ".join(parts)
 
 
@@ -39,7 +49,8 @@ def filter_card(row: FilterSummary, examples: list[TopExample], state: ViewState
     href = "/detail" + encode_state(state.with_(filter=row.index))
     return dbc.Card(
         dbc.CardBody([
-            html.Div([dcc.Link(f"Filter {row.index}", href=href, className="dataset-filter-link fw-semibold"),
+            html.Div([dcc.Link(_("Filter {index}").format(index=row.index), href=href,
+                               className="dataset-filter-link fw-semibold"),
                       html.Span(summary_line(row), className="dataset-filter-stats")],
                      className="d-flex flex-wrap justify-content-between gap-2 mb-1"),
             html.Div([crop_tile(example, href) for example in examples], className="crop-row"),
@@ -50,17 +61,26 @@ def filter_card(row: FilterSummary, examples: list[TopExample], state: ViewState
 
 def progress_text(status: dict[str, Any]) -> str:
     state, done, total = status.get("state"), int(status.get("done") or 0), int(status.get("total") or 0)
+    counts = {"done": integer(done), "total": integer(total)}
     if state == "done":
-        return f"Scanned: {total} images."
+        return ngettext("Scanned: {total} image.", "Scanned: {total} images.", total).format(**counts)
     if state in ("queued", "running"):
         rate, eta = status.get("rate"), status.get("eta_s")
-        speed = f" · {rate:.1f} images/s" if rate else ""
-        left = f" · about {eta:.0f} s left" if eta is not None else ""
-        return f"Scanning: {done} of {total} images{speed}{left}."
+        text = ngettext("Scanning: {done} of {total} image", "Scanning: {done} of {total} images",
+                        total).format(**counts)
+        if rate:
+            text = _("{progress} · {rate} images/s").format(progress=text, rate=number(rate, 1))
+        if eta is not None:
+            text = _("{progress} · about {seconds} s left").format(progress=text, seconds=number(eta, 0))
+        return text + "."
     if state == "cancelled":
-        return f"Cancelled at {done} of {total} images. Scan again to resume."
+        return ngettext("Cancelled at {done} of {total} image. Scan again to resume.",
+                        "Cancelled at {done} of {total} images. Scan again to resume.", total).format(**counts)
     if state == "interrupted":
-        return f"Interrupted at {done} of {total} images (the server restarted). Scan again to resume."
+        return ngettext("Interrupted at {done} of {total} image (the server restarted). Scan again to resume.",
+                        "Interrupted at {done} of {total} images (the server restarted). Scan again to resume.",
+                        total).format(**counts)
     if state == "failed":
-        return f"The scan failed: {status.get('error') or 'unknown error'}."
-    return f"Not scanned yet with this model ({total} images)."
+        return _("The scan failed: {error}.").format(error=status.get("error") or _("unknown error"))
+    return ngettext("Not scanned yet with this model ({total} image).",
+                    "Not scanned yet with this model ({total} images).", total).format(**counts)

@@ -18,7 +18,9 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import Dash, Input, Output, State, html, no_update
 
+from .. import i18n
 from ..errors import UserError
+from ..i18n import _, number
 from ..service import Analyzer
 from ..service.featurevis import png_bytes
 
@@ -33,14 +35,14 @@ def job_controls(prefix: str, label: str) -> html.Div:
             html.Div(
                 [
                     dbc.Button(label, id=f"{prefix}-go", n_clicks=0, color="primary", size="sm"),
-                    dbc.Button("Cancel", id=f"{prefix}-cancel", n_clicks=0, color="outline-danger", size="sm",
+                    dbc.Button(_("Cancel"), id=f"{prefix}-cancel", n_clicks=0, color="outline-danger", size="sm",
                                style={"display": "none"}),
                 ],
                 className="d-flex gap-2 align-items-center",
             ),
             html.Div(
                 [
-                    html.Img(id=f"{prefix}-preview", className="fv-preview", alt="live preview of the optimization"),
+                    html.Img(id=f"{prefix}-preview", className="fv-preview", alt=_("live preview of the optimization")),
                     html.Div([
                         dbc.Progress(id=f"{prefix}-progress", value=0, striped=True, animated=True,
                                      className="fv-progress"),
@@ -59,9 +61,14 @@ def preview_uri(image: np.ndarray) -> str:
 
 
 def _progress_text(position: int, total: int, index: int, step: int, steps: int, seconds_left: float | None) -> str:
-    left = f" · about {seconds_left:.0f} s left" if seconds_left is not None else ""
-    which = f"filter {index} ({position} of {total})" if total > 1 else f"filter {index}"
-    return f"Optimizing {which}: step {step} of {steps}{left}"
+    facts = {"index": index, "position": position, "total": total, "step": step, "steps": steps}
+    if total > 1:
+        text = _("Optimizing filter {index} ({position} of {total}): step {step} of {steps}").format(**facts)
+    else:
+        text = _("Optimizing filter {index}: step {step} of {steps}").format(**facts)
+    if seconds_left is None:
+        return text
+    return _("{progress} · about {seconds} s left").format(progress=text, seconds=number(seconds_left, 0))
 
 
 def _follow(set_progress: Any, service: Analyzer, request: Any, position: int, total: int) -> bool:
@@ -72,7 +79,8 @@ def _follow(set_progress: Any, service: Analyzer, request: Any, position: int, t
     while status["state"] in ("queued", "running"):
         step, steps = status["step"], status["steps"]
         text = _progress_text(position, total, request.filter, step, steps, status.get("seconds_left"))
-        set_progress((int(100 * step / max(steps, 1)), f"{text} (computed for another request)", None))
+        text = _("{progress} (computed for another request)").format(progress=text)
+        set_progress((int(100 * step / max(steps, 1)), text, None))
         time.sleep(FOLLOW_POLL_S)
         status = service.featurevis.status(request)
     return status["state"] == "done"
@@ -87,6 +95,7 @@ def register_job(app: Dash, service: Analyzer, prefix: str) -> None:
         Output(f"{prefix}-done", "data"),
         Input(f"{prefix}-go", "n_clicks"),
         State(f"{prefix}-targets", "data"),
+        State("ready-state", "data"),
         background=True,
         progress=[Output(f"{prefix}-progress", "value"), Output(f"{prefix}-label", "children"),
                   Output(f"{prefix}-preview", "src")],
@@ -98,9 +107,12 @@ def register_job(app: Dash, service: Analyzer, prefix: str) -> None:
         cancel=[Input(f"{prefix}-cancel", "n_clicks")],
         prevent_initial_call=True,
     )
-    def compute(set_progress: Any, clicks: int, targets: dict[str, Any] | None) -> Any:
+    def compute(set_progress: Any, clicks: int, targets: dict[str, Any] | None, ready: dict[str, Any] | None) -> Any:
         if not clicks or not isinstance(targets, dict):
             return no_update
+        # The job runs in another process, outside any request: it speaks
+        # the language of the page that started it.
+        i18n.use(ready.get("lang") if isinstance(ready, dict) else None)
         jobs = service.featurevis
         try:
             requests = [jobs.request(str(targets.get("model")), str(targets.get("layer")), str(index),

@@ -13,6 +13,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, ctx, html, no_u
 from .. import intake
 from ..errors import UserError
 from ..figures import picture_uri
+from ..i18n import _
 from ..service import Analyzer
 
 
@@ -22,11 +23,11 @@ def _image_error(message: str) -> dbc.Alert:
 
 def _decode_upload(upload: dict[str, Any]) -> bytes:
     contents = str(upload.get("contents") or "")
-    _, _, payload = contents.partition(",")
+    _scheme, _comma, payload = contents.partition(",")
     try:
         return base64.b64decode(payload, validate=False)
     except ValueError:
-        raise intake.CorruptImage("The upload could not be read.") from None
+        raise intake.CorruptImage(_("The upload could not be read.")) from None
 
 
 def register(app: Dash, service: Analyzer) -> None:
@@ -58,16 +59,16 @@ def register(app: Dash, service: Analyzer) -> None:
         try:
             if trigger == "upload-accepted" and isinstance(upload, dict):
                 accepted = library.ingest_bytes(_decode_upload(upload))
-                name = str(upload.get("filename") or "upload")[:80]
+                name = str(upload.get("filename") or _("upload"))[:80]
             elif trigger in ("ctl-url-go", "ctl-url"):
                 if not isinstance(url, str) or not url.strip():
-                    return no_update, _image_error("Type an image address (https://…) first.")
+                    return no_update, _image_error(_("Type an image address (https://…) first."))
                 accepted = library.ingest_url(url.strip())
                 name = url.strip()[:80]
             elif trigger == "ctl-example" and example:
                 sha = library.examples().get(str(example))
                 if sha is None:
-                    return no_update, _image_error("Unknown example.")
+                    return no_update, _image_error(_("Unknown example."))
                 return {"sha": sha}, None
             else:
                 return no_update, no_update
@@ -75,7 +76,8 @@ def register(app: Dash, service: Analyzer) -> None:
             return no_update, _image_error(exc.message)
         # It stays until the next image: nothing on the page disappears on a timer.
         return {"sha": accepted.sha256}, dbc.Alert(
-            f"Loaded {name} ({accepted.width}×{accepted.height}).", color="success", className="py-1 px-2 mb-0 small")
+            _("Loaded {name} ({width}×{height}).").format(name=name, width=accepted.width, height=accepted.height),
+            color="success", className="py-1 px-2 mb-0 small")
 
     @app.callback(
         Output("image-thumb", "src"),
@@ -94,7 +96,7 @@ def register(app: Dash, service: Analyzer) -> None:
             image = library.image(sha)
         except UserError as exc:
             return None, exc.message, no_update
-        name = library.example_name(sha) or "your image"
+        name = library.example_name(sha) or _("your image")
         # The picture under every heatmap, sent once per image.
         picture = {"image": sha, "uri": picture_uri(image)}
         return picture_uri(image, 96), [html.Div(name, className="fw-semibold"),
@@ -123,6 +125,7 @@ def register_second_image(app: Dash, service: Analyzer) -> None:
             accepted = library.ingest_bytes(_decode_upload({"contents": contents}))
         except UserError as exc:
             return no_update, no_update, _image_error(exc.message)
-        name = str(filename or "upload")[:40]
+        name = str(filename or _("upload"))[:40]
         kept = [o for o in options or [] if o.get("value") != accepted.sha256]
-        return [*kept, {"label": f"Upload: {name}", "value": accepted.sha256}], accepted.sha256, None
+        option = {"label": _("Upload: {name}").format(name=name), "value": accepted.sha256}
+        return [*kept, option], accepted.sha256, None

@@ -28,12 +28,16 @@ STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 # English keys: translated through our catalog and registered with plotly as
 # a locale by assets/language.js.
 PLOTLY_STRINGS = (
-    N_("Autoscale"), N_("Box Select"), N_("Compare data on hover"), N_("Double-click to zoom back out"),
-    N_("Download plot"), N_("Download plot as a PNG"), N_("Lasso Select"), N_("Pan"),
-    N_("Produced with Plotly.js"), N_("Reset axes"), N_("Reset view"), N_("Show closest data on hover"),
-    N_("Snapshot succeeded"), N_("Sorry, there was a problem downloading your snapshot!"),
-    N_("Taking snapshot - this may take a few seconds"), N_("Toggle Spike Lines"),
-    N_("Toggle show closest data on hover"), N_("Zoom"), N_("Zoom in"), N_("Zoom out"),
+    N_("Autoscale"), N_("Box Select"), N_("Compare data on hover"), N_("Double-click on legend to isolate one trace"),
+    N_("Double-click to zoom back out"), N_("Download plot"), N_("Download plot as a PNG"),
+    N_("Image download succeeded"), N_("Lasso Select"), N_("Pan"), N_("Produced with Plotly.js"), N_("Reset axes"),
+    N_("Reset view"), N_("Show closest data on hover"), N_("Snapshot succeeded"),
+    N_("Sorry, there was a problem downloading your image!"),
+    N_("Sorry, there was a problem downloading your snapshot!"), N_("Taking snapshot - this may take a few seconds"),
+    N_("Toggle Spike Lines"), N_("Toggle show closest data on hover"), N_("Zoom"), N_("Zoom in"), N_("Zoom out"),
+    # The hover labels of box plots (the profile page's distributions).
+    N_("lower fence:"), N_("max:"), N_("mean:"), N_("mean ± σ:"), N_("median:"), N_("min:"), N_("q1:"), N_("q3:"),
+    N_("upper fence:"),
 )
 
 

@@ -1,5 +1,5 @@
 """The selected layer's meaning in plain words, under the sidebar's layer
-control on every page (``analysis/naming.py``): a conv inside a residual
+control on every page (``wording/layers.py``): a conv inside a residual
 block is its branch alone, before the identity is added."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 
 from dash import Dash, Input, Output
 
-from ..analysis.naming import layer_meaning
 from ..service import Analyzer
+from ..wording.layers import layer_meaning
 
 
 def branch_convs(layers: list[str], name: str) -> int:

@@ -13,7 +13,9 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, html, no_update
 
 from ..errors import UserError
+from ..i18n import _
 from ..service import Analyzer
+from ..wording.weights import download_label
 
 SHOWN = {"display": "block"}
 HIDDEN = {"display": "none"}
@@ -52,9 +54,9 @@ def register(app: Dash, service: Analyzer) -> None:
             return no_update, no_update, no_update, HIDDEN, True
         progress = service.registry.download_progress(model)
         if progress.state == "downloading":
-            return no_update, int(progress.fraction * 100), progress.message, SHOWN, False
+            return no_update, int(progress.fraction * 100), download_label(model, progress), SHOWN, False
         # Done, or failed: the model loads from disk or falls back, and the banner says which.
-        return view, 100, f"Loading {model}…", HIDDEN, True
+        return view, 100, _("Loading {model}…").format(model=model), HIDDEN, True
 
     @app.callback(Output("weights-banner", "children"), Input("model-state", "data"))
     def weights_banner(ready: dict[str, Any] | None) -> Any:
@@ -68,10 +70,11 @@ def register(app: Dash, service: Analyzer) -> None:
             return None
         return dbc.Alert(
             [
-                html.Strong("Untrained weights. "),
-                f"{ready['model']} is running on seeded random weights, not its ImageNet training, so filters, "
-                "rankings and predictions show no learned features. ",
-                html.Span(f"Why: {weights.reason}", className="banner-reason"),
+                html.Strong(_("Untrained weights.") + " "),
+                _("{model} is running on seeded random weights, not its ImageNet training, so filters, "
+                  "rankings and predictions show no learned features.").format(model=ready["model"]) + " ",
+                # The reason is the operator's (a setting, a failed download) and stays as written.
+                html.Span(_("Why: {reason}").format(reason=weights.reason), className="banner-reason"),
             ],
             color="danger",
             className="weights-banner",

@@ -8,28 +8,32 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from ..analysis.stats import CRITERIA
-from ..i18n import _
+from ..i18n import N_, _
+from ..intake.limits import short_number
 from ..state import COLORMAPS, FIELD, MAX_N, ViewState
+from .browser_strings import strings_element
 from .language import switch
 from .widgets import heatmap_slot
 
 # Perceptually uniform: equal steps in value read as equal steps in lightness;
 # colour-blind-safe: the order survives the common colour-vision deficiencies.
 COLORMAP_NOTES = {
-    "Viridis": "perceptually uniform, colour-blind-safe",
-    "Cividis": "perceptually uniform, colour-blind-safe",
-    "Inferno": "perceptually uniform, colour-blind-safe",
-    "Plasma": "perceptually uniform, colour-blind-safe",
-    "Greys": "greyscale, colour-blind-safe",
-    "Jet": "rainbow: not uniform, not colour-blind-safe",
-    "Hot": "not uniform, not colour-blind-safe",
+    "Viridis": N_("perceptually uniform, colour-blind-safe"),
+    "Cividis": N_("perceptually uniform, colour-blind-safe"),
+    "Inferno": N_("perceptually uniform, colour-blind-safe"),
+    "Plasma": N_("perceptually uniform, colour-blind-safe"),
+    "Greys": N_("greyscale, colour-blind-safe"),
+    "Jet": N_("rainbow: not uniform, not colour-blind-safe"),
+    "Hot": N_("not uniform, not colour-blind-safe"),
 }
 
+# The criteria's names as readers see them (the link keeps the identifiers).
+CRITERION_NAMES = {"balanced": N_("balanced"), "mean": N_("mean"), "max": N_("max"), "std": N_("std")}
 CRITERION_HELP = {
-    "balanced": "activation and selectivity",
-    "mean": "average response",
-    "max": "strongest single response",
-    "std": "most varied response",
+    "balanced": N_("activation and selectivity"),
+    "mean": N_("average response"),
+    "max": N_("strongest single response"),
+    "std": N_("most varied response"),
 }
 
 
@@ -73,7 +77,7 @@ def navbar(pages: list[dict[str, Any]]) -> dbc.Navbar:
         dbc.Container(
             [
                 html.A(
-                    [html.Span("◧", className="brand-mark"), html.Span("CNN Activation Analyzer")],
+                    [html.Span("◧", className="brand-mark"), html.Span("CNN Activation Analyzer")],  # a name
                     href="/", className="navbar-brand d-flex align-items-center gap-2",
                 ),
                 dbc.Nav(links, className="flex-wrap", navbar=True),
@@ -106,54 +110,70 @@ def _section(title: str) -> html.H2:
     return html.H2(title, className="sidebar-section")
 
 
-def _slider(id_: str, low: float, high: float, step: float, value: float, marks: dict[float, str]) -> dcc.Slider:
-    return dcc.Slider(id=id_, min=low, max=high, step=step, value=value, marks=marks, updatemode="mouseup",
+def _with_link(template: str, link: str) -> html.Div:
+    """A translated sentence whose ``{link}`` part looks like a link (the
+    upload zones): Spanish may put it elsewhere than English does."""
+    before, _marker, after = template.partition("{link}")
+    return html.Div([before, html.Span(link, className="link-like"), after])
+
+
+def _slider(id_: str, low: float, high: float, step: float, value: float, marks: list[float]) -> dcc.Slider:
+    # Marks in the reader's locale ("0,5" in Spanish).
+    return dcc.Slider(id=id_, min=low, max=high, step=step, value=value,
+                      marks={mark: short_number(mark) for mark in marks}, updatemode="mouseup",
                       tooltip={"placement": "bottom", "always_visible": False})
 
 
 def colormap_options() -> list[dict[str, str]]:
     """Each colormap says whether it reads right for everyone: equal steps in
     value look like equal steps in lightness, and colour-blind readers see them."""
-    return [{"label": f"{name} — {COLORMAP_NOTES.get(name, 'not perceptually uniform')}", "value": name}
+    return [{"label": _("{colormap} — {note}").format(
+                colormap=name, note=_(COLORMAP_NOTES.get(name, N_("not perceptually uniform")))), "value": name}
             for name in COLORMAPS]
+
+
+def _example_options(examples: dict[str, str], values: str) -> list[dict[str, str]]:
+    """The bundled examples by name; ``values`` says what each option's value is ("name" or "sha")."""
+    return [{"label": _("Example: {name}").format(name=name.rsplit(".", 1)[0]),
+             "value": name if values == "name" else sha} for name, sha in examples.items()]
 
 
 def _image_section(examples: dict[str, str], max_upload_bytes: int) -> list[Any]:
     return [
-        _section("Image"),
+        _section(_("Image")),
         html.Div(
             [
-                html.Img(id="image-thumb", className="image-thumb", alt="The image being analysed"),
+                html.Img(id="image-thumb", className="image-thumb", alt=_("The image being analysed")),
                 html.Div(id="image-caption", className="image-caption"),
             ],
             className="d-flex gap-2 align-items-center mb-2",
         ),
-        html.Span("Upload an image", id="ctl-upload-label", className="visually-hidden",
+        html.Span(_("Upload an image"), id="ctl-upload-label", className="visually-hidden",
                   **{"data-labels": "ctl-upload"}),
         dcc.Upload(
             id="ctl-upload",
-            children=html.Div(["Drop an image here or ", html.Span("choose a file", className="link-like")]),
+            children=_with_link(_("Drop an image here or {link}"), _("choose a file")),
             className="upload-zone",
             # No `accept` or `max_size`: dcc.Upload drops such files
             # silently; our own check says why instead.
             multiple=False,
         ),
         dcc.Store(id="upload-limit", data=max_upload_bytes),
-        _hidden_label("Image address (https://…)", "ctl-url"),
+        _hidden_label(_("Image address (https://…)"), "ctl-url"),
         dbc.InputGroup(
             [
-                dbc.Input(id="ctl-url", placeholder="https://… image address", type="url", debounce=True,
+                dbc.Input(id="ctl-url", placeholder=_("https://… image address"), type="url", debounce=True,
                           maxLength=2000),
-                dbc.Button("Load", id="ctl-url-go", color="secondary", n_clicks=0),
+                dbc.Button(_("Load"), id="ctl-url-go", color="secondary", n_clicks=0),
             ],
             size="sm",
             className="mt-2",
         ),
-        _hidden_label("Example image", "ctl-example"),
+        _hidden_label(_("Example image"), "ctl-example"),
         dbc.Select(
             id="ctl-example",
-            options=[{"label": "Example: " + name.rsplit(".", 1)[0], "value": name} for name in examples],
-            placeholder="…or pick an example",
+            options=_example_options(examples, "name"),
+            placeholder=_("…or pick an example"),
             size="sm",
             className="mt-2",
         ),
@@ -164,11 +184,11 @@ def _image_section(examples: dict[str, str], max_upload_bytes: int) -> list[Any]
 
 def _model_section(model_names: list[str], defaults: ViewState) -> list[Any]:
     return [
-        _section("Model and layer"),
-        _label("Model", "ctl-model"),
+        _section(_("Model and layer")),
+        _label(_("Model"), "ctl-model"),
         dbc.Select(id="ctl-model", options=[{"label": m, "value": m} for m in model_names],
                    value=defaults.model if defaults.model in model_names else model_names[0], size="sm"),
-        _label("Layer", "ctl-layer"),
+        _label(_("Layer"), "ctl-layer"),
         dcc.Dropdown(id="ctl-layer", clearable=False, searchable=True, className="layer-dropdown",
                      optionHeight=30),
         # What the layer is in plain words (components/layer_meaning.py).
@@ -178,15 +198,17 @@ def _model_section(model_names: list[str], defaults: ViewState) -> list[Any]:
 
 def _ranking_section(defaults: ViewState) -> list[Any]:
     return [
-        _section("Ranking"),
-        _label("Filters to show", "ctl-n"),
-        _slider("ctl-n", 1, MAX_N, 1, defaults.n, {1: "1", 6: "6", 12: "12", 18: "18", 24: "24"}),
+        _section(_("Ranking")),
+        _label(_("Filters to show"), "ctl-n"),
+        _slider("ctl-n", 1, MAX_N, 1, defaults.n, [1, 6, 12, 18, 24]),
         html.Fieldset(
             [
-                html.Legend("Criterion", className="control-label"),
+                html.Legend(_("Criterion"), className="control-label"),
                 dbc.RadioItems(
                     id="ctl-criterion",
-                    options=[{"label": f"{c} — {CRITERION_HELP[c]}", "value": c} for c in CRITERIA],
+                    options=[{"label": _("{criterion} — {help}").format(criterion=_(CRITERION_NAMES[c]),
+                                                                        help=_(CRITERION_HELP[c])),
+                              "value": c} for c in CRITERIA],
                     value=defaults.criterion,
                     className="criterion-radios",
                 ),
@@ -194,12 +216,12 @@ def _ranking_section(defaults: ViewState) -> list[Any]:
         ),
         html.Div(
             [
-                _label("Minimum sparsity", "ctl-min-sparsity", "filters below are excluded"),
+                _label(_("Minimum sparsity"), "ctl-min-sparsity", _("filters below are excluded")),
                 _slider("ctl-min-sparsity", 0, FIELD["min_sparsity"].high, 0.05, defaults.min_sparsity,
-                        {0: "0", 0.2: "0.2", 0.4: "0.4", 0.6: "0.6", 0.8: "0.8"}),
-                _label("Activation weight", "ctl-weight", "vs. selectivity"),
-                _slider("ctl-weight", 0, 1, 0.05, defaults.weight, {0: "0", 0.5: "0.5", 1: "1"}),
-                html.Div("0 ranks by selectivity only, 1 by activation only.", className="control-help"),
+                        [0, 0.2, 0.4, 0.6, 0.8]),
+                _label(_("Activation weight"), "ctl-weight", _("vs. selectivity")),
+                _slider("ctl-weight", 0, 1, 0.05, defaults.weight, [0, 0.5, 1]),
+                html.Div(_("0 ranks by selectivity only, 1 by activation only."), className="control-help"),
             ],
             id="balanced-controls",
         ),
@@ -208,62 +230,60 @@ def _ranking_section(defaults: ViewState) -> list[Any]:
 
 def _display_section(defaults: ViewState) -> list[Any]:
     return [
-        _section("Display"),
-        _label("Heatmap opacity", "ctl-opacity"),
-        _slider("ctl-opacity", 0, 1, 0.05, defaults.opacity, {0: "0", 0.5: "0.5", 1: "1"}),
-        _label("Colormap", "ctl-colormap"),
+        _section(_("Display")),
+        _label(_("Heatmap opacity"), "ctl-opacity"),
+        _slider("ctl-opacity", 0, 1, 0.05, defaults.opacity, [0, 0.5, 1]),
+        _label(_("Colormap"), "ctl-colormap"),
         dcc.Dropdown(id="ctl-colormap", options=colormap_options(), value=defaults.colormap, clearable=False,
                      searchable=False),
-        html.Div("Perceptually uniform maps show equal steps in response as equal steps in lightness; "
-                 "Jet and Hot do not, and hide differences from colour-blind readers.", className="control-help"),
+        html.Div(_("Perceptually uniform maps show equal steps in response as equal steps in lightness; "
+                   "Jet and Hot do not, and hide differences from colour-blind readers."), className="control-help"),
     ]
 
 
 def _share_section() -> list[Any]:
     return [
-        _section("Share"),
-        _hidden_label("Link to this view", "permalink"),
+        _section(_("Share")),
+        _hidden_label(_("Link to this view"), "permalink"),
         html.Div(
             [
                 dbc.Input(id="permalink", readonly=True, size="sm", className="permalink"),
-                dcc.Clipboard(target_id="permalink", title="Copy link", className="copy-link btn btn-sm "
+                dcc.Clipboard(target_id="permalink", title=_("Copy link"), className="copy-link btn btn-sm "
                               "btn-outline-primary", id="copy-link"),
             ],
             className="d-flex gap-1 align-items-center",
         ),
-        html.Div("Copy this link to share exactly this view.", className="control-help mt-1"),
+        html.Div(_("Copy this link to share exactly this view."), className="control-help mt-1"),
         html.Div(
             [
-                html.Span("Download: ", className="control-help"),
-                html.A("ranking CSV", id="export-csv", download="", className="export-link"),
-                html.A("ranking JSON", id="export-json", download="", className="export-link"),
-                html.A("regions JSON", id="export-regions", download="", className="export-link"),
+                html.Span(_("Download:") + " ", className="control-help"),
+                html.A(_("ranking CSV"), id="export-csv", download="", className="export-link"),
+                html.A(_("ranking JSON"), id="export-json", download="", className="export-link"),
+                html.A(_("regions JSON"), id="export-regions", download="", className="export-link"),
             ],
             className="exports mt-1",
         ),
-        html.Div("Every figure also saves as PNG from its camera button.", className="control-help"),
+        html.Div(_("Every figure also saves as PNG from its camera button."), className="control-help"),
     ]
 
 
 def _compare_section(model_names: list[str], examples: dict[str, str]) -> list[Any]:
     """The Compare page's second subject: another image (example or upload) and/or another model."""
     return [
-        _section("Compare with"),
-        _hidden_label("Second image (Compare page)", "ctl-image2"),
-        dbc.Select(id="ctl-image2", size="sm", placeholder="second image: an example",
-                   options=[{"label": "Example: " + name.rsplit(".", 1)[0], "value": sha}
-                            for name, sha in examples.items()]),
-        html.Span("Upload a second image", id="ctl-upload2-label", className="visually-hidden",
+        _section(_("Compare with")),
+        _hidden_label(_("Second image (Compare page)"), "ctl-image2"),
+        dbc.Select(id="ctl-image2", size="sm", placeholder=_("second image: an example"),
+                   options=_example_options(examples, "sha")),
+        html.Span(_("Upload a second image"), id="ctl-upload2-label", className="visually-hidden",
                   **{"data-labels": "ctl-upload2"}),
-        dcc.Upload(id="ctl-upload2", children=html.Div(["…or ", html.Span("upload a second image",
-                                                                           className="link-like")]),
+        dcc.Upload(id="ctl-upload2", children=_with_link(_("…or {link}"), _("upload a second image")),
                    className="upload-zone upload-zone-small mt-1", multiple=False),
         html.Div(html.Div(id="image2-message", className="control-message"), role="status",
                  **{"aria-live": "polite"}),
-        _hidden_label("Second model (Compare page)", "ctl-model2"),
-        dbc.Select(id="ctl-model2", size="sm", className="mt-1", placeholder="second model: the same",
-                   options=[{"label": "second model: the same", "value": ""}]
-                   + [{"label": f"second model: {m}", "value": m} for m in model_names]),
+        _hidden_label(_("Second model (Compare page)"), "ctl-model2"),
+        dbc.Select(id="ctl-model2", size="sm", className="mt-1", placeholder=_("second model: the same"),
+                   options=[{"label": _("second model: the same"), "value": ""}]
+                   + [{"label": _("second model: {model}").format(model=m), "value": m} for m in model_names]),
     ]
 
 
@@ -295,8 +315,9 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             dcc.Store(id="nav-request"),
             dcc.Interval(id="load-poll", interval=500, disabled=True),
             dcc.Store(id="ready-state"),
+            strings_element(),  # the words assets/*.js show, in the page's language
             # The first thing Tab reaches: past the navbar and sidebar to the page.
-            html.A("Skip to content", href="#main-content", className="skip-link", id="skip-link"),
+            html.A(_("Skip to content"), href="#main-content", className="skip-link", id="skip-link"),
             # ready-state and view-state as they were when the model or the image
             # last changed: the banner and the image caption listen to these.
             dcc.Store(id="model-state"),
@@ -305,14 +326,14 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             html.Div(
                 [
                     html.Aside(sidebar(model_names, examples, max_upload_bytes), className="app-sidebar",
-                               **{"aria-label": "Controls"}),
+                               **{"aria-label": _("Controls")}),
                     html.Main(
                         [
                             html.Div(id="weights-banner"),
                             # Always in the page, so what appears inside is announced.
                             html.Div(
                                 html.Div(
-                                    [html.Div("Preparing the model…", id="load-label", className="small",
+                                    [html.Div(_("Preparing the model…"), id="load-label", className="small",
                                               **{"data-labels": "load-progress"}),
                                      dbc.Progress(id="load-progress", value=0, striped=True, animated=True)],
                                     id="load-progress-wrap", style={"display": "none"}, className="mb-2",

@@ -50,7 +50,9 @@ def layer_options(service: Analyzer, model: str) -> list[dict[str, str]]:
     options = []
     for info in service.models.layers(model).values():
         h, w = info.map_size
-        options.append({"label": f"{info.name} · {info.out_channels} filters · {h}×{w}", "value": info.name})
+        label = i18n.ngettext("{layer} · {n} filter · {height}×{width}", "{layer} · {n} filters · {height}×{width}",
+                              info.out_channels).format(layer=info.name, n=info.out_channels, height=h, width=w)
+        options.append({"label": label, "value": info.name})
     return options
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from .. import i18n
 from ..figures import SIZE_LETTERS, TOOLBAR
+from ..i18n import _, ngettext
+from ..wording import significant
+from ..wording.regions import size_label
 
 
+# The region size classes (analysis/regions.py) by the names a reader sees.
 def heatmap_slot(index: str, title: Any = None, height: int | None = None, figure: Any = None) -> html.Div:
     """A graph whose figure is drawn in the browser from a base figure the
     server sends once (``fig-base``), restyled and answered on hover there.
@@ -55,20 +61,22 @@ def region_buttons(regions: list[dict[str, Any]]) -> html.Div:
     screen reader's way to what a click on a box opens. Each tells the size
     class by letter and name, as the box's label does."""
     if not regions:
-        return html.Div("No region: the map stays below half its peak everywhere.", className="control-help")
+        return html.Div(_("No region: the map stays below half its peak everywhere."), className="control-help")
     buttons = [
         # The name read aloud starts with the visible text (WCAG 2.5.3) and goes on with the numbers.
         html.Button(
-            [f"Region {r['number']} · {SIZE_LETTERS[r['size_class']]} {r['size_class']} · {r['area_fraction']:.1%}",
-             html.Span(f" of the image, peak {fmt(r['peak'])}", className="visually-hidden")],
+            [_("Region {number} · {letter} {size} · {area}").format(
+                number=r["number"], letter=SIZE_LETTERS[r["size_class"]], size=size_label(r["size_class"]),
+                area=i18n.percent(r["area_fraction"], 1)),
+             html.Span(" " + _("of the image, peak {peak}").format(peak=fmt(r["peak"])), className="visually-hidden")],
             id={"type": "region-button", "index": i}, n_clicks=0, type="button",
             className="btn btn-outline-secondary btn-sm region-button",
         )
         for i, r in enumerate(regions)
     ]
-    return html.Div([html.Span("Regions:", className="control-help me-1"), *buttons],
+    return html.Div([html.Span(_("Regions:"), className="control-help me-1"), *buttons],
                     className="region-buttons d-flex flex-wrap gap-1 align-items-center", role="group",
-                    **{"aria-label": "Regions of this filter"})
+                    **{"aria-label": _("Regions of this filter")})
 
 
 def tile_links(tiles: list[tuple[str, str]]) -> html.Ul:
@@ -82,6 +90,17 @@ def kernel_tile(src: str, alt: str, caption: str) -> html.Figure:
     """One kernel picture with its caption (detail and kernels pages)."""
     return html.Figure([html.Img(src=src, className="kernel-img", alt=alt), html.Figcaption(caption)],
                        className="kernel-tile")
+
+
+def kernel_note(layer: str, in_channels: int) -> dbc.Alert:
+    """Why a layer's kernels have no RGB picture (kernels and detail pages):
+    the wording of ``analysis/kernels.not_applicable_reason``, in the reader's language."""
+    text = ngettext("{layer} takes {n} feature map from earlier layers, not the image's red, green and blue; "
+                    "its kernels have no colour to show. Choose the first conv layer to see RGB patterns.",
+                    "{layer} takes {n} feature maps from earlier layers, not the image's red, green and blue; "
+                    "its kernels have no colour to show. Choose the first conv layer to see RGB patterns.",
+                    in_channels).format(layer=layer, n=in_channels)
+    return dbc.Alert(text, color="secondary", className="kernel-note")
 
 
 def stat_card(label: str, value: str, help_text: str | None = None) -> dbc.Card:
@@ -104,4 +123,13 @@ def notice_alert(message: str) -> dbc.Alert:
 
 
 def fmt(value: float) -> str:
-    return f"{value:.3g}"
+    """Three significant digits, with the locale's decimal mark."""
+    return significant(value)
+
+
+def worded(template: str, **parts: Any) -> list[Any]:
+    """A translated sentence whose ``{name}`` placeholders are components (a
+    link): each language puts them where its word order wants them."""
+    pieces = re.split(r"\{(\w+)\}", template)
+    return [parts[piece] if odd else piece for odd, piece in ((i % 2 == 1, p) for i, p in enumerate(pieces))
+            if odd or piece]

@@ -6,8 +6,10 @@ hash of its pixels. Anything the app cannot or should not process is refused
 with an ``IntakeError`` (a ``UserError``) whose message is meant to be shown to the user as is
 and whose ``status`` is the HTTP status the API answers with.
 
-Only the standard library, Pillow and numpy are used so the module can be
-reused by the web layer, the workers and the tests alike.
+Only the standard library, Pillow, numpy and the interface language
+(``dashapp.i18n``: messages are worded when raised, in the language of the
+request or job at hand) are used, so the module can be reused by the web
+layer, the workers and the tests alike.
 
 Design choices worth knowing:
 

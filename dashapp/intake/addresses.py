@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+from ..i18n import N_, _, integer
 from .errors import UrlRefused
 
 _MAX_URL_LENGTH = 8192
@@ -24,11 +25,12 @@ class AddressPolicy:
     allow_loopback: bool = False  # tests only: lets end-to-end tests use 127.0.0.1 servers
 
     def refusal(self, address: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-        """``None`` when ``address`` may be contacted, else a plain-English reason."""
+        """``None`` when ``address`` may be contacted, else a plain-English reason
+        (a catalog entry: ``_(reason)`` words it for the reader)."""
         try:
             ip = ipaddress.ip_address(address) if isinstance(address, str) else address
         except ValueError:
-            return "not a valid network address"
+            return N_("not a valid network address")
         return self._refuse_ip(ip)
 
     def _refuse_ip(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
@@ -43,25 +45,25 @@ class AddressPolicy:
                 if reason is not None:
                     return reason
         if ip.is_loopback:
-            return None if self.allow_loopback else "a loopback address (this machine itself)"
+            return None if self.allow_loopback else N_("a loopback address (this machine itself)")
         if ip.is_unspecified:
-            return "an unspecified address (0.0.0.0 or ::)"
+            return N_("an unspecified address (0.0.0.0 or ::)")
         if ip.is_link_local:
-            return "a link-local address (such as a cloud metadata service)"
+            return N_("a link-local address (such as a cloud metadata service)")
         if ip.is_multicast:
-            return "a multicast address"
+            return N_("a multicast address")
         if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
-            return "a site-local address"
+            return N_("a site-local address")
         if isinstance(ip, ipaddress.IPv4Address) and ip in _SHARED_ADDRESS_SPACE:
-            return "a shared carrier network address"
+            return N_("a shared carrier network address")
         if ip.is_reserved:
-            return "a reserved address"
+            return N_("a reserved address")
         if ip.is_private:
-            return "a private network address"
+            return N_("a private network address")
         if not ip.is_global:
-            return "a non-public address"
+            return N_("a non-public address")
         if isinstance(ip, ipaddress.IPv4Address) and ip == ipaddress.IPv4Address("255.255.255.255"):
-            return "a broadcast address"
+            return N_("a broadcast address")
         return None
 
     @staticmethod
@@ -93,42 +95,43 @@ class _Target:
 
 def _parse_url(url: str) -> _Target:
     if not isinstance(url, str):
-        raise UrlRefused("The web address must be text.")
+        raise UrlRefused(_("The web address must be text."))
     url = url.strip()
     if not url:
-        raise UrlRefused("No web address was given. Please enter an address starting with https:// or http://.")
+        raise UrlRefused(_("No web address was given. Please enter an address starting with https:// or http://."))
     if len(url) > _MAX_URL_LENGTH:
-        raise UrlRefused(f"The web address is longer than {_MAX_URL_LENGTH:,} characters.")
+        raise UrlRefused(_("The web address is longer than {limit} characters.").format(limit=integer(_MAX_URL_LENGTH)))
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        raise UrlRefused("The web address contains control characters and cannot be used.")
+        raise UrlRefused(_("The web address contains control characters and cannot be used."))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise UrlRefused("The web address is malformed. Please check it and try again.") from None
+        raise UrlRefused(_("The web address is malformed. Please check it and try again.")) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        shown = f'"{scheme}:" ' if scheme else ""
-        raise UrlRefused(
-            f"Only web addresses starting with https:// or http:// can be fetched; this {shown}address cannot be used."
-        )
+        if not scheme:
+            raise UrlRefused(_("Only web addresses starting with https:// or http:// can be fetched; this address "
+                               "cannot be used."))
+        raise UrlRefused(_('Only web addresses starting with https:// or http:// can be fetched; this "{scheme}:" '
+                           "address cannot be used.").format(scheme=scheme))
     if parts.username is not None or parts.password is not None:
-        raise UrlRefused("Web addresses containing a user name or password cannot be fetched.")
+        raise UrlRefused(_("Web addresses containing a user name or password cannot be fetched."))
     host = parts.hostname
     if not host:
-        raise UrlRefused("The web address has no host name. Please check it and try again.")
+        raise UrlRefused(_("The web address has no host name. Please check it and try again."))
     if "%" in host:
         # Percent signs only appear in IPv6 zone identifiers (link-local) or in tricks.
-        raise UrlRefused("The host name in the web address is not valid.")
+        raise UrlRefused(_("The host name in the web address is not valid."))
     if port == 0:
-        raise UrlRefused("The web address uses port 0, which is not valid.")
+        raise UrlRefused(_("The web address uses port 0, which is not valid."))
     try:
         ipaddress.ip_address(host)
     except ValueError:
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
-            raise UrlRefused("The host name in the web address is not valid.") from None
+            raise UrlRefused(_("The host name in the web address is not valid.")) from None
     path = parts.path or "/"
     if not path.startswith("/"):
         path = "/" + path

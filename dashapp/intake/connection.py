@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any, Self
 
+from ..i18n import _
 from .addresses import AddressPolicy, _is_ip_literal, _Target
 from .errors import FetchFailed, UrlRefused
 from .limits import Limits
@@ -177,17 +178,21 @@ def _resolve(target: _Target, policy: AddressPolicy, limits: Limits, deadline: _
         # Checked before the resolver is even asked, so a literal needs no lookup to be refused.
         reason = policy.refusal(host)
         if reason is not None:
-            raise UrlRefused(f"The address {host} is {reason}; only public web addresses can be fetched.")
+            raise UrlRefused(_("The address {host} is {reason}; only public web addresses can be fetched.").format(
+                host=host, reason=_(reason)))
     try:
         infos = _getaddrinfo(host, target.port, timeout=min(limits.connect_timeout, max(deadline.remaining(), 0.0)))
     except TimeoutError:
-        raise FetchFailed(f"Looking up the host {host} took too long. Please try again later.") from None
+        raise FetchFailed(_("Looking up the host {host} took too long. Please try again later.").format(
+            host=host)) from None
     except socket.gaierror:
-        raise FetchFailed(f"The host {host} could not be found. Please check the web address.") from None
+        raise FetchFailed(_("The host {host} could not be found. Please check the web address.").format(
+            host=host)) from None
     except (UnicodeError, ValueError):
-        raise UrlRefused("The host name in the web address is not valid.") from None
+        raise UrlRefused(_("The host name in the web address is not valid.")) from None
     except OSError:
-        raise FetchFailed(f"The host {host} could not be looked up right now. Please try again later.") from None
+        raise FetchFailed(_("The host {host} could not be looked up right now. Please try again later.").format(
+            host=host)) from None
     addresses: list[str] = []
     for family, _type, _proto, _canon, sockaddr in infos:
         if family not in (socket.AF_INET, socket.AF_INET6):
@@ -196,14 +201,15 @@ def _resolve(target: _Target, policy: AddressPolicy, limits: Limits, deadline: _
         reason = policy.refusal(address)
         if reason is not None:
             if _is_ip_literal(host):
-                detail = f"The address {host} is {reason}"
+                detail = _("The address {host} is {reason}; only public web addresses can be fetched.")
             else:
-                detail = f"The host {host} resolves to {address}, which is {reason}"
-            raise UrlRefused(f"{detail}; only public web addresses can be fetched.")
+                detail = _("The host {host} resolves to {address}, which is {reason}; only public web addresses "
+                           "can be fetched.")
+            raise UrlRefused(detail.format(host=host, address=address, reason=_(reason)))
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise FetchFailed(f"The host {host} has no usable network address.")
+        raise FetchFailed(_("The host {host} has no usable network address.").format(host=host))
     return tuple(addresses)
 
 

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import ExifTags, Image
 
+from ..i18n import N_, _, integer
 from .errors import CorruptImage, EmptyInput, IntakeError, TooLarge, TooManyPixels, UnsupportedFormat
 from .limits import DEFAULT_LIMITS, Limits, human_pixels, human_size
 
 # Pillow format IDs, in the order they are tried when sniffing.
 ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
-_ALLOWED_FOR_HUMANS = "JPEG, PNG, WebP, BMP or GIF"
+_ALLOWED_FOR_HUMANS = N_("JPEG, PNG, WebP, BMP or GIF")
 # Pillow reports some JPEG files from cameras (with a multi-picture index) as MPO;
 # for the user and for decoding they are JPEGs whose first picture we take.
 _FORMAT_ALIASES = {"MPO": "JPEG"}
@@ -89,27 +90,27 @@ _ALLOWED_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"BM", "BMP"),
 )
 _FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
-    (b"II+\x00", "a TIFF image"),
-    (b"MM\x00+", "a TIFF image"),
-    (b"\x00\x00\x01\x00", "an icon (ICO) file"),
-    (b"\x00\x00\x02\x00", "a cursor (CUR) file"),
-    (b"%PDF", "a PDF document"),
-    (b"%!PS", "a PostScript document"),
-    (b"8BPS", "a Photoshop (PSD) file"),
-    (b"\x00\x00\x00\x0cjP  ", "a JPEG 2000 image"),
-    (b"\xff\x4f\xff\x51", "a JPEG 2000 image"),
-    (b"\xff\x0a", "a JPEG XL image"),
-    (b"\x00\x00\x00\x0cJXL ", "a JPEG XL image"),
-    (b"qoif", "a QOI image"),
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"\x1f\x8b", "a compressed (gzip) file"),
+    (b"II*\x00", N_("a TIFF image")),
+    (b"MM\x00*", N_("a TIFF image")),
+    (b"II+\x00", N_("a TIFF image")),
+    (b"MM\x00+", N_("a TIFF image")),
+    (b"\x00\x00\x01\x00", N_("an icon (ICO) file")),
+    (b"\x00\x00\x02\x00", N_("a cursor (CUR) file")),
+    (b"%PDF", N_("a PDF document")),
+    (b"%!PS", N_("a PostScript document")),
+    (b"8BPS", N_("a Photoshop (PSD) file")),
+    (b"\x00\x00\x00\x0cjP  ", N_("a JPEG 2000 image")),
+    (b"\xff\x4f\xff\x51", N_("a JPEG 2000 image")),
+    (b"\xff\x0a", N_("a JPEG XL image")),
+    (b"\x00\x00\x00\x0cJXL ", N_("a JPEG XL image")),
+    (b"qoif", N_("a QOI image")),
+    (b"PK\x03\x04", N_("a ZIP archive")),
+    (b"\x1f\x8b", N_("a compressed (gzip) file")),
 )
 
 
 def _describe_foreign(data: bytes) -> str | None:
-    """A plain-English guess of what unsupported bytes are, for the error message."""
+    """A plain-English guess of what unsupported bytes are, for the error message (a catalog entry)."""
     for magic, name in _ALLOWED_MAGIC:
         if data.startswith(magic):
             return name
@@ -121,58 +122,54 @@ def _describe_foreign(data: bytes) -> str | None:
     if data[4:8] == b"ftyp":
         brand = data[8:12]
         if brand in (b"avif", b"avis"):
-            return "an AVIF image"
+            return N_("an AVIF image")
         if brand in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1"):
-            return "a HEIC/HEIF image"
-        return "a video or other ISO media file"
+            return N_("a HEIC/HEIF image")
+        return N_("a video or other ISO media file")
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if b"<svg" in head or (head.startswith(b"<?xml") and b"svg" in data[:4096].lower()):
-        return "an SVG drawing"
+        return N_("an SVG drawing")
     if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in head:
-        return "a web page (HTML)"
+        return N_("a web page (HTML)")
     if head.startswith((b"<?xml", b"<")):
-        return "an XML or HTML document"
+        return N_("an XML or HTML document")
     if head[:1] in (b"{", b"["):
-        return "a JSON or text document"
+        return N_("a JSON or text document")
     return None
 
 
 def _unsupported(description: str | None) -> UnsupportedFormat:
     if description is None:
-        return UnsupportedFormat(
-            f"This file is not an image in a supported format. Please use a {_ALLOWED_FOR_HUMANS} image."
-        )
-    return UnsupportedFormat(
-        f"This file looks like {description}, which is not supported. Please use a {_ALLOWED_FOR_HUMANS} image."
-    )
+        return UnsupportedFormat(_("This file is not an image in a supported format. Please use a {formats} image.")
+                                 .format(formats=_(_ALLOWED_FOR_HUMANS)))
+    return UnsupportedFormat(_("This file looks like {description}, which is not supported. Please use a {formats} "
+                               "image.").format(description=_(description), formats=_(_ALLOWED_FOR_HUMANS)))
 
 
 def _corrupt(format_name: str | None = None) -> CorruptImage:
-    kind = f"{format_name} image" if format_name else "image"
-    return CorruptImage(
-        f"The {kind} could not be read: the file is damaged or incomplete. Please try another copy of the image."
-    )
+    if not format_name:
+        return CorruptImage(_("The image could not be read: the file is damaged or incomplete. Please try another "
+                              "copy of the image."))
+    return CorruptImage(_("The {format} image could not be read: the file is damaged or incomplete. Please try "
+                          "another copy of the image.").format(format=format_name))
 
 
 def _too_many_pixels(width: int, height: int, limits: Limits) -> TooManyPixels:
-    return TooManyPixels(
-        f"The image is {width:,} x {height:,} pixels ({human_pixels(width * height)}); "
-        f"the limit is {human_pixels(limits.max_pixels)}. Please use a smaller image."
-    )
+    return TooManyPixels(_("The image is {width} x {height} pixels ({pixels}); the limit is {limit}. Please use a "
+                           "smaller image.").format(width=integer(width), height=integer(height),
+                                                    pixels=human_pixels(width * height),
+                                                    limit=human_pixels(limits.max_pixels)))
 
 
 def _bomb_refusal(limits: Limits) -> TooManyPixels:
-    return TooManyPixels(
-        "The image declares a size far beyond what can be processed; "
-        f"the limit is {human_pixels(limits.max_pixels)}. Please use a smaller image."
-    )
+    return TooManyPixels(_("The image declares a size far beyond what can be processed; the limit is {limit}. "
+                           "Please use a smaller image.").format(limit=human_pixels(limits.max_pixels)))
 
 
 def _check_dimensions(width: int, height: int, limits: Limits, format_name: str) -> None:
     if width <= 0 or height <= 0:
-        raise CorruptImage(
-            f"The {format_name} image has no pixels (it claims to be {width} x {height}). Please try another image."
-        )
+        raise CorruptImage(_("The {format} image has no pixels (it claims to be {width} x {height}). Please try "
+                             "another image.").format(format=format_name, width=width, height=height))
     if width * height > limits.max_pixels:
         raise _too_many_pixels(width, height, limits)
 
@@ -328,15 +325,16 @@ def accept_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> AcceptedImage:
     (``TypeError``).
     """
     if data is None:
-        raise EmptyInput("No image was received. Please choose an image file.")
+        raise EmptyInput(_("No image was received. Please choose an image file."))
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
     if not isinstance(data, bytes):
         raise TypeError(f"accept_bytes needs bytes, got {type(data).__name__}")
     if not data:
-        raise EmptyInput("The file is empty. Please choose an image file.")
+        raise EmptyInput(_("The file is empty. Please choose an image file."))
     if len(data) > limits.max_bytes:
-        raise TooLarge(f"The file is {human_size(len(data))}; the limit is {human_size(limits.max_bytes)}.")
+        raise TooLarge(_("The file is {size}; the limit is {limit}.").format(size=human_size(len(data)),
+                                                                            limit=human_size(limits.max_bytes)))
 
     with _DECODE_SLOTS:
         image, format_name = _open_and_load(data, limits, formats=ALLOWED_FORMATS)
@@ -363,7 +361,7 @@ def decode_stored(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
     holds so a tampered store cannot exhaust memory. Callers verify the hash.
     """
     if not data:
-        raise EmptyInput("The stored image is empty.")
+        raise EmptyInput(_("The stored image is empty."))
     with _DECODE_SLOTS:
         image, format_name = _open_and_load(bytes(data), limits, formats=ALLOWED_FORMATS)
         try:
@@ -379,8 +377,8 @@ def decode_stored_png(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Ima
     the pixel limit still holds so a tampered store cannot exhaust memory.
     """
     if not data:
-        raise EmptyInput("The stored image is empty.")
-    image, _ = _open_and_load(bytes(data), limits, formats=("PNG",))
+        raise EmptyInput(_("The stored image is empty."))
+    image, _format = _open_and_load(bytes(data), limits, formats=("PNG",))
     try:
         return _normalize(image, "PNG", apply_orientation=False)
     finally:

@@ -11,11 +11,12 @@ import socket
 import ssl
 from urllib.parse import urljoin
 
+from ..i18n import _
 from .addresses import DEFAULT_POLICY, AddressPolicy, _parse_url, _Target
 from .connection import _Deadline, _PinnedHTTPConnection, _PinnedHTTPSConnection, _resolve
 from .decode import AcceptedImage, accept_bytes
 from .errors import FetchFailed, IntakeError, TooLarge, UrlRefused
-from .limits import DEFAULT_LIMITS, Limits, human_size
+from .limits import DEFAULT_LIMITS, Limits, human_size, short_number
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _MAX_URL_LENGTH = 8192
@@ -35,9 +36,8 @@ def _read_body(
 ) -> bytes:
     declared = response.length
     if declared is not None and declared > limits.max_bytes:
-        raise TooLarge(
-            f"The image at that address is {human_size(declared)}; the limit is {human_size(limits.max_bytes)}."
-        )
+        raise TooLarge(_("The image at that address is {size}; the limit is {limit}.").format(
+            size=human_size(declared), limit=human_size(limits.max_bytes)))
     chunks: list[bytes] = []
     received = 0
     while True:
@@ -53,35 +53,42 @@ def _read_body(
                 raise _too_slow(host, limits)
             if response.length:
                 # http.client's read1 reports a short body as a plain end of stream.
-                raise FetchFailed(f"The server at {host} closed the connection before the whole image arrived.")
+                raise _closed_early(host)
             break
         received += len(chunk)
         if received > limits.max_bytes:
-            raise TooLarge(f"The image at that address is larger than the {human_size(limits.max_bytes)} limit.")
+            raise TooLarge(_("The image at that address is larger than the {limit} limit.").format(
+                limit=human_size(limits.max_bytes)))
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _too_slow(host: str, limits: Limits) -> FetchFailed:
-    return FetchFailed(f"Downloading from {host} took longer than {limits.total_timeout:g} seconds and was stopped.")
+    return FetchFailed(_("Downloading from {host} took longer than {seconds} seconds and was stopped.").format(
+        host=host, seconds=short_number(limits.total_timeout)))
+
+
+def _closed_early(host: str) -> FetchFailed:
+    return FetchFailed(_("The server at {host} closed the connection before the whole image arrived.").format(
+        host=host))
 
 
 def _explain_network_error(exc: BaseException, host: str) -> FetchFailed:
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return FetchFailed(f"The secure connection to {host} could not be verified (its certificate is not valid).")
-    if isinstance(exc, ssl.SSLError):
-        return FetchFailed(f"A secure connection to {host} could not be established.")
-    if isinstance(exc, TimeoutError):
-        return FetchFailed(
-            f"The server at {host} did not answer in time. Please try again later or use another address."
-        )
-    if isinstance(exc, ConnectionRefusedError):
-        return FetchFailed(f"The server at {host} refused the connection.")
-    if isinstance(exc, http.client.IncompleteRead):
-        return FetchFailed(f"The server at {host} closed the connection before the whole image arrived.")
-    if isinstance(exc, http.client.HTTPException):
-        return FetchFailed(f"The server at {host} sent a response that is not valid HTTP.")
-    return FetchFailed(f"The connection to {host} failed. Please try again later or use another address.")
+        text = _("The secure connection to {host} could not be verified (its certificate is not valid).")
+    elif isinstance(exc, ssl.SSLError):
+        text = _("A secure connection to {host} could not be established.")
+    elif isinstance(exc, TimeoutError):
+        text = _("The server at {host} did not answer in time. Please try again later or use another address.")
+    elif isinstance(exc, ConnectionRefusedError):
+        text = _("The server at {host} refused the connection.")
+    elif isinstance(exc, http.client.IncompleteRead):
+        return _closed_early(host)
+    elif isinstance(exc, http.client.HTTPException):
+        text = _("The server at {host} sent a response that is not valid HTTP.")
+    else:
+        text = _("The connection to {host} failed. Please try again later or use another address.")
+    return FetchFailed(text.format(host=host))
 
 
 def _fetch_once(
@@ -112,7 +119,8 @@ def _fetch_once(
             if deadline.passed:
                 raise _too_slow(host, limits) from None
             if isinstance(exc, TimeoutError) and not isinstance(exc, ssl.SSLError):
-                raise FetchFailed(f"Could not connect to {host} within {limits.connect_timeout:g} seconds.") from None
+                raise FetchFailed(_("Could not connect to {host} within {seconds} seconds.").format(
+                    host=host, seconds=short_number(limits.connect_timeout))) from None
             raise _explain_network_error(exc, host) from None
         # http.client drops its reference once the response owns the stream; keep ours for timeouts.
         sock = connection.sock
@@ -154,27 +162,25 @@ def fetch_url(url: str, limits: Limits = DEFAULT_LIMITS, policy: AddressPolicy =
             status, location, body = _fetch_once(target, limits, policy, deadline)
             if status not in _REDIRECT_STATUSES:
                 if not 200 <= status < 300:
-                    raise FetchFailed(
-                        f"The server at {target.host} answered with HTTP status {_status_text(status)} "
-                        "instead of an image."
-                    )
+                    raise FetchFailed(_("The server at {host} answered with HTTP status {status} instead of an "
+                                        "image.").format(host=target.host, status=_status_text(status)))
                 return body
             if not location:
-                raise FetchFailed(f"The server at {target.host} sent a redirect without saying where to.")
+                raise FetchFailed(_("The server at {host} sent a redirect without saying where to.").format(
+                    host=target.host))
             redirects += 1
             if redirects > limits.max_redirects:
-                raise UrlRefused(
-                    f"The web address redirected more than {limits.max_redirects} times "
-                    "(possibly in a loop), so it was not followed."
-                )
+                raise UrlRefused(_("The web address redirected more than {n} times (possibly in a loop), so it was "
+                                   "not followed.").format(n=limits.max_redirects))
             try:
                 next_url = urljoin(target.url, location.strip())
             except ValueError:
-                raise UrlRefused("The web address redirected to a malformed address.") from None
+                raise UrlRefused(_("The web address redirected to a malformed address.")) from None
             try:
                 target = _parse_url(next_url)
             except UrlRefused as exc:
-                raise UrlRefused(f"The web address redirected to another address, which was refused. {exc}") from None
+                raise UrlRefused(_("The web address redirected to another address, which was refused. {reason}").format(
+                    reason=exc)) from None
 
 
 def accept_url(

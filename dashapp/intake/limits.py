@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import _, integer, ngettext, number
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -35,25 +37,31 @@ class Limits:
         )
 
 
+def _one_decimal(value: float) -> str:
+    """``value`` whole when it is, else with one decimal, in the reader's locale."""
+    return number(value, 0 if value == int(value) else 1, grouping=False)
+
+
+def short_number(value: float) -> str:
+    """``value`` as ``{:g}`` writes it (0.15, 24, 2.5), with the reader's decimal mark."""
+    text = f"{value:g}"
+    if "e" in text or "inf" in text or "nan" in text:
+        return text
+    return number(value, len(text.partition(".")[2]), grouping=False)
+
+
 def human_size(n: int) -> str:
     if n >= 1024 * 1024:
-        value = n / (1024 * 1024)
-        unit = "MB"
-    elif n >= 1024:
-        value = n / 1024
-        unit = "KB"
-    else:
-        return f"{n:,} bytes" if n != 1 else "1 byte"
-    text = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
-    return f"{text} {unit}"
+        return _("{size} MB").format(size=_one_decimal(n / (1024 * 1024)))
+    if n >= 1024:
+        return _("{size} KB").format(size=_one_decimal(n / 1024))
+    return ngettext("{n} byte", "{n} bytes", n).format(n=integer(n))
 
 
 def human_pixels(n: int) -> str:
     if n >= 1_000_000:
-        value = n / 1_000_000
-        text = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
-        return f"{text} megapixels"
-    return f"{n:,} pixels"
+        return _("{n} megapixels").format(n=_one_decimal(n / 1_000_000))
+    return ngettext("{n} pixel", "{n} pixels", n).format(n=integer(n))
 
 
 

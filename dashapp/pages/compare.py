@@ -11,38 +11,40 @@ from ..analysis.compare import MEASURES, Difference
 from ..compare_figures import SIDE_COLOURS, profile_overlay_figure
 from ..components.widgets import fmt, heatmap_slot, notice_alert, page_header
 from ..figures import TOOLBAR, heatmap_figure, picture_uri
+from ..i18n import N_, _, percent
 from ..service import Analyzer, LayerView
 from ..service.compare import Comparison, open_pair
 from ..state import encode_state
 from ._common import guarded, state_of
 
 PATH = "/compare"
-NAME = "Compare"
-DESCRIPTION = "Two images, or one image under two models, side by side at the same layer."
-MEASURE_LABELS = {"peak": "by peak response", "mean": "by mean response"}
+NAME = N_("Compare")
+DESCRIPTION = N_("Two images, or one image under two models, side by side at the same layer.")
+MEASURE_LABELS = {"peak": N_("by peak response"), "mean": N_("by mean response")}
+MEASURE_WORDS = {"peak": N_("peak"), "mean": N_("mean")}  # "A: peak 3.2"
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Compare", "Why did it call this one a dog and that one a cat? The same layer for two "
+            page_header(_("Compare"), _("Why did it call this one a dog and that one a cat? The same layer for two "
                         "images, or for one image under two models. Choose the second under “Compare with” in "
-                        "the sidebar."),
+                        "the sidebar.")),
             html.Div(id="cmp-error"),
             html.Div(id="cmp-notice"),
             dcc.Loading(html.Div(id="cmp-summary"), type="default", delay_show=300),
             html.Div(
-                [html.H2("Filters that respond most differently", className="section-title me-3 mb-0"),
-                 html.Fieldset([html.Legend("Difference measured", className="visually-hidden"),
+                [html.H2(_("Filters that respond most differently"), className="section-title me-3 mb-0"),
+                 html.Fieldset([html.Legend(_("Difference measured"), className="visually-hidden"),
                                 dbc.RadioItems(id="cmp-by", inline=True, value="peak",
-                                               options=[{"label": MEASURE_LABELS[m], "value": m}
+                                               options=[{"label": _(MEASURE_LABELS[m]), "value": m}
                                                         for m in MEASURES])])],
                 className="d-flex flex-wrap align-items-center gap-2 mt-3 mb-2",
             ),
-            html.Div("Each pair of maps shares one colour scale: the top colour is the larger of the two peaks.",
+            html.Div(_("Each pair of maps shares one colour scale: the top colour is the larger of the two peaks."),
                      className="control-help mb-2"),
             dcc.Loading(html.Div(id="cmp-filters"), type="default", delay_show=300),
-            html.H2("Layer profile of both", className="section-title"),
+            html.H2(_("Layer profile of both"), className="section-title"),
             dcc.Graph(id="cmp-profile-mean", config=TOOLBAR),
             dcc.Graph(id="cmp-profile-sparsity", config=TOOLBAR),
         ]
@@ -50,26 +52,27 @@ def layout(**_query: Any) -> html.Div:
 
 
 def side_name(service: Analyzer, view: LayerView) -> str:
-    image = service.library.example_name(view.subject.sha) or f"image {view.subject.sha[:8]}"
+    image = service.library.example_name(view.subject.sha) or _("image {sha}").format(sha=view.subject.sha[:8])
     return f"{image.rsplit('.', 1)[0]} · {view.loaded.name}"
 
 
 def _side_card(label: str, name: str, view: LayerView, colour: str) -> dbc.Card:
     top = view.prediction[:3]
-    untrained = "" if view.loaded.weights.pretrained else " (untrained weights: meaningless)"
+    heading = _("Prediction") if view.loaded.weights.pretrained else _("Prediction (untrained weights: meaningless)")
     return dbc.Card(dbc.CardBody([
         html.H2([html.Span(label, className="cmp-side-badge", style={"background": colour}),
                  html.Strong(name, className="ms-2")], className="cmp-side-title d-flex align-items-center mb-2"),
         html.Img(src=picture_uri(view.image, 200), className="cmp-thumb", alt=name),
-        html.H3("Prediction" + untrained, className="stat-label mt-2"),
-        html.Ol([html.Li(f"{p['label']} · {p['probability']:.1%}") for p in top], className="cmp-prediction mb-0"),
+        html.H3(heading, className="stat-label mt-2"),
+        html.Ol([html.Li(f"{p['label']} · {percent(p['probability'], 1)}") for p in top],
+                className="cmp-prediction mb-0"),
     ]), className=f"cmp-side cmp-side-{label.lower()}")
 
 
 def _stats_table(comparison: Comparison) -> dbc.Table:
     a, b = comparison.a.layer_stats, comparison.b.layer_stats
-    rows = [("Mean response", fmt(a.mean), fmt(b.mean)), ("Max response", fmt(a.max), fmt(b.max)),
-            ("Std", fmt(a.std), fmt(b.std)), ("Sparsity", f"{a.sparsity:.0%}", f"{b.sparsity:.0%}")]
+    rows = [(_("Mean response"), fmt(a.mean), fmt(b.mean)), (_("Max response"), fmt(a.max), fmt(b.max)),
+            (_("Std"), fmt(a.std), fmt(b.std)), (_("Sparsity"), percent(a.sparsity), percent(b.sparsity))]
     return dbc.Table(
         [html.Thead(html.Tr([html.Th(comparison.a.info.name), html.Th("A"), html.Th("B")])),
          html.Tbody([html.Tr([html.Td(label), html.Td(x), html.Td(y)]) for label, x, y in rows])],
@@ -82,15 +85,16 @@ def summary(service: Analyzer, comparison: Comparison) -> dbc.Row:
     return dbc.Row([
         dbc.Col(_side_card("A", side_name(service, a), a, SIDE_COLOURS[0]), md=4),
         dbc.Col(_side_card("B", side_name(service, b), b, SIDE_COLOURS[1]), md=4),
-        dbc.Col(dbc.Card(dbc.CardBody([html.H2("Layer statistics", className="stat-label mb-1"),
+        dbc.Col(dbc.Card(dbc.CardBody([html.H2(_("Layer statistics"), className="stat-label mb-1"),
                                        _stats_table(comparison)])), md=4),
     ], className="g-2")
 
 
 def _map(view: LayerView, index: int, zmax: float, picture: str | None, side: str) -> Any:
     image = view.image
+    subject = _("Image {side}, filter {index}").format(side=side, index=index)
     return heatmap_figure(view.maps[index], picture, image.width, image.height, view.info.receptive_field,
-                          view.input_size, index, height=230, zmax=zmax, subject=f"Image {side}, filter {index}")
+                          view.input_size, index, height=230, zmax=zmax, subject=subject)
 
 
 def filter_pair(comparison: Comparison, diff: Difference, measure: str, picture_b: str | None) -> html.Div:
@@ -104,11 +108,14 @@ def filter_pair(comparison: Comparison, diff: Difference, measure: str, picture_
     }
     cells = []
     for side, view, picture in (("A", a, None), ("B", b, picture_b)):
-        title = html.Span([f"{side}: {measure} {fmt(diff.a if side == 'A' else diff.b)} · ",
-                           dcc.Link("open detail", href=links[side], className=f"cmp-detail-{side.lower()}")])
+        value = fmt(diff.a if side == "A" else diff.b)
+        title = html.Span([f"{side}: {_(MEASURE_WORDS.get(measure, measure))} {value} · ",
+                           dcc.Link(_("open detail"), href=links[side], className=f"cmp-detail-{side.lower()}")])
         cells.append(dbc.Col(heatmap_slot(f"cmp-{side.lower()}-{i}", title=title,
                                           figure=_map(view, i, zmax, picture, side)), md=6))
-    heading = f"Filter {i} · B − A = {diff.delta:+.3g} · shared scale 0–{zmax:.3g}"
+    delta = fmt(diff.delta) if diff.delta < 0 else "+" + fmt(diff.delta)
+    heading = _("Filter {index} · B − A = {delta} · shared scale 0–{zmax}").format(index=i, delta=delta,
+                                                                                   zmax=fmt(zmax))
     return html.Div([html.H3(heading, className="cmp-filter-title"), dbc.Row(cells, className="g-2")],
                     className="cmp-filter", **{"data-filter": str(i), "data-zmax": f"{zmax:.6g}"})
 
@@ -135,10 +142,10 @@ def register(app: Dash, service: Analyzer) -> None:
         pairs = [filter_pair(comparison, d, measure, picture_b)
                  for d in comparison.differences(measure, a.state.n)]
         if not pairs:
-            pairs = [notice_alert("Every filter of this layer is silent on both sides.")]
+            pairs = [notice_alert(_("Every filter of this layer is silent on both sides."))]
         names = [f"A: {side_name(service, a)}", f"B: {side_name(service, b)}"]
         profiles = [a.profile(), b.profile()]
-        mean = profile_overlay_figure(profiles, names, "mean", "Mean response of each filter, per layer")
-        sparsity = profile_overlay_figure(profiles, names, "sparsity", "Sparsity of each filter, per layer")
+        mean = profile_overlay_figure(profiles, names, "mean", _("Mean response of each filter, per layer"))
+        sparsity = profile_overlay_figure(profiles, names, "sparsity", _("Sparsity of each filter, per layer"))
         notices = [notice_alert(text) for text in comparison.notices] or None
         return None, notices, summary(service, comparison), pairs, mean, sparsity

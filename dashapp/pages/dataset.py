@@ -12,46 +12,48 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from .. import i18n
 from ..collections.runtime import ingest_demo, ingest_upload
-from ..components.dataset_widgets import filter_card, progress_text
+from ..components.dataset_widgets import collection_title, filter_card, progress_text
 from ..components.widgets import notice_alert, page_header
 from ..errors import UserError
+from ..i18n import N_, _, ngettext
 from ..service import Analyzer
 from ..service.dataset import collection_layer
 from ._common import guarded, state_of
 
 PATH = "/dataset"
-NAME = "Dataset"
-DESCRIPTION = "Every filter's top examples across an image collection."
+NAME = N_("Dataset")
+DESCRIPTION = N_("Every filter's top examples across an image collection.")
 SHOWN_FILTERS = 48
 CROPS_PER_FILTER = 8
-SORT_OPTIONS = [{"label": "Peak", "value": "peak"}, {"label": "Firing rate", "value": "firing"},
-                {"label": "Class selectivity", "value": "selectivity"}]
+SORT_OPTIONS = [{"label": N_("Peak"), "value": "peak"}, {"label": N_("Firing rate"), "value": "firing"},
+                {"label": N_("Class selectivity"), "value": "selectivity"}]
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div([
-        page_header("Dataset", "One image says little about a filter. Scan a collection once, then read each "
-                    "filter from the images that excite it most (the receptive field of its peak in each)."),
+        page_header(_("Dataset"), _("One image says little about a filter. Scan a collection once, then read each "
+                    "filter from the images that excite it most (the receptive field of its peak in each).")),
         html.Div(id="dataset-error"),
         dbc.Row([
-            dbc.Col([html.Label("Collection", className="form-label", id="dataset-collection-label",
+            dbc.Col([html.Label(_("Collection"), className="form-label", id="dataset-collection-label",
                                 htmlFor="dataset-collection"),
-                     dcc.Dropdown(id="dataset-collection", clearable=False, placeholder="Choose a collection")],
+                     dcc.Dropdown(id="dataset-collection", clearable=False, placeholder=_("Choose a collection"))],
                     md=5),
-            dbc.Col([html.Span("Upload images or one zip as a new collection", id="dataset-upload-label",
+            dbc.Col([html.Span(_("Upload images or one zip as a new collection"), id="dataset-upload-label",
                                className="visually-hidden", **{"data-labels": "dataset-upload"}),
-                     dcc.Upload(html.Div(["Drop images or one zip here, or ",
-                                          html.Span("choose files", className="link-like")]),
+                     dcc.Upload(html.Div([_("Drop images or one zip here, or "),
+                                          html.Span(_("choose files"), className="link-like")]),
                                 id="dataset-upload", multiple=True, className="dataset-upload")], md=4),
-            dbc.Col(dbc.Button("Demo collection", id="dataset-demo", color="secondary", outline=True, n_clicks=0),
+            dbc.Col(dbc.Button(_("Demo collection"), id="dataset-demo", color="secondary", outline=True, n_clicks=0),
                     md=3, className="d-flex align-items-end"),
         ], className="g-2 mb-2"),
         dcc.Loading(html.Div(id="dataset-upload-message"), type="dot", delay_show=300),
         dbc.Card(dbc.CardBody([
             html.Div([
-                dbc.Button("Scan", id="dataset-scan", color="primary", n_clicks=0, className="me-2"),
-                dbc.Button("Cancel", id="dataset-cancel", color="secondary", outline=True, n_clicks=0),
+                dbc.Button(_("Scan"), id="dataset-scan", color="primary", n_clicks=0, className="me-2"),
+                dbc.Button(_("Cancel"), id="dataset-cancel", color="secondary", outline=True, n_clicks=0),
                 # Names the progress bar (assets/a11y.js) and is announced as it changes.
                 html.Span(id="dataset-status", className="ms-3 dataset-status", role="status",
                           **{"aria-live": "polite", "data-labels": "dataset-progress"}),
@@ -60,8 +62,9 @@ def layout(**_query: Any) -> html.Div:
         ]), className="mb-3"),
         dcc.Interval(id="dataset-poll", interval=1000, disabled=True),
         dcc.Store(id="dataset-scanned"),
-        html.Div([html.Span("Sort filters by ", className="me-2"),
-                  dbc.RadioItems(id="dataset-sort", options=SORT_OPTIONS, value="peak", inline=True)],
+        html.Div([html.Span(_("Sort filters by"), className="me-2"),
+                  dbc.RadioItems(id="dataset-sort", value="peak", inline=True,
+                                 options=[{**o, "label": _(o["label"])} for o in SORT_OPTIONS])],
                  className="d-flex align-items-center mb-2"),
         dcc.Loading(html.Div(id="dataset-grid"), type="default", delay_show=300),
     ])
@@ -70,7 +73,7 @@ def layout(**_query: Any) -> html.Div:
 def _decode_uploads(contents: list[str], names: list[str]) -> list[tuple[str, bytes]]:
     files = []
     for content, name in zip(contents or [], names or [], strict=False):
-        _, _, payload = str(content).partition(",")
+        payload = str(content).partition(",")[2]
         try:
             files.append((str(name), base64.b64decode(payload, validate=True)))
         except (binascii.Error, ValueError):
@@ -79,13 +82,16 @@ def _decode_uploads(contents: list[str], names: list[str]) -> list[tuple[str, by
 
 
 def _rejected_note(collection: Any) -> Any:
-    if not collection.rejected:
-        return dbc.Alert(f"{collection.name}: {len(collection.images)} images.", color="success", className="mb-2")
+    name, images, skipped = collection_title(collection), len(collection.images), len(collection.rejected)
+    if not skipped:
+        text = ngettext("{name}: {n} image.", "{name}: {n} images.", images).format(name=name, n=images)
+        return dbc.Alert(text, color="success", className="mb-2")
     items = [html.Li(f"{r.name}: {r.reason}") for r in collection.rejected[:50]]
-    more = len(collection.rejected) - len(items)
-    return dbc.Alert([html.Div(f"{collection.name}: {len(collection.images)} images; "
-                               f"{len(collection.rejected)} files skipped:"),
-                      html.Ul(items + ([html.Li(f"… and {more} more")] if more > 0 else []), className="mb-0")],
+    more = skipped - len(items)
+    head = ngettext("{name}: {n} images; {skipped} file skipped:", "{name}: {n} images; {skipped} files skipped:",
+                    skipped).format(name=name, n=images, skipped=skipped)
+    tail = [html.Li(_("… and {n} more").format(n=more))] if more > 0 else []
+    return dbc.Alert([html.Div(head), html.Ul(items + tail, className="mb-0")],
                      color="warning", className="mb-2 dataset-rejected")
 
 
@@ -105,7 +111,9 @@ def _register_collections(app: Dash, service: Analyzer) -> None:
     def list_collections(ready: dict[str, Any]) -> tuple[Any, Any]:
         if not isinstance(ready, dict):
             return no_update, no_update
-        options = [{"label": f"{c.name} · {len(c.images)} images", "value": c.id}
+        i18n.use(ready.get("lang"))
+        options = [{"label": ngettext("{name} · {n} image", "{name} · {n} images", len(c.images)).format(
+                        name=collection_title(c), n=len(c.images)), "value": c.id}
                    for c in service.scans.collections.list()]
         return options, ready.get("collection")
 
@@ -157,10 +165,10 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
         Input("dataset-poll", "n_intervals"),
     )
     @guarded(outputs=6, error_slot=5)
-    def job(ready: dict[str, Any], *_: Any) -> tuple[Any, ...]:
+    def job(ready: dict[str, Any], *_triggers: Any) -> tuple[Any, ...]:
         state = state_of(service, ready)
         if not state.collection:
-            return "Choose or create a collection first.", 0, False, True, None, None
+            return _("Choose or create a collection first."), 0, False, True, None, None
         scans = service.scans
         if ctx.triggered_id == "dataset-scan":
             status = scans.start(state.collection, state.model)
@@ -183,16 +191,19 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
     def grid(ready: dict[str, Any], scanned: str | None, sort: str) -> Any:
         state = state_of(service, ready)
         if not scanned or not state.collection:
-            return html.P("Scan the collection to see each filter's top examples.", className="text-muted")
+            return html.P(_("Scan the collection to see each filter's top examples."), className="text-muted")
         view = collection_layer(service, state.collection, state.model, state.layer)
         rows = view.sorted_summaries(sort or "peak")
         notice = None
         if sort == "selectivity" and rows and rows[0].selectivity is None:
-            notice = notice_alert("This collection has no class labels (sub-folders), so there is no class "
-                                  "selectivity; sorted by peak instead.")
+            notice = notice_alert(_("This collection has no class labels (sub-folders), so there is no class "
+                                    "selectivity; sorted by peak instead."))
         shown = rows[:SHOWN_FILTERS]
         cards = [filter_card(row, view.responding(row.index, CROPS_PER_FILTER), state) for row in shown]
-        caption = html.P(f"{state.layer}: {len(shown)} of {len(rows)} filters over {view.result.images} images. "
-                         "Each crop is the receptive field of the filter's peak in one image; click one to open "
-                         "the filter.", className="text-muted small")
+        counts = {"layer": state.layer, "shown": len(shown), "n": len(rows), "images": view.result.images}
+        caption = html.P(ngettext("{layer}: {shown} of {n} filters over {images} image. Each crop is the receptive "
+                                  "field of the filter's peak in one image; click one to open the filter.",
+                                  "{layer}: {shown} of {n} filters over {images} images. Each crop is the "
+                                  "receptive field of the filter's peak in one image; click one to open the filter.",
+                                  view.result.images).format(**counts), className="text-muted small")
         return [notice, caption, html.Div(cards, className="dataset-grid")]

@@ -9,9 +9,19 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
+from .. import i18n
 from ..components.collection_section import collection_section
 from ..components.featurevis_job import job_controls, register_job
-from ..components.widgets import fmt, heatmap_slot, kernel_tile, notice_alert, page_header, region_buttons, stat_card
+from ..components.widgets import (
+    fmt,
+    heatmap_slot,
+    kernel_note,
+    kernel_tile,
+    notice_alert,
+    page_header,
+    region_buttons,
+    stat_card,
+)
 from ..errors import UserError
 from ..figures import (
     SIZE_COLOURS,
@@ -23,34 +33,36 @@ from ..figures import (
     picture_uri,
     regions_figure,
 )
+from ..i18n import N_, _, ngettext
 from ..service import Analyzer, LayerView
+from ..wording.regions import size_label
 from ._common import guarded, heatmap_of, state_of, view_of
 from .featurevis import untrained_note
 
 PATH = "/detail"
-NAME = "Filter detail"
-DESCRIPTION = "One filter in depth: regions, RGB pattern, heatmap and a reading."
+NAME = N_("Filter detail")
+DESCRIPTION = N_("One filter in depth: regions, RGB pattern, heatmap and a reading.")
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Filter detail", "One filter in depth. Click a box to see that region's numbers and crop."),
+            page_header(_(NAME), _("One filter in depth. Click a box to see that region's numbers and crop.")),
             html.Div(id="detail-error"),
             html.Div(id="detail-notice"),
             html.Div(
                 [
                     html.Fieldset([
-                        html.Legend("Top filters", className="visually-hidden"),
+                        html.Legend(_("Top filters"), className="visually-hidden"),
                         dbc.RadioItems(id="detail-pick", inline=True, className="detail-pick btn-group flex-wrap",
                                        inputClassName="btn-check", labelClassName="btn btn-outline-primary btn-sm",
                                        labelCheckedClassName="active"),
                     ]),
                     dbc.InputGroup(
-                        [html.Label("Any filter", htmlFor="detail-index", className="input-group-text mb-0"),
+                        [html.Label(_("Any filter"), htmlFor="detail-index", className="input-group-text mb-0"),
                          dbc.Input(id="detail-index", type="number", min=0, step=1, debounce=True,
-                                   placeholder="index"),
-                         dbc.Button("Open", id="detail-open", n_clicks=0, color="secondary")],
+                                   placeholder=_("index")),
+                         dbc.Button(_("Open"), id="detail-open", n_clicks=0, color="secondary")],
                         size="sm", className="detail-any",
                     ),
                 ],
@@ -67,7 +79,7 @@ def layout(**_query: Any) -> html.Div:
                                         type="default", delay_show=300),
                             html.Div(_legend(), className="size-legend"),
                             html.Div(id="detail-region-list"),
-                            html.H2("Heatmap", className="section-title"),
+                            html.H2(_("Heatmap"), className="section-title"),
                             heatmap_slot("detail-heat", height=420),
                         ],
                         lg=7,
@@ -76,11 +88,11 @@ def layout(**_query: Any) -> html.Div:
                         [
                             html.Div(id="detail-side"),
                             html.Div(id="detail-region-info", className="mt-2", **{"aria-live": "polite"}),
-                            html.H2("RGB pattern of the kernel", className="section-title"),
+                            html.H2(_("RGB pattern of the kernel"), className="section-title"),
                             html.Div(id="detail-kernel"),
-                            html.H2("Feature visualization", className="section-title"),
+                            html.H2(_("Feature visualization"), className="section-title"),
                             html.Div(id="detail-fv"),
-                            html.Div(job_controls("dfv", "Compute visualization"), id="detail-fv-controls"),
+                            html.Div(job_controls("dfv", _("Compute visualization")), id="detail-fv-controls"),
                             dcc.Store(id="dfv-targets"),
                             dcc.Store(id="dfv-done"),
                         ],
@@ -89,13 +101,14 @@ def layout(**_query: Any) -> html.Div:
                 ],
                 className="g-3",
             ),
-            html.H2("Across the collection", className="section-title"),
+            html.H2(_("Across the collection"), className="section-title"),
             dcc.Loading(html.Div(id="detail-collection"), type="default", delay_show=300),
         ]
     )
 
 
-SIZE_RANGES = {"small": "< 5 %", "medium": "5–15 %", "large": "15–30 %", "very large": "> 30 %, likely background"}
+SIZE_RANGES = {"small": N_("< 5 %"), "medium": N_("5–15 %"), "large": N_("15–30 %"),
+               "very large": N_("> 30 %, likely background")}
 
 
 def _legend() -> list[Any]:
@@ -103,7 +116,7 @@ def _legend() -> list[Any]:
     return [
         html.Span([html.Span(SIZE_LETTERS[name], className="legend-swatch",
                              style={"background": colour, "color": ink(colour)}),
-                   f"{name} ({SIZE_RANGES[name]})"], className="me-3 text-nowrap")
+                   f"{size_label(name)} ({_(SIZE_RANGES[name])})"], className="me-3 text-nowrap")
         for name, colour in SIZE_COLOURS.items()
     ]
 
@@ -111,16 +124,16 @@ def _legend() -> list[Any]:
 def _kernel_panel(view: LayerView, index: int) -> Any:
     pictures = view.kernels([index])
     if not pictures.applies or pictures.channels is None:
-        return dbc.Alert(pictures.reason, color="secondary", className="kernel-note")
+        return kernel_note(view.info.name, view.info.in_channels) if not pictures.applies else None
     views = channel_pictures(pictures.channels[0])
     k = pictures.channels.shape[-1]
     upscale = max(1, 96 // k)
     tiles = [
-        kernel_tile(array_uri(views[name], upscale), f"{name} weights", caption)
-        for name, caption in (("RGB", "combined"), ("R", "red"), ("G", "green"), ("B", "blue"))
+        kernel_tile(array_uri(views[name], upscale), _("{channel} weights").format(channel=name), _(caption))
+        for name, caption in (("RGB", N_("combined")), ("R", N_("red")), ("G", N_("green")), ("B", N_("blue")))
     ]
-    note = html.Div("Grey/dark means a zero or negative weight; bright means the filter adds that colour. "
-                    "One scale for the whole layer, so filters compare.", className="control-help")
+    note = html.Div(_("Grey/dark means a zero or negative weight; bright means the filter adds that colour. "
+                      "One scale for the whole layer, so filters compare."), className="control-help")
     return html.Div([html.Div(tiles, className="kernel-row"), note])
 
 
@@ -149,8 +162,8 @@ def register(app: Dash, service: Analyzer) -> None:
         notice = None
         if index is None:
             if not ranking.filters:
-                empty = notice_alert(ranking.notice or "No filter to show.")
-                return (None, "No filter selected", {}, empty, None, None, [], None, None, None, None, None, None)
+                empty = notice_alert(ranking.notice or _("No filter to show."))
+                return (None, _("No filter selected"), {}, empty, None, None, [], None, None, None, None, None, None)
             index = ranking.filters[0].index
         view = layer_view.filter(index)
         image = layer_view.image
@@ -160,29 +173,33 @@ def register(app: Dash, service: Analyzer) -> None:
         regions = view.regions.regions
         figure = regions_figure(picture, image.width, image.height, regions)
         heat = heatmap_of(layer_view, view.maps, view.index, height=420)
-        rank_text = f"rank {view.rank} of {ranking.eligible}" if view.rank else "not in the current top list"
+        rank_text = (_("rank {rank} of {eligible}").format(rank=view.rank, eligible=ranking.eligible) if view.rank
+                     else _("not in the current top list"))
         reading = view.reading.as_dict()
         side = html.Div([
             dbc.Row(
                 [
-                    dbc.Col(stat_card("Mean", fmt(view.stats["mean"])), xs=6),
-                    dbc.Col(stat_card("Std", fmt(view.stats["std"])), xs=6),
-                    dbc.Col(stat_card("Max", fmt(view.stats["max"])), xs=6),
-                    dbc.Col(stat_card("Sparsity", f"{view.stats['sparsity']:.0%}", reading["band"]), xs=6),
+                    dbc.Col(stat_card(_("Mean"), fmt(view.stats["mean"])), xs=6),
+                    dbc.Col(stat_card(_("Std"), fmt(view.stats["std"])), xs=6),
+                    dbc.Col(stat_card(_("Max"), fmt(view.stats["max"])), xs=6),
+                    dbc.Col(stat_card(_("Sparsity"), i18n.percent(view.stats["sparsity"]), reading["band_label"]),
+                            xs=6),
                 ],
                 className="g-2 mb-2",
             ),
-            html.Div([html.Strong("Reading. "), reading["summary"]], className="reading-summary"),
+            html.Div([html.Strong(_("Reading.") + " "), reading["summary"]], className="reading-summary"),
             html.Ul([html.Li(text) for text in reading["details"]], className="reading-details"),
             *[dbc.Alert(text, color="warning", className="py-2 mb-1 small reading-warning")
               for text in reading["warnings"]],
         ], className="detail-side")
         options = [{"label": f"#{f.rank} · {f.index}", "value": f.index} for f in ranking.filters]
-        title = f"Filter {view.index} of {layer_view.info.name} · {rank_text} · {len(regions)} region(s)"
+        title = ngettext("Filter {index} of {layer} · {rank} · {n} region",
+                         "Filter {index} of {layer} · {rank} · {n} regions", len(regions)).format(
+            index=view.index, layer=layer_view.info.name, rank=rank_text, n=len(regions))
         # Only the filter and how many boxes there are: a click names a box by
         # its number, and the server looks its geometry up in its own numbers.
         regions_data = {"filter": view.index, "count": len(regions)}
-        hint = html.Div("Click a box on the image, or press its button below the picture, to inspect that region.",
+        hint = html.Div(_("Click a box on the image, or press its button below the picture, to inspect that region."),
                         className="control-help")
         return (None, title, figure, side, heat, _kernel_panel(layer_view, view.index),
                 options, view.index, regions_data, notice, hint, view.index,
@@ -227,13 +244,14 @@ def _register_featurevis(app: Dash, service: Analyzer) -> None:
         if meta is None:
             error = notice_alert(done["error"]) if done and done.get("error") else None
             settings = request.settings
-            text = html.Div("Not computed yet: an image optimized from noise to excite this filter "
-                            f"({settings.steps} steps at {settings.size} px).", className="control-help")
+            text = html.Div(_("Not computed yet: an image optimized from noise to excite this filter ({steps} steps "
+                              "at {size} px).").format(steps=settings.steps, size=settings.size),
+                            className="control-help")
             return [error, text, note], {"display": "block"}, targets
         picture = html.Img(src=f"/api/featurevis.png?{request.query}", className="fv-detail-img",
-                           alt=f"feature visualization of filter {index}")
-        caption = html.Div(f"Mean response reached: {fmt(meta['mean_response'])} "
-                           f"(on this photo {fmt(float(view.stats.mean[index]))}).", className="control-help")
+                           alt=_("feature visualization of filter {index}").format(index=index))
+        caption = html.Div(_("Mean response reached: {reached} (on this photo {photo}).").format(
+            reached=fmt(meta["mean_response"]), photo=fmt(float(view.stats.mean[index]))), className="control-help")
         return [picture, caption, note], {"display": "none"}, targets
 
     register_job(app, service, "dfv")
@@ -302,15 +320,19 @@ def _region_card(view: LayerView, region: dict[str, Any]) -> dbc.Card:
     crop = view.image.crop((region["x0"], region["y0"], region["x1"], region["y1"]))
     return dbc.Card(
         dbc.CardBody([
-            html.Div(f"Region {region['number']} · {region['size_class']}", className="fw-semibold"),
-            html.Img(src=picture_uri(crop, 220), className="region-crop", alt=f"crop of region {region['number']}"),
+            html.Div(_("Region {number} · {size}").format(
+                number=region["number"], size=size_label(region["size_class"])),
+                     className="fw-semibold"),
+            html.Img(src=picture_uri(crop, 220), className="region-crop",
+                     alt=_("crop of region {number}").format(number=region["number"])),
             html.Table([
-                html.Tr([html.Td("Box (px)"), html.Td(f"x {region['x0']}–{region['x1']}, y {region['y0']}–"
-                                                      f"{region['y1']}")]),
-                html.Tr([html.Td("Area"), html.Td(f"{region['area_fraction']:.1%} of the image")]),
-                html.Tr([html.Td("Peak response"), html.Td(fmt(region["peak"]))]),
-                html.Tr([html.Td("Mean response"), html.Td(fmt(region["mean"]))]),
-                html.Tr([html.Td("Interest"), html.Td(f"{region['interest']:.3f}")]),
+                html.Tr([html.Td(_("Box (px)")), html.Td(f"x {region['x0']}–{region['x1']}, y {region['y0']}–"
+                                                         f"{region['y1']}")]),
+                html.Tr([html.Td(_("Area")), html.Td(_("{area} of the image").format(
+                    area=i18n.percent(region["area_fraction"], 1)))]),
+                html.Tr([html.Td(_("Peak response")), html.Td(fmt(region["peak"]))]),
+                html.Tr([html.Td(_("Mean response")), html.Td(fmt(region["mean"]))]),
+                html.Tr([html.Td(_("Interest")), html.Td(i18n.number(region["interest"], 3))]),
             ], className="region-table"),
         ]),
         className="region-card", id="region-card",

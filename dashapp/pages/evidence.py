@@ -9,37 +9,40 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..analysis.gradcam import METHODS
-from ..analysis.naming import layer_meaning
 from ..components.layer_meaning import branch_convs
 from ..components.widgets import heatmap_slot, hidden_label, page_header
+from ..i18n import N_, _, percent
 from ..sanity_plot import sanity_figure
 from ..service import Analyzer, LayerView
+from ..wording.layers import layer_meaning
+from ..wording.sanity import verdict_sentence
 from ._common import guarded, heatmap_of, view_of
 
 PATH = "/evidence"
-NAME = "Class evidence"
-DESCRIPTION = "Grad-CAM: which parts of the image raise a class's score, at a conv or block."
+NAME = N_("Class evidence")
+DESCRIPTION = N_("Grad-CAM: which parts of the image raise a class's score, at a conv or block.")
 METHOD_LABELS = {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++"}
 VERDICT_COLOURS = {"passed": "success", "failed": "danger", "undecided": "secondary"}
+KIND_LABELS = {"conv": N_("conv"), "block": N_("block")}
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Class evidence", "Where the evidence for a class lies, seen from one layer: the layer's "
-                        "maps weighted by how much each raises the class score (Grad-CAM)."),
+            page_header(_("Class evidence"), _("Where the evidence for a class lies, seen from one layer: the layer's "
+                        "maps weighted by how much each raises the class score (Grad-CAM).")),
             html.Div(id="evidence-error"),
             html.Div(id="evidence-top", className="d-flex flex-wrap gap-2 mb-2"),
             dbc.Row(
                 [
-                    dbc.Col([hidden_label("Class", "evidence-class"),
-                             dcc.Dropdown(id="evidence-class", placeholder="Search any of the model's classes…",
+                    dbc.Col([hidden_label(_("Class"), "evidence-class"),
+                             dcc.Dropdown(id="evidence-class", placeholder=_("Search any of the model's classes…"),
                                           searchable=True, clearable=False)], md=5),
-                    dbc.Col([hidden_label("Evidence layer", "evidence-layer"),
-                             dcc.Dropdown(id="evidence-layer", placeholder="Evidence layer", searchable=True,
+                    dbc.Col([hidden_label(_("Evidence layer"), "evidence-layer"),
+                             dcc.Dropdown(id="evidence-layer", placeholder=_("Evidence layer"), searchable=True,
                                           clearable=False, optionHeight=30)], md=4),
                     dbc.Col(html.Fieldset([
-                        html.Legend("Method", className="visually-hidden"),
+                        html.Legend(_("Method"), className="visually-hidden"),
                         dbc.RadioItems(id="evidence-method", inline=True,
                                        options=[{"label": METHOD_LABELS[m], "value": m} for m in METHODS]),
                     ]), md=3),
@@ -50,22 +53,22 @@ def layout(**_query: Any) -> html.Div:
             html.H2(id="evidence-title", className="section-title"),
             dcc.Loading(heatmap_slot("evidence", height=520), type="default", delay_show=300),
             html.Div(
-                "Grad-CAM weighs each map of the layer by the average gradient of the class score with respect to "
+                _("Grad-CAM weighs each map of the layer by the average gradient of the class score with respect to "
                 "that map and keeps the positive sum; Grad-CAM++ weighs positive gradients position by position, "
                 "which separates several instances of a class better. A block's output (ResNet layer4) includes "
                 "the identity path; a conv inside a block is its branch alone. Deep layers give coarse but "
-                "class-specific maps; early layers give fine maps that are less specific.",
+                "class-specific maps; early layers give fine maps that are less specific."),
                 className="control-help mt-2",
             ),
-            html.H2("Sanity check", className="section-title mt-3"),
+            html.H2(_("Sanity check"), className="section-title mt-3"),
             html.Div(
-                "Does this map depend on what the model learned? The check (Adebayo et al., 2018) re-initializes "
+                _("Does this map depend on what the model learned? The check (Adebayo et al., 2018) re-initializes "
                 "the network from the top down, one block at a time, never this layer itself, recomputes the map "
                 "after each step and compares it with the original (rank correlation and SSIM). A faithful map "
-                "falls apart; a map that stays the same shows the image, not the model.",
+                "falls apart; a map that stays the same shows the image, not the model."),
                 className="control-help mb-2",
             ),
-            dbc.Button("Run the sanity check", id="evidence-sanity-run", color="secondary", outline=True, size="sm",
+            dbc.Button(_("Run the sanity check"), id="evidence-sanity-run", color="secondary", outline=True, size="sm",
                        n_clicks=0, className="mb-2"),
             dcc.Loading(html.Div(id="evidence-sanity"), type="default", delay_show=200),
         ]
@@ -76,16 +79,17 @@ def _layer_options(view: LayerView) -> list[dict[str, str]]:
     options = []
     for layer in view.loaded.evidence_layers():
         h, w = layer.map_size
-        options.append({"label": f"{layer.name} · {layer.kind} · {h}×{w}", "value": layer.name})
+        kind = _(KIND_LABELS[layer.kind]) if layer.kind in KIND_LABELS else layer.kind
+        options.append({"label": f"{layer.name} · {kind} · {h}×{w}", "value": layer.name})
     return options
 
 
 def _sanity_panel(result: dict[str, Any] | None) -> Any:
     if result is None:
-        return html.Div("Not run yet for this image, class, layer and method.", className="text-muted small")
+        return html.Div(_("Not run yet for this image, class, layer and method."), className="text-muted small")
     colour = VERDICT_COLOURS.get(result["verdict"], "secondary")
     return html.Div([
-        dbc.Alert(result["sentence"], color=colour, className="mb-2 sanity-verdict"),
+        dbc.Alert(verdict_sentence(result), color=colour, className="mb-2 sanity-verdict"),
         dcc.Graph(figure=sanity_figure(result), config={"displaylogo": False}, id="evidence-sanity-figure"),
     ])
 
@@ -165,18 +169,22 @@ def _render(view: LayerView) -> tuple[Any, ...]:
     answer = view.evidence(cls, method)
     layer = answer.layer
     # The stored map is normalized to max 1: the hover reads "evidence 0.42 of the peak".
+    names = {"method": METHOD_LABELS[method], "label": loaded.categories[int(cls)], "layer": layer.name}
     figure = heatmap_of(view, answer.map, cls, height=520, receptive_field=layer.receptive_field,
-                        quantity="evidence",
-                        subject=f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}” at {layer.name}")
+                        quantity="evidence", subject=_("{method} for “{label}” at {layer}").format(**names))
     buttons = [
-        dbc.Button(f"{p['label']} · {p['probability']:.1%}", id={"type": "evidence-top-class", "index": p["index"]},
+        dbc.Button(f"{p['label']} · {percent(p['probability'], 1)}",
+                   id={"type": "evidence-top-class", "index": p["index"]},
                    color="primary", outline=p["index"] != cls, size="sm", n_clicks=0)
         for p in top
     ]
     options = [{"label": f"{i} · {name}", "value": i} for i, name in enumerate(loaded.categories)]
-    untrained = "" if loaded.weights.pretrained else " (untrained weights: arbitrary)"
-    title = (f"{METHOD_LABELS[method]} for “{loaded.categories[int(cls)]}” at {layer.name} ({layer.kind})"
-             f"{untrained}" + ("" if answer.scale > 0 else " — no positive evidence at this layer"))
+    kind = _(KIND_LABELS[layer.kind]) if layer.kind in KIND_LABELS else layer.kind
+    title = _("{method} for “{label}” at {layer} ({kind})").format(kind=kind, **names)
+    if not loaded.weights.pretrained:
+        title += " " + _("(untrained weights: arbitrary)")
+    if answer.scale <= 0:
+        title += " — " + _("no positive evidence at this layer")
     meaning = layer_meaning(layer.name, branch_convs(list(view.loaded.layers), layer.name)) or ""
-    return None, [html.Span("Top-5:", className="me-1 align-self-center small text-muted"), *buttons], options, \
+    return None, [html.Span(_("Top-5:"), className="me-1 align-self-center small text-muted"), *buttons], options, \
         int(cls), method, _layer_options(view), layer.name, meaning, title, figure

@@ -10,31 +10,32 @@ from dash import Dash, Input, Output, dcc, html
 from ..analysis.featurevis import OBJECTIVES
 from ..components.featurevis_job import job_controls, register_job
 from ..components.widgets import fmt, notice_alert, page_header
+from ..i18n import N_, _
 from ..service import Analyzer, LayerView
 from ._common import guarded, view_of
 
 PATH = "/featurevis"
-NAME = "Feature visualization"
-DESCRIPTION = "Images optimized to excite the layer's top filters (Olah et al., 2017), computed on demand."
+NAME = N_("Feature visualization")
+DESCRIPTION = N_("Images optimized to excite the layer's top filters (Olah et al., 2017), computed on demand.")
 MAX_TILES = 8  # each takes tens of seconds on a CPU; the ranking's first eight
-OBJECTIVE_LABELS = {"channel": "whole map (channel)", "neuron": "centre cell (neuron)",
-                    "diversity": "4 diverse images"}
+OBJECTIVE_LABELS = {"channel": N_("whole map (channel)"), "neuron": N_("centre cell (neuron)"),
+                    "diversity": N_("4 diverse images")}
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Feature visualization", "For each top filter of the layer, an image optimized from noise "
+            page_header(_("Feature visualization"), _("For each top filter of the layer, an image optimized from noise "
                         "to excite it as much as possible: what pattern the filter is looking for, independent of "
-                        "the uploaded photo. Computed on demand, then cached for everyone."),
+                        "the uploaded photo. Computed on demand, then cached for everyone.")),
             html.Div(id="fv-error"),
             html.Div(id="fv-notice"),
             html.Div(
                 [
                     dbc.RadioItems(id="fv-objective", value="channel", inline=True,
-                                   options=[{"label": OBJECTIVE_LABELS[o], "value": o} for o in OBJECTIVES],
+                                   options=[{"label": _(OBJECTIVE_LABELS[o]), "value": o} for o in OBJECTIVES],
                                    className="fv-objective"),
-                    job_controls("fv", "Compute missing visualizations"),
+                    job_controls("fv", _("Compute missing visualizations")),
                 ],
                 className="d-flex flex-wrap gap-3 align-items-start mb-3",
             ),
@@ -48,8 +49,8 @@ def layout(**_query: Any) -> html.Div:
 def untrained_note(view: LayerView) -> Any:
     if view.loaded.weights.pretrained:
         return None
-    return notice_alert("Untrained weights: these images show what a filter with seeded random weights "
-                        "amplifies, not a learned feature. Load the ImageNet weights to see real features.")
+    return notice_alert(_("Untrained weights: these images show what a filter with seeded random weights "
+                          "amplifies, not a learned feature. Load the ImageNet weights to see real features."))
 
 
 def tile(service: Analyzer, view: LayerView, index: int, rank: int, objective: str) -> html.Figure:
@@ -58,14 +59,16 @@ def tile(service: Analyzer, view: LayerView, index: int, rank: int, objective: s
     meta = jobs.meta(request)
     on_photo = float(view.stats.mean[index])
     if meta is None:
-        picture: Any = html.Div("not computed yet", className="fv-empty")
-        caption = f"on this photo {fmt(on_photo)}"
+        picture: Any = html.Div(_("not computed yet"), className="fv-empty")
+        caption = _("on this photo {value}").format(value=fmt(on_photo))
     else:
         picture = html.Img(src=f"/api/featurevis.png?{request.query}", className="fv-img",
-                           alt=f"feature visualization of filter {index}")
-        caption = f"reached {fmt(meta['mean_response'])} · on this photo {fmt(on_photo)}"
+                           alt=_("feature visualization of filter {index}").format(index=index))
+        caption = _("reached {reached} · on this photo {value}").format(reached=fmt(meta["mean_response"]),
+                                                                         value=fmt(on_photo))
+    heading = _("#{rank} · filter {index}").format(rank=rank, index=index)
     return html.Figure(
-        [picture, html.Figcaption([html.Strong(f"#{rank} · filter {index}"), html.Br(), caption])],
+        [picture, html.Figcaption([html.Strong(heading), html.Br(), caption])],
         className="fv-tile", id={"type": "fv-tile", "index": index},
     )
 

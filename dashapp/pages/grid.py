@@ -6,29 +6,30 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from ..analysis.describe import describe_map
 from ..components.widgets import heatmap_slot, notice_alert, page_header, tile_links
 from ..figures import grid_figure
+from ..i18n import N_, _
 from ..service import Analyzer
 from ..state import MAX_N, encode_state
+from ..wording.maps import describe_map
 from ._common import guarded, state_of
 
 PATH = "/grid"
-NAME = "Filter grid"
-DESCRIPTION = "Up to 24 filter maps of the layer at a glance."
+NAME = N_("Filter grid")
+DESCRIPTION = N_("Up to 24 filter maps of the layer at a glance.")
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Filter grid", f"The layer's top {MAX_N} filters by the chosen criterion, each labelled with "
-                        "its index and rank. Click a map to open its detail page."),
+            page_header(_(NAME), _("The layer's top {n} filters by the chosen criterion, each labelled with its "
+                                   "index and rank. Click a map to open its detail page.").format(n=MAX_N)),
             html.Div(id="grid-error"),
             html.Div(id="grid-notice"),
             dcc.Store(id="grid-filters"),
             dcc.Loading(heatmap_slot("grid"), type="default", delay_show=300),
-            html.H2("Each map in words", className="section-title"),
-            html.P("The same filters as links, for the keyboard and screen readers: each opens its detail page.",
+            html.H2(_("Each map in words"), className="section-title"),
+            html.P(_("The same filters as links, for the keyboard and screen readers: each opens its detail page."),
                    className="control-help mb-1"),
             html.Div(id="grid-links"),
         ]
@@ -50,10 +51,11 @@ def register(app: Dash, service: Analyzer) -> None:
         view = service.open(state.with_(n=MAX_N))
         ranking, maps = view.ranking, view.maps
         filters = [f.index for f in ranking.filters]
-        labels = [f"#{f.index} · rank {f.rank}" for f in ranking.filters]
+        labels = [_("#{index} · rank {rank}").format(index=f.index, rank=f.rank) for f in ranking.filters]
         figure = grid_figure([maps[i] for i in filters], labels, filters)
         # What a click on tile i opens, as a link that says what the tile shows.
-        links = tile_links([(describe_map(maps[f.index], f"Filter {f.index} (rank {f.rank})"),
+        links = tile_links([(describe_map(maps[f.index], _("Filter {index} (rank {rank})").format(index=f.index,
+                                                                                               rank=f.rank)),
                              "/detail" + encode_state(state.with_(filter=f.index))) for f in ranking.filters])
         return None, figure, notice_alert(ranking.notice) if ranking.notice else None, filters, links
 

@@ -7,14 +7,16 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 
+from .. import i18n
 from ..components.widgets import heatmap_slot, hidden_label, notice_alert, page_header
+from ..i18n import N_, _
 from ..service import Analyzer
 from ..state import MAX_N
 from ._common import guarded, heatmap_of, view_of
 
 PATH = "/heatmaps"
-NAME = "Heatmaps"
-DESCRIPTION = "The top filters' activation heatmaps over the image."
+NAME = N_("Heatmaps")
+DESCRIPTION = N_("The top filters' activation heatmaps over the image.")
 
 # Bootstrap's row with small gutters; "heat-wide" puts 4 maps a row instead of 3 (style.css).
 GRID_CLASS = "row g-2 heat-grid"
@@ -23,8 +25,8 @@ GRID_CLASS = "row g-2 heat-grid"
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Heatmaps", "Where each top filter responds. Hover a map for the value, its percentile and "
-                        "the receptive field of that position."),
+            page_header(_(NAME), _("Where each top filter responds. Hover a map for the value, its percentile "
+                                   "and the receptive field of that position.")),
             html.Div(id="heat-error"),
             html.Div(id="heat-notice"),
             # One cell per possible map, laid once: a slot is put in a cell or
@@ -36,8 +38,8 @@ def layout(**_query: Any) -> html.Div:
                         type="default", delay_show=300),
             # The ranking's base figures and titles, spread over the slots in the browser.
             dcc.Store(id="heat-bases"),
-            html.H2("Enlarge one", className="section-title"),
-            hidden_label("Filter to enlarge", "heat-pick"),
+            html.H2(_("Enlarge one"), className="section-title"),
+            hidden_label(_("Filter to enlarge"), "heat-pick"),
             dbc.Select(id="heat-pick", size="sm", className="heat-pick"),
             heatmap_slot("heat-big", height=520),
         ]
@@ -97,9 +99,11 @@ def register(app: Dash, service: Analyzer) -> None:
         figures, titles = [], []
         for ranked in ranking.filters:
             figures.append(heatmap_of(view, view.maps[ranked.index], ranked.index))
-            titles.append(f"#{ranked.rank} · filter {ranked.index} · score {ranked.score:.3f} · "
-                          f"sparsity {ranked.sparsity:.0%}")
-        options = [{"label": f"#{f.rank} · filter {f.index}", "value": str(f.index)} for f in ranking.filters]
+            titles.append(_("#{rank} · filter {index} · score {score} · sparsity {sparsity}").format(
+                rank=ranked.rank, index=ranked.index, score=i18n.number(ranked.score, 3),
+                sparsity=i18n.percent(ranked.sparsity)))
+        options = [{"label": _("#{rank} · filter {index}").format(rank=f.rank, index=f.index), "value": str(f.index)}
+                   for f in ranking.filters]
         valid = {o["value"] for o in options}
         value = picked if picked in valid else (options[0]["value"] if options else None)
         notice = notice_alert(ranking.notice) if ranking.notice else None

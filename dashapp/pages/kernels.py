@@ -4,29 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
-from ..components.widgets import kernel_tile, notice_alert, page_header
+from ..components.widgets import fmt, kernel_note, kernel_tile, notice_alert, page_header
 from ..figures import array_uri, picture_uri
+from ..i18n import N_, _
 from ..service import Analyzer
 from ._common import guarded, view_of
 
 PATH = "/kernels"
-NAME = "Kernels & patches"
-DESCRIPTION = "RGB patterns of first-layer kernels and the image patches that excite each top filter."
+NAME = N_("Kernels & patches")
+DESCRIPTION = N_("RGB patterns of first-layer kernels and the image patches that excite each top filter.")
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Kernels & patches", "Patterns the top filters look for (first layer only), and the three "
-                        "image patches that excite each filter most: receptive-field crops around its peaks."),
+            page_header(_(NAME), _("Patterns the top filters look for (first layer only), and the three image "
+                                   "patches that excite each filter most: receptive-field crops around its peaks.")),
             html.Div(id="kernels-error"),
             html.Div(id="kernels-notice"),
-            html.H2("RGB patterns", className="section-title"),
+            html.H2(_("RGB patterns"), className="section-title"),
             dcc.Loading(html.Div(id="kernels-patterns"), type="default", delay_show=300),
-            html.H2("Top patches", className="section-title"),
+            html.H2(_("Top patches"), className="section-title"),
             dcc.Loading(html.Div(id="kernels-patches"), type="default", delay_show=300),
         ]
     )
@@ -50,14 +50,15 @@ def register(app: Dash, service: Analyzer) -> None:
             k = pictures.rgb.shape[1]
             patterns: Any = html.Div(
                 [
-                    kernel_tile(array_uri(pictures.rgb[rank], max(1, 84 // k)), f"RGB pattern of filter {index}",
-                                f"#{rank + 1} · filter {index}")
+                    kernel_tile(array_uri(pictures.rgb[rank], max(1, 84 // k)),
+                                _("RGB pattern of filter {index}").format(index=index),
+                                _("#{rank} · filter {index}").format(rank=rank + 1, index=index))
                     for rank, index in enumerate(indices)
                 ],
                 className="kernel-row",
             )
         else:
-            patterns = dbc.Alert(pictures.reason, color="secondary", className="kernel-note")
+            patterns = kernel_note(view.info.name, view.info.in_channels)
 
         image = view.image
         rows = []
@@ -66,13 +67,15 @@ def register(app: Dash, service: Analyzer) -> None:
             tiles = [
                 html.Figure(
                     [html.Img(src=picture_uri(image.crop((p.x0, p.y0, p.x1, p.y1)), 160), className="patch-img",
-                              alt=f"patch {p.number} of filter {ranked.index}"),
-                     html.Figcaption(f"response {p.value:.3g} · x {p.x0}–{p.x1}, y {p.y0}–{p.y1}")],
+                              alt=_("patch {number} of filter {index}").format(number=p.number, index=ranked.index)),
+                     html.Figcaption(_("response {value} · x {x0}–{x1}, y {y0}–{y1}").format(
+                         value=fmt(p.value), x0=p.x0, x1=p.x1, y0=p.y0, y1=p.y1))],
                     className="patch-tile",
                 )
                 for p in detail.patches
-            ] or [html.Div("This filter does not respond anywhere on the image.", className="control-help")]
-            rows.append(html.Div([html.Div(f"#{ranked.rank} · filter {ranked.index}", className="patch-label"),
+            ] or [html.Div(_("This filter does not respond anywhere on the image."), className="control-help")]
+            label = _("#{rank} · filter {index}").format(rank=ranked.rank, index=ranked.index)
+            rows.append(html.Div([html.Div(label, className="patch-label"),
                                   html.Div(tiles, className="patch-row")], className="patch-filter"))
         notice = notice_alert(ranking.notice) if ranking.notice else None
         return None, patterns, html.Div(rows), notice

@@ -7,51 +7,64 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 
+from .. import i18n
 from ..components.widgets import fmt, notice_alert, page_header, stat_card
+from ..i18n import N_, _, ngettext
 from ..service import Analyzer
 from ._common import guarded, view_of
 
 PATH = "/"
-NAME = "Overview"
-DESCRIPTION = "The prediction, the layer's statistics and its top filters."
+NAME = N_("Overview")
+DESCRIPTION = N_("The prediction, the layer's statistics and its top filters.")
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 COLUMNS = [
-    {"name": "Filter", "id": "index", "type": "numeric"},
-    {"name": "Rank", "id": "rank", "type": "numeric"},
-    {"name": "Score", "id": "score", "type": "numeric", "format": {"specifier": ".3f"}},
-    {"name": "Mean", "id": "mean", "type": "numeric", "format": {"specifier": ".3f"}},
-    {"name": "Max", "id": "max", "type": "numeric", "format": {"specifier": ".3f"}},
-    {"name": "Std", "id": "std", "type": "numeric", "format": {"specifier": ".3f"}},
-    {"name": "Sparsity", "id": "sparsity", "type": "numeric", "format": {"specifier": ".0%"}},
+    {"name": N_("Filter"), "id": "index", "type": "numeric"},
+    {"name": N_("Rank"), "id": "rank", "type": "numeric"},
+    {"name": N_("Score"), "id": "score", "type": "numeric", "format": {"specifier": ".3f"}},
+    {"name": N_("Mean"), "id": "mean", "type": "numeric", "format": {"specifier": ".3f"}},
+    {"name": N_("Max"), "id": "max", "type": "numeric", "format": {"specifier": ".3f"}},
+    {"name": N_("Std"), "id": "std", "type": "numeric", "format": {"specifier": ".3f"}},
+    {"name": N_("Sparsity"), "id": "sparsity", "type": "numeric", "format": {"specifier": ".0%"}},
 ]
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Overview", "What the model sees in this image, and which filters of the layer respond."),
+            page_header(_(NAME), _("What the model sees in this image, and which filters of the layer respond.")),
             html.Div(id="overview-error"),
             dcc.Loading(html.Div(id="overview-cards"), type="default", delay_show=300),
-            html.H2("Top filters", className="section-title"),
+            html.H2(_("Top filters"), className="section-title"),
             html.Div(id="overview-notice"),
-            dcc.Loading(dash_table.DataTable(
+            html.Div(dcc.Loading(dash_table.DataTable(
                 id="overview-table",
-                columns=COLUMNS,
+                columns=[{**column, "name": _(column["name"])} for column in COLUMNS],
+                # The numbers' decimal and thousands marks (d3-format, in the browser).
+                locale_format=_number_marks(),
                 data=[],
                 sort_action="native",
                 style_as_list_view=True,
+                # On a narrow screen the table scrolls by itself instead of widening the page
+                # (the Spanish column names are longer).
+                style_table={"overflowX": "auto"},
                 style_cell={"padding": "6px 10px", "fontFamily": FONT, "textAlign": "right", "cursor": "pointer"},
                 style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5", "textAlign": "right"},
                 style_data_conditional=[{"if": {"state": "active"}, "backgroundColor": "#e7f1ff",
                                          "border": "1px solid #0d6efd"}],
                 tooltip_duration=None,
-            ), type="default", delay_show=300),
-            html.Div("Click a row (or Tab to its filter number and press Enter) to open that filter's detail page. "
-                     "Click a column header's arrows to sort.",
+            ), type="default", delay_show=300)),
+            html.Div(_("Click a row (or Tab to its filter number and press Enter) to open that filter's detail "
+                       "page. Click a column header's arrows to sort."),
                      className="control-help mt-1"),
         ]
     )
+
+
+def _number_marks() -> dict[str, str]:
+    decimal, group = i18n.plotly_separators()
+    # The percent sign as Babel's percent() writes it: "15%", "15 %" (after a no-break space in Spanish).
+    return {"decimal": decimal, "group": group, "percent": i18n.percent(0).lstrip("0")}
 
 
 def register(app: Dash, service: Analyzer) -> None:
@@ -70,21 +83,26 @@ def register(app: Dash, service: Analyzer) -> None:
         top = view.prediction[0] if view.prediction else None
         prediction_card = dbc.Card(
             dbc.CardBody([
-                html.Div("Prediction" + (" (untrained: meaningless)" if untrained else ""), className="stat-label"),
+                html.Div(_("Prediction (untrained: meaningless)") if untrained else _("Prediction"),
+                         className="stat-label"),
                 html.Div(top["label"] if top else "—", className="prediction-label"),
-                html.Div(f"{top['probability']:.1%} confidence" if top else "", className="stat-help"),
+                html.Div(_("{percent} confidence").format(percent=i18n.percent(top["probability"], 1)) if top else "",
+                         className="stat-help"),
             ]),
             className="stat-card prediction-card" + (" untrained" if untrained else ""),
         )
         h, w = info.map_size
         rf = info.receptive_field
-        field = f"{rf.size_x:.0f} px" if rf.size_x == rf.size_y else f"{rf.size_x:.0f}×{rf.size_y:.0f} px (w×h)"
+        field = (f"{rf.size_x:.0f} px" if rf.size_x == rf.size_y
+                 else _("{width}×{height} px (w×h)").format(width=f"{rf.size_x:.0f}", height=f"{rf.size_y:.0f}"))
         layer_card = dbc.Card(
             dbc.CardBody([
-                html.Div("Layer", className="stat-label"),
+                html.Div(_("Layer"), className="stat-label"),
                 html.Div(info.name, className="prediction-label"),
-                html.Div(f"{info.out_channels} filters · map {h}×{w} · kernel {info.kernel_size[0]}×"
-                         f"{info.kernel_size[1]} · receptive field {field}",
+                html.Div(ngettext("{n} filter · map {h}×{w} · kernel {kh}×{kw} · receptive field {field}",
+                                  "{n} filters · map {h}×{w} · kernel {kh}×{kw} · receptive field {field}",
+                                  info.out_channels).format(n=info.out_channels, h=h, w=w, kh=info.kernel_size[0],
+                                                            kw=info.kernel_size[1], field=field),
                          className="stat-help"),
             ]),
             className="stat-card",
@@ -93,10 +111,11 @@ def register(app: Dash, service: Analyzer) -> None:
             dbc.Row([dbc.Col(prediction_card, md=6), dbc.Col(layer_card, md=6)], className="g-2 mb-2"),
             dbc.Row(
                 [
-                    dbc.Col(stat_card("Mean response", fmt(whole.mean)), xs=6, md=3),
-                    dbc.Col(stat_card("Max response", fmt(whole.max)), xs=6, md=3),
-                    dbc.Col(stat_card("Std", fmt(whole.std)), xs=6, md=3),
-                    dbc.Col(stat_card("Sparsity", f"{whole.sparsity:.0%}", "share of silent positions"), xs=6, md=3),
+                    dbc.Col(stat_card(_("Mean response"), fmt(whole.mean)), xs=6, md=3),
+                    dbc.Col(stat_card(_("Max response"), fmt(whole.max)), xs=6, md=3),
+                    dbc.Col(stat_card(_("Std"), fmt(whole.std)), xs=6, md=3),
+                    dbc.Col(stat_card(_("Sparsity"), i18n.percent(whole.sparsity), _("share of silent positions")),
+                            xs=6, md=3),
                 ],
                 className="g-2",
             ),

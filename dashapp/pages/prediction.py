@@ -7,47 +7,49 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
+from .. import i18n
 from ..components.widgets import page_header
 from ..figures import TOOLBAR, prediction_figure
+from ..i18n import N_, _, ngettext
 from ..service import Analyzer
 from ..state import encode_state
 from ._common import guarded, view_of
 
 PATH = "/prediction"
-NAME = "Prediction"
-DESCRIPTION = "The model's top-5 ImageNet classes with probabilities."
+NAME = N_("Prediction")
+DESCRIPTION = N_("The model's top-5 ImageNet classes with probabilities.")
 
 
 def certainty(probability: float, runner_up: float) -> str:
+    # Whole sentences, one per band: the verb and its complement differ by language.
     if probability >= 0.8:
-        text = "The model is confident"
+        text = _("The model is confident: the top class has {top}, {margin} ahead of the next.")
     elif probability >= 0.5:
-        text = "The model is fairly sure"
+        text = _("The model is fairly sure: the top class has {top}, {margin} ahead of the next.")
     elif probability >= 0.2:
-        text = "The model is uncertain"
+        text = _("The model is uncertain: the top class has {top}, {margin} ahead of the next.")
     else:
-        text = "The model is guessing"
-    margin = probability - runner_up
-    return f"{text}: the top class has {probability:.1%}, {margin:.1%} ahead of the next."
+        text = _("The model is guessing: the top class has {top}, {margin} ahead of the next.")
+    return text.format(top=i18n.percent(probability, 1), margin=i18n.percent(probability - runner_up, 1))
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Prediction", "What the whole network concludes about the image."),
+            page_header(_(NAME), _("What the whole network concludes about the image.")),
             html.Div(id="prediction-error"),
             dcc.Loading(html.Div(id="prediction-reading"), type="default", delay_show=300),
             dcc.Graph(id="prediction-chart", config=TOOLBAR),
             html.Div(id="prediction-evidence", className="mb-2"),
             dbc.Card(
                 dbc.CardBody([
-                    html.H2("About ImageNet", className="card-title imagenet-title"),
+                    html.H2(_("About ImageNet"), className="card-title imagenet-title"),
                     html.P(
-                        "ResNet18 and AlexNet were trained on ImageNet-1k: 1.28 million photos in 1000 categories, "
-                        "from 'tench' to 'toilet tissue'. Many categories are fine-grained (about 120 dog breeds), "
-                        "and there is no 'other' class: the model always answers with one of the 1000, even for "
-                        "an image that shows none of them. Probabilities come from a softmax over all 1000 "
-                        "scores, so they sum to 1 and a low top value means the evidence is spread.",
+                        _("ResNet18 and AlexNet were trained on ImageNet-1k: 1.28 million photos in 1000 categories, "
+                          "from 'tench' to 'toilet tissue'. Many categories are fine-grained (about 120 dog breeds), "
+                          "and there is no 'other' class: the model always answers with one of the 1000, even for "
+                          "an image that shows none of them. Probabilities come from a softmax over all 1000 "
+                          "scores, so they sum to 1 and a low top value means the evidence is spread."),
                         className="mb-0",
                     ),
                 ]),
@@ -74,20 +76,23 @@ def register(app: Dash, service: Analyzer) -> None:
         first = top[0]["probability"] if top else 0.0
         second = top[1]["probability"] if len(top) > 1 else 0.0
         parts: list[Any] = [
-            html.Div([html.Span("Top class: ", className="text-muted"),
+            html.Div([html.Span(_("Top class:") + " ", className="text-muted"),
                       html.Strong(top[0]["label"] if top else "—", className="prediction-top")]),
             html.Div(certainty(first, second), className="prediction-certainty"),
         ]
         team = view.loaded.source != "torchvision"
         if team:  # the ImageNet note does not apply to a team's own head
-            parts.append(html.Div(f"{view.loaded.name} is a team model: {len(view.loaded.categories)} classes "
-                                  "from its own class-names file.", className="text-muted small team-note"))
+            count = len(view.loaded.categories)
+            parts.append(html.Div(ngettext("{model} is a team model: {n} class from its own class-names file.",
+                                           "{model} is a team model: {n} classes from its own class-names file.",
+                                           count).format(model=view.loaded.name, n=count),
+                                  className="text-muted small team-note"))
         if untrained:
-            parts.insert(0, dbc.Alert("These numbers are meaningless: the model runs on untrained (random) "
-                                      "weights, so its 'prediction' is noise.", color="danger",
+            parts.insert(0, dbc.Alert(_("These numbers are meaningless: the model runs on untrained (random) "
+                                        "weights, so its 'prediction' is noise."), color="danger",
                                       className="py-2 meaningless"))
         base = view.state
-        links = [html.Span("Where is the evidence? ", className="text-muted")] + [
+        links = [html.Span(_("Where is the evidence?") + " ", className="text-muted")] + [
             dcc.Link(f"{p['label']}", href="/evidence" + encode_state(base.with_(cls=p["index"])),
                      className="me-3 evidence-link")
             for p in top

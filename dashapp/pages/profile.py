@@ -8,28 +8,30 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from .. import i18n
 from ..components.widgets import page_header
 from ..figures import TOOLBAR, passing_figure, profile_figure
+from ..i18n import N_, _
 from ..service import Analyzer
 from ..state import encode_state
 from ._common import guarded, view_of
 
 PATH = "/profile"
-NAME = "Layer profile"
-DESCRIPTION = "Sparsity and response of every conv layer at once."
+NAME = N_("Layer profile")
+DESCRIPTION = N_("Sparsity and response of every conv layer at once.")
 
 
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header("Layer profile", "Every conv layer of the model on this image, from the one stored forward "
-                        "pass. Click a layer's box to open it; click a filter to open its detail page."),
+            page_header(_(NAME), _("Every conv layer of the model on this image, from the one stored forward "
+                                   "pass. Click a layer's box to open it; click a filter to open its detail page.")),
             html.Div(id="profile-error"),
             dcc.Store(id="profile-layers"),
             dcc.Loading(dcc.Graph(id="profile-sparsity", config=TOOLBAR), type="default", delay_show=300),
             dcc.Graph(id="profile-mean", config=TOOLBAR),
             dcc.Graph(id="profile-passing", config=TOOLBAR),
-            html.H2("Strongest filters per layer", className="section-title"),
+            html.H2(_("Strongest filters per layer"), className="section-title"),
             html.Div(id="profile-table"),
         ]
     )
@@ -51,9 +53,9 @@ def register(app: Dash, service: Analyzer) -> None:
         state = view.state
         rows = view.profile()
         names = [r["layer"] for r in rows]
-        sparsity = profile_figure(names, [r["sparsity"] for r in rows], "Sparsity of each filter, per layer",
+        sparsity = profile_figure(names, [r["sparsity"] for r in rows], _("Sparsity of each filter, per layer"),
                                   current=state.layer)
-        mean = profile_figure(names, [r["mean"] for r in rows], "Mean response of each filter, per layer",
+        mean = profile_figure(names, [r["mean"] for r in rows], _("Mean response of each filter, per layer"),
                               current=state.layer)
         passing = passing_figure(names, [r["passing"] for r in rows], [r["filters"] for r in rows],
                                  state.min_sparsity, current=state.layer)
@@ -62,21 +64,21 @@ def register(app: Dash, service: Analyzer) -> None:
         def link(layer: str, index: int | None = None, page: str = "/detail") -> str:
             return page + encode_state(base.with_(layer=layer, filter=index))
 
-        header = html.Thead(html.Tr([html.Th("Layer"), html.Th("Filters"), html.Th("Pass cutoff"),
-                                     html.Th("Median sparsity"), html.Th("Strongest (by mean)")]))
+        header = html.Thead(html.Tr([html.Th(_("Layer")), html.Th(_("Filters")), html.Th(_("Pass cutoff")),
+                                     html.Th(_("Median sparsity")), html.Th(_("Strongest (by mean)"))]))
         table = dbc.Table(
             [header, html.Tbody([
                 html.Tr([
                     html.Td(dcc.Link(r["layer"], href=link(r["layer"], page="/"))),
                     html.Td(r["filters"]),
                     html.Td(r["passing"]),
-                    html.Td(f"{float(np.median(r['sparsity'])):.0%}"),
+                    html.Td(i18n.percent(float(np.median(r["sparsity"])))),
                     html.Td([dcc.Link(f"#{i}", href=link(r["layer"], i), className="me-2 profile-filter-link")
                              for i in r["strongest"]]),
                 ], className="table-active" if r["layer"] == state.layer else None)
                 for r in rows
             ])],
-            size="sm", hover=True, className="profile-table",
+            size="sm", hover=True, responsive=True, className="profile-table",
         )
         return None, sparsity, mean, passing, table, names
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..analysis.models import ModelRegistry
 from ..errors import UserError
+from ..i18n import _
 from ..settings import Settings
 from ..state import ViewState
 from ..store import ActivationStore, ImageStore, make_backend
@@ -67,7 +68,7 @@ class Analyzer:
     def open(self, state: ViewState) -> LayerView:
         """Validate and bind the state's image, model and layer, once."""
         if not state.image:
-            raise UserError("An image is required: upload one or choose an example.")
+            raise UserError(_("An image is required: upload one or choose an example."))
         info = self.models.layer(state.model, state.layer)
         loaded = self.models.model(state.model)
         image = self.library.image(state.image)

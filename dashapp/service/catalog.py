@@ -9,9 +9,11 @@ from typing import Any
 from ..analysis.blocks import EvidenceLayer, default_evidence_layer
 from ..analysis.models import LayerInfo, LoadedModel, ModelError, ModelRegistry, ProgressFn
 from ..errors import UserError
+from ..i18n import _
 from ..models_file import read_models_file
 from ..settings import Settings
 from ..state import Catalog, EvidenceCatalog
+from ..wording.errors import error_text
 
 
 class ModelCatalog:
@@ -31,22 +33,29 @@ class ModelCatalog:
         try:
             return self.registry.get(name, progress)
         except ModelError as exc:
-            status = 404 if name not in self.registry.names else 503
-            raise UserError(str(exc), status) from exc
+            if name not in self.registry.names:
+                raise self._unknown(name) from exc
+            # Why a known model cannot be used (weights, device), in the reader's language.
+            raise UserError(error_text(exc), 503) from exc
+
+    def _unknown(self, model: str) -> UserError:
+        return UserError(_("Unknown model {model}; available: {models}.").format(
+            model=repr(str(model)[:40]), models=", ".join(self.registry.names)), 404)
 
     def layers(self, model: str) -> dict[str, LayerInfo]:
         """The model's layer table, without waiting for a weights download."""
         if model not in self.registry.names:
-            raise UserError(f"Unknown model {model[:40]!r}; available: {', '.join(self.registry.names)}.", 404)
+            raise self._unknown(model)
         try:
             return self.registry.layers(model)
         except ModelError as exc:
-            raise UserError(str(exc), 503) from exc
+            raise UserError(error_text(exc), 503) from exc
 
     def layer(self, model: str, layer: str) -> LayerInfo:
         layers = self.layers(model)
         if layer not in layers:
-            raise UserError(f"{model} has no conv layer named {layer[:40]!r}.", 404)
+            raise UserError(_("{model} has no conv layer named {layer}.").format(model=model, layer=repr(layer[:40])),
+                            404)
         return layers[layer]
 
     def evidence_layers(self, model: str) -> list[EvidenceLayer]:
@@ -55,7 +64,7 @@ class ModelCatalog:
         try:
             return self.registry.evidence_layers(model)
         except ModelError as exc:
-            raise UserError(str(exc), 503) from exc
+            raise UserError(error_text(exc), 503) from exc
 
     def evidence_layer(self, model: str, name: str | None) -> EvidenceLayer:
         """The named evidence layer, or the model's default one (ResNet18: ``layer4``) for None."""
@@ -64,8 +73,8 @@ class ModelCatalog:
         for layer in layers:
             if layer.name == wanted:
                 return layer
-        raise UserError(f"{model} has no conv layer or block named {str(name)[:40]!r}; "
-                        "GET /api/models lists its evidence layers.", 404)
+        raise UserError(_("{model} has no conv layer or block named {layer}; GET /api/models lists its evidence "
+                          "layers.").format(model=model, layer=repr(str(name)[:40])), 404)
 
     def evidence_catalog(self) -> EvidenceCatalog:
         """model -> evidence layer names: what the state parser accepts for ``elayer``."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..analysis.compare import Difference, differing_filters
 from ..errors import UserError
+from ..i18n import _
 from ..state import ViewState
 from .view import LayerView
 
@@ -46,10 +47,10 @@ def second_image(service: Analyzer, state: ViewState) -> tuple[str, list[str]]:
         return state.image or "", []  # one image under two models
     others = [sha for sha in service.library.examples().values() if sha != state.image]
     if not others:
-        raise UserError("Choose a second image or a second model under “Compare with” in the sidebar.")
-    name = service.library.example_name(others[0]) or "an example"
-    return others[0], [f"No second image chosen: comparing with the example {name}. "
-                       "Choose another image or a second model under “Compare with” in the sidebar."]
+        raise UserError(_("Choose a second image or a second model under “Compare with” in the sidebar."))
+    name = service.library.example_name(others[0]) or _("an example")
+    return others[0], [_("No second image chosen: comparing with the example {name}. Choose another image or a "
+                         "second model under “Compare with” in the sidebar.").format(name=name)]
 
 
 def open_pair(service: Analyzer, state: ViewState) -> Comparison:
@@ -59,9 +60,11 @@ def open_pair(service: Analyzer, state: ViewState) -> Comparison:
     model = state.model2 or state.model
     layers = service.models.layers(model)
     if state.layer not in layers or layers[state.layer].out_channels != first.info.out_channels:
-        raise UserError(f"{model} has no layer {state.layer} with {first.info.out_channels} filters: compare two "
-                        "models of the same architecture (a stock model and the team's fine-tuned copy).")
+        raise UserError(_("{model} has no layer {layer} with {n} filters: compare two models of the same "
+                          "architecture (a stock model and the team's fine-tuned copy).").format(
+                              model=model, layer=state.layer, n=first.info.out_channels))
     if service.registry.needs_download(model):
-        raise UserError(f"{model}'s weights are not downloaded yet: choose it once as the model to fetch them.", 503)
+        message = _("{model}'s weights are not downloaded yet: choose it once as the model to fetch them.")
+        raise UserError(message.format(model=model), 503)
     second = service.open(state.with_(image=image, model=model, filter=None))
     return Comparison(first, second, notices)

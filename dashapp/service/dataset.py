@@ -12,6 +12,7 @@ from ..analysis.models import LayerInfo
 from ..analysis.scan import TopExample, top_examples
 from ..analysis.scan_result import ScanResult
 from ..errors import UserError
+from ..i18n import _
 
 SORTS = ("firing", "selectivity", "peak")
 
@@ -42,7 +43,8 @@ class CollectionLayer:
     def check_filter(self, index: int) -> int:
         count = self.info.out_channels
         if not 0 <= index < count:
-            raise UserError(f"Filter {index} does not exist: {self.info.name} has filters 0 to {count - 1}.", 404)
+            raise UserError(_("Filter {index} does not exist: {layer} has filters 0 to {last}.").format(
+                index=index, layer=self.info.name, last=count - 1), 404)
         return index
 
     def summaries(self) -> list[FilterSummary]:
@@ -90,11 +92,13 @@ def collection_layer(service: Any, collection_id: str, model: str, layer: str) -
     scans = service.scans
     collection = scans.collections.get(collection_id)
     if collection is None:
-        raise UserError("No collection with this id is stored here.", 404)
+        raise UserError(_("No collection with this id is stored here."), 404)
     if model not in service.models.names:
-        raise UserError(f"Unknown model {model[:40]!r}; available: {', '.join(service.models.names)}.", 404)
+        raise UserError(_("Unknown model {model}; available: {choices}.").format(
+            model=repr(model[:40]), choices=", ".join(service.models.names)), 404)
     info = service.models.layer(model, layer)
     result = scans.result(collection_id, model)
     if result is None:
-        raise UserError(f"The collection has not been scanned with {model} yet; start a scan first.", 409)
+        message = _("The collection has not been scanned with {model} yet; start a scan first.")
+        raise UserError(message.format(model=model), 409)
     return CollectionLayer(collection, result, info, service.models.model(model).input_size)

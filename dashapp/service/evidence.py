@@ -19,7 +19,9 @@ from ..analysis.geometry import MapGeometry, map_geometry
 from ..analysis.gradcam import METHODS, evidence
 from ..analysis.sanity import evidence_sanity
 from ..errors import UserError
+from ..i18n import _
 from ..store.codec import decode_meta, encode_meta
+from ..wording.sanity import with_sentence
 
 if TYPE_CHECKING:
     from . import Analyzer
@@ -44,9 +46,9 @@ class EvidenceAnswer:
 
 def checked_request(view: LayerView, class_index: int, method: str) -> None:
     if method not in METHODS:
-        raise UserError(f"method must be one of {', '.join(METHODS)}.")
+        raise UserError(_("method must be one of {choices}.").format(choices=", ".join(METHODS)))
     if not 0 <= class_index < len(view.loaded.categories):
-        raise UserError(f"class must be between 0 and {len(view.loaded.categories) - 1}.")
+        raise UserError(_("class must be between 0 and {last}.").format(last=len(view.loaded.categories) - 1))
 
 
 def _scale(service: Analyzer, view: LayerView, layer: EvidenceLayer, class_index: int, method: str,
@@ -90,15 +92,16 @@ def class_evidence(service: Analyzer, view: LayerView, layer: EvidenceLayer, cla
 
 def sanity(service: Analyzer, view: LayerView, layer: EvidenceLayer, class_index: int, method: str, *,
            compute: bool = True, progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
-    """The cascading randomization check's result (``SanityResult.as_dict()``),
-    from the store, else computed and stored (or None when ``compute`` is False)."""
+    """The cascading randomization check's result (``SanityResult.as_dict()``
+    and its verdict in words under "sentence"), from the store, else computed
+    and stored (or None when ``compute`` is False)."""
     checked_request(view, class_index, method)
     store = service.activations
     key = store.key(view.subject, f"sanity:{SANITY_SEED}:{method}:{layer.name}:{class_index}")
     blob = store.get_blob(key)
     if blob is not None:
         try:
-            return decode_meta(blob)
+            return with_sentence(decode_meta(blob))
         except ValueError:
             pass
     if not compute:
@@ -106,5 +109,5 @@ def sanity(service: Analyzer, view: LayerView, layer: EvidenceLayer, class_index
     result = evidence_sanity(view.loaded, view.image, layer.name, class_index, method, seed=SANITY_SEED,
                              progress=progress).as_dict()
     result.update({"layer": layer.name, "class": class_index, "method": method})
-    store.put_blob(key, encode_meta(result))
-    return result
+    store.put_blob(key, encode_meta(result))  # facts only: the sentence is said in each reader's language
+    return with_sentence(result)

@@ -37,6 +37,7 @@ from PIL import Image
 from redis.exceptions import RedisError
 
 from ..analysis.featurevis import (
+    MIN_SIZE,
     OBJECTIVES,
     Cancelled,
     FeatureVisError,
@@ -46,9 +47,11 @@ from ..analysis.featurevis import (
 )
 from ..analysis.models import LoadedModel
 from ..errors import UserError
+from ..i18n import _
 from ..settings import Settings
 from ..store import ActivationStore, redis_client
 from ..store.backends import REDIS_TIMEOUT_S
+from ..wording.errors import error_text
 from .catalog import ModelCatalog
 
 log = logging.getLogger(__name__)
@@ -155,22 +158,24 @@ class FeatureVisJobs:
         """Validate API or page parameters into a request, or raise a UserError."""
         info = self.models.layer(model, layer)
         if not (filter_text.isascii() and filter_text.isdigit() and len(filter_text) <= 6):
-            raise UserError("filter must be a filter index, e.g. filter=3.")
+            raise UserError(_("filter must be a filter index, e.g. filter=3."))
         index = int(filter_text)
         if index >= info.out_channels:
-            raise UserError(f"Filter {index} does not exist: {layer} has filters 0 to {info.out_channels - 1}.", 404)
+            raise UserError(_("Filter {index} does not exist: {layer} has filters 0 to {last}.").format(
+                index=index, layer=layer, last=info.out_channels - 1), 404)
         if objective not in OBJECTIVES:
-            raise UserError(f"objective must be one of {', '.join(OBJECTIVES)}.")
+            raise UserError(_("objective must be one of {choices}.").format(choices=", ".join(OBJECTIVES)))
         defaults = FeatureVisSettings()
         changes = {
             "steps": self._number("steps", steps, min(defaults.steps, self.settings.featurevis_max_steps)),
             "size": self._number("size", size, min(defaults.size, self.settings.featurevis_max_size)),
         }
+        self._check_range(changes)
         try:
             chosen = FeatureVisSettings.for_objective(objective, **changes).checked(
                 self.settings.featurevis_max_steps, self.settings.featurevis_max_size)
         except FeatureVisError as exc:
-            raise UserError(f"{exc}.") from exc
+            raise UserError(error_text(exc) + ".") from exc
         return FeatureVisRequest(self.models.model(model), layer, index, chosen)
 
     @staticmethod
@@ -178,8 +183,19 @@ class FeatureVisJobs:
         if text is None or text == "":
             return default
         if not (text.isascii() and text.isdigit() and len(text) <= 7):
-            raise UserError(f"{name} must be a positive whole number.")
+            raise UserError(_("{name} must be a positive whole number.").format(name=name))
         return int(text)
+
+    def _check_range(self, changes: dict[str, int]) -> None:
+        """The limits a caller can reach, in the caller's language (the
+        analysis checks them again, in English, for its own callers)."""
+        steps, size, max_size = changes["steps"], changes["size"], self.settings.featurevis_max_size
+        if not 1 <= steps <= self.settings.featurevis_max_steps:
+            raise UserError(_("steps must be between 1 and {high}, not {value}.").format(
+                high=self.settings.featurevis_max_steps, value=steps))
+        if not MIN_SIZE <= size <= max_size:
+            raise UserError(_("size must be between {low} and {high} pixels, not {value}.").format(
+                low=MIN_SIZE, high=max_size, value=size))
 
     # -- the shared store
 
@@ -299,7 +315,7 @@ class FeatureVisJobs:
             self._threads = {k: t for k, t in self._threads.items() if t.is_alive()}
             if request.key not in self._threads:
                 if len(self._threads) >= self.settings.featurevis_queue:
-                    raise UserError("Too many feature visualizations are waiting; try again in a minute.", 429)
+                    raise UserError(_("Too many feature visualizations are waiting; try again in a minute."), 429)
                 thread = threading.Thread(target=self._background, args=(request,), daemon=True,
                                           name=f"featurevis-{request.filter}")
                 self._threads[request.key] = thread
@@ -333,5 +349,5 @@ class FeatureVisJobs:
             elapsed = time.time() - entry.get("started", time.time())
             answer["seconds_left"] = round(elapsed / answer["step"] * (answer["steps"] - answer["step"]), 1)
         if entry["state"] == "error":
-            answer["error"] = entry.get("error", "The visualization failed.")
+            answer["error"] = entry.get("error") or _("The visualization failed.")
         return answer

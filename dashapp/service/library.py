@@ -11,6 +11,7 @@ from PIL import Image
 
 from .. import intake
 from ..errors import UserError
+from ..i18n import _
 from ..settings import Settings
 from ..store import FileImageStore, ImageStore, RedisImageStore, StoreUnavailable
 
@@ -45,13 +46,13 @@ class ImageLibrary:
 
     def image(self, sha: str) -> Image.Image:
         if not intake.is_sha256(sha):
-            raise UserError("The image id must be a 64-character SHA-256 in hex.", 400)
+            raise UserError(_("The image id must be a 64-character SHA-256 in hex."), 400)
         example = self._example_images.get(sha)
         if example is not None:  # bundled: answered even while the store is down
             return example
         image = self.store.get(sha)  # StoreUnavailable is a UserError (503)
         if image is None:
-            raise UserError("No image with this id is stored here; upload it again.", 404)
+            raise UserError(_("No image with this id is stored here; upload it again."), 404)
         return image
 
     def has(self, sha: str) -> bool:

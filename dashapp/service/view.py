@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from ..analysis.blocks import EvidenceLayer
-from ..analysis.explain import Reading, read_filter
+from ..analysis.explain import read_filter
 from ..analysis.geometry import MapGeometry, map_geometry
 from ..analysis.kernels import KernelPictures, kernel_pictures
 from ..analysis.models import LayerInfo, LoadedModel
@@ -26,7 +26,10 @@ from ..analysis.patches import Patch, top_patches
 from ..analysis.regions import RegionResult, find_regions
 from ..analysis.stats import FilterStats, LayerStats, Ranking, filter_stats, layer_stats, rank_filters, responds
 from ..errors import UserError
+from ..i18n import _
 from ..state import ViewState
+from ..wording.ranking import with_notice
+from ..wording.reading import WordedReading, word_reading
 from .evidence import EvidenceAnswer, class_evidence, sanity
 
 if TYPE_CHECKING:
@@ -50,7 +53,7 @@ class FilterView:
     maps: np.ndarray  # (H, W) response
     regions: RegionResult
     patches: list[Patch]
-    reading: Reading
+    reading: WordedReading
     stats: dict[str, float]
     rank: int | None
 
@@ -105,7 +108,7 @@ class LayerView:
     @cached_property
     def ranking(self) -> Ranking:
         s = self.state
-        return rank_filters(self.stats, s.criterion, s.n, s.min_sparsity, s.weight)
+        return with_notice(rank_filters(self.stats, s.criterion, s.n, s.min_sparsity, s.weight))
 
     @cached_property
     def prediction(self) -> list[dict[str, Any]]:
@@ -118,9 +121,8 @@ class LayerView:
 
     def check_filter(self, index: int) -> int:
         if not 0 <= index < self.info.out_channels:
-            raise UserError(
-                f"Filter {index} does not exist: {self.info.name} has filters 0 to {self.info.out_channels - 1}.", 404
-            )
+            raise UserError(_("Filter {index} does not exist: {layer} has filters 0 to {last}.").format(
+                index=index, layer=self.info.name, last=self.info.out_channels - 1), 404)
         return index
 
     def regions(self, index: int) -> RegionResult:
@@ -129,9 +131,9 @@ class LayerView:
             ("regions", *self._key(self.info.name, index)),
             lambda: find_regions(self.maps[index], self.image.width, self.image.height, geometry=self.geometry))
 
-    def reading(self, index: int) -> Reading:
-        return read_filter(index, self.stats, self.regions(index).regions, self.loaded.weights,
-                           self.top_probability)
+    def reading(self, index: int) -> WordedReading:
+        return word_reading(read_filter(index, self.stats, self.regions(index).regions, self.loaded.weights,
+                                        self.top_probability))
 
     def filter(self, index: int) -> FilterView:
         self.check_filter(index)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from PIL import Image
 
 from ..errors import UserError
+from ..i18n import N_, _
 from ..intake import AcceptedImage, IntakeError, Limits, decode_stored, image_sha256, is_sha256
 from .backends import redis_client
 from .memo import LruDict
@@ -157,8 +158,8 @@ class FileImageStore(_VerifyingImageStore):
             except FileNotFoundError:
                 continue  # evicted by another worker meanwhile
             entries.append((info.st_mtime, info.st_size, path))
-        total = sum(size for _, size, _ in entries)
-        for _, size, path in sorted(entries):
+        total = sum(size for _mtime, size, _path in entries)
+        for _mtime, size, path in sorted(entries):
             if total + incoming <= self.max_bytes:
                 break
             if path.stem in self.pinned:
@@ -184,10 +185,11 @@ class StoreUnavailable(UserError):
 
     status = 503
     code = "store_unavailable"
-    MESSAGE = "The image store is unavailable right now; please try again in a moment."
+    MESSAGE = N_("The image store is unavailable right now; please try again in a moment.")
 
-    def __init__(self, message: str = MESSAGE) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        # Worded when raised: in the language of the request that met the outage.
+        super().__init__(message or _(self.MESSAGE))
 
 class RedisImageStore(_VerifyingImageStore):
     """Images in Redis, for several hosts behind one load balancer. No expiry:

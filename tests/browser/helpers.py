@@ -67,6 +67,18 @@ def by_dash_id(page: Page, /, **parts: str) -> Locator:
     return page.locator(f"[id='{dash_id(**parts)}']")
 
 
+def hover_heatmap(page: Page, index: str) -> Locator:
+    """Move the mouse onto the centre of heatmap ``index`` (from a little
+    away, so plotly sees a move) and return its hover box."""
+    plot = by_dash_id(page, index=index, type="fig").locator(".js-plotly-plot")
+    box = plot.locator(".nsewdrag").bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 20, y - 20)
+    page.mouse.move(x, y, steps=5)
+    return by_dash_id(page, index=index, type="fig-hover")
+
+
 def js_dash_id(**parts: str) -> str:
     """A JavaScript string literal of a dict id, for ``document.getElementById``."""
     return json.dumps(dash_id(**parts))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dashapp import i18n
 from dashapp.compare_figures import SIDE_COLOURS, profile_overlay_figure
 
 
@@ -18,3 +19,10 @@ def test_both_profiles_overlaid_one_box_per_layer_and_side() -> None:
     np.testing.assert_allclose(fig.data[1].y, [10, 20, 30, 40, 50])
     sparsity = profile_overlay_figure([rows_a, rows_b], ["A", "B"], "sparsity", "Sparsity")
     np.testing.assert_allclose(sparsity.data[0].y, sparsity.data[1].y)
+
+
+def test_the_overlay_carries_the_readers_decimal_mark() -> None:
+    rows = [{"layer": "conv1", "mean": np.array([1.0]), "sparsity": np.array([0.1])}]
+    with i18n.speaking("es"):
+        assert profile_overlay_figure([rows, rows], ["A", "B"], "mean", "Media").layout.separators == ",."
+    assert profile_overlay_figure([rows, rows], ["A", "B"], "mean", "Mean").layout.separators == ".,"

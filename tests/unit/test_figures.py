@@ -10,17 +10,21 @@ import plotly.io as pio
 import pytest
 from PIL import Image
 
+from dashapp import i18n
 from dashapp.analysis.graph import ReceptiveField
 from dashapp.analysis.regions import Region
 from dashapp.figures import (
     SIZE_COLOURS,
     channel_pictures,
+    class_means_figure,
     contrast_ratio,
     grid_figure,
     heatmap_figure,
     ink,
+    passing_figure,
     picture_uri,
     prediction_figure,
+    profile_figure,
     quantize,
     regions_figure,
 )
@@ -176,3 +180,57 @@ def test_unvalidated_figures_pass_plotly_validation() -> None:
         checked = go.Figure(fig.to_dict())  # validating constructor
         assert checked.layout.meta == fig.layout.meta
         assert len(checked.data) == len(fig.data)
+
+
+def every_figure() -> dict[str, object]:
+    fmap = np.zeros((8, 8), dtype=np.float32)
+    fmap[0, 7] = 0.25
+    regions = [Region(1, 10, 20, 30, 40, 2.5, 1.5, 0.031, "small", 0.9)]
+    return {
+        "heatmap": heatmap_figure(fmap, None, 200, 100, RF, 224, filter_index=12),
+        "grid": grid_figure([fmap], ["12"], [12]),
+        "regions": regions_figure("data:,", 451, 300, regions),
+        "prediction": prediction_figure([{"label": "tabby", "probability": 0.125}], untrained=True),
+        "profile": profile_figure(["conv1"], [fmap.ravel()], "title"),
+        "passing": passing_figure(["conv1"], [3], [8], 0.15),
+        "class_means": class_means_figure(["cat", "dog"], [0.5, 0.25], 0.333),
+    }
+
+
+@pytest.mark.parametrize(("language", "separators"), [("en", ".,"), ("es", ",.")])
+def test_every_figure_carries_the_readers_decimal_mark(language: str, separators: str) -> None:
+    with i18n.speaking(language):
+        figures = every_figure()
+    for name, fig in figures.items():
+        assert fig.layout.separators == separators, name  # type: ignore[attr-defined]
+
+
+def test_figures_speak_spanish() -> None:
+    with i18n.speaking("es"):
+        figures = every_figure()
+    meta = figures["heatmap"].layout.meta  # type: ignore[attr-defined]
+    assert meta["name"] == "Filtro 12"
+    assert meta["description"] == ("Filtro 12: respuesta máxima de 0,25 en la zona superior derecha de la imagen; el "
+                                   "98\xa0% de la imagen queda en silencio.")
+    assert figures["grid"].data[0].hovertemplate == "12<br>haz clic para ver detalles<extra></extra>"  # type: ignore[attr-defined]
+    assert figures["regions"].data[0].name == (  # type: ignore[attr-defined]
+        "Región 1: pequeña, 3,1\xa0% de la imagen, pico 2,5 (haz clic para ver detalles)")
+    prediction = figures["prediction"]
+    assert prediction.layout.title.text == "Pesos sin entrenar: estas probabilidades no significan nada"  # type: ignore[attr-defined]
+    assert prediction.layout.xaxis.title.text == "probabilidad"  # type: ignore[attr-defined]
+    assert list(prediction.data[0].text) == ["12,5\xa0%"]  # type: ignore[attr-defined]
+    passing = figures["passing"]
+    assert passing.layout.title.text == "Filtros con dispersión ≥ 0,15 (umbral de la clasificación equilibrada)"  # type: ignore[attr-defined]
+    assert passing.data[0].hovertemplate == "%{x}: pasan %{text} filtros<extra></extra>"  # type: ignore[attr-defined]
+    means = figures["class_means"]
+    assert means.layout.title.text == "Pico medio por clase · selectividad de clase 0,33"  # type: ignore[attr-defined]
+    assert means.layout.yaxis.title.text == "pico medio"  # type: ignore[attr-defined]
+
+
+def test_figures_in_english_read_as_before() -> None:
+    figures = every_figure()
+    assert figures["regions"].data[0].name == (  # type: ignore[attr-defined]
+        "Region 1: small, 3.1% of image, peak 2.5 (click for details)")
+    assert figures["passing"].layout.title.text == "Filters with sparsity ≥ 0.15 (balanced ranking cutoff)"  # type: ignore[attr-defined]
+    assert figures["class_means"].layout.title.text == "Mean peak per class · class selectivity 0.33"  # type: ignore[attr-defined]
+    assert figures["heatmap"].layout.meta["name"] == "Filter 12"  # type: ignore[attr-defined]

@@ -278,3 +278,42 @@ def test_a_model_change_drops_an_evidence_layer_the_new_model_lacks() -> None:
     assert state.model == "alexnet" and state.elayer is None and messages == []
     state, _, _ = apply(start, Navigated({"elayer": "layer1.0"}), w)
     assert state.elayer == "layer1.0"
+
+
+# -- messages in the reader's language
+
+
+def test_lenient_messages_are_spanish_sentences_with_locale_numbers() -> None:
+    from dashapp import i18n
+
+    query = "model=vgg99&min_sparsity=0.95&cls=5000&image=nope&n=abc&layer=x"
+    with i18n.speaking("es"):
+        state, messages = parse_state(query, CATALOG)
+    assert state.min_sparsity == 0.8 and state.cls is None and state.n == 6
+    assert messages == [
+        "El identificador de imagen no es válido: debe ser un SHA-256 de 64 caracteres hexadecimales.",
+        "No existe el modelo 'vgg99'; disponibles: resnet18, alexnet.",
+        "resnet18 no tiene la capa convolucional 'x'; en su lugar se muestra layer2.0.conv1.",
+        "n='abc' no es un número; se usa 6.",
+        "min_sparsity='0.95' está fuera de 0–0,8; se usa 0,8.",  # the echoed input stays as sent
+        "cls='5000': La clase 5000 no existe (0–999); se ignora.",
+    ]
+    # The same link in English, as before.
+    _, english = parse_state(query, CATALOG)
+    assert english[1] == "Unknown model 'vgg99'; available: resnet18, alexnet."
+    assert english[4] == "min_sparsity='0.95' is outside 0–0.8; using 0.8."
+
+
+def test_strict_messages_and_transitions_speak_spanish_too() -> None:
+    from dashapp import i18n
+
+    base = {"image": SHA, "model": "resnet18", "layer": "conv1"}
+    with i18n.speaking("es"), pytest.raises(StateError) as info:
+        strict_state({**base, "weight": 7}, CATALOG)
+    assert info.value.message == "weight debe ser un número de 0 a 1; se recibió '7'."
+    with i18n.speaking("es"):
+        _, messages, _ = apply(ViewState(), UrlLoaded(f"?image={'ef' * 32}&v=9"), world())
+    assert messages == [
+        "Este enlace se creó con una versión más reciente (v=9); puede que algunos ajustes no se apliquen.",
+        "La imagen de este enlace no está guardada en este servidor; en su lugar se muestra un ejemplo.",
+    ]

@@ -1,25 +1,22 @@
-"""Plain-language meaning of layer names."""
+"""Where a layer sits in a residual network, from its name (the words:
+tests/unit/wording/test_layers.py)."""
 
 from __future__ import annotations
 
-from dashapp.analysis.naming import layer_meaning
+from dashapp.analysis.naming import LayerRole, layer_role
 
 
-def test_resnet_branch_convs_say_where_the_identity_is_added() -> None:
-    text = layer_meaning("layer4.1.conv2")
-    assert text is not None
-    assert text.startswith("layer4.1.conv2 is the second conv of block 1 of stage 4")
-    assert "before the identity is added" in text and "layer4.1" in text
-    first = layer_meaning("layer4.1.conv1") or ""
-    assert "first conv" in first and "before the identity is added" not in first
+def test_resnet_branch_convs_know_which_is_last() -> None:
+    assert layer_role("layer4.1.conv2") == LayerRole("layer4.1.conv2", "last_branch_conv", 4, 1, 2)
+    assert layer_role("layer4.1.conv1") == LayerRole("layer4.1.conv1", "branch_conv", 4, 1, 1)
     # A Bottleneck has three convs: its second is inside the branch, its third is last.
-    assert "before the identity" not in (layer_meaning("layer3.0.conv2", convs_in_block=3) or "")
-    assert "before the identity is added" in (layer_meaning("layer3.0.conv3", convs_in_block=3) or "")
+    assert layer_role("layer3.0.conv2", convs_in_block=3).role == "branch_conv"  # type: ignore[union-attr]
+    assert layer_role("layer3.0.conv3", convs_in_block=3).role == "last_branch_conv"  # type: ignore[union-attr]
 
 
 def test_other_resnet_names_and_unknown_ones() -> None:
-    assert "shortcut" in (layer_meaning("layer2.0.downsample.0") or "")
-    assert "output of block 1 of stage 4" in (layer_meaning("layer4.1") or "")
-    assert "output of stage 4" in (layer_meaning("layer4") or "")
-    assert "stem" in (layer_meaning("conv1") or "")
-    assert layer_meaning("features.10") is None
+    assert layer_role("layer2.0.downsample.0") == LayerRole("layer2.0.downsample.0", "shortcut", 2, 0)
+    assert layer_role("layer4.1") == LayerRole("layer4.1", "block", 4, 1)
+    assert layer_role("layer4") == LayerRole("layer4", "stage", 4)
+    assert layer_role("conv1") == LayerRole("conv1", "stem")
+    assert layer_role("features.10") is None

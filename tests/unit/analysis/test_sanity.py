@@ -62,11 +62,11 @@ def test_rank_correlation_is_undefined_for_constant_maps() -> None:
 def test_undefined_correlation_never_passes() -> None:
     x = np.arange(16.0).reshape(4, 4)
     assert verdict(np.zeros((4, 4)), [SanityStep("fc", 0.1, 0.0)])[0] == "undecided"
-    word, sentence = verdict(x, [SanityStep("fc", 0.1, 0.2), SanityStep("layer4.1", None, 0.0)])
-    assert word == "undecided" and "constant" in sentence
+    assert verdict(np.zeros((4, 4)), [SanityStep("fc", 0.1, 0.0)]) == ("undecided", "constant_original")
+    assert verdict(x, [SanityStep("fc", 0.1, 0.2), SanityStep("layer4.1", None, 0.0)]) == ("undecided", "vanished")
     assert verdict(x, [SanityStep("fc", THRESHOLD - 0.01, 0.0)])[0] == "passed"
     assert verdict(x, [SanityStep("fc", THRESHOLD, 0.9)])[0] == "failed"
-    assert verdict(x, [])[0] == "undecided"
+    assert verdict(x, []) == ("undecided", "nothing_to_randomize")
 
 
 # ---------------------------------------------------------------- the cascade
@@ -104,9 +104,9 @@ def test_grad_cam_passes_and_the_shared_model_is_untouched(registry: ModelRegist
     before = evidence(resnet, image, "layer4", 281)
     seen: list[tuple[int, int]] = []
     result = evidence_sanity(resnet, image, "layer4", 281, progress=lambda done, total: seen.append((done, total)))
-    assert result.verdict == "passed", result.sentence
+    assert result.verdict == "passed", result.reason
     assert result.steps[-1].spearman is not None and result.steps[-1].spearman < THRESHOLD
-    assert "Passed" in result.sentence
+    assert result.reason == "below_threshold" and result.as_dict()["reason"] == "below_threshold"
     assert seen == [(i, len(result.steps)) for i in range(1, len(result.steps) + 1)]
     for key, value in resnet.module.state_dict().items():
         assert torch.equal(value, weights[key]), key
@@ -132,7 +132,7 @@ def test_an_explanation_that_ignores_the_model_fails(registry: ModelRegistry) ->
     result = sanity_check(alexnet, "features.10", edges)
     assert result.verdict == "failed" and not result.passed
     assert all(s.spearman == pytest.approx(1.0) and s.ssim == pytest.approx(1.0) for s in result.steps)
-    assert "Failed" in result.sentence
+    assert result.reason == "above_threshold"
     assert calls and all(model.module is not alexnet.module for model in calls)  # a private copy
 
 

@@ -52,10 +52,12 @@ def test_statistics_on_a_known_array() -> None:
 def test_balanced_cutoff_is_never_dropped_silently() -> None:
     maps = np.ones((4, 5, 5), dtype=np.float32)  # nothing sparse
     ranking = rank_filters(filter_stats(maps), "balanced", 3, min_sparsity=0.5)
-    assert ranking.filters == [] and ranking.notice and "minimum sparsity" in ranking.notice
+    assert ranking.filters == [] and ranking.short and ranking.too_dense == (0, 1, 2, 3) and ranking.eligible == 0
     maps[0, :3] = 0
     partial = rank_filters(filter_stats(maps), "balanced", 3, min_sparsity=0.5)
-    assert [f.index for f in partial.filters] == [0] and "Only 1 of 4" in (partial.notice or "")
+    assert [f.index for f in partial.filters] == [0] and partial.short and partial.eligible == 1
+    assert partial.count == 4 and partial.min_sparsity == 0.5 and partial.sparsest == pytest.approx(0.6)
+    assert not rank_filters(filter_stats(maps), "mean", 3).short  # only the balanced score has rules
 
 
 @pytest.mark.parametrize("n", [1, 3, 64, 10**6])

@@ -439,3 +439,18 @@ def test_mpo_camera_jpeg_is_accepted_as_jpeg() -> None:
     accepted = accept_bytes(data)
     assert accepted.source_format == "JPEG"
     assert close_to(accepted.image.getpixel((4, 4)), (255, 0, 0), 4)
+
+
+def test_refusals_are_worded_in_the_readers_language_with_its_numbers() -> None:
+    from dashapp import i18n
+    from dashapp.intake import EmptyInput, Limits, TooLarge, accept_bytes
+
+    with i18n.speaking("es"), pytest.raises(EmptyInput) as empty:
+        accept_bytes(b"")
+    assert empty.value.message == "El archivo está vacío. Elige un archivo de imagen."
+    with i18n.speaking("es"), pytest.raises(TooLarge) as large:
+        accept_bytes(b"x" * 30_000, Limits(max_bytes=20_000))
+    assert large.value.message == "El archivo ocupa 29,3 KB; el límite es 19,5 KB."
+    with pytest.raises(TooLarge) as large:
+        accept_bytes(b"x" * 30_000, Limits(max_bytes=20_000))
+    assert large.value.message == "The file is 29.3 KB; the limit is 19.5 KB."

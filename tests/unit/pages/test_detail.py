@@ -1,14 +1,18 @@
-"""Filter detail: the region buttons open what a click on a box opens."""
+"""Filter detail: the region buttons open what a click on a box opens; the page in Spanish."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from dash import Dash, no_update
 
+from dashapp import i18n
+from dashapp.pages import detail
 from tests.support.dash_harness import alert_text, find_callback, run_callback, sync_state
+from tests.support.visible_text import english_sentences_in, visible_text
 
 
 def select_region(app: Dash) -> Callable[..., Any]:
@@ -60,3 +64,35 @@ def test_unpressed_or_forged_buttons_open_nothing(app: Dash) -> None:
     assert run_callback(func, button(0), None, [0] * count, data, ready) == (no_update, no_update)
     # A button index the server did not draw.
     assert run_callback(func, button(count + 3), None, [1] * count, data, ready) == (no_update, no_update)
+
+
+def test_the_detail_layout_speaks_spanish() -> None:
+    with i18n.speaking("es"):
+        text = visible_text(detail.layout())
+    for spanish in ("Detalle del filtro", "Cualquier filtro", "índice", "Abrir", "Mapa de calor",
+                    "Patrón RGB del núcleo", "Visualización de características", "En toda la colección",
+                    "pequeña (< 5 %)", "muy grande (> 30 %, probablemente fondo)"):
+        assert spanish in text, spanish
+    assert "Any filter" not in text and "very large" not in text and english_sentences_in(text) == []
+
+
+def test_the_filter_title_cards_buttons_and_region_card_speak_spanish(app: Dash) -> None:
+    ready = sync_state(app, "")["view-state.data"]
+    spanish_ready = {**ready, "lang": "es"}
+    with i18n.speaking("en"):
+        out = find_callback(app, "detail-region-list.children")(spanish_ready)
+        title, side, kernel, hint, buttons = out[1], out[3], out[5], out[10], out[12]
+        count = out[8]["count"]
+        presses = [1] + [0] * (count - 1)
+        card, _highlight = run_callback(select_region(app), button(0), None, presses, out[8], spanish_ready)
+    plural = "región" if count == 1 else "regiones"
+    assert re.fullmatch(rf"Filtro \d+ de layer2\.0\.conv1 · puesto 1 de \d+ · {count} {plural}", title), title
+    cards = visible_text(side)
+    assert "Media" in cards and "Desv. típica" in cards and "Dispersión" in cards and "Lectura." in cards
+    assert "recibe 64 mapas de características" in visible_text(kernel)
+    assert "Haz clic en un recuadro" in visible_text(hint)
+    words = visible_text(buttons)
+    assert "Regiones:" in words and "Región 1 · " in words and "de la imagen, pico " in words
+    region = visible_text(card)
+    assert region.startswith("Región 1 · ") and "Recuadro (px)" in region and "de la imagen" in region
+    assert "Pico de respuesta" in region and "Interés" in region and "Peak response" not in region

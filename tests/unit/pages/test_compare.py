@@ -1,0 +1,46 @@
+"""Compare page: its layout and render in Spanish (the ready state's
+language), English left as it was."""
+
+from __future__ import annotations
+
+import re
+
+from dash import Dash
+
+from dashapp import i18n
+from dashapp.pages import compare
+from tests.support.dash_harness import find_callback, run_callback, sync_state
+from tests.support.visible_text import has_words, visible_text
+
+
+def test_the_layout_speaks_the_language_of_the_context() -> None:
+    with i18n.speaking("es"):
+        spanish = visible_text(compare.layout())
+    for text in ("Comparar", "Filtros que responden de forma más distinta", "por pico de respuesta",
+                 "por respuesta media", "Perfil de capas de los dos", "Cada par de mapas comparte una escala"):
+        assert text in spanish
+    for text in ("Compare", "Filters that respond", "by peak", "by mean", "Layer profile", "colour scale"):
+        assert not has_words(text, spanish)
+    assert "Filters that respond most differently" in visible_text(compare.layout())
+
+
+def test_the_render_speaks_the_ready_states_language(app: Dash) -> None:
+    ready = sync_state(app, "?lang=es&n=2")["ready-state.data"]
+    error, notices, summary, pairs, mean, sparsity = run_callback(
+        find_callback(app, "cmp-summary.children"), None, ready, "peak")
+    assert error is None
+    assert "No has elegido una segunda imagen: se compara con el ejemplo" in visible_text(notices)
+    text = visible_text(summary)
+    for spanish in ("Predicción (pesos sin entrenar: sin sentido)", "Estadísticas de la capa", "Respuesta media",
+                    "Respuesta máxima", "Desv. típica", "Dispersión"):
+        assert spanish in text
+    assert re.search(r"\d,\d\xa0%", text) and not re.search(r"\d\.\d%", text)  # 12,3 %, not 12.3%
+    assert "Prediction" not in text and "Mean response" not in text
+    headings = visible_text(pairs)
+    assert re.search(r"Filtro \d+ · B − A = [+-]\S+ · escala común 0–\S+", headings)
+    assert "A: pico " in headings and "abrir detalle" in headings and "open detail" not in headings
+    assert mean.layout.title.text == "Respuesta media de cada filtro, por capa"
+    assert sparsity.layout.title.text == "Dispersión de cada filtro, por capa"
+    english = run_callback(find_callback(app, "cmp-summary.children"), None,
+                           sync_state(app, "?lang=en&n=2")["ready-state.data"], "mean")
+    assert "Layer statistics" in visible_text(english[2]) and "B: mean " in visible_text(english[3])
