@@ -141,21 +141,47 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     cnn: {
-      // base figure + style controls + hover -> shown figure and hover text
-      render: function (base, opacity, colormap, hover, picture, shown) {
+      // base figure + hover (+ the style controls' values) -> shown figure,
+      // hover text, and the map in words for screen readers
+      render: function (base, hover, picture, opacity, colormap, shown) {
         const ctx = window.dash_clientside.callback_context;
         const trigger = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id : "";
         const skip = window.dash_clientside.no_update;
-        if (!base) { return [skip, ""]; }
+        if (!base) { return [skip, "", skip]; }
+        const meta = base.layout && base.layout.meta;
+        const words = trigger.endsWith(".data") || !trigger ? (meta && meta.description ? meta.description : "") : skip;
         if (trigger.endsWith(".hoverData")) {
           const answer = hoverAnswer(base, hover);
-          if (answer) { return [restyle(base, opacity, colormap, [answer.shape], picture), answer.text]; }
+          if (answer) { return [restyle(base, opacity, colormap, [answer.shape], picture), answer.text, skip]; }
         } else if (alreadyShown(shown, base, opacity, colormap, picture)) {
           // A graph that already shows this map in this style is left alone
           // instead of being redrawn unchanged (~10-30 ms a graph).
-          return [skip, skip];
+          return [skip, skip, words];
         }
-        return [restyle(base, opacity, colormap, [], picture), ""];
+        return [restyle(base, opacity, colormap, [], picture), "", words];
+      },
+      // opacity and colormap -> every map on the page restyled in place: one
+      // callback and one Plotly.restyle of the changed attribute per graph,
+      // not a callback and a whole-figure Plotly.react each (the graphs'
+      // figure props are left as they were; render reads the controls'
+      // values whenever it draws a figure again)
+      restyleMaps: function (opacity, colormap) {
+        const ctx = window.dash_clientside.callback_context;
+        const trigger = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id : "";
+        const plotly = window.Plotly;
+        if (!plotly || !trigger) { return; }
+        const byOpacity = trigger.startsWith("ctl-opacity");
+        document.querySelectorAll(".map-graph .js-plotly-plot").forEach(function (gd) {
+          const meta = gd.layout && gd.layout.meta;
+          if (!gd.data || !meta) { return; }
+          const traces = [];
+          gd.data.forEach(function (trace, i) { if (trace.type === "heatmap") { traces.push(i); } });
+          if (!traces.length || (byOpacity && meta.kind !== "heatmap")) { return; }
+          const update = byOpacity ? {opacity: opacity} : {colorscale: colormap};
+          const same = traces.every(function (i) { return gd.data[i][byOpacity ? "opacity" : "colorscale"] === update[
+            byOpacity ? "opacity" : "colorscale"]; });
+          if (!same) { plotly.restyle(gd, update, traces); }
+        });
       },
       // the heatmaps page: each base figure of the ranking (heat-bases) to
       // its slot, and the picked filter's, taller, to the enlarged slot (no
@@ -190,6 +216,13 @@
       modelChanged: function (ready, previous) {
         if (!ready || (previous && previous.model === ready.model)) { return window.dash_clientside.no_update; }
         return ready;
+      },
+      layerChanged: function (view, previous) {
+        if (!view || (previous && previous.model === view.model && previous.layer === view.layer &&
+            previous.lang === view.lang)) {
+          return window.dash_clientside.no_update;
+        }
+        return view;
       },
       imageChanged: function (view, previous) {
         if (!view || !view.image || (previous && previous.image === view.image)) {

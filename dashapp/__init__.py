@@ -34,7 +34,7 @@ def background_manager(settings: Settings, celery: Any = None) -> Any:
 
 def create_app(settings: Settings | None = None, analyzer: object | None = None, celery: Any = None) -> Dash:
     """Build the Dash app and its Flask server (the app factory)."""
-    from . import api, auth, compression, crossorigin, figures, i18n, timing
+    from . import api, auth, compression, crossorigin, figures, i18n, plotly_bundle, timing
     from .components import callbacks, language
     from .components.shell import DOCUMENT, shell
     from .pages import PAGES
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     crossorigin.install(server)
     auth.install(app, settings)
     language.install(app)
+    plotly_bundle.install(server)  # after auth: its before_request hook runs first
     compression.install(server)
     timing.install(server, settings.debug)
     figures.warm_up()

@@ -84,7 +84,10 @@ def install(server: Flask) -> None:
     def compress_static(response: Response) -> Response:
         if request.method != "GET" or response.status_code != 200:
             return response
-        if request.path.startswith("/assets/") and "m" in request.args:
+        # Dash's favicon address carries its version (?v=): without a
+        # max-age the browser fetched it again after every control change.
+        if (request.path.startswith("/assets/") and "m" in request.args) or \
+                (request.path == "/_favicon.ico" and "v" in request.args):
             response.cache_control.public = True
             response.cache_control.max_age = YEAR
             return response

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dash import Dash
 
 from ..service import Analyzer
-from . import access, clientside, image_intake, layer_meaning, model_loading, url_sync
+from . import clientside, image_intake, layer_meaning, model_loading, url_sync
 
 
 def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
@@ -14,5 +14,4 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
     model_loading.register(app, service)
     image_intake.register(app, service)
     clientside.register(app)
-    access.register(app)
     layer_meaning.register(app, service)

@@ -55,6 +55,13 @@ def register(app: Dash) -> None:
         Input("view-state", "data"),
         State("image-state", "data"),
     )
+    # The layer's meaning hears of a change of model, layer or language only.
+    app.clientside_callback(
+        ClientsideFunction("cnn", "layerChanged"),
+        Output("layer-state", "data"),
+        Input("view-state", "data"),
+        State("layer-state", "data"),
+    )
     # Opacity and colormap are the browser's alone: the address follows them
     # here, with no server round trip.
     app.clientside_callback(
@@ -64,14 +71,30 @@ def register(app: Dash) -> None:
         Input("ctl-colormap", "value"),
         prevent_initial_call=True,
     )
+    register_maps(app)
+
+
+def register_maps(app: Dash) -> None:
+    """The maps: drawn from their base figures, restyled and answered on hover in the browser."""
+    # A map's figure is drawn from its base figure (sent once), in the
+    # controls' style; the hover answer and the words for screen readers
+    # (the base figure's description) come with it.
     app.clientside_callback(
         ClientsideFunction("cnn", "render"),
         Output({"type": "fig", "index": MATCH}, "figure"),
         Output({"type": "fig-hover", "index": MATCH}, "children"),
+        Output({"type": "fig-desc", "index": MATCH}, "children"),
         Input({"type": "fig-base", "index": MATCH}, "data"),
-        Input("ctl-opacity", "value"),
-        Input("ctl-colormap", "value"),
         Input({"type": "fig", "index": MATCH}, "hoverData"),
         Input("shared-picture", "data"),
+        State("ctl-opacity", "value"),
+        State("ctl-colormap", "value"),
         State({"type": "fig", "index": MATCH}, "figure"),
+    )
+    # A style change restyles every map on the page in one go.
+    app.clientside_callback(
+        ClientsideFunction("cnn", "restyleMaps"),
+        Input("ctl-opacity", "value"),
+        Input("ctl-colormap", "value"),
+        prevent_initial_call=True,
     )

@@ -19,7 +19,10 @@ def branch_convs(layers: list[str], name: str) -> int:
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(Output("layer-meaning", "children"), Input("view-state", "data"))
+    # layer-state is view-state passed on only when the model, layer or
+    # language changed (assets/dashapp.js layerChanged): no request for the
+    # other controls.
+    @app.callback(Output("layer-meaning", "children"), Input("layer-state", "data"))
     def meaning(view: dict[str, Any] | None) -> str:
         if not isinstance(view, dict) or not isinstance(view.get("layer"), str):
             return ""

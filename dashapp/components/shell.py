@@ -40,6 +40,8 @@ CRITERION_HELP = {
 # Dash's page template with the interface language on <html>: screen readers
 # pick their voice from it. ``{%lang%}`` is ours: filled per request by
 # components/language.py (``document()`` fills it once, for tests and tools).
+# plotly.js is preloaded: dcc.Graph asks for it only once a graph mounts
+# (plotly_bundle.py).
 DOCUMENT = """<!DOCTYPE html>
 <html lang="{%lang%}">
     <head>
@@ -47,6 +49,7 @@ DOCUMENT = """<!DOCTYPE html>
         <title>{%title%}</title>
         {%favicon%}
         {%css%}
+        <link rel="preload" href="/_dash-component-suites/plotly/package_data/plotly.min.js" as="script">
     </head>
     <body>
         {%app_entry%}
@@ -318,10 +321,12 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             strings_element(),  # the words assets/*.js show, in the page's language
             # The first thing Tab reaches: past the navbar and sidebar to the page.
             html.A(_("Skip to content"), href="#main-content", className="skip-link", id="skip-link"),
-            # ready-state and view-state as they were when the model or the image
-            # last changed: the banner and the image caption listen to these.
+            # ready-state and view-state as they were when the model, the image
+            # or the layer last changed: the banner, the image caption and the
+            # layer's meaning listen to these.
             dcc.Store(id="model-state"),
             dcc.Store(id="image-state"),
+            dcc.Store(id="layer-state"),
             navbar(pages),
             html.Div(
                 [
