@@ -105,6 +105,27 @@
     return true;
   }
 
+  // Four maps a row from seven on, three below (pages/heatmaps.py). A graph
+  // keeps the width it was first drawn at, so when the count crosses that
+  // line the maps already there are redrawn at their new width now (the
+  // server's class for the grid may reach the page a moment later).
+  function refit(wide) {
+    const grid = document.getElementById("heat-grid");
+    if (!grid || grid.__wide === wide) { return; }
+    const first = grid.__wide === undefined;
+    grid.__wide = wide;
+    grid.classList.toggle("heat-wide", wide);
+    if (first || !window.Plotly) { return; }
+    // The axes go back to the base figure's ranges and domains: plotly.js
+    // changed them to keep the picture's aspect at the old width.
+    grid.querySelectorAll(".js-plotly-plot").forEach(function (gd) {
+      const meta = gd.layout && gd.layout.meta;
+      if (!gd._fullLayout || !meta || !meta.width || !meta.height) { return; }
+      window.Plotly.relayout(gd, {autosize: true, "xaxis.domain": [0, 1], "yaxis.domain": [0, 1],
+        "xaxis.range": [0, meta.width], "yaxis.range": [meta.height, 0]});
+    });
+  }
+
   function hoverAnswer(base, hover) {
     const meta = base.layout && base.layout.meta;
     if (!meta || meta.kind !== "heatmap" || !hover || !hover.points || !hover.points.length) { return null; }
@@ -210,6 +231,7 @@
           const title = titles[rankOf(out.id)];
           return title === undefined ? skip : title;
         });
+        refit(figures.length > 6);
         return [data, words];
       },
       // the state, passed on only when its model (or image) differs from the last one passed on

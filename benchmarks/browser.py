@@ -17,7 +17,8 @@ prints, beside a bare ResNet18 forward pass measured in the same run:
 
 "Drawn" is a condition in the page, not a sleep: an init script wraps
 ``Plotly.newPlot`` / ``Plotly.react`` (dcc.Graph draws through them) and
-``Plotly.restyle`` (the opacity and colormap controls restyle in place) and
+``Plotly.restyle`` / ``Plotly.relayout`` (the opacity and colormap controls
+restyle in place; the heatmaps are refitted when their columns change) and
 stamps each graph div when its draw promise has resolved and the next frame
 has run. After the input event (recorded by a capture-phase listener on the
 document) the benchmark waits until the target graphs are on the page and one
@@ -73,7 +74,7 @@ INIT_SCRIPT = """
     document.addEventListener(type, () => { window.__bench.input = performance.now(); }, true);
   }
   function wrap(plotly) {
-    for (const name of ["newPlot", "react", "restyle"]) {
+    for (const name of ["newPlot", "react", "restyle", "relayout"]) {
       const original = plotly[name];
       if (typeof original !== "function" || original.__bench) { continue; }
       const wrapped = function (gd) {
