@@ -99,7 +99,8 @@ INIT_SCRIPT = """
       const element = node.closest ? node : node.parentElement;
       return element && element.closest("#_pages_content");
     };
-    if (records.some(r => inPage(r.target))) {
+    // (Dash's own loading marks are not something a user sees.)
+    if (records.some(r => r.attributeName !== "data-dash-is-loading" && inPage(r.target))) {
       requestAnimationFrame(() => { window.__bench.lastChange = performance.now(); });
     }
   }).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
