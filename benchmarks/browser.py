@@ -92,18 +92,20 @@ INIT_SCRIPT = """
       plotly[name] = wrapped;
     }
   }
-  // The page's own changes (a map's title, a slot added or removed, a graph
-  // resized), for a change that redraws no graph or not only graphs.
+  // The page's own changes (a map's title, a slot added or removed), for a
+  // change that redraws no graph or not only graphs.
   new MutationObserver(records => {
     const inPage = node => {
       const element = node.closest ? node : node.parentElement;
       return element && element.closest("#_pages_content");
     };
-    // (Dash's own loading marks are not something a user sees.)
-    if (records.some(r => r.attributeName !== "data-dash-is-loading" && inPage(r.target))) {
+    if (records.some(r => inPage(r.target))) {
       requestAnimationFrame(() => { window.__bench.lastChange = performance.now(); });
     }
-  }).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
+  // Nodes and text only: attributes change without anything new to see
+  // (Dash's loading marks; plotly.js's debounced resize of a graph whose
+  // size did not change).
+  }).observe(document, {subtree: true, childList: true, characterData: true});
   let held;
   Object.defineProperty(window, "Plotly", {
     configurable: true,
