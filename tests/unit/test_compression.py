@@ -49,6 +49,10 @@ def app(tmp_path) -> Flask:  # type: ignore[no-untyped-def]
     def style() -> Response:
         return send_file(asset)
 
+    @server.get("/_favicon.ico")
+    def favicon() -> Response:
+        return Response(b"\x00" * 64, mimetype="image/x-icon")
+
     install(server)
     return server
 
@@ -115,6 +119,14 @@ def test_fingerprinted_assets_are_cached_for_a_year(app: Flask) -> None:
     assert fingerprinted.cache_control.public
     plain = client.get("/assets/style.css")
     assert plain.status_code == 200 and plain.cache_control.max_age != YEAR
+
+
+def test_the_versioned_favicon_is_cached_for_a_year(app: Flask) -> None:
+    """Dash's favicon address carries its version; without a max-age the
+    browser fetched it again after every control change."""
+    client = app.test_client()
+    assert client.get("/_favicon.ico?v=4.4.1").cache_control.max_age == YEAR
+    assert client.get("/_favicon.ico").cache_control.max_age != YEAR
 
 
 def test_small_answers_are_not_compressed(app: Flask) -> None:
