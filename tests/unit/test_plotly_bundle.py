@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from flask import Flask
+from plotly.offline import get_plotlyjs_version
 
 from dashapp import plotly_bundle
 
@@ -23,6 +24,8 @@ def test_dash_plotly_address_serves_the_cartesian_bundle_with_its_etag() -> None
     response = client.get(plotly_bundle.PLOTLY_PATH)
     assert response.status_code == 200 and response.mimetype == "application/javascript"
     assert response.data.startswith(b"/**\n* plotly.js (cartesian - minified)")
+    # The version plotly.py ships (and Dash would serve): update the vendored file with it.
+    assert f"v{get_plotlyjs_version()}\n".encode() in response.data[:100]
     assert len(response.data) < 2_000_000  # the full bundle is 4.8 MB
     etag = response.headers["ETag"]
     again = client.get(plotly_bundle.PLOTLY_PATH, headers={"If-None-Match": etag})
