@@ -22,8 +22,7 @@ from PIL import Image
 from .analysis.geometry import map_geometry
 from .analysis.graph import ReceptiveField
 from .analysis.regions import Region
-from .i18n import _, number, percent, plotly_separators
-from .wording import significant
+from .i18n import _, number, percent, plotly_separators, significant
 from .wording.maps import describe_map
 from .wording.regions import size_label
 

@@ -100,6 +100,14 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return translations(current()).ngettext(singular, plural, count)
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` as used in ``context``, in the current language: where the
+    same English word needs different translations in different places (a
+    region is "pequeña", a filter "pequeño"; a field named in a message takes
+    its article), ``context`` tells the translator which."""
+    return translations(current()).pgettext(context, message)
+
+
 def N_(message: str) -> str:  # the name gettext extractors look for
     """Marks a string for the catalog where it is defined (at import time,
     before any language is known); ``_()`` translates it where it is shown."""
@@ -119,6 +127,12 @@ def number(value: float, digits: int = 2, *, grouping: bool = True) -> str:
     """``value`` with exactly ``digits`` decimals in the current locale."""
     pattern = ("#,##0" if grouping else "0") + ("." + "0" * digits if digits > 0 else "")
     return format_decimal(value, format=pattern, locale=current())
+
+
+def significant(value: float, digits: int = 3) -> str:
+    """``value`` to at most ``digits`` significant digits (what ``f"{value:.3g}"``
+    shows, with the locale's decimal mark)."""
+    return format_decimal(value, format="@" + "#" * (digits - 1), locale=current())
 
 
 def integer(value: int) -> str:

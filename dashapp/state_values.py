@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import i18n
-from .i18n import _
+from .i18n import _, pgettext
 from .intake import is_sha256
 from .intake.limits import short_number
 
@@ -34,11 +34,6 @@ class Field:
     label: str = ""  # how English messages name it (field_label gives it in the reader's language)
 
 
-def pgettext(context: str, message: str) -> str:
-    """``message`` as used in ``context``, in the current language: the field
-    names below read "el modelo", "la capa" in Spanish (with the article their
-    sentences need), which the same word elsewhere would not want."""
-    return i18n.translations(i18n.current()).pgettext(context, message)
 
 
 def field_label(field: Field) -> str:

@@ -10,8 +10,7 @@ from dash import dcc, html
 
 from .. import i18n
 from ..figures import SIZE_LETTERS, TOOLBAR
-from ..i18n import _, ngettext
-from ..wording import significant
+from ..i18n import _, ngettext, significant
 from ..wording.regions import size_label
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.describe import MapFacts, map_facts
-from ..i18n import _, integer, percent
-from . import significant
+from ..i18n import _, integer, percent, significant
 
 QUANTITIES = ("response", "evidence")  # what a map measures: a filter's response, or class evidence
 

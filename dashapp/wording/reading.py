@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..analysis.explain import Reading
-from ..i18n import _, ngettext, percent
-from . import pgettext
+from ..i18n import _, ngettext, percent, pgettext
 from .regions import size_label
 
 

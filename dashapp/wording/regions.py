@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import pgettext
+from ..i18n import pgettext
 
 
 def size_label(size_class: str) -> str:
