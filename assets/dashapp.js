@@ -19,16 +19,9 @@
     return flat;
   }
 
-  // Words in the page's language: the shell's #ui-strings element
-  // (dashapp/components/browser_strings.py); English when it is absent.
+  // Words in the page's language (assets/language.js, dashappText).
   function uiText(key, fallback, values) {
-    const element = document.getElementById("ui-strings");
-    let strings = {};
-    try { strings = JSON.parse((element && element.getAttribute("data-strings")) || "{}"); } catch (e) { strings = {}; }
-    const template = typeof strings[key] === "string" ? strings[key] : fallback;
-    return template.replace(/\{(\w+)\}/g, function (whole, name) {
-      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
-    });
+    return window.dashappText(key, fallback, values);
   }
 
   function localNumber(text) {

@@ -1,3 +1,20 @@
+// Words the scripts show, in the page's language: the shell's #ui-strings
+// element (dashapp/components/browser_strings.py) holds them as JSON; a key
+// it lacks keeps the script's English. Placeholders are {name}.
+window.dashappText = function (key, fallback, values) {
+    var element = document.getElementById("ui-strings");
+    var strings = {};
+    try {
+        strings = JSON.parse((element && element.getAttribute("data-strings")) || "{}");
+    } catch (e) {
+        strings = {};
+    }
+    var template = typeof strings[key] === "string" ? strings[key] : fallback;
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+        return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+};
+
 // The navbar's language switch (dashapp/components/language.py): open this
 // same view in the other language. The link's plain href ("?lang=es") would
 // drop the rest of the address, so keep it and set only lang=; the href is
