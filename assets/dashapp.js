@@ -60,20 +60,15 @@
     return {data: data, layout: layout};
   }
 
-  // Whether the graph's figure is what restyle(base, ...) would draw: same
-  // maps, geometry and meta, same style, same picture, no hover box.
+  // Whether the graph's figure is what restyle(base, ...) would draw: the
+  // same map (sameMap), in the same style, on the same picture, with no hover box.
   function alreadyShown(shown, base, opacity, colormap, picture) {
-    if (!shown || !shown.layout || !shown.data || !base.layout || shown.data.length !== (base.data || []).length) {
+    if (!sameMap(shown, base) || (shown.layout.shapes && shown.layout.shapes.length)) {
       return false;
     }
     const meta = base.layout.meta || {};
-    if (shown.layout.height !== base.layout.height || JSON.stringify(shown.layout.meta) !== JSON.stringify(meta) ||
-        (shown.layout.shapes && shown.layout.shapes.length)) {
-      return false;
-    }
     for (let i = 0; i < base.data.length; i++) {
       const was = shown.data[i], now = base.data[i];
-      if (!was || !now || !was.z || !now.z || was.z.bdata === undefined || was.z.bdata !== now.z.bdata) { return false; }
       if (now.type === "heatmap" && was.colorscale !== colormap) { return false; }
       if (meta.kind === "heatmap" && now.type === "heatmap" && was.opacity !== opacity) { return false; }
     }
@@ -191,10 +186,10 @@
           const traces = [];
           gd.data.forEach(function (trace, i) { if (trace.type === "heatmap") { traces.push(i); } });
           if (!traces.length || (byOpacity && meta.kind !== "heatmap")) { return; }
-          const update = byOpacity ? {opacity: opacity} : {colorscale: colormap};
-          const same = traces.every(function (i) { return gd.data[i][byOpacity ? "opacity" : "colorscale"] === update[
-            byOpacity ? "opacity" : "colorscale"]; });
-          if (!same) { plotly.restyle(gd, update, traces); }
+          const key = byOpacity ? "opacity" : "colorscale", value = byOpacity ? opacity : colormap;
+          if (!traces.every(function (i) { return gd.data[i][key] === value; })) {
+            plotly.restyle(gd, {[key]: value}, traces);
+          }
         });
       },
       // the heatmaps page: each base figure of the ranking (heat-bases) to
