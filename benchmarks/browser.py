@@ -304,6 +304,18 @@ def slider_key(page: Page, slider: str, key: str) -> None:
     page.keyboard.press(key)
 
 
+def layer_changes(page: Page, traffic: Traffic, name: str, selector: str, count: int, repeat: int) -> Result:
+    """Switch between LAYER and OTHER_LAYER ``repeat`` times, then leave the page on LAYER."""
+    res = Result(name)
+    for i in range(repeat):
+        measure(page, traffic, res, lambda layer=(OTHER_LAYER if i % 2 == 0 else LAYER): choose_layer(page, layer),
+                selector, count)
+    if f"layer={LAYER}" not in page.url:
+        choose_layer(page, LAYER)
+        traffic.settle(page)
+    return res
+
+
 def run_changes(page: Page, url: str, repeat: int) -> list[Result]:
     traffic = Traffic()
     traffic.attach(page)
@@ -337,14 +349,7 @@ def run_changes(page: Page, url: str, repeat: int) -> list[Result]:
         slider_key(page, "ctl-n", "ArrowLeft")
         traffic.settle(page)
 
-    res = Result("heatmaps: layer")
-    for i in range(repeat):
-        measure(page, traffic, res, lambda name=(OTHER_LAYER if i % 2 == 0 else LAYER): choose_layer(page, name),
-                HEAT_GRID, 6)
-    results.append(res)
-    if f"layer={LAYER}" not in page.url:
-        choose_layer(page, LAYER)
-        traffic.settle(page)
+    results.append(layer_changes(page, traffic, "heatmaps: layer", HEAT_GRID, 6, repeat))
 
     res = Result("heatmaps: enlarge pick")
     for i in range(repeat):
@@ -375,14 +380,7 @@ def run_changes(page: Page, url: str, repeat: int) -> list[Result]:
     for i in range(repeat):
         measure(page, traffic, res, lambda c=criteria[i % 4]: criterion(page, c), GRID, 1)
     results.append(res)
-    res = Result("grid: layer")
-    for i in range(repeat):
-        measure(page, traffic, res, lambda name=(OTHER_LAYER if i % 2 == 0 else LAYER): choose_layer(page, name),
-                GRID, 1)
-    results.append(res)
-    if f"layer={LAYER}" not in page.url:
-        choose_layer(page, LAYER)
-        traffic.settle(page)
+    results.append(layer_changes(page, traffic, "grid: layer", GRID, 1, repeat))
     criterion(page, "balanced")
     traffic.settle(page)
 
