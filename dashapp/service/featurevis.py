@@ -37,7 +37,6 @@ from PIL import Image
 from redis.exceptions import RedisError
 
 from ..analysis.featurevis import (
-    MIN_SIZE,
     OBJECTIVES,
     Cancelled,
     FeatureVisError,
@@ -170,7 +169,6 @@ class FeatureVisJobs:
             "steps": self._number("steps", steps, min(defaults.steps, self.settings.featurevis_max_steps)),
             "size": self._number("size", size, min(defaults.size, self.settings.featurevis_max_size)),
         }
-        self._check_range(changes)
         try:
             chosen = FeatureVisSettings.for_objective(objective, **changes).checked(
                 self.settings.featurevis_max_steps, self.settings.featurevis_max_size)
@@ -185,17 +183,6 @@ class FeatureVisJobs:
         if not (text.isascii() and text.isdigit() and len(text) <= 7):
             raise UserError(_("{name} must be a positive whole number.").format(name=name))
         return int(text)
-
-    def _check_range(self, changes: dict[str, int]) -> None:
-        """The limits a caller can reach, in the caller's language (the
-        analysis checks them again, in English, for its own callers)."""
-        steps, size, max_size = changes["steps"], changes["size"], self.settings.featurevis_max_size
-        if not 1 <= steps <= self.settings.featurevis_max_steps:
-            raise UserError(_("steps must be between 1 and {high}, not {value}.").format(
-                high=self.settings.featurevis_max_steps, value=steps))
-        if not MIN_SIZE <= size <= max_size:
-            raise UserError(_("size must be between {low} and {high} pixels, not {value}.").format(
-                low=MIN_SIZE, high=max_size, value=size))
 
     # -- the shared store
 
