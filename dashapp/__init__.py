@@ -99,7 +99,8 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     compression.install(server)
     timing.install(server, settings.debug)
     figures.warm_up()
-    i18n.translations("es")  # read the catalog before the first request
+    for code in i18n.LANGUAGES:  # read the catalogs before the first request
+        i18n.translations(code)
     return app
 
 

@@ -10,6 +10,7 @@ from dash import dcc, html
 from ..analysis.stats import CRITERIA
 from ..i18n import N_, _
 from ..intake.limits import short_number
+from ..plotly_bundle import PLOTLY_PATH
 from ..state import COLORMAPS, FIELD, MAX_N, ViewState
 from .browser_strings import strings_element
 from .language import switch
@@ -39,7 +40,7 @@ CRITERION_HELP = {
 
 # Dash's page template with the interface language on <html>: screen readers
 # pick their voice from it. ``{%lang%}`` is ours: filled per request by
-# components/language.py (``document()`` fills it once, for tests and tools).
+# components/language.py with a language the interface speaks.
 # plotly.js is preloaded: dcc.Graph asks for it only once a graph mounts
 # (plotly_bundle.py).
 DOCUMENT = """<!DOCTYPE html>
@@ -49,7 +50,7 @@ DOCUMENT = """<!DOCTYPE html>
         <title>{%title%}</title>
         {%favicon%}
         {%css%}
-        <link rel="preload" href="/_dash-component-suites/plotly/package_data/plotly.min.js" as="script">
+        <link rel="preload" href="{%plotly%}" as="script">
     </head>
     <body>
         {%app_entry%}
@@ -59,15 +60,7 @@ DOCUMENT = """<!DOCTYPE html>
             {%renderer%}
         </footer>
     </body>
-</html>"""
-
-
-def document(lang: str = "en") -> str:
-    """The app's ``index_string`` for interface language ``lang`` (a BCP 47
-    tag such as "en" or "es"); a translated interface passes its own."""
-    if not lang.replace("-", "").isalnum():
-        raise ValueError(f"not a language tag: {lang!r}")
-    return DOCUMENT.replace("{%lang%}", lang)
+</html>""".replace("{%plotly%}", PLOTLY_PATH)
 
 
 def navbar(pages: list[dict[str, Any]]) -> dbc.Navbar:
@@ -357,4 +350,4 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
     )
 
 
-__all__ = ["document", "heatmap_slot", "navbar", "shell", "sidebar"]
+__all__ = ["DOCUMENT", "heatmap_slot", "navbar", "shell", "sidebar"]

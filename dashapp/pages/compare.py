@@ -27,7 +27,7 @@ MEASURE_WORDS = {"peak": N_("peak"), "mean": N_("mean")}  # "A: peak 3.2"
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header(_("Compare"), _("Why did it call this one a dog and that one a cat? The same layer for two "
+            page_header(_(NAME), _("Why did it call this one a dog and that one a cat? The same layer for two "
                         "images, or for one image under two models. Choose the second under “Compare with” in "
                         "the sidebar.")),
             html.Div(id="cmp-error"),

@@ -25,7 +25,7 @@ OBJECTIVE_LABELS = {"channel": N_("whole map (channel)"), "neuron": N_("centre c
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header(_("Feature visualization"), _("For each top filter of the layer, an image optimized from noise "
+            page_header(_(NAME), _("For each top filter of the layer, an image optimized from noise "
                         "to excite it as much as possible: what pattern the filter is looking for, independent of "
                         "the uploaded photo. Computed on demand, then cached for everyone.")),
             html.Div(id="fv-error"),

@@ -58,6 +58,8 @@ def test_a_page_opened_with_lang_speaks_it_on_html_and_remembers_it(app: Dash) -
     cookie = answer.headers.get("Set-Cookie", "")
     assert cookie.startswith(f"{language.COOKIE}=es") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Accept-Language" in answer.headers.get("Vary", "")
+    forged = ask(app, '/?lang=es" onload="x')  # only a language the interface speaks reaches the page
+    assert '<html lang="en">' in forged.get_data(as_text=True) and "Set-Cookie" not in forged.headers
     plain = ask(app, "/")
     assert '<html lang="en">' in plain.get_data(as_text=True)
     assert "Set-Cookie" not in plain.headers

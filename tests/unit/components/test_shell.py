@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from dash import dcc, html
 
-from dashapp.components.shell import COLORMAP_NOTES, colormap_options, document, sidebar
+from dashapp.components.shell import COLORMAP_NOTES, DOCUMENT, colormap_options, sidebar
+from dashapp.plotly_bundle import PLOTLY_PATH
 from dashapp.state import COLORMAPS
 
 
@@ -20,20 +20,12 @@ def walk(component: Any) -> list[Any]:
     return found
 
 
-def test_document_sets_the_interface_language_and_keeps_dash_placeholders() -> None:
-    page = document("en")
-    assert '<html lang="en">' in page
-    assert '<html lang="es">' in document("es")
+def test_the_page_template_keeps_dash_placeholders_and_leaves_the_language_to_each_request() -> None:
     for placeholder in ("{%metas%}", "{%title%}", "{%css%}", "{%app_entry%}", "{%config%}", "{%scripts%}",
                         "{%renderer%}"):
-        assert placeholder in page
-    assert "{%lang%}" not in page
-
-
-@pytest.mark.parametrize("bad", ['en" onload="x', "", "e n"])
-def test_document_refuses_what_is_not_a_language_tag(bad: str) -> None:
-    with pytest.raises(ValueError):
-        document(bad)
+        assert placeholder in DOCUMENT
+    assert '<html lang="{%lang%}">' in DOCUMENT  # components/language.py fills it
+    assert f'<link rel="preload" href="{PLOTLY_PATH}" as="script">' in DOCUMENT
 
 
 def test_every_sidebar_control_has_a_label() -> None:
