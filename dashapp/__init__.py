@@ -91,10 +91,10 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     callbacks.register(app, service, tuple(page["path"] for page in pages))
     for page in PAGES:
         page.register(app, service)
+    language.install(app)  # first: every later hook (refusals included) answers in the request's language
     api.install(server, service)
     crossorigin.install(server)
     auth.install(app, settings)
-    language.install(app)
     plotly_bundle.install(server)  # after auth: its before_request hook runs first
     compression.install(server)
     timing.install(server, settings.debug)

@@ -19,8 +19,6 @@ from typing import Any
 from dash import Dash
 from flask import Response, jsonify, request
 
-from . import i18n
-from .components.language import language_of_request
 from .i18n import _
 from .settings import Settings, check_auth
 
@@ -79,11 +77,6 @@ def install(app: Dash, settings: Settings) -> None:
     def require_auth() -> Any:
         if request.path in OPEN_PATHS:
             return None
-        # Runs before the request's language is set (components/language.py): negotiate it for the refusal.
-        with i18n.speaking(language_of_request()):
-            return refusal()
-
-    def refusal() -> Response | None:
         if settings.auth == "basic" and not check_basic():
             return _unauthorized("CNN Activation Analyzer")
         if settings.auth == "header":

@@ -16,8 +16,6 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from . import i18n
-from .components.language import language_of_request
 from .i18n import _
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -49,10 +47,8 @@ def install(server: Flask) -> None:
     @server.before_request
     def refuse_cross_site() -> Any:
         if request.method in STATE_CHANGING and cross_site():
-            # Before the request's language is set (components/language.py): negotiate it here.
-            with i18n.speaking(language_of_request()):
-                message = _("Cross-site requests are refused: send this from the app's own pages or without an "
-                            "Origin header (scripts).")
+            message = _("Cross-site requests are refused: send this from the app's own pages or without an "
+                        "Origin header (scripts).")
             response = jsonify({"error": message})
             response.status_code = 403
             return response

@@ -16,9 +16,9 @@ def app(analyzer: Any) -> Dash:
     # The server's request hooks as create_app installs them, without a model load.
     app = Dash(__name__, serve_locally=True)
     app.layout = html.Div("page")
+    language.install(app)
     api.install(app.server, analyzer)
     crossorigin.install(app.server)
-    language.install(app)
     return app
 
 
