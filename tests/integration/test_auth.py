@@ -134,6 +134,17 @@ def test_basic_refuses_missing_or_wrong_credentials(basic_app: Dash, method: str
     assert_unauthorized(call(basic_app.server.test_client(), method, path, kwargs, headers))
 
 
+def test_refusals_speak_the_requests_language(basic_app: Dash, header_app: Dash) -> None:
+    """create_app sets the language before any refusal is worded."""
+    answer = basic_app.server.test_client().get("/api/models", headers={"Accept-Language": "es"})
+    assert answer.status_code == 401 and answer.get_json()["error"] == "Se requiere autenticación."
+    answer = header_app.server.test_client().get("/api/models?lang=es", headers={"X-Remote-User": "alice"})
+    assert answer.status_code == 401
+    assert answer.get_json()["error"] == "Se requiere autenticación (esta petición no llegó a través del proxy)."
+    answer = basic_app.server.test_client().get("/api/models")
+    assert answer.get_json()["error"] == "Authentication required."
+
+
 @pytest.mark.parametrize("user", [(USER, PASSWORD), (OTHER_USER, OTHER_PASSWORD)], ids=["alice", "bob"])
 @pytest.mark.parametrize(("method", "path", "kwargs"), ROUTE_PARAMS)
 def test_basic_admits_correct_credentials(basic_app: Dash, method: str, path: str, kwargs: dict[str, Any],
