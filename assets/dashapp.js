@@ -44,11 +44,16 @@
     return 100 * lo / sorted.length;
   }
 
-  function restyle(base, opacity, colormap, shapes, picture) {
+  // a colormap's stops (dashapp/colormaps.py: plotly.js is never given a name)
+  function scaleOf(scales, colormap) {
+    return (scales && scales[colormap]) || colormap;
+  }
+
+  function restyle(base, opacity, colorscale, shapes, picture) {
     const meta = (base.layout && base.layout.meta) || {};
     const data = (base.data || []).map(function (trace) {
       if (trace.type !== "heatmap") { return trace; }
-      const changed = Object.assign({}, trace, {colorscale: colormap});
+      const changed = Object.assign({}, trace, {colorscale: colorscale});
       if (meta.kind === "heatmap") { changed.opacity = opacity; }
       return changed;
     });
@@ -62,14 +67,14 @@
 
   // Whether the graph's figure is what restyle(base, ...) would draw: the
   // same map (sameMap), in the same style, on the same picture, with no hover box.
-  function alreadyShown(shown, base, opacity, colormap, picture) {
+  function alreadyShown(shown, base, opacity, colorscale, picture) {
     if (!sameMap(shown, base) || (shown.layout.shapes && shown.layout.shapes.length)) {
       return false;
     }
     const meta = base.layout.meta || {};
     for (let i = 0; i < base.data.length; i++) {
       const was = shown.data[i], now = base.data[i];
-      if (now.type === "heatmap" && was.colorscale !== colormap) { return false; }
+      if (now.type === "heatmap" && !window.dashappMapColour.sameScale(was.colorscale, colorscale)) { return false; }
       if (meta.kind === "heatmap" && now.type === "heatmap" && was.opacity !== opacity) { return false; }
     }
     if (meta.shared_picture) {
@@ -152,7 +157,8 @@
     cnn: {
       // base figure + hover (+ the style controls' values) -> shown figure,
       // hover text, and the map in words for screen readers
-      render: function (base, hover, picture, opacity, colormap, shown) {
+      render: function (base, hover, picture, opacity, colormap, shown, scales) {
+        const colorscale = scaleOf(scales, colormap);
         const ctx = window.dash_clientside.callback_context;
         const trigger = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id : "";
         const skip = window.dash_clientside.no_update;
@@ -161,34 +167,39 @@
         const words = trigger.endsWith(".data") || !trigger ? (meta && meta.description ? meta.description : "") : skip;
         if (trigger.endsWith(".hoverData")) {
           const answer = hoverAnswer(base, hover);
-          if (answer) { return [restyle(base, opacity, colormap, [answer.shape], picture), answer.text, skip]; }
-        } else if (alreadyShown(shown, base, opacity, colormap, picture)) {
+          if (answer) { return [restyle(base, opacity, colorscale, [answer.shape], picture), answer.text, skip]; }
+        } else if (alreadyShown(shown, base, opacity, colorscale, picture)) {
           // A graph that already shows this map in this style is left alone
           // instead of being redrawn unchanged (~10-30 ms a graph).
           return [skip, skip, words];
         }
-        return [restyle(base, opacity, colormap, [], picture), "", words];
+        return [restyle(base, opacity, colorscale, [], picture), "", words];
       },
-      // opacity and colormap -> every map on the page restyled in place: one
-      // callback and one Plotly.restyle of the changed attribute per graph,
-      // not a callback and a whole-figure Plotly.react each (the graphs'
-      // figure props are left as they were; render reads the controls'
-      // values whenever it draws a figure again)
-      restyleMaps: function (opacity, colormap) {
+      // opacity and colormap -> every map on the page restyled in place, in
+      // one callback: the cells repainted (assets/mapcolour.js), or where a
+      // graph was not drawn the way that expects, one Plotly.restyle of the
+      // changed attribute (the graphs' figure props are left as they were;
+      // render reads the controls' values whenever it draws a figure again)
+      restyleMaps: function (opacity, colormap, scales) {
         const ctx = window.dash_clientside.callback_context;
         const trigger = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id : "";
-        const plotly = window.Plotly;
+        const plotly = window.Plotly, colour = window.dashappMapColour;
         if (!plotly || !trigger) { return; }
         const byOpacity = trigger.startsWith("ctl-opacity");
+        const colorscale = scaleOf(scales, colormap);
         document.querySelectorAll(".map-graph .js-plotly-plot").forEach(function (gd) {
           const meta = gd.layout && gd.layout.meta;
           if (!gd.data || !meta) { return; }
           const traces = [];
           gd.data.forEach(function (trace, i) { if (trace.type === "heatmap") { traces.push(i); } });
           if (!traces.length || (byOpacity && meta.kind !== "heatmap")) { return; }
-          const key = byOpacity ? "opacity" : "colorscale", value = byOpacity ? opacity : colormap;
-          if (!traces.every(function (i) { return gd.data[i][key] === value; })) {
-            plotly.restyle(gd, {[key]: value}, traces);
+          const same = byOpacity ? function (trace) { return trace.opacity === opacity; }
+            : function (trace) { return colour.sameScale(trace.colorscale, colorscale); };
+          if (traces.every(function (i) { return same(gd.data[i]); })) { return; }
+          const done = byOpacity ? colour.setOpacity(gd, traces, opacity) : colour.recolour(gd, traces, colorscale);
+          if (!done) {
+            // plotly.js spreads an array value over the traces: the scale goes in one
+            plotly.restyle(gd, byOpacity ? {opacity: opacity} : {colorscale: [colorscale]}, traces);
           }
         });
       },
@@ -241,17 +252,25 @@
         return view;
       },
       // the address with the display controls' values (the server writes
-      // floats with "%g": 6 significant digits, no trailing zeros)
+      // floats with "%g": 6 significant digits, no trailing zeros), once the
+      // maps have been repainted and shown: the address and the links that
+      // follow it are not on screen, so they wait for the next frame instead
+      // of holding the maps' new look back
       displaySearch: function (opacity, colormap) {
-        if (typeof opacity !== "number" || typeof colormap !== "string") { return window.dash_clientside.no_update; }
-        const params = new URLSearchParams(window.location.search);
-        const text = String(Number(opacity.toPrecision(6)));
-        if (params.get("opacity") === text && params.get("colormap") === colormap) {
-          return window.dash_clientside.no_update;
-        }
-        params.set("opacity", text);
-        params.set("colormap", colormap);
-        return "?" + params.toString();
+        const skip = window.dash_clientside.no_update;
+        if (typeof opacity !== "number" || typeof colormap !== "string") { return skip; }
+        return new Promise(function (resolve) {
+          requestAnimationFrame(function () {
+            setTimeout(function () {
+              const params = new URLSearchParams(window.location.search);
+              const text = String(Number(opacity.toPrecision(6)));
+              if (params.get("opacity") === text && params.get("colormap") === colormap) { return resolve(skip); }
+              params.set("opacity", text);
+              params.set("colormap", colormap);
+              resolve("?" + params.toString());
+            }, 0);
+          });
+        });
       },
       // rewrite the address bar in place: no history entry, no page rebuild
       replaceSearch: function (target) {

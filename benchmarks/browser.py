@@ -16,11 +16,13 @@ prints, beside a bare ResNet18 forward pass measured in the same run:
   ``/_dash-update-component`` requests the change caused.
 
 "Drawn" is a condition in the page, not a sleep: an init script wraps
-``Plotly.newPlot`` / ``Plotly.react`` (dcc.Graph draws through them) and
-``Plotly.restyle`` / ``Plotly.relayout`` (the opacity and colormap controls
-restyle in place; the heatmaps are refitted when their columns change) and
-stamps each graph div when its draw promise has resolved and the next frame
-has run. After the input event (recorded by a capture-phase listener on the
+``Plotly.newPlot`` / ``Plotly.react`` (dcc.Graph draws through them),
+``Plotly.restyle`` / ``Plotly.relayout`` (the heatmaps are refitted when their
+columns change) and the maps' own repainting (``assets/mapcolour.js``: the
+opacity and colormap controls repaint the cells in place) and stamps each
+graph div when its draw promise has resolved and the next frame has run (both
+plotly.js and the repainting set a new picture on the trace's <image> and
+resolve; neither waits for its load event). After the input event (recorded by a capture-phase listener on the
 document) the benchmark waits until the target graphs are on the page and one
 of them was drawn (or the page changed: a title, a slot added or removed; a
 mutation observer stamps the page's last change), then until the change has
@@ -73,12 +75,13 @@ INIT_SCRIPT = """
   for (const type of ["pointerdown", "mousedown", "keydown", "change", "input"]) {
     document.addEventListener(type, () => { window.__bench.input = performance.now(); }, true);
   }
-  function wrap(plotly) {
-    for (const name of ["newPlot", "react", "restyle", "relayout"]) {
+  function wrap(plotly, names) {
+    for (const name of names) {
       const original = plotly[name];
       if (typeof original !== "function" || original.__bench) { continue; }
       const wrapped = function (gd) {
         const result = original.apply(this, arguments);
+        if (result === null) { return result; }  // a repaint refused: plotly.js draws instead
         const div = typeof gd === "string" ? document.getElementById(gd) : gd;
         Promise.resolve(result).then(() => requestAnimationFrame(() => {
           const now = performance.now();
@@ -106,12 +109,17 @@ INIT_SCRIPT = """
   // (Dash's loading marks; plotly.js's debounced resize of a graph whose
   // size did not change).
   }).observe(document, {subtree: true, childList: true, characterData: true});
-  let held;
-  Object.defineProperty(window, "Plotly", {
-    configurable: true,
-    get() { return held; },
-    set(value) { held = value; if (value) { wrap(value); } },
-  });
+  // Plotly's drawing calls, and the maps' own repainting (assets/mapcolour.js),
+  // each stamped once what it returned has resolved and the next frame has run.
+  for (const [global, names] of [["Plotly", ["newPlot", "react", "restyle", "relayout"]],
+                                 ["dashappMapColour", ["recolour", "setOpacity"]]]) {
+    let held;
+    Object.defineProperty(window, global, {
+      configurable: true,
+      get() { return held; },
+      set(value) { held = value; if (value) { wrap(value, names); } },
+    });
+  }
 })();
 """
 

@@ -22,6 +22,7 @@ from PIL import Image
 from .analysis.geometry import map_geometry
 from .analysis.graph import ReceptiveField
 from .analysis.regions import Region
+from .colormaps import colorscale
 from .i18n import _, number, percent, plotly_separators, significant
 from .wording.maps import describe_map
 from .wording.regions import size_label
@@ -90,7 +91,7 @@ def _unvalidated(*traces: dict[str, Any], layout: dict[str, Any]) -> go.Figure:
     """A figure from plain dicts without plotly's per-property validation:
     validating a heatmap figure cost ~13 ms (a grid of 24 ~60 ms) on every
     control change, and these dicts are written against the plotly.js schema
-    (named colorscales are resolved by plotly.js)."""
+    (colour scales are stops, never names: ``colormaps.py``)."""
     return go.Figure({"data": list(traces), "layout": layout}, _validate=False)
 
 
@@ -141,7 +142,7 @@ def heatmap_figure(
         "type": "heatmap", "z": q,
         "x0": geometry.x0, "dx": geometry.dx, "y0": geometry.y0, "dy": geometry.dy,
         "zmin": 0, "zmax": (1 << bits) - 1,
-        "colorscale": colormap, "opacity": opacity, "showscale": False,
+        "colorscale": colorscale(colormap), "opacity": opacity, "showscale": False,
         "hovertemplate": "x %{x:.0f} px, y %{y:.0f} px<extra></extra>",
     }
     layout = {
@@ -205,7 +206,7 @@ def grid_figure(
         fmap = thumbnail(full)
         q, scale = quantize(fmap, 8)
         traces.append({
-            "type": "heatmap", "z": q, "zmin": 0, "zmax": 255, "colorscale": colormap, "showscale": False,
+            "type": "heatmap", "z": q, "zmin": 0, "zmax": 255, "colorscale": colorscale(colormap), "showscale": False,
             "xaxis": f"x{axis}", "yaxis": f"y{axis}",
             "hovertemplate": f"{label}<br>{click}<extra></extra>",
             "meta": {"scale": scale},

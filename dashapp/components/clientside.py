@@ -90,11 +90,13 @@ def register_maps(app: Dash) -> None:
         State("ctl-opacity", "value"),
         State("ctl-colormap", "value"),
         State({"type": "fig", "index": MATCH}, "figure"),
+        State("colorscales", "data"),
     )
     # A style change restyles every map on the page in one go.
     app.clientside_callback(
         ClientsideFunction("cnn", "restyleMaps"),
         Input("ctl-opacity", "value"),
         Input("ctl-colormap", "value"),
+        State("colorscales", "data"),
         prevent_initial_call=True,
     )

@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from ..analysis.stats import CRITERIA
+from ..colormaps import COLORSCALES
 from ..i18n import N_, _
 from ..intake.limits import short_number
 from ..plotly_bundle import PLOTLY_PATH
@@ -311,6 +312,8 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             dcc.Store(id="nav-request"),
             dcc.Interval(id="load-poll", interval=500, disabled=True),
             dcc.Store(id="ready-state"),
+            # every colormap's stops, for restyling in the browser (colormaps.py)
+            dcc.Store(id="colorscales", data=COLORSCALES),
             strings_element(),  # the words assets/*.js show, in the page's language
             # The first thing Tab reaches: past the navbar and sidebar to the page.
             html.A(_("Skip to content"), href="#main-content", className="skip-link", id="skip-link"),

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Locator, Page, Request, expect
 
+from dashapp.colormaps import COLORSCALES
+
 from .helpers import EXAMPLES, by_dash_id, path_of, query_of, search_of, snap
 
 pytestmark = pytest.mark.browser
@@ -357,12 +359,14 @@ def test_restyle_stays_in_browser(page: Page) -> None:
     wait_for_heatmaps(page)
     page.wait_for_load_state("networkidle")
     first = plot_of(page, "heat-1")
-    assert first.evaluate("gd => gd.data[0].colorscale") == "Viridis"  # the default: uniform, colour-blind-safe
+    # the default, uniform and colour-blind-safe, as its stops (a name plotly.js lacks would draw as RdBu)
+    assert first.evaluate("gd => gd._fullData[0].colorscale") == COLORSCALES["Viridis"]
     assert first.evaluate("gd => gd.data[0].opacity") == 0.5
 
     with update_requests(page) as seen:
         choose_dropdown_option(page, "ctl-colormap", re.compile(r"^Cividis — "))
-        page.wait_for_function("el => el.data && el.data[0].colorscale === 'Cividis'", arg=first.element_handle())
+        page.wait_for_function("([el, s]) => el.data && JSON.stringify(el.data[0].colorscale) === JSON.stringify(s)",
+                               arg=[first.element_handle(), COLORSCALES["Cividis"]])
         page.wait_for_url(lambda url: query_of(url).get("colormap") == "Cividis")
         page.wait_for_load_state("networkidle")
 
@@ -382,8 +386,8 @@ def test_restyle_stays_in_browser(page: Page) -> None:
         f"changing the opacity lost the colormap: URL has colormap={state.get('colormap')}"
     expect(page.locator("#ctl-colormap")).to_have_text(re.compile(r"^Cividis — "), timeout=1_000)
     colours = page.locator("#heat-grid .js-plotly-plot, [id='{\"index\":\"heat-big\",\"type\":\"fig\"}'] "
-                           ".js-plotly-plot").evaluate_all("els => els.map(gd => gd.data[0].colorscale)")
-    assert colours == ["Cividis"] * 7, colours
+                           ".js-plotly-plot").evaluate_all("els => els.map(gd => gd._fullData[0].colorscale)")
+    assert colours == [COLORSCALES["Cividis"]] * 7, colours
     snap(page, "15-restyled-cividis")
 
 

@@ -99,18 +99,19 @@ def test_a_control_change_is_one_state_answer_and_one_page_render(page: Page) ->
 def test_unchanged_graphs_are_not_redrawn(page: Page) -> None:
     """Showing one more filter (n 6 -> 7) keeps the first one, so the
     enlarged map stays as it is: it must not be drawn again. (Counted as
-    Plotly.react calls, dcc.Graph's way to draw, and Plotly.restyle calls,
-    the style controls' way: a resize of the page, which a seventh map may
-    cause, is not a redraw.)"""
+    Plotly.react calls, dcc.Graph's way to draw, and Plotly.restyle calls and
+    repaints by assets/mapcolour.js, the style controls' ways: a resize of
+    the page, which a seventh map may cause, is not a redraw.)"""
     open_heatmaps(page)
     big = json.dumps(json.dumps({"index": "heat-big", "type": "fig"}, separators=(",", ":")))
     page.evaluate(f"""() => {{
         window.__bigDraws = 0;
-        for (const name of ["react", "restyle"]) {{
-            const original = window.Plotly[name];
-            window.Plotly[name] = function (gd) {{
-                const owner = gd && gd.closest ? gd.closest("[id]") : null;
-                if (owner && owner.id === {big}) {{ window.__bigDraws += 1; }}
+        for (const [owner, name] of [[window.Plotly, "react"], [window.Plotly, "restyle"],
+                                     [window.dashappMapColour, "recolour"], [window.dashappMapColour, "setOpacity"]]) {{
+            const original = owner[name];
+            owner[name] = function (gd) {{
+                const graph = gd && gd.closest ? gd.closest("[id]") : null;
+                if (graph && graph.id === {big}) {{ window.__bigDraws += 1; }}
                 return original.apply(this, arguments);
             }};
         }}
