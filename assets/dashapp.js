@@ -98,25 +98,31 @@
     return true;
   }
 
-  // Four maps a row from seven on, three below (pages/heatmaps.py). A graph
-  // keeps the width it was first drawn at, so when the count crosses that
-  // line the maps already there are redrawn at their new width now (the
-  // server's class for the grid may reach the page a moment later).
+  // Four maps a row from seven on, three below (pages/heatmaps.py): the
+  // grid's class is set here at once (the server's may reach the page a
+  // moment later). True when the maps already drawn must be drawn again: a
+  // graph keeps the width it was first drawn at.
   function refit(wide) {
     const grid = document.getElementById("heat-grid");
-    if (!grid || grid.__wide === wide) { return; }
+    if (!grid || grid.__wide === wide) { return false; }
     const first = grid.__wide === undefined;
     grid.__wide = wide;
     grid.classList.toggle("heat-wide", wide);
-    if (first || !window.Plotly) { return; }
-    // The axes go back to the base figure's ranges and domains: plotly.js
-    // changed them to keep the picture's aspect at the old width.
-    grid.querySelectorAll(".js-plotly-plot").forEach(function (gd) {
-      const meta = gd.layout && gd.layout.meta;
-      if (!gd._fullLayout || !meta || !meta.width || !meta.height) { return; }
-      window.Plotly.relayout(gd, {autosize: true, "xaxis.domain": [0, 1], "yaxis.domain": [0, 1],
-        "xaxis.range": [0, meta.width], "yaxis.range": [meta.height, 0]});
-    });
+    return !first;
+  }
+
+  // A figure to draw again at a new width, sized to its cell: the axes go
+  // back to the base figure's ranges and whole domains (plotly.js narrowed
+  // one to keep the picture's aspect at the old width). Drawn through the
+  // figure, not Plotly.relayout: dcc.Graph copies a relayout's axes back
+  // into its figure and draws the graph a second time.
+  function refitted(figure) {
+    const layout = figure.layout, meta = layout.meta || {};
+    return Object.assign({}, figure, {layout: Object.assign({}, layout, {
+      autosize: true,
+      xaxis: Object.assign({}, layout.xaxis, {domain: [0, 1], range: [0, meta.width]}),
+      yaxis: Object.assign({}, layout.yaxis, {domain: [0, 1], range: [meta.height, 0]}),
+    })});
   }
 
   function hoverAnswer(base, hover) {
@@ -170,8 +176,10 @@
           if (answer) { return [restyle(base, opacity, colorscale, [answer.shape], picture), answer.text, skip]; }
         } else if (alreadyShown(shown, base, opacity, colorscale, picture)) {
           // A graph that already shows this map in this style is left alone
-          // instead of being redrawn unchanged (~10-30 ms a graph).
-          return [skip, skip, words];
+          // instead of being redrawn unchanged (~10-30 ms a graph), and so are
+          // its words, set when it was drawn (here, or by spread on the
+          // heatmaps page): no output changes, so Dash re-renders nothing.
+          return [skip, skip, skip];
         }
         return [restyle(base, opacity, colorscale, [], picture), "", words];
       },
@@ -206,11 +214,15 @@
       // the heatmaps page: each base figure of the ranking (heat-bases) to
       // its slot, and the picked filter's, taller, to the enlarged slot (no
       // server round trip for a pick); a slot already showing its map and
-      // title is left alone, so its graph is not redrawn
-      spread: function (bases, picked, shown) {
+      // title is left alone, so its graph is not redrawn. A changed map is
+      // drawn here too, in the controls' style, with its words and its hover
+      // answer cleared: one pass through Dash instead of a second one through
+      // render for every slot (render then finds the map already shown).
+      spread: function (bases, picked, picture, opacity, colormap, scales, shownBases, shownFigures) {
         const dc = window.dash_clientside, skip = dc.no_update;
-        const outputs = (dc.callback_context && dc.callback_context.outputs_list) || [[], []];
+        const outputs = (dc.callback_context && dc.callback_context.outputs_list) || [[], [], [], [], []];
         const figures = (bases && bases.figures) || [], titles = (bases && bases.titles) || [];
+        const colorscale = scaleOf(scales, colormap);
         let big = null;
         for (let i = 0; i < figures.length; i++) {
           const meta = figures[i] && figures[i].layout && figures[i].layout.meta;
@@ -222,16 +234,35 @@
           const match = /^heat-(\d+)$/.exec(id.index);
           return match ? Number(match[1]) - 1 : -1;
         }
+        function wantedFor(id) {
+          return id.index === "heat-big" ? big : figures[rankOf(id)];
+        }
         const data = outputs[0].map(function (out, i) {
-          const wanted = out.id.index === "heat-big" ? big : figures[rankOf(out.id)];
-          return !wanted || sameMap(shown[i], wanted) ? skip : wanted;
+          const wanted = wantedFor(out.id);
+          return !wanted || sameMap(shownBases[i], wanted) ? skip : wanted;
         });
         const words = outputs[1].map(function (out) {
           const title = titles[rankOf(out.id)];
           return title === undefined ? skip : title;
         });
-        refit(figures.length > 6);
-        return [data, words];
+        // The grid's new width first, so the graphs drawn below measure their new cells.
+        const resized = refit(figures.length > 6);
+        const drawn = {};  // slot -> the figure drawn in it now, for the slots redrawn
+        const shown = outputs[2].map(function (out, i) {
+          const wanted = wantedFor(out.id), inGrid = out.id.index !== "heat-big";
+          if (!wanted || (!(resized && inGrid) && alreadyShown(shownFigures[i], wanted, opacity, colorscale, picture))) {
+            return skip;
+          }
+          const figure = restyle(wanted, opacity, colorscale, [], picture);
+          drawn[out.id.index] = resized && inGrid ? refitted(figure) : figure;
+          return drawn[out.id.index];
+        });
+        const hovers = outputs[3].map(function (out) { return drawn[out.id.index] ? "" : skip; });
+        const descriptions = outputs[4].map(function (out) {
+          const figure = drawn[out.id.index];
+          return figure ? (figure.layout.meta && figure.layout.meta.description) || "" : skip;
+        });
+        return [data, words, shown, hovers, descriptions];
       },
       // the state, passed on only when its model (or image) differs from the last one passed on
       modelChanged: function (ready, previous) {

@@ -113,13 +113,23 @@ def register(app: Dash, service: Analyzer) -> None:
 
     # The base figures go to their slots, and the picked one, taller, to the
     # enlarged slot, in the browser: one server answer per change, and a slot
-    # already showing its map is left alone.
+    # already showing its map is left alone. The maps that changed are drawn
+    # in the same pass (words and hover answer included), not by a second
+    # callback per slot.
     app.clientside_callback(
         ClientsideFunction("cnn", "spread"),
         Output({"type": "fig-base", "index": ALL}, "data", allow_duplicate=True),
         Output({"type": "fig-title", "index": ALL}, "children"),
+        Output({"type": "fig", "index": ALL}, "figure", allow_duplicate=True),
+        Output({"type": "fig-hover", "index": ALL}, "children", allow_duplicate=True),
+        Output({"type": "fig-desc", "index": ALL}, "children", allow_duplicate=True),
         Input("heat-bases", "data"),
         Input("heat-pick", "value"),
+        State("shared-picture", "data"),
+        State("ctl-opacity", "value"),
+        State("ctl-colormap", "value"),
+        State("colorscales", "data"),
         State({"type": "fig-base", "index": ALL}, "data"),
+        State({"type": "fig", "index": ALL}, "figure"),
         prevent_initial_call=True,
     )

@@ -147,3 +147,43 @@ def test_detail_pick_goes_straight_to_the_state(page: Page) -> None:
     # call is the state callback, and no call answers only "nothing to do".
     assert seen and "url-target.data" in seen[0], seen
     assert not [o for o in seen if o.startswith("nav-request")], seen
+
+
+# Each heatmap of the grid as drawn: its graph's width beside its box's (the
+# dcc.Graph, which follows the grid's columns), how much of the graph the
+# plot area fills along its fuller side, and screen pixels per image pixel
+# along x and along y (plot area / axis range).
+GRID_FIT = """
+() => Array.from(document.querySelectorAll('#heat-grid .js-plotly-plot')).map(gd => {
+  const full = gd._fullLayout, xa = full.xaxis, ya = full.yaxis;
+  return {width: full.width, cell: gd.closest('.map-graph').getBoundingClientRect().width,
+          fills: Math.max(xa._length / full.width, ya._length / full.height),
+          xScale: xa._length / Math.abs(xa.range[1] - xa.range[0]),
+          yScale: ya._length / Math.abs(ya.range[1] - ya.range[0])};
+})
+"""
+
+
+def test_maps_fit_their_cells_when_the_grid_changes_columns(page: Page) -> None:
+    """Seven maps put four in a row instead of three: the maps already drawn
+    are drawn again at the new width, each filling its box (the picture as
+    large as the box allows), the picture's aspect kept (as many screen
+    pixels per image pixel along x as along y), and back again at six."""
+    open_heatmaps(page)
+    slider = page.locator("#ctl-n [role=slider]")
+    for key, count in (("ArrowRight", 7), ("ArrowLeft", 6)):
+        before = page.evaluate(GRID_FIT)
+        slider.focus()
+        page.keyboard.press(key)
+        expect(page.locator("#heat-grid .heatmaplayer image")).to_have_count(count)
+        page.wait_for_function(f"""() => {{
+            const fit = ({GRID_FIT})();
+            return fit.length === {count} && fit.every(f => Math.abs(f.width - f.cell) <= 1); }}""")
+        page.wait_for_load_state("networkidle")
+        after = page.evaluate(GRID_FIT)
+        assert len(after) == count
+        assert after[0]["width"] != pytest.approx(before[0]["width"], abs=20), "the first map kept its old width"
+        for fit in after:
+            assert fit["width"] == pytest.approx(fit["cell"], abs=1)
+            assert fit["fills"] == pytest.approx(1, abs=0.01), fit
+            assert fit["xScale"] > 0 and fit["xScale"] == pytest.approx(fit["yScale"], rel=0.01), fit
