@@ -90,6 +90,11 @@ class Settings:
     def jobs_dir(self) -> Path:
         return self.data_dir / "jobs"
 
+    @property
+    def shared_weights_dir(self) -> Path:
+        """The model weight files every worker maps (analysis/shared_weights.py)."""
+        return self.data_dir / "weights"
+
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 

@@ -253,7 +253,9 @@ class GunicornServer:
             return self
         self.directory.mkdir(parents=True, exist_ok=True)
         self._log_handle = self.log_path.open("ab")
-        self.process = subprocess.Popen(self.command(), cwd=REPO_ROOT, env=self.env, stdin=subprocess.DEVNULL,
+        # The Procfile's malloc setting (docs/gunicorn-flags.md), unless the caller chose one.
+        env = {"MALLOC_ARENA_MAX": "2", **self.env}
+        self.process = subprocess.Popen(self.command(), cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
                                         stdout=self._log_handle, stderr=subprocess.STDOUT, start_new_session=True)
         LIVE.add(self)
         try:

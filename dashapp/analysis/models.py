@@ -9,6 +9,7 @@ and whether its weights are the real pretrained ones (``WeightsStatus``).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import torch
 import torchvision
 from torch import nn
 
-from . import weights
+from . import shared_weights, weights
 from .blocks import (
     BlockInfo,
     EvidenceLayer,
@@ -214,12 +215,21 @@ def _load_pretrained(name: str, module: nn.Module, progress: ProgressFn | None) 
     return content_tag(target)
 
 
+def _shared(module: nn.Module, name: str, tag: str, device: torch.device, shared_dir: Path | None) -> None:
+    """Map the weights from one file every worker shares (shared_weights.py),
+    for a model that runs on the CPU; the key names the values."""
+    if shared_dir is not None and device.type == "cpu":
+        key = f"{name}-{tag}-torch{torch.__version__}-torchvision{torchvision.__version__}"
+        shared_weights.share(module, shared_dir, re.sub(r"[^A-Za-z0-9_.+-]", "_", key))
+
+
 def build_torchvision_model(
     name: str,
     policy: str,
     seed: int,
     device: torch.device,
     progress: ProgressFn | None = None,
+    shared_dir: Path | None = None,
 ) -> LoadedModel:
     """Build ``name`` under the weights policy (auto, pretrained or random)."""
     if name not in available_models():
@@ -240,12 +250,13 @@ def build_torchvision_model(
                 raise
             log.warning("%s: falling back to seeded random weights", name)
             status = WeightsStatus(pretrained=False, reason=str(exc), seed=seed)
+    _shared(module, name, status.tag, device, shared_dir)
     if progress:
         progress(1.0, f"{name} ready")
     return describe(name, module, categories, status, device)
 
 
-def build_team_model(spec: TeamModelSpec, device: torch.device) -> LoadedModel:
+def build_team_model(spec: TeamModelSpec, device: torch.device, shared_dir: Path | None = None) -> LoadedModel:
     """A team's checkpoint on its torchvision architecture (always its own
     weights: the weights policy is about torchvision's ImageNet files)."""
     try:
@@ -253,6 +264,7 @@ def build_team_model(spec: TeamModelSpec, device: torch.device) -> LoadedModel:
     except CheckpointError as exc:
         raise ModelError(str(exc)) from exc
     status = WeightsStatus(pretrained=True, content=tag)
+    _shared(module, spec.name, status.tag, device, shared_dir)
     return describe(spec.name, module, categories, status, device, spec.input_size, mean=spec.mean, std=spec.std,
                     source="team file")
 
@@ -265,7 +277,8 @@ class ModelRegistry:
     """
 
     def __init__(self, names: tuple[str, ...], policy: str, seed: int = 0, device: str | None = None,
-                 mirror: str | None = None, team: tuple[TeamModelSpec, ...] = ()) -> None:
+                 mirror: str | None = None, team: tuple[TeamModelSpec, ...] = (),
+                 shared_dir: Path | None = None) -> None:
         unknown = [name for name in names if name not in available_models()]
         if unknown:
             raise ModelError(f"Unknown model(s) in DASHAPP_MODELS: {', '.join(unknown)}")
@@ -280,11 +293,12 @@ class ModelRegistry:
         self.mirror = mirror
         self.seed = seed
         self.device = resolve_device(device)
+        self.shared_dir = shared_dir  # where the workers' shared weight files go (None: not shared)
         self._models: dict[str, LoadedModel] = {}
         self._locks = {name: threading.Lock() for name in names}
         self._bare: dict[str, LoadedModel] = {}  # described from the architecture alone, before weights
         for spec in team:
-            self._models[spec.name] = build_team_model(spec, self.device)
+            self._models[spec.name] = build_team_model(spec, self.device, shared_dir)
 
     def is_loaded(self, name: str) -> bool:
         return name in self._models
@@ -303,7 +317,7 @@ class ModelRegistry:
         with self._locks[name]:
             loaded = self._models.get(name)
             if loaded is None:  # team models are loaded at start
-                loaded = build_torchvision_model(name, self.policy, self.seed, self.device, progress)
+                loaded = build_torchvision_model(name, self.policy, self.seed, self.device, progress, self.shared_dir)
                 self._models[name] = loaded
         return loaded
 

@@ -26,7 +26,7 @@ def image_store_for(settings: Settings) -> Any:
 
 def registry_for(settings: Settings) -> ModelRegistry:
     return ModelRegistry(settings.models, settings.weights, seed=settings.random_seed, device=settings.device,
-                         mirror=settings.weights_mirror)
+                         mirror=settings.weights_mirror, shared_dir=settings.shared_weights_dir)
 
 
 def collection_limits(settings: Settings) -> CollectionLimits:

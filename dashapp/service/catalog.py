@@ -20,7 +20,8 @@ class ModelCatalog:
     def __init__(self, settings: Settings, registry: ModelRegistry | None = None) -> None:
         team = read_models_file(settings.models_file) if settings.models_file is not None else ()
         self.registry = registry or ModelRegistry(
-            settings.models, settings.weights, settings.random_seed, settings.device, settings.weights_mirror, team
+            settings.models, settings.weights, settings.random_seed, settings.device, settings.weights_mirror, team,
+            shared_dir=settings.shared_weights_dir,
         )
         self._state_catalog: Catalog | None = None
         self._evidence_catalog: dict[str, tuple[str, ...]] | None = None
