@@ -62,21 +62,3 @@ def share(module: nn.Module, directory: Path, key: str) -> bool:
     module.load_state_dict(mapped, assign=True)
     return True
 
-
-def mapped_files(module: nn.Module) -> set[str]:
-    """The files this process maps that hold some of ``module``'s weights
-    (read from /proc/self/maps; an empty set elsewhere)."""
-    maps = Path("/proc/self/maps")
-    if not maps.exists():
-        return set()
-    regions = []
-    for line in maps.read_text().splitlines():
-        fields = line.split(maxsplit=5)
-        if len(fields) == 6 and fields[5].startswith("/"):
-            start, end = (int(part, 16) for part in fields[0].split("-"))
-            regions.append((start, end, fields[5]))
-    found = set()
-    for tensor in module.state_dict().values():
-        address = tensor.untyped_storage().data_ptr()
-        found.update(name for start, end, name in regions if start <= address < end)
-    return found

@@ -11,8 +11,9 @@ import torch
 import torchvision
 
 from dashapp.analysis.models import ModelRegistry
-from dashapp.analysis.shared_weights import mapped_files, share
+from dashapp.analysis.shared_weights import share
 from dashapp.settings import Settings
+from tests.support.mapped_files import mapped_files
 
 
 def test_two_registries_map_one_file_holding_the_seeded_weights(tmp_path: Path) -> None:
