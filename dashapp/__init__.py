@@ -34,7 +34,7 @@ def background_manager(settings: Settings, celery: Any = None) -> Any:
 
 def create_app(settings: Settings | None = None, analyzer: object | None = None, celery: Any = None) -> Dash:
     """Build the Dash app and its Flask server (the app factory)."""
-    from . import api, auth, compression, crossorigin, figures, i18n, plotly_bundle, timing
+    from . import api, auth, compression, crossorigin, figures, i18n, page_scripts, plotly_bundle, timing
     from .components import callbacks, language
     from .components.shell import DOCUMENT, shell
     from .pages import PAGES
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     callbacks.register(app, service, tuple(page["path"] for page in pages))
     for page in PAGES:
         page.register(app, service)
+    page_scripts.install(app)
     language.install(app)  # first: every later hook (refusals included) answers in the request's language
     api.install(server, service)
     crossorigin.install(server)

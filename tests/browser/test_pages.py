@@ -192,6 +192,28 @@ def test_default_view_and_every_page_via_navbar(page: Page) -> None:
     snap(page, "07-prediction")
 
 
+def test_the_page_runs_on_the_apps_plotly_bundle_without_babel_polyfill(page: Page) -> None:
+    """plotly.js is the app's own bundle (scripts/plotly-bundle: scatter,
+    heatmap, bar, box) and Dash's @babel/polyfill is not loaded
+    (dashapp/page_scripts.py): core-js 2 would have replaced natives such as
+    String.prototype.trim. Lazily loaded components still arrive: they read
+    ``regeneratorRuntime``, which assets/vendor/regenerator-runtime.js defines."""
+    open_default(page, "/heatmaps")
+    wait_for_heatmaps(page)
+    facts = page.evaluate("""() => ({
+        version: window.Plotly.version,
+        traces: Object.keys(window.Plotly.PlotSchema.get().traces).sort(),
+        polyfill: Array.from(document.scripts).some((s) => s.src.includes("polyfill")),
+        nativeTrim: Function.prototype.toString.call(String.prototype.trim).includes("[native code]"),
+        runtime: typeof window.regeneratorRuntime.wrap,
+    })""")
+    assert facts == {"version": "4.1.1", "traces": ["bar", "box", "heatmap", "scatter"], "polyfill": False,
+                     "nativeTrim": True, "runtime": "function"}
+    # A slider and a dropdown (lazily loaded) are on the page and answer.
+    expect(page.locator("#ctl-n .dash-slider-root, #ctl-n [role=slider]").first).to_be_visible()
+    expect(page.locator("#ctl-layer")).to_contain_text(DEFAULT_LAYER)
+
+
 # -- 2. an example image through the sidebar
 
 
