@@ -34,7 +34,7 @@ def background_manager(settings: Settings, celery: Any = None) -> Any:
 
 def create_app(settings: Settings | None = None, analyzer: object | None = None, celery: Any = None) -> Dash:
     """Build the Dash app and its Flask server (the app factory)."""
-    from . import api, auth, compression, crossorigin, figures, i18n, page_scripts, plotly_bundle, timing
+    from . import api, auth, compression, crossorigin, figures, heap_trim, i18n, page_scripts, plotly_bundle, timing
     from .components import callbacks, language
     from .components.shell import DOCUMENT, shell
     from .pages import PAGES
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     compression.install(server)
     timing.install(server, settings.debug)
     figures.warm_up()
+    heap_trim.start()  # forward passes leave freed memory in glibc's arenas
     for code in i18n.LANGUAGES:  # read the catalogs before the first request
         i18n.translations(code)
     return app
