@@ -2,7 +2,7 @@
 // plotly.js's own esbuild settings (its esbuild-config.js: the same plugins,
 // aliases, defines and target), minified. Run from this folder:
 //
-//     npm install && npm run build
+//     npm ci && npm run build
 //
 // The result is committed: neither the app nor its tests need node.
 const path = require('path');
