@@ -29,7 +29,7 @@ esbuild
         bundle: true,
         minify: true,
         sourcemap: false,
-        legalComments: 'none',
+        legalComments: 'eof', // the bundled packages' licence notices stay in the file
         banner: { js: banner },
         plugins: [InlineCSSPlugin(), glsl({ minify: true }), environmentPlugin({ NODE_DEBUG: false })],
         alias: { regl: '@plotly/regl', stream: 'stream-browserify' },

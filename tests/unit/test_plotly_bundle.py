@@ -39,6 +39,8 @@ def test_dash_plotly_address_serves_the_app_bundle_with_its_etag() -> None:
 def test_the_bundle_keeps_its_licence_and_has_every_trace_the_app_draws() -> None:
     assert "MIT License" in (DASHAPP / "vendor" / "PLOTLY-LICENSE.txt").read_text()
     bundle = plotly_bundle.BUNDLE.read_text(encoding="utf-8")
+    # and the notices of the packages bundled into it (esbuild's legal comments)
+    assert "Bundled license information" in bundle and "Native Promise Only" in bundle
     source = "\n".join(path.read_text(encoding="utf-8") for path in DASHAPP.rglob("*.py"))
     # every trace type plotly knows, so a figure that starts drawing another one is caught
     classes = (getattr(go, name) for name in dir(go) if name[:1].isupper())  # go imports them lazily
