@@ -1,4 +1,4 @@
-"""Give the heap's free pages back to the system every few seconds.
+"""Give the heap's free pages back to the system every second.
 
 A forward pass allocates and frees tens of megabytes of activations. glibc
 keeps what it freed in its arenas for the next allocation, so a worker that
@@ -27,7 +27,7 @@ __all__ = ["INTERVAL_S", "start"]
 
 log = logging.getLogger(__name__)
 
-INTERVAL_S = 2.0
+INTERVAL_S = 1.0
 
 _started_in: int | None = None  # the pid whose thread runs: a forked child starts its own
 _lock = threading.Lock()

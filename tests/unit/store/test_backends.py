@@ -81,3 +81,34 @@ def test_cache_bound_holds_for_batches(tmp_path: Path) -> None:
         assert len(entries) <= 30
     assert backend.get("b5-20") == b"x"  # the newest batch is whole
 
+
+
+def test_a_full_folder_loses_its_oldest_entries_down_to_the_low_water_mark(tmp_path: Path) -> None:
+    backend = BoundedFileSystemCache(str(tmp_path / "c"), threshold=10, default_timeout=60)
+    for i in range(10):
+        backend.set(f"k{i}", b"x")
+        # written one second apart, oldest first (the folder's clock, not a sleep)
+        os.utime(backend._get_filename(f"k{i}"), ns=(i * 10**9, i * 10**9))
+    assert all(backend.get(f"k{i}") == b"x" for i in range(10))
+    backend.set("new", b"y")
+    # 9 of 10 may stay, less the one coming: the two oldest go, the rest and the new one stay
+    assert [backend.get(f"k{i}") for i in range(10)] == [None, None] + [b"x"] * 8
+    assert backend.get("new") == b"y"
+    assert backend._file_count == 9
+
+
+def test_making_room_reads_no_entry(tmp_path: Path) -> None:
+    # cachelib opened every entry twice to prune a full folder: ~390 ms for a
+    # fill into 4,000 entries. Room is made from one directory scan.
+    backend = BoundedFileSystemCache(str(tmp_path / "c"), threshold=50, default_timeout=60)
+    backend.set_many({f"a{i}": b"x" for i in range(50)})
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("an entry was opened to make room")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backend, "_safe_stream_open", refuse)
+        backend.set_many({f"b{i}": b"y" for i in range(21)})
+        backend.set("c", b"z")
+    assert backend._file_count <= 50
+    assert backend.get("b20") == b"y" and backend.get("c") == b"z"
