@@ -89,7 +89,7 @@ class BoundedFileSystemCache(FileSystemCache):
         entries = self._entries()
         if len(entries) + incoming <= self._threshold:
             return
-        keep = max(0, min(self._threshold, int(self._threshold * self.LOW_WATER)) - incoming)
+        keep = max(0, int(self._threshold * self.LOW_WATER) - incoming)  # LOW_WATER < 1: under the bound
 
         def written(entry: os.DirEntry[str]) -> int:
             try:
