@@ -46,7 +46,7 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from devtools.servers import GunicornServer, random_png, start_gunicorn  # noqa: E402
+from devtools.servers import Access, GunicornServer, random_png, start_gunicorn  # noqa: E402
 
 EXAMPLES = ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg")
 LAYERS = {
@@ -254,7 +254,23 @@ def latency_line(name: str, samples: list[Sample], elapsed: float) -> str:
             f"{percentile(values, 0.5):>9.1f} {percentile(values, 0.95):>9.1f} {worst:>9.1f}")
 
 
-def report(samples: list[Sample], elapsed: float, server: GunicornServer, hostile: float) -> None:
+def in_app_lines(entries: list[Access]) -> list[str]:
+    """Per route, the time a worker thread spent on each request (gunicorn's
+    access log, ``%(M)s``: from the thread taking the request to the response
+    written). What a client waited beyond it was spent queueing for a thread."""
+    by_route: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for entry in entries:
+        by_route[(entry.method, entry.path)].append(float(entry.ms))
+    lines = []
+    for (method, path), values in sorted(by_route.items(), key=lambda item: -len(item[1])):
+        values.sort()
+        lines.append(f"  {method + ' ' + path:<36} {len(values):>7} {percentile(values, 0.5):>9.0f} "
+                     f"{percentile(values, 0.95):>9.0f}")
+    return lines
+
+
+def report(samples: list[Sample], elapsed: float, server: GunicornServer, hostile: float,
+           entries: list[Access]) -> None:
     good = [s for s in samples if s.kind != "hostile"]
     bad = [s for s in samples if s.kind == "hostile"]
     print(f"\n{len(samples)} requests in {elapsed:.1f} s: {len(samples) / elapsed:.1f} requests/s "
@@ -286,6 +302,10 @@ def report(samples: list[Sample], elapsed: float, server: GunicornServer, hostil
         for (kind, status, error), count in sorted(_group([s for s in bad if not s.ok]).items(),
                                                    key=lambda item: -item[1])[:10]:
             print(f"  {count:>5} x {kind} status={status} {error[:120]!r}")
+
+    print(f"\ntime in the app, per route (gunicorn's access log; the rest of a client's wait was queueing)\n"
+          f"  {'route':<36} {'count':>7} {'p50 ms':>9} {'p95 ms':>9}")
+    print("\n".join(in_app_lines(entries)))
 
     print("\nworkers at the end:")
     stats = server.worker_stats()
@@ -404,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
             threads = [threading.Thread(target=client.run, daemon=True) for client in clients]
             print(f"{args.clients} clients for {args.duration:.0f} s"
                   f"{f', {args.hostile:.0%} hostile' if args.hostile else ''} ...", flush=True)
+            served_before = len(server.access_entries())  # the warm-up's requests are not in the figures
             load_started = time.monotonic()
             for thread in threads:
                 thread.start()
@@ -412,7 +433,9 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = time.monotonic() - load_started
             with recorder.lock:
                 samples = list(recorder.samples)
-            report(samples, elapsed, server, args.hostile)
+            # The clients' requests only (worker_stats' probes carry an X-Probe header).
+            entries = [entry for entry in server.access_entries()[served_before:] if entry.probe == "-"]
+            report(samples, elapsed, server, args.hostile, entries)
         finally:
             server.stop()
     return 0

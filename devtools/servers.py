@@ -213,7 +213,7 @@ class GunicornServer:
     env: dict[str, str] = field(repr=False)
     directory: Path
     workers: int = 2
-    threads: int = 4
+    threads: int = 16  # as the Procfile
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -471,7 +471,7 @@ def app_env(data_dir: Path, env: Mapping[str, str] | None = None) -> dict[str, s
 
 
 def start_gunicorn(env: Mapping[str, str] | None = None, workers: int = 2, tmp_dir: Path | None = None,
-                   threads: int = 4, extra_args: tuple[str, ...] = ()) -> GunicornServer:
+                   threads: int = 16, extra_args: tuple[str, ...] = ()) -> GunicornServer:
     """Run the app under gunicorn on a free loopback port and wait until every
     worker answers. ``DASHAPP_DATA_DIR`` defaults to ``tmp_dir/data``; ``env``
     overrides anything."""

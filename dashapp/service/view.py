@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from ..state import ViewState
 from ..wording.ranking import with_notice
 from ..wording.reading import WordedReading, word_reading
 from .evidence import EvidenceAnswer, class_evidence, sanity
+from .lazy import cached_property
 
 if TYPE_CHECKING:
     from . import Analyzer

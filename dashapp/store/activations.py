@@ -50,14 +50,23 @@ class ActivationStore:
     A miss runs one forward pass (``compute``: ``analysis.capture``, or a
     stand-in in tests) on the subject's model and image, and stores every conv
     layer of that model at once.
+
+    At most ``fills_at_once`` misses of a process compute at a time; the others
+    wait their turn without holding the CPU. Under gunicorn's threads, a fill
+    (the forward pass, encoding the layers, writing them) shares the worker's
+    cores and GIL with every request the worker answers meanwhile; several at
+    once made every answer from the cache wait behind all of them. One at a
+    time, the cache keeps answering in milliseconds while new images queue,
+    each served in turn (``docs/gunicorn-flags.md`` has the figures).
     """
 
     def __init__(self, backend: Any, local_bytes: int = 96 * 1024 * 1024,
-                 compute: Callable[[LoadedModel, Image.Image], Capture] = capture) -> None:
+                 compute: Callable[[LoadedModel, Image.Image], Capture] = capture, fills_at_once: int = 1) -> None:
         self.backend = backend
         self._compute = compute
         self._local = LruDict(max_cost=local_bytes)
         self._locks = KeyedLocks()
+        self._fill_gate = threading.Semaphore(fills_at_once)
         self._backend_down_until = 0.0
         self.stats = {"hits": 0, "misses": 0, "computes": 0, "backend_errors": 0}
         self._stats_lock = threading.Lock()
@@ -135,32 +144,44 @@ class ActivationStore:
 
     def _fill(self, subject: Subject) -> dict[str, np.ndarray]:
         """One forward pass fills every layer of the model. Concurrent misses
-        for the same (image, model) in this process wait for the first."""
+        for the same (image, model) in this process wait for the first; a
+        miss that waited its turn finds what was filled meanwhile."""
         meta_key = self.key(subject, "__meta__")
-        with self._locks.hold(meta_key):
-            meta = self._local.get(meta_key)
-            if meta is not None:  # filled by the request we waited for
-                ready = {name: self._local.get(self.key(subject, name)) for name in meta["layers"]}
-                if all(maps is not None for maps in ready.values()):
-                    return ready  # type: ignore[return-value]
-            result = self._compute(subject.model, subject.image)
-            meta = {"top": [p.as_dict() for p in result.top], "layers": list(result.responses)}
-            self._count("computes")
-            stored: dict[str, np.ndarray] = {}
-            items: dict[str, bytes] = {}
-            for name, maps in result.responses.items():
-                key = self.key(subject, name)
-                half = to_half(maps)
-                items[key] = encode_maps(half)
-                # Serve what the cache holds (float16-rounded), so every
-                # worker and every request sees the same numbers.
-                stored[name] = to_single(half)
-                self._local.put(key, stored[name], stored[name].nbytes)
-            # Layers first, meta last: a reader that finds the meta finds the layers.
-            self._backend_call("set_many", items)
-            self._backend_call("set", meta_key, encode_meta(meta))
-            self._local.put(meta_key, meta, META_COST)
-            return stored
+        with self._locks.hold(meta_key), self._fill_gate:
+            filled = self._filled(subject, meta_key)
+            if filled is not None:
+                return filled
+            return self._compute_and_store(subject, meta_key)
+
+    def _filled(self, subject: Subject, meta_key: str) -> dict[str, np.ndarray] | None:
+        """Every layer, when the request this one waited for (or another
+        worker, through the shared backend) stored them; else None."""
+        meta = self._cached(meta_key, decode_meta, lambda _: META_COST)
+        if meta is None:
+            return None
+        filled = {name: self._cached(self.key(subject, name), decode_maps, _nbytes) for name in meta["layers"]}
+        return filled if all(maps is not None for maps in filled.values()) else None  # type: ignore[return-value]
+
+    def _compute_and_store(self, subject: Subject, meta_key: str) -> dict[str, np.ndarray]:
+        """The forward pass, every layer stored: the layers, then the meta."""
+        result = self._compute(subject.model, subject.image)
+        meta = {"top": [p.as_dict() for p in result.top], "layers": list(result.responses)}
+        self._count("computes")
+        stored: dict[str, np.ndarray] = {}
+        items: dict[str, bytes] = {}
+        for name, maps in result.responses.items():
+            key = self.key(subject, name)
+            half = to_half(maps)
+            items[key] = encode_maps(half)
+            # Serve what the cache holds (float16-rounded), so every
+            # worker and every request sees the same numbers.
+            stored[name] = to_single(half)
+            self._local.put(key, stored[name], stored[name].nbytes)
+        # Layers first, meta last: a reader that finds the meta finds the layers.
+        self._backend_call("set_many", items)
+        self._backend_call("set", meta_key, encode_meta(meta))
+        self._local.put(meta_key, meta, META_COST)
+        return stored
 
     def derived(self, subject: Subject, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """A map derived from (image, model), e.g. class evidence, stored like

@@ -53,11 +53,16 @@ class BoundedFileSystemCache(FileSystemCache):
     opened every entry twice (to read its expiry) and listed the folder again,
     hashing a name per entry, after each removal: about 390 ms for every new
     image's 22 entries in a full folder of 4,000 (``DASHAPP_CACHE_MAX_ENTRIES``),
-    on the request's path. Here a full folder loses its oldest entries by
-    write time (what cachelib's order comes to: every entry has the same
-    timeout), read from one directory scan without opening anything, and down
-    to ``LOW_WATER`` of the bound, so the next fills find room without a prune.
-    Expired entries are still refused on read, as cachelib does.
+    on the request's path. Here a full folder loses its least recently used
+    entries, by modification time, read from one directory scan without
+    opening anything, and down to ``LOW_WATER`` of the bound, so the next
+    fills find room without a prune. A read sets the entry's modification
+    time to now: the layers every user keeps opening (the examples) stay while
+    new images stream through. (cachelib's order came to write time alone:
+    under a stream of new images, the examples' entries, written first, went
+    first, and their next reader paid a forward pass.) The expiry cachelib
+    writes inside each file is not touched: expired entries are still refused
+    on read.
     """
 
     serializer = RawBytes()
@@ -83,7 +88,7 @@ class BoundedFileSystemCache(FileSystemCache):
         return None
 
     def _make_room(self, incoming: int) -> None:
-        """Remove the oldest entries until ``incoming`` new ones fit under the bound."""
+        """Remove the least recently used entries until ``incoming`` new ones fit under the bound."""
         if not self._threshold:
             return
         entries = self._entries()
@@ -91,15 +96,22 @@ class BoundedFileSystemCache(FileSystemCache):
             return
         keep = max(0, int(self._threshold * self.LOW_WATER) - incoming)  # LOW_WATER < 1: under the bound
 
-        def written(entry: os.DirEntry[str]) -> int:
+        def last_used(entry: os.DirEntry[str]) -> int:
             try:
                 return entry.stat().st_mtime_ns
             except FileNotFoundError:  # another worker removed it
                 return 0
 
-        for entry in sorted(entries, key=written)[: max(0, len(entries) - keep)]:
+        for entry in sorted(entries, key=last_used)[: max(0, len(entries) - keep)]:
             with contextlib.suppress(FileNotFoundError):  # another worker removed it first
                 os.remove(entry.path)
+
+    def get(self, key: str) -> Any:
+        value = super().get(key)
+        if value is not None:
+            with contextlib.suppress(OSError):  # removed meanwhile by another worker's pruning
+                os.utime(self._get_filename(key))
+        return value
 
     def _prune(self) -> None:
         if not getattr(self._in_batch, "active", False):

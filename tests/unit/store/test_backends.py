@@ -89,12 +89,36 @@ def test_a_full_folder_loses_its_oldest_entries_down_to_the_low_water_mark(tmp_p
         backend.set(f"k{i}", b"x")
         # written one second apart, oldest first (the folder's clock, not a sleep)
         os.utime(backend._get_filename(f"k{i}"), ns=(i * 10**9, i * 10**9))
-    assert all(backend.get(f"k{i}") == b"x" for i in range(10))
+    assert backend._file_count == 10
     backend.set("new", b"y")
     # 9 of 10 may stay, less the one coming: the two oldest go, the rest and the new one stay
     assert [backend.get(f"k{i}") for i in range(10)] == [None, None] + [b"x"] * 8
     assert backend.get("new") == b"y"
     assert backend._file_count == 9
+
+
+def test_an_entry_read_is_kept_before_older_unread_ones(tmp_path: Path) -> None:
+    # Least recently used, not least recently written: under a stream of new
+    # images, the entries users keep reading (the examples, written first)
+    # must not be the first to go.
+    backend = BoundedFileSystemCache(str(tmp_path / "c"), threshold=10, default_timeout=60)
+    for i in range(10):
+        backend.set(f"k{i}", b"x")
+        os.utime(backend._get_filename(f"k{i}"), ns=(i * 10**9, i * 10**9))
+    assert backend.get("k0") == b"x"  # the oldest written, read now
+    backend.set("new", b"y")
+    assert [backend.get(f"k{i}") for i in range(10)] == [b"x", None, None] + [b"x"] * 7
+    assert backend.get("new") == b"y"
+
+
+def test_a_read_leaves_the_expiry_alone(tmp_path: Path) -> None:
+    backend = BoundedFileSystemCache(str(tmp_path / "c"), threshold=10, default_timeout=60)
+    backend.set("k", b"x", timeout=1)
+    with open(backend._get_filename("k"), "rb") as entry:
+        expiry = entry.read(4)
+    assert backend.get("k") == b"x"
+    with open(backend._get_filename("k"), "rb") as entry:
+        assert entry.read(4) == expiry
 
 
 def test_making_room_reads_no_entry(tmp_path: Path) -> None:
