@@ -52,12 +52,15 @@ class ActivationStore:
     layer of that model at once.
 
     At most ``fills_at_once`` misses of a process compute at a time; the others
-    wait their turn without holding the CPU. Under gunicorn's threads, a fill
-    (the forward pass, encoding the layers, writing them) shares the worker's
-    cores and GIL with every request the worker answers meanwhile; several at
-    once made every answer from the cache wait behind all of them. One at a
-    time, the cache keeps answering in milliseconds while new images queue,
-    each served in turn (``docs/gunicorn-flags.md`` has the figures).
+    wait their turn, holding neither CPU nor memory. A fill (the forward pass,
+    encoding the layers, writing them) shares the worker's cores and GIL with
+    every request it answers meanwhile. Under a stream of new images
+    (``benchmarks/load.py``, 16 threads), a fill per waiting thread made the
+    fills slow one another down (a new image's analysis: p95 4.8 s, slowest
+    6.3 s) and hold their activations together (1,030 MiB PSS a worker); one
+    at a time, each new image is served in turn (p95 2.4-2.8 s, slowest
+    3.0-4.4 s, PSS 909-1,000 MiB) and the cache's answers stay at
+    milliseconds (``docs/gunicorn-flags.md``).
     """
 
     def __init__(self, backend: Any, local_bytes: int = 96 * 1024 * 1024,
