@@ -59,7 +59,7 @@ class ActivationStore:
     fills slow one another down (a new image's analysis: p95 4.8 s, slowest
     6.3 s) and hold their activations together (1,030 MiB PSS a worker); one
     at a time, each new image is served in turn (p95 2.4-2.8 s, slowest
-    3.0-4.4 s, PSS 909-1,000 MiB) and the cache's answers stay at
+    3.0-4.4 s, PSS 909-1,001 MiB) and the cache's answers stay at
     milliseconds (``docs/gunicorn-flags.md``).
     """
 
