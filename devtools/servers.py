@@ -471,7 +471,7 @@ def app_env(data_dir: Path, env: Mapping[str, str] | None = None) -> dict[str, s
 
 
 def start_gunicorn(env: Mapping[str, str] | None = None, workers: int = 2, tmp_dir: Path | None = None,
-                   threads: int = 16, extra_args: tuple[str, ...] = ()) -> GunicornServer:
+                   threads: int = GunicornServer.threads, extra_args: tuple[str, ...] = ()) -> GunicornServer:
     """Run the app under gunicorn on a free loopback port and wait until every
     worker answers. ``DASHAPP_DATA_DIR`` defaults to ``tmp_dir/data``; ``env``
     overrides anything."""
