@@ -44,7 +44,7 @@
     return 100 * lo / sorted.length;
   }
 
-  // a colormap's stops (dashapp/colormaps.py: plotly.js is never given a name)
+  // a colormap's stops (dashapp/figures/colormaps.py: plotly.js is never given a name)
   function scaleOf(scales, colormap) {
     return (scales && scales[colormap]) || colormap;
   }
@@ -129,7 +129,7 @@
     const meta = base.layout && base.layout.meta;
     if (!meta || meta.kind !== "heatmap" || !hover || !hover.points || !hover.points.length) { return null; }
     const point = hover.points[0];
-    // The one geometry rule (dashapp/analysis/geometry.py, MapGeometry.cell_at
+    // The one geometry rule (dashapp/analysis/maps/geometry.py, MapGeometry.cell_at
     // and .box): cell (row, col) is centred at (x0 + col*dx, y0 + row*dy) in
     // original-image pixels and sees an rf_width x rf_height box around it.
     const g = meta.geometry;

@@ -1,5 +1,5 @@
 // Words the scripts show, in the page's language: the shell's #ui-strings
-// element (dashapp/components/browser_strings.py) holds them as JSON; a key
+// element (dashapp/i18n/browser.py) holds them as JSON; a key
 // it lacks keeps the script's English. Placeholders are {name}.
 window.dashappText = function (key, fallback, values) {
     var element = document.getElementById("ui-strings");
@@ -15,7 +15,7 @@ window.dashappText = function (key, fallback, values) {
     });
 };
 
-// The navbar's language switch (dashapp/components/language.py): open this
+// The navbar's language switch (dashapp/i18n/negotiation.py): open this
 // same view in the other language. The link's plain href ("?lang=es") would
 // drop the rest of the address, so keep it and set only lang=; the href is
 // brought up to date before it can be used (hover, focus, a click), so a
@@ -41,7 +41,7 @@ window.dashappText = function (key, fallback, values) {
 
 // plotly.js speaks the page's language: its toolbar, hints and number marks
 // come from the catalog (data-plotly-locale on the language switch, written
-// by components/language.py) and are registered as a plotly locale the
+// by i18n/negotiation.py) and are registered as a plotly locale the
 // moment plotly.js arrives (dcc.Graph loads it later, by a script that sets
 // window.Plotly), before any graph is drawn. A setter already there (a
 // benchmark's or a test's probe) keeps working: it is called first.

@@ -220,8 +220,8 @@ def start_server(data_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.
 def forward_pass_ms(repeat: int) -> float:
     from PIL import Image
 
-    from dashapp.analysis.capture import forward_only
-    from dashapp.analysis.models import ModelRegistry
+    from dashapp.analysis.models.capture import forward_only
+    from dashapp.analysis.models.registry import ModelRegistry
 
     loaded = ModelRegistry(("resnet18",), "random", seed=0, device="cpu").get("resnet18")
     image = Image.open(ROOT / "assets" / "examples" / "chelsea.png")

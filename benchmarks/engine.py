@@ -26,11 +26,11 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashapp import create_app
-from dashapp.analysis.capture import forward_only
-from dashapp.analysis.gradcam import class_evidence
-from dashapp.analysis.sanity import evidence_sanity
+from dashapp.analysis.attribution.gradcam import class_evidence
+from dashapp.analysis.attribution.sanity import evidence_sanity
+from dashapp.analysis.models.capture import forward_only
+from dashapp.config.settings import Settings
 from dashapp.service import Analyzer, Subject
-from dashapp.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "assets" / "examples" / "chelsea.png"
 

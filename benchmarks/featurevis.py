@@ -23,9 +23,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashapp.analysis.featurevis import FeatureVisSettings, visualize
-from dashapp.analysis.imageparam import normalize
-from dashapp.analysis.models import LoadedModel, ModelRegistry
+from dashapp.analysis.featurevis.imageparam import normalize
+from dashapp.analysis.featurevis.optimize import FeatureVisSettings, visualize
+from dashapp.analysis.models.registry import LoadedModel, ModelRegistry
 
 
 def floor_seconds(loaded: LoadedModel, size: int, repeat: int) -> float:

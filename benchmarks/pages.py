@@ -26,9 +26,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashapp import create_app
-from dashapp.analysis.capture import forward_only
-from dashapp.settings import Settings
-from dashapp.state import ViewState
+from dashapp.analysis.models.capture import forward_only
+from dashapp.config.settings import Settings
+from dashapp.state.schema import ViewState
 
 PAGE_OUTPUTS = {
     "overview": "overview-table.data",

@@ -37,10 +37,10 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashapp.analysis.capture import preprocess_batch  # noqa: E402
-from dashapp.analysis.models import ModelRegistry, describe  # noqa: E402
-from dashapp.analysis.scan import DEFAULT_K, ScanItem, batches, scan, scan_batch  # noqa: E402
-from dashapp.analysis.scan_result import empty_result, merge  # noqa: E402
+from dashapp.analysis.models.capture import preprocess_batch  # noqa: E402
+from dashapp.analysis.models.registry import ModelRegistry, describe  # noqa: E402
+from dashapp.analysis.scan.result import empty_result, merge  # noqa: E402
+from dashapp.analysis.scan.scanner import DEFAULT_K, ScanItem, batches, scan, scan_batch  # noqa: E402
 from devtools.celery_workers import start_workers, worker_env  # noqa: E402
 from devtools.servers import start_redis, wait_for  # noqa: E402
 
@@ -118,7 +118,7 @@ def celery_time(workers: int, count: int, shard: int, batch: int, directory: Pat
     real Celery workers (a private redis-server), models warmed first."""
     from dashapp.collections import CollectionLimits, build_collection, from_files
     from dashapp.collections.runtime import scanner_for
-    from dashapp.settings import Settings
+    from dashapp.config.settings import Settings
 
     redis = start_redis(directory / "redis")
     started = []

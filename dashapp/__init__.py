@@ -11,7 +11,7 @@ import dash
 import diskcache
 from dash import CeleryManager, Dash, DiskcacheManager
 
-from .settings import Settings, check_auth, ensure_data_dir, load_settings, secret_key_for
+from dashapp.config.settings import Settings, check_auth, ensure_data_dir, load_settings, secret_key_for
 
 __all__ = ["create_app"]
 
@@ -26,7 +26,7 @@ def background_manager(settings: Settings, celery: Any = None) -> Any:
     With Redis: Celery workers (``celery -A dashapp.worker worker``), results
     in Redis, so any host answers."""
     if settings.redis_url:
-        from .celery_app import make_celery
+        from dashapp.config.celery_app import make_celery
 
         return CeleryManager(celery if celery is not None else make_celery(settings), expire=3600)
     return DiskcacheManager(diskcache.Cache(str(settings.jobs_dir)), expire=3600)
@@ -34,9 +34,14 @@ def background_manager(settings: Settings, celery: Any = None) -> Any:
 
 def create_app(settings: Settings | None = None, analyzer: object | None = None, celery: Any = None) -> Dash:
     """Build the Dash app and its Flask server (the app factory)."""
-    from . import api, auth, compression, crossorigin, figures, heap_trim, i18n, page_scripts, plotly_bundle, timing
-    from .components import callbacks, language
-    from .components.shell import DOCUMENT, shell
+    from dashapp import i18n
+    from dashapp.figures import maps as figures
+    from dashapp.i18n import negotiation as language
+    from dashapp.ui import callbacks
+    from dashapp.ui.layout.shell import DOCUMENT, shell
+    from dashapp.web import auth, compression, crossorigin, heap_trim, page_scripts, plotly_bundle, timing
+    from dashapp.web.api import routes as api
+
     from .pages import PAGES
     from .service import Analyzer
 
@@ -66,7 +71,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
         title="CNN Activation Analyzer",
         update_title=None,
     )
-    app.index_string = DOCUMENT  # <html lang> per request: components/language.py
+    app.index_string = DOCUMENT  # <html lang> per request: i18n/negotiation.py
     server = app.server
     server.config["SECRET_KEY"] = secret_key_for(settings)
     # Room for a base64 upload (4/3 of the file) in a callback request, and no more.

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from .analysis.models import ModelError, ModelRegistry
-from .settings import Settings, SettingsError, load_settings
+from dashapp.analysis.models.registry import ModelError, ModelRegistry
+from dashapp.config.settings import Settings, SettingsError, load_settings
 
 USAGE = "usage: python -m dashapp [fetch-weights]"
 

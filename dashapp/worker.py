@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from .celery_app import SHARD_TASK, make_celery
+from dashapp.config.celery_app import SHARD_TASK, make_celery
+from dashapp.config.settings import load_settings
+
 from .collections.scanning import Scanner, ScanPlan
-from .settings import load_settings
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
+from dashapp.analysis.models.registry import ModelError
+from dashapp.config.settings import SettingsError
+
 from . import create_app
-from .analysis.models import ModelError
-from .settings import SettingsError
 
 try:
     app = create_app()

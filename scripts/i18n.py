@@ -1,6 +1,6 @@
 """The interface's gettext catalogs, with Babel's own commands.
 
-    .venv/bin/python scripts/i18n.py extract   # pybabel extract: code -> dashapp/locale/messages.pot
+    .venv/bin/python scripts/i18n.py extract   # pybabel extract: code -> dashapp/i18n/locale/messages.pot
     .venv/bin/python scripts/i18n.py update    # pybabel update: .pot -> each language's messages.po
     .venv/bin/python scripts/i18n.py compile   # pybabel compile: .po -> .mo (optional: the app reads .po)
     .venv/bin/python scripts/i18n.py check     # the catalogs hold every string of the code, translated
@@ -21,7 +21,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCALE = ROOT / "dashapp" / "locale"
+LOCALE = ROOT / "dashapp" / "i18n" / "locale"
 TEMPLATE = LOCALE / "messages.pot"
 LANGUAGES = ("en", "es")
 

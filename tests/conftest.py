@@ -8,11 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from dashapp.analysis.models import ModelRegistry
-from dashapp.settings import Settings
+from dashapp import i18n
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "assets" / "examples"
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request served in this
+    thread by a test client sets the language for the rest of the thread."""
+    with i18n.speaking(i18n.DEFAULT_LANGUAGE):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ..analysis.models import ModelRegistry
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
+
 from ..i18n import _
 from ..intake import Limits
-from ..settings import Settings
 from ..store import FileImageStore, RedisImageStore
 from .blobs import blob_store
 from .demo import DEMO_NAME, demo_entries
@@ -40,7 +41,7 @@ def intake_limits(settings: Settings) -> Limits:
 
 def celery_dispatch(settings: Settings) -> Dispatch:
     """One Celery task per shard on the settings' broker; the last shard to finish merges."""
-    from ..celery_app import SHARD_TASK, make_celery
+    from dashapp.config.celery_app import SHARD_TASK, make_celery
 
     client = make_celery(settings)
 

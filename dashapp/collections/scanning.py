@@ -27,8 +27,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis.scan import ScanCancelled, ScanItem, scan
-from ..analysis.scan_result import ScanResult, from_bytes, merge, to_bytes
+from dashapp.analysis.scan.result import ScanResult, from_bytes, merge, to_bytes
+from dashapp.analysis.scan.scanner import ScanCancelled, ScanItem, scan
+
 from ..errors import UserError
 from ..i18n import _
 from ..store import LruDict

@@ -27,7 +27,7 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:
-        """Limits from a ``dashapp.settings.Settings`` (or anything with the same fields)."""
+        """Limits from a ``dashapp.config.settings.Settings`` (or anything with the same fields)."""
         return cls(
             max_bytes=int(settings.max_upload_bytes),
             max_pixels=int(settings.max_pixels),

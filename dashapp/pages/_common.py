@@ -11,14 +11,16 @@ from typing import Any
 import numpy as np
 from dash import no_update
 
+from dashapp.analysis.models.graph import ReceptiveField
+from dashapp.figures.maps import heatmap_figure
+from dashapp.state.schema import ViewState
+from dashapp.state.url import strict_state
+from dashapp.ui.layout.widgets import error_alert
+
 from .. import i18n
-from ..analysis.graph import ReceptiveField
-from ..components.widgets import error_alert
 from ..errors import UserError
-from ..figures import heatmap_figure
 from ..i18n import _
 from ..service import Analyzer, LayerView
-from ..state import ViewState, strict_state
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ def heatmap_of(view: LayerView, fmap: np.ndarray, label: int, height: int = 260,
                quantity: str = "response", receptive_field: ReceptiveField | None = None) -> Any:
     """A map of the view's layer (a filter's response), or of another layer
     given its ``receptive_field`` (class evidence at a block), over the view's
-    image, placed by the one geometry rule (``analysis/geometry.py``);
+    image, placed by the one geometry rule (``analysis/maps/geometry.py``);
     ``subject`` names it in the hover and, with ``quantity``, words its
     description for screen readers."""
     image = view.image

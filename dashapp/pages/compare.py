@@ -7,14 +7,15 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
-from ..analysis.compare import MEASURES, Difference
-from ..compare_figures import SIDE_COLOURS, profile_overlay_figure
-from ..components.widgets import fmt, heatmap_slot, notice_alert, page_header
-from ..figures import TOOLBAR, heatmap_figure, picture_uri
+from dashapp.analysis.maps.compare import MEASURES, Difference
+from dashapp.figures.compare import SIDE_COLOURS, profile_overlay_figure
+from dashapp.figures.maps import TOOLBAR, heatmap_figure, picture_uri
+from dashapp.state.url import encode_state
+from dashapp.ui.layout.widgets import fmt, heatmap_slot, notice_alert, page_header
+
 from ..i18n import N_, _, percent
 from ..service import Analyzer, LayerView
 from ..service.compare import Comparison, open_pair
-from ..state import encode_state
 from ._common import guarded, state_of
 
 PATH = "/compare"

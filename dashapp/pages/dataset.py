@@ -12,10 +12,11 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from dashapp.ui.layout.dataset_widgets import collection_title, filter_card, progress_text
+from dashapp.ui.layout.widgets import notice_alert, page_header
+
 from .. import i18n
 from ..collections.runtime import ingest_demo, ingest_upload
-from ..components.dataset_widgets import collection_title, filter_card, progress_text
-from ..components.widgets import notice_alert, page_header
 from ..errors import UserError
 from ..i18n import N_, _, ngettext
 from ..service import Analyzer

@@ -9,21 +9,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
-from .. import i18n
-from ..components.collection_section import collection_section
-from ..components.featurevis_job import job_controls, register_job
-from ..components.widgets import (
-    fmt,
-    heatmap_slot,
-    kernel_note,
-    kernel_tile,
-    notice_alert,
-    page_header,
-    region_buttons,
-    stat_card,
-)
-from ..errors import UserError
-from ..figures import (
+from dashapp.figures.maps import (
     SIZE_COLOURS,
     SIZE_LETTERS,
     TOOLBAR,
@@ -33,6 +19,21 @@ from ..figures import (
     picture_uri,
     regions_figure,
 )
+from dashapp.ui.callbacks.jobs import job_controls, register_job
+from dashapp.ui.layout.collection_section import collection_section
+from dashapp.ui.layout.widgets import (
+    fmt,
+    heatmap_slot,
+    kernel_note,
+    kernel_tile,
+    notice_alert,
+    page_header,
+    region_buttons,
+    stat_card,
+)
+
+from .. import i18n
+from ..errors import UserError
 from ..i18n import N_, _, ngettext
 from ..service import Analyzer, LayerView
 from ..wording.regions import size_label

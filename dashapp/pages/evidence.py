@@ -8,11 +8,12 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from ..analysis.gradcam import METHODS
-from ..components.layer_meaning import branch_convs
-from ..components.widgets import heatmap_slot, hidden_label, page_header
+from dashapp.analysis.attribution.gradcam import METHODS
+from dashapp.figures.sanity import sanity_figure
+from dashapp.ui.callbacks.layer_meaning import branch_convs
+from dashapp.ui.layout.widgets import heatmap_slot, hidden_label, page_header
+
 from ..i18n import N_, _, percent
-from ..sanity_plot import sanity_figure
 from ..service import Analyzer, LayerView
 from ..wording.layers import layer_meaning
 from ..wording.sanity import verdict_sentence

@@ -7,9 +7,10 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
-from ..analysis.featurevis import OBJECTIVES
-from ..components.featurevis_job import job_controls, register_job
-from ..components.widgets import fmt, notice_alert, page_header
+from dashapp.analysis.featurevis.optimize import OBJECTIVES
+from dashapp.ui.callbacks.jobs import job_controls, register_job
+from dashapp.ui.layout.widgets import fmt, notice_alert, page_header
+
 from ..i18n import N_, _
 from ..service import Analyzer, LayerView
 from ._common import guarded, view_of

@@ -6,11 +6,13 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from ..components.widgets import heatmap_slot, notice_alert, page_header, tile_links
-from ..figures import grid_figure
+from dashapp.figures.maps import grid_figure
+from dashapp.state.schema import MAX_N
+from dashapp.state.url import encode_state
+from dashapp.ui.layout.widgets import heatmap_slot, notice_alert, page_header, tile_links
+
 from ..i18n import N_, _
 from ..service import Analyzer
-from ..state import MAX_N, encode_state
 from ..wording.maps import describe_map
 from ._common import guarded, state_of
 

@@ -7,11 +7,12 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 
+from dashapp.state.schema import MAX_N
+from dashapp.ui.layout.widgets import heatmap_slot, hidden_label, notice_alert, page_header
+
 from .. import i18n
-from ..components.widgets import heatmap_slot, hidden_label, notice_alert, page_header
 from ..i18n import N_, _
 from ..service import Analyzer
-from ..state import MAX_N
 from ._common import guarded, heatmap_of, view_of
 
 PATH = "/heatmaps"

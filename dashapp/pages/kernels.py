@@ -6,8 +6,9 @@ from typing import Any
 
 from dash import Dash, Input, Output, dcc, html
 
-from ..components.widgets import fmt, kernel_note, kernel_tile, notice_alert, page_header
-from ..figures import array_uri, picture_uri
+from dashapp.figures.maps import array_uri, picture_uri
+from dashapp.ui.layout.widgets import fmt, kernel_note, kernel_tile, notice_alert, page_header
+
 from ..i18n import N_, _
 from ..service import Analyzer
 from ._common import guarded, view_of

@@ -7,8 +7,9 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 
+from dashapp.ui.layout.widgets import fmt, notice_alert, page_header, stat_card
+
 from .. import i18n
-from ..components.widgets import fmt, notice_alert, page_header, stat_card
 from ..i18n import N_, _, ngettext
 from ..service import Analyzer
 from ._common import guarded, view_of

@@ -7,12 +7,13 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
+from dashapp.figures.maps import TOOLBAR, prediction_figure
+from dashapp.state.url import encode_state
+from dashapp.ui.layout.widgets import page_header
+
 from .. import i18n
-from ..components.widgets import page_header
-from ..figures import TOOLBAR, prediction_figure
 from ..i18n import N_, _, ngettext
 from ..service import Analyzer
-from ..state import encode_state
 from ._common import guarded, view_of
 
 PATH = "/prediction"

@@ -8,12 +8,13 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from dashapp.figures.maps import TOOLBAR, passing_figure, profile_figure
+from dashapp.state.url import encode_state
+from dashapp.ui.layout.widgets import page_header
+
 from .. import i18n
-from ..components.widgets import page_header
-from ..figures import TOOLBAR, passing_figure, profile_figure
 from ..i18n import N_, _
 from ..service import Analyzer
-from ..state import encode_state
 from ._common import guarded, view_of
 
 PATH = "/profile"

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis.models import ModelRegistry
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
+from dashapp.state.schema import ViewState
+
 from ..errors import UserError
 from ..i18n import _
-from ..settings import Settings
-from ..state import ViewState
 from ..store import ActivationStore, ImageStore, make_backend
 from .catalog import ModelCatalog
 from .featurevis import FeatureVisJobs, FeatureVisRequest

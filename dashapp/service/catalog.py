@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis.blocks import EvidenceLayer, default_evidence_layer
-from ..analysis.models import LayerInfo, LoadedModel, ModelError, ModelRegistry, ProgressFn
+from dashapp.analysis.models.blocks import EvidenceLayer, default_evidence_layer
+from dashapp.analysis.models.registry import LayerInfo, LoadedModel, ModelError, ModelRegistry, ProgressFn
+from dashapp.config.models_file import read_models_file
+from dashapp.config.settings import Settings
+from dashapp.state.schema import Catalog, EvidenceCatalog
+
 from ..errors import UserError
 from ..i18n import _
-from ..models_file import read_models_file
-from ..settings import Settings
-from ..state import Catalog, EvidenceCatalog
 from ..wording.errors import error_text
 
 

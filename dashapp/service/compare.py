@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..analysis.compare import Difference, differing_filters
+from dashapp.analysis.maps.compare import Difference, differing_filters
+from dashapp.state.schema import ViewState
+
 from ..errors import UserError
 from ..i18n import _
-from ..state import ViewState
 from .view import LayerView
 
 if TYPE_CHECKING:

@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.models import LayerInfo
-from ..analysis.scan import TopExample, top_examples
-from ..analysis.scan_result import ScanResult
+from dashapp.analysis.models.registry import LayerInfo
+from dashapp.analysis.scan.result import ScanResult
+from dashapp.analysis.scan.scanner import TopExample, top_examples
+
 from ..errors import UserError
 from ..i18n import _
 

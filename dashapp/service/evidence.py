@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..analysis.blocks import EvidenceLayer
-from ..analysis.geometry import MapGeometry, map_geometry
-from ..analysis.gradcam import METHODS, evidence
-from ..analysis.sanity import evidence_sanity
+from dashapp.analysis.attribution.gradcam import METHODS, evidence
+from dashapp.analysis.attribution.sanity import evidence_sanity
+from dashapp.analysis.maps.geometry import MapGeometry, map_geometry
+from dashapp.analysis.models.blocks import EvidenceLayer
+
 from ..errors import UserError
 from ..i18n import _
 from ..store.codec import decode_meta, encode_meta

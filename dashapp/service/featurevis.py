@@ -36,7 +36,7 @@ import numpy as np
 from PIL import Image
 from redis.exceptions import RedisError
 
-from ..analysis.featurevis import (
+from dashapp.analysis.featurevis.optimize import (
     OBJECTIVES,
     Cancelled,
     FeatureVisError,
@@ -44,10 +44,11 @@ from ..analysis.featurevis import (
     FeatureVisSettings,
     visualize,
 )
-from ..analysis.models import LoadedModel
+from dashapp.analysis.models.registry import LoadedModel
+from dashapp.config.settings import Settings
+
 from ..errors import UserError
 from ..i18n import _
-from ..settings import Settings
 from ..store import ActivationStore, redis_client
 from ..store.backends import REDIS_TIMEOUT_S
 from ..wording.errors import error_text

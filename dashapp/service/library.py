@@ -9,10 +9,11 @@ from pathlib import Path
 
 from PIL import Image
 
+from dashapp.config.settings import Settings
+
 from .. import intake
 from ..errors import UserError
 from ..i18n import _
-from ..settings import Settings
 from ..store import FileImageStore, ImageStore, RedisImageStore, StoreUnavailable
 
 log = logging.getLogger(__name__)

@@ -16,17 +16,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from ..analysis.blocks import EvidenceLayer
-from ..analysis.explain import read_filter
-from ..analysis.geometry import MapGeometry, map_geometry
-from ..analysis.kernels import KernelPictures, kernel_pictures
-from ..analysis.models import LayerInfo, LoadedModel
-from ..analysis.patches import Patch, top_patches
-from ..analysis.regions import RegionResult, find_regions
-from ..analysis.stats import FilterStats, LayerStats, Ranking, filter_stats, layer_stats, rank_filters, responds
+from dashapp.analysis.maps.explain import read_filter
+from dashapp.analysis.maps.geometry import MapGeometry, map_geometry
+from dashapp.analysis.maps.kernels import KernelPictures, kernel_pictures
+from dashapp.analysis.maps.patches import Patch, top_patches
+from dashapp.analysis.maps.regions import RegionResult, find_regions
+from dashapp.analysis.maps.stats import (
+    FilterStats,
+    LayerStats,
+    Ranking,
+    filter_stats,
+    layer_stats,
+    rank_filters,
+    responds,
+)
+from dashapp.analysis.models.blocks import EvidenceLayer
+from dashapp.analysis.models.registry import LayerInfo, LoadedModel
+from dashapp.state.schema import ViewState
+
 from ..errors import UserError
 from ..i18n import _
-from ..state import ViewState
 from ..wording.ranking import with_notice
 from ..wording.reading import WordedReading, word_reading
 from .evidence import EvidenceAnswer, class_evidence, sanity
@@ -158,7 +167,7 @@ class LayerView:
 
     @property
     def geometry(self) -> MapGeometry:
-        """Where the layer's map cells lie in the original image (``analysis/geometry.py``)."""
+        """Where the layer's map cells lie in the original image (``analysis/maps/geometry.py``)."""
         return map_geometry(self.info.receptive_field, self.input_size, self.image.width, self.image.height)
 
     def evidence_layer(self, name: str | None = None) -> EvidenceLayer:

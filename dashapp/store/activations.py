@@ -16,8 +16,9 @@ from typing import Any, Protocol
 import numpy as np
 from PIL import Image
 
-from ..analysis.capture import Capture, capture
-from ..analysis.models import LoadedModel
+from dashapp.analysis.models.capture import Capture, capture
+from dashapp.analysis.models.registry import LoadedModel
+
 from .codec import decode_maps, decode_meta, encode_maps, encode_meta, to_half, to_single
 from .memo import KeyedLocks, LruDict
 

@@ -1,9 +1,10 @@
-"""What a layer's name means, in plain words (``analysis/naming.py``'s
+"""What a layer's name means, in plain words (``analysis/models/naming.py``'s
 roles), in the reader's language."""
 
 from __future__ import annotations
 
-from ..analysis.naming import LayerRole, layer_role
+from dashapp.analysis.models.naming import LayerRole, layer_role
+
 from ..i18n import N_, _
 
 # "the first conv" ... with the article: Spanish makes the ordinal agree

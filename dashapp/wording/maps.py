@@ -1,18 +1,19 @@
-"""Heatmaps told in words (``analysis/describe.py``'s facts): the sentence a
+"""Heatmaps told in words (``analysis/maps/describe.py``'s facts): the sentence a
 screen reader reads instead of a colour map, in the reader's language."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.describe import MapFacts, map_facts
+from dashapp.analysis.maps.describe import MapFacts, map_facts
+
 from ..i18n import _, integer, percent, significant
 
 QUANTITIES = ("response", "evidence")  # what a map measures: a filter's response, or class evidence
 
 
 def place(key: str) -> str:
-    """One of ``analysis/describe.py``'s nine places, with its article ("the
+    """One of ``analysis/maps/describe.py``'s nine places, with its article ("the
     upper left"), to follow "in" in a sentence."""
     places = {
         "upper left": _("the upper left"), "upper centre": _("the upper centre"), "upper right": _("the upper right"),

@@ -1,11 +1,12 @@
 """The ranking's notice, in the reader's language: what each rule of the
-balanced score removed, counted and named (``analysis/stats.py``'s facts)."""
+balanced score removed, counted and named (``analysis/maps/stats.py``'s facts)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from ..analysis.stats import MIN_RELATIVE_PEAK, Ranking
+from dashapp.analysis.maps.stats import MIN_RELATIVE_PEAK, Ranking
+
 from ..i18n import _, ngettext, number, percent
 
 

@@ -1,11 +1,12 @@
-"""The plain-language reading of one filter (``analysis/explain.py``'s
+"""The plain-language reading of one filter (``analysis/maps/explain.py``'s
 facts), in the reader's language."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..analysis.explain import Reading
+from dashapp.analysis.maps.explain import Reading
+
 from ..i18n import _, ngettext, percent, pgettext
 from .regions import size_label
 
@@ -17,7 +18,7 @@ class WordedReading:
     summary: str
     details: list[str]
     warnings: list[str]
-    warning_codes: list[str]  # analysis/explain.py's WARNINGS, one per warning
+    warning_codes: list[str]  # analysis/maps/explain.py's WARNINGS, one per warning
 
     def as_dict(self) -> dict[str, object]:
         return {"band": self.band, "band_label": self.band_label, "summary": self.summary,

@@ -1,4 +1,4 @@
-"""A region's size class in words (``analysis/regions.py``'s keys)."""
+"""A region's size class in words (``analysis/maps/regions.py``'s keys)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sanity check's verdict in words (``analysis/sanity.py``'s reason
+"""The sanity check's verdict in words (``analysis/attribution/sanity.py``'s reason
 codes), in the reader's language."""
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """A weights download under way, in the reader's language (the shared
-progress file holds the numbers, ``analysis/weights.py``'s ``Progress``)."""
+progress file holds the numbers, ``analysis/models/weights.py``'s ``Progress``)."""
 
 from __future__ import annotations
 
-from ..analysis.weights import Progress
+from dashapp.analysis.models.weights import Progress
+
 from ..i18n import _, integer
 
 

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, 
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from dashapp import create_app
-from dashapp.settings import Settings
+from dashapp.config.settings import Settings
 
 from .helpers import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, snap
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from dashapp.colormaps import COLORSCALES
+from dashapp.figures.colormaps import COLORSCALES
 
 from .helpers import by_dash_id, snap
 from .test_pages import choose_dropdown_option, open_default, update_requests, wait_for_heatmaps

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Locator, Page, Request, expect
 
-from dashapp.colormaps import COLORSCALES
+from dashapp.figures.colormaps import COLORSCALES
 
 from .helpers import EXAMPLES, by_dash_id, path_of, query_of, search_of, snap
 
@@ -195,7 +195,7 @@ def test_default_view_and_every_page_via_navbar(page: Page) -> None:
 def test_the_page_runs_on_the_apps_plotly_bundle_without_babel_polyfill(page: Page) -> None:
     """plotly.js is the app's own bundle (scripts/plotly-bundle: scatter,
     heatmap, bar, box) and Dash's @babel/polyfill is not loaded
-    (dashapp/page_scripts.py): core-js 2 would have replaced natives such as
+    (dashapp/web/page_scripts.py): core-js 2 would have replaced natives such as
     String.prototype.trim. Lazily loaded components still arrive: they read
     ``regeneratorRuntime``, which assets/vendor/regenerator-runtime.js defines."""
     open_default(page, "/heatmaps")

@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from dashapp import create_app
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 from dashapp.service import Analyzer
-from dashapp.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +165,7 @@ def test_exports_csv_json_and_regions(client: FlaskClient, example_bytes: bytes)
 
 
 def test_evidence_and_profile_go_through_the_store(module_analyzer: Analyzer, example_bytes: bytes) -> None:
-    from dashapp.state import ViewState
+    from dashapp.state.schema import ViewState
 
     sha = module_analyzer.library.ingest_bytes(example_bytes).sha256
     view = module_analyzer.open(ViewState(image=sha, model="resnet18", layer="layer4.1.conv2"))

@@ -23,9 +23,9 @@ from werkzeug.serving import make_server
 
 from dashapp import create_app
 from dashapp.__main__ import main as dashapp_main
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings, SettingsError, load_settings
 from dashapp.service import Analyzer
-from dashapp.settings import Settings, SettingsError, load_settings
 from devtools.servers import random_png
 
 USER, PASSWORD = "alice", "correct horse battery staple"

@@ -12,7 +12,7 @@ from pathlib import Path
 from dash import CeleryManager, DiskcacheManager
 
 from dashapp import create_app
-from dashapp.settings import Settings
+from dashapp.config.settings import Settings
 from devtools.servers import REPO_ROOT, RedisServer
 
 LIST_TASKS = """

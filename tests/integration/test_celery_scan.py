@@ -12,12 +12,12 @@ import pytest
 import torch
 from PIL import Image
 
-from dashapp.analysis.models import ModelRegistry
-from dashapp.analysis.scan import ScanItem, scan
-from dashapp.analysis.scan_result import results_equal
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.analysis.scan.result import results_equal
+from dashapp.analysis.scan.scanner import ScanItem, scan
 from dashapp.collections import CollectionLimits, build_collection, from_files
 from dashapp.collections.runtime import scanner_for
-from dashapp.settings import Settings
+from dashapp.config.settings import Settings
 from devtools.celery_workers import start_workers, worker_env
 from devtools.servers import RedisServer, wait_for
 

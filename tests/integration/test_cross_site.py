@@ -17,9 +17,9 @@ import pytest
 from dash import Dash
 
 from dashapp import create_app
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 from dashapp.service import Analyzer
-from dashapp.settings import Settings
 from devtools.servers import random_png
 
 USER, PASSWORD = "alice", "pw"

@@ -13,10 +13,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from dashapp import create_app
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 from dashapp.service import Analyzer
-from dashapp.settings import Settings
-from dashapp.state import ViewState
+from dashapp.state.schema import ViewState
 
 
 @pytest.fixture(scope="module")

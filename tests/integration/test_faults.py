@@ -27,12 +27,12 @@ from dash import Dash, no_update
 from flask.testing import FlaskClient
 
 from dashapp import create_app, store
-from dashapp.analysis import models as models_module
-from dashapp.analysis import weights as weights_module
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.models import registry as models_module
+from dashapp.analysis.models import weights as weights_module
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 from dashapp.intake import accept_bytes
 from dashapp.service import Analyzer
-from dashapp.settings import Settings
 from dashapp.store import ActivationStore, FileImageStore, make_backend
 from devtools.servers import RedisServer, random_png, wait_for
 from tests.support import dash_harness as harness
@@ -488,7 +488,7 @@ def test_worker_killed_while_writing_an_image_leaves_nothing(tmp_path: Path, mod
 CACHE_WRITER = r"""
 import os, sys
 from pathlib import Path
-from dashapp.settings import Settings
+from dashapp.config.settings import Settings
 from dashapp.store import ActivationStore, make_backend
 from tests.support.synthetic import SyntheticSubject, synthetic_capture
 

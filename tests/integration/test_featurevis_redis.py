@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from dashapp.analysis import featurevis as engine
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.featurevis import optimize as engine
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 from dashapp.service import featurevis as jobs_module
 from dashapp.service.catalog import ModelCatalog
 from dashapp.service.featurevis import FeatureVisJobs
-from dashapp.settings import Settings
 from dashapp.store import ActivationStore, make_backend
 from devtools.servers import RedisServer
 

@@ -20,9 +20,9 @@ from dash import Dash
 from PIL import Image
 
 from dashapp import create_app
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 from dashapp.service import Analyzer
-from dashapp.settings import Settings
 from devtools.servers import random_png
 from tests.support import dash_harness as h
 from tests.support.forge import post_callback, response_of
@@ -149,7 +149,7 @@ def test_forged_region_numbers_change_nothing(site: tuple[Dash, Analyzer], curve
 
 
 def _state(view: dict[str, Any]) -> Any:
-    from dashapp.state import ViewState
+    from dashapp.state.schema import ViewState
 
     return ViewState.from_dict(view)
 

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 import requests
 
-from dashapp.analysis.models import WeightsStatus
-from dashapp.analysis.stats import layer_stats
-from dashapp.settings import Settings
+from dashapp.analysis.maps.stats import layer_stats
+from dashapp.analysis.models.registry import WeightsStatus
+from dashapp.config.settings import Settings
 from dashapp.store import ActivationStore, make_backend
 from devtools.servers import GunicornServer, concurrently, random_png
 from tests.support.synthetic import SyntheticModel, SyntheticSubject, SyntheticWeights

@@ -35,11 +35,11 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from dashapp import create_app
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 from dashapp.intake import AddressPolicy, image_sha256
 from dashapp.service import Analyzer, ImageLibrary
-from dashapp.settings import Settings
-from dashapp.state import FIELD, MAX_N
+from dashapp.state.schema import FIELD, MAX_N
 from devtools.servers import wait_for
 from tests.support import dash_harness as harness
 from tests.support import fake_network as net

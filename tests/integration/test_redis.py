@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from dashapp import intake, store
-from dashapp.analysis.capture import Capture, Prediction
-from dashapp.settings import Settings
+from dashapp.analysis.models.capture import Capture, Prediction
+from dashapp.config.settings import Settings
 from dashapp.store import ActivationStore, RedisImageStore, StoreUnavailable, make_backend
 from devtools.servers import GunicornServer, RedisServer, concurrently, random_png, wait_for
 from tests.support.synthetic import SyntheticModel, SyntheticSubject

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 from dashapp.intake import accept_bytes
 from dashapp.service import Analyzer
-from dashapp.settings import Settings
-from dashapp.state import ViewState
+from dashapp.state.schema import ViewState
 from dashapp.store import RedisImageStore
 from devtools.servers import RedisServer, random_png
 from tests.support.hostile import Planted, encode, noise

@@ -19,7 +19,7 @@ import torchvision
 from dash import Dash
 
 from dashapp import create_app
-from dashapp.settings import Settings
+from dashapp.config.settings import Settings
 from tests.support import dash_harness as h
 from tests.support.forge import post_callback
 from tests.support.mirror import RecordingMirror

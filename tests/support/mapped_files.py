@@ -1,5 +1,5 @@
 """Which files a process maps a module's weights from (/proc/self/maps):
-how the tests see that workers share weights (dashapp/analysis/shared_weights.py)."""
+how the tests see that workers share weights (dashapp/analysis/models/shared_weights.py)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from dashapp.analysis.models import LoadedModel, WeightsStatus, describe
+from dashapp.analysis.models.registry import LoadedModel, WeightsStatus, describe
 
 CATEGORIES = ["red square", "blue field", "horizontal edge"]
 RED, BLUE, EDGE = 0, 1, 2

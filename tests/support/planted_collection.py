@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from dashapp.analysis.scan import ScanItem
+from dashapp.analysis.scan.scanner import ScanItem
 from tests.support.planted import red_square_image
 
 RED_AT = {5: (20, 20, 60, 60), 17: (50, 10, 90, 50), 33: (70, 40, 110, 80)}  # image index -> square (x0, y0, x1, y1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dashapp.analysis.models import LoadedModel, WeightsStatus, describe
+from dashapp.analysis.models.registry import LoadedModel, WeightsStatus, describe
 
 RED, EDGE = 0, 1
 CATEGORIES = ["red", "horizontal stripes"]

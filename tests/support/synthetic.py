@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dashapp.analysis.capture import Capture, Prediction
+from dashapp.analysis.models.capture import Capture, Prediction
 
 SYNTHETIC_LAYERS: dict[str, tuple[int, int, int]] = {"a": (4, 5, 5), "b": (8, 3, 3), "c": (2, 6, 6), "d": (3, 4, 7)}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dashapp.analysis.models import LoadedModel
-from dashapp.analysis.scan import scan
-from dashapp.analysis.scan_result import ScanResult
+from dashapp.analysis.models.registry import LoadedModel
+from dashapp.analysis.scan.result import ScanResult
+from dashapp.analysis.scan.scanner import scan
 from tests.support.planted import planted_model
 from tests.support.planted_collection import planted_items
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dashapp.analysis.scan import ScanItem, scan
-from dashapp.analysis.scan_result import results_equal
+from dashapp.analysis.scan.result import results_equal
+from dashapp.analysis.scan.scanner import ScanItem, scan
 from dashapp.collections import CollectionLimits, CollectionStore, FileBlobStore, build_collection, from_files
 from dashapp.collections.scanning import ScanError, Scanner, in_process
 from dashapp.store import FileImageStore

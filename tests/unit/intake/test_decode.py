@@ -411,7 +411,7 @@ def test_float_and_wide_integer_modes_are_scaled_not_clipped() -> None:
 
 
 def test_limits_from_settings() -> None:
-    from dashapp.settings import Settings
+    from dashapp.config.settings import Settings
 
     settings = Settings(
         max_upload_bytes=123,

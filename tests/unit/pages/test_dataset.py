@@ -11,8 +11,8 @@ from dash import Dash
 from dashapp import i18n
 from dashapp.collections.demo import DEMO_NAME
 from dashapp.collections.sources import Rejected
-from dashapp.components.dataset_widgets import progress_text
 from dashapp.pages import dataset
+from dashapp.ui.layout.dataset_widgets import progress_text
 from tests.support.dash_harness import find_callback, run_callback, sync_state
 from tests.support.visible_text import has_words, visible_text
 

@@ -7,15 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dashapp.analysis.checkpoints import TeamModelSpec
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.models.checkpoints import TeamModelSpec
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 from dashapp.errors import UserError
 from dashapp.service import Analyzer
 from dashapp.service.compare import open_pair
-from dashapp.settings import Settings
-from dashapp.state import ViewState
-
-from ..analysis.test_checkpoints import write_team_checkpoint
+from dashapp.state.schema import ViewState
+from tests.unit.analysis.models.test_checkpoints import write_team_checkpoint
 
 
 def test_without_a_second_choice_the_next_example_is_compared(analyzer: Analyzer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from dashapp.analysis.scan import ScanItem, scan
+from dashapp.analysis.scan.scanner import ScanItem, scan
 from dashapp.service.dataset import CollectionLayer
 from tests.support.planted import BLUE, EDGE, RED, planted_model, red_square_image
 

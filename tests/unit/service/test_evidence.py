@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dashapp.analysis.gradcam import evidence
+from dashapp.analysis.attribution.gradcam import evidence
+from dashapp.config.settings import Settings
 from dashapp.errors import UserError
 from dashapp.service import Analyzer
-from dashapp.settings import Settings
-from dashapp.state import ViewState
+from dashapp.state.schema import ViewState
 
 
 def test_another_worker_reads_map_and_scale_and_an_evicted_scale_is_recomputed(

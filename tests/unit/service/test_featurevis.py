@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from dashapp.analysis import featurevis as engine
-from dashapp.analysis.featurevis import FeatureVisError
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.featurevis import optimize as engine
+from dashapp.analysis.featurevis.optimize import FeatureVisError
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 from dashapp.errors import UserError
 from dashapp.service import featurevis as jobs_module
 from dashapp.service.catalog import ModelCatalog
 from dashapp.service.featurevis import FeatureVisJobs
-from dashapp.settings import Settings
 from dashapp.store import ActivationStore, make_backend
 
 LAYER = "layer1.0.conv1"

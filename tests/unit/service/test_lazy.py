@@ -8,7 +8,7 @@ from typing import Any
 
 from dashapp.service import Analyzer
 from dashapp.service.lazy import cached_property
-from dashapp.state import ViewState
+from dashapp.state.schema import ViewState
 
 WAIT_S = 30.0  # a bound on waiting for a condition, never a measure of speed
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dashapp.analysis.capture import capture
-from dashapp.analysis.stats import filter_stats
+from dashapp.analysis.maps.stats import filter_stats
+from dashapp.analysis.models.capture import capture
 from dashapp.errors import UserError
 from dashapp.service import Analyzer
-from dashapp.state import ViewState
+from dashapp.state.schema import ViewState
 
 
 @pytest.fixture

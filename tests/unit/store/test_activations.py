@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from dashapp.analysis.capture import Capture, Prediction
+from dashapp.analysis.models.capture import Capture, Prediction
 from dashapp.service import Analyzer
-from dashapp.state import ViewState
+from dashapp.state.schema import ViewState
 from dashapp.store import (
     ActivationStore,
     BoundedFileSystemCache,

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from flask_caching.backends import FileSystemCache
 
-from dashapp.analysis.models import ModelRegistry
+from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.config.settings import Settings
 from dashapp.service import Analyzer
-from dashapp.settings import Settings
-from dashapp.state import ViewState
+from dashapp.state.schema import ViewState
 from dashapp.store import BoundedFileSystemCache
 from tests.support.hostile import Planted
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dashapp.analysis.capture import Capture, Prediction
+from dashapp.analysis.models.capture import Capture, Prediction
 from dashapp.store import ActivationStore, BoundedFileSystemCache
 
 from .test_activations import CountingCompute, subject

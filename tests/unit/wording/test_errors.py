@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dashapp import i18n
-from dashapp.analysis import weights
-from dashapp.analysis.featurevis import FeatureVisError, FeatureVisSettings
-from dashapp.analysis.models import ModelError
+from dashapp.analysis.featurevis.optimize import FeatureVisError, FeatureVisSettings
+from dashapp.analysis.models import weights
+from dashapp.analysis.models.registry import ModelError
 from dashapp.wording.errors import error_text
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from dashapp import i18n
-from dashapp.analysis.describe import PLACES
-from dashapp.analysis.stats import filter_stats
+from dashapp.analysis.maps.describe import PLACES
+from dashapp.analysis.maps.stats import filter_stats
 from dashapp.wording.maps import describe_map, place
 
 from .leaks import english_words

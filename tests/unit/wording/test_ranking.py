@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dashapp import i18n
-from dashapp.analysis.stats import Ranking, filter_stats, rank_filters
+from dashapp.analysis.maps.stats import Ranking, filter_stats, rank_filters
 from dashapp.wording.ranking import name_filters, ranking_notice, with_notice
 
 from .leaks import english_words

@@ -10,7 +10,7 @@ import itertools
 import pytest
 
 from dashapp import i18n
-from dashapp.analysis.explain import BANDS, STRENGTHS, WARNINGS, Reading
+from dashapp.analysis.maps.explain import BANDS, STRENGTHS, WARNINGS, Reading
 from dashapp.wording.reading import word_reading
 
 from .leaks import english_words

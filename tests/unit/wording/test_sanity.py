@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashapp import i18n
-from dashapp.analysis.sanity import REASONS
+from dashapp.analysis.attribution.sanity import REASONS
 from dashapp.wording.sanity import verdict_label, verdict_sentence, with_sentence
 
 from .leaks import english_words

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from dashapp import i18n
-from dashapp.analysis.sanity import REASONS
-from dashapp.sanity_plot import sanity_figure
+from dashapp.analysis.attribution.sanity import REASONS
+from dashapp.figures.sanity import sanity_figure
 from dashapp.wording.sanity import reason_of
 
 

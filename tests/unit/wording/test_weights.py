@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashapp import i18n
-from dashapp.analysis.weights import Progress
+from dashapp.analysis.models.weights import Progress
 from dashapp.wording.weights import download_label
 
 

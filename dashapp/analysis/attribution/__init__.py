@@ -1,0 +1,1 @@
+"""Class evidence (Grad-CAM, Grad-CAM++) and its sanity check."""

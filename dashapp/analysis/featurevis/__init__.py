@@ -1,0 +1,1 @@
+"""Feature visualization: the optimized image and its parameterization."""

@@ -1,0 +1,1 @@
+"""One filter's map: geometry, statistics and ranking, regions, patches, readings, kernels."""

@@ -1,0 +1,1 @@
+"""Models: loading, weights, graphs, naming, and the forward pass that captures responses."""

@@ -1,0 +1,1 @@
+"""Collection scans: streaming batched passes and their mergeable results."""

@@ -1,0 +1,342 @@
+"""Every setting of the app, read once from ``DASHAPP_*`` environment variables.
+
+Settings are validated when they are read: a bad value stops start-up with a
+message that names the variable, the value and what is expected, instead of
+failing later inside a request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import os
+import secrets
+import stat
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+WEIGHT_POLICIES = ("auto", "pretrained", "random")
+AUTH_MODES = ("none", "basic", "header")
+DEFAULT_MODELS = ("resnet18", "alexnet")
+
+
+class SettingsError(ValueError):
+    """A DASHAPP_* variable holds a value the app cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8050
+    data_dir: Path = field(default_factory=lambda: Path(".dashapp-data").resolve())
+    redis_url: str | None = None
+    weights: str = "auto"
+    weights_mirror: str | None = None  # base URL holding torchvision's checkpoint files
+    device: str | None = None  # None: CUDA when available, else CPU
+    models: tuple[str, ...] = DEFAULT_MODELS
+    models_file: Path | None = None  # TOML listing the team's own models (dashapp/config/models_file.py)
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_pixels: int = 40_000_000
+    url_connect_timeout_s: float = 5.0
+    url_read_timeout_s: float = 10.0
+    url_total_timeout_s: float = 20.0
+    cache_max_entries: int = 4000
+    image_store_max_bytes: int = 1 << 30  # uploads kept; least recently used evicted first
+    cache_ttl_s: int = 7 * 24 * 3600
+    secret_key: str = ""
+    auth: str = "none"
+    auth_users: tuple[tuple[str, str], ...] = ()
+    auth_header: str = "X-Forwarded-User"
+    # Header mode trusts the user header only from the proxy: a request must
+    # carry this secret in auth_proxy_secret_header, or come from one of
+    # auth_trusted_proxies (both, when both are set).
+    auth_proxy_secret: str = ""
+    auth_proxy_secret_header: str = "X-Proxy-Secret"
+    auth_trusted_proxies: tuple[IPNetwork, ...] = ()
+    random_seed: int = 0
+    debug: bool = False
+    collections_dir: Path | None = None  # operator's folder: each sub-folder a collection
+    collection_max_images: int = 5000
+    collection_max_bytes: int = 1 << 30
+    scan_batch: int = 32
+    scan_shard: int = 256
+    # Celery (Redis broker): a task not acknowledged this long after delivery
+    # (its worker died) is delivered again.
+    scan_visibility_timeout_s: int = 3600
+    # Feature visualization: caps on what a request may ask (a job runs
+    # min(default, cap): 256 steps at 160 px unless capped lower), and how
+    # many jobs one worker accepts at once (one runs, the rest wait).
+    featurevis_max_steps: int = 1024
+    featurevis_max_size: int = 320
+    featurevis_queue: int = 4
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "activations"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"
+
+    @property
+    def shared_weights_dir(self) -> Path:
+        """The model weight files every worker maps (analysis/models/shared_weights.py)."""
+        return self.data_dir / "weights"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+SECRET_SETTINGS = ("DASHAPP_AUTH_USERS", "DASHAPP_REDIS_URL", "DASHAPP_WEIGHTS_MIRROR")
+
+
+def _parse(env: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], expected: str) -> T:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return convert(raw.strip())
+    except (ValueError, TypeError) as exc:
+        # Values that may hold passwords are never echoed into logs.
+        shown = "(value hidden)" if name in SECRET_SETTINGS else repr(raw)
+        raise SettingsError(f"{name}={shown} is not valid: expected {expected}") from exc
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value == float("inf"):
+        raise ValueError("must be positive and finite")
+    return value
+
+
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    def convert(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError("out of range")
+        return value
+
+    return convert
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError("out of range")
+    return value
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def convert(raw: str) -> str:
+        value = raw.lower()
+        if value not in options:
+            raise ValueError(value)
+        return value
+
+    return convert
+
+
+def _bool(raw: str) -> bool:
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+def _device(raw: str) -> str:
+    value = raw.lower()
+    if value == "cpu" or value == "cuda" or (value.startswith("cuda:") and value[5:].isdigit()):
+        return value
+    raise ValueError(raw)
+
+
+def _models(raw: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    if not names:
+        raise ValueError("empty list")
+    for name in names:
+        if not name.replace("_", "").isalnum():
+            raise ValueError(name)
+    return names
+
+
+def _users(raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in raw.split(","):
+        user, sep, password = item.strip().partition(":")
+        if not sep or not user or not password:
+            raise ValueError("each entry must be user:password")
+        pairs.append((user, password))
+    return tuple(pairs)
+
+
+def _networks(raw: str) -> tuple[IPNetwork, ...]:
+    networks = tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+    if not networks:
+        raise ValueError("empty list")
+    return networks
+
+
+def _http_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError(raw)
+    return raw
+
+
+def _redis_url(raw: str) -> str:
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(raw)
+    return raw
+
+
+def _folder(raw: str) -> Path:
+    path = Path(raw).expanduser().resolve()
+    if not path.is_dir():
+        raise ValueError(raw)
+    return path
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every DASHAPP_* variable; raise SettingsError on a bad one."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("DASHAPP_DATA_DIR") or ".dashapp-data").expanduser().resolve()
+    settings = Settings(
+        host=env.get("DASHAPP_HOST") or "127.0.0.1",
+        port=_parse(env, "DASHAPP_PORT", 8050, _port, "a port number 1-65535"),
+        data_dir=data_dir,
+        redis_url=_parse(env, "DASHAPP_REDIS_URL", None, _redis_url, "a redis:// or rediss:// URL"),
+        weights=_parse(env, "DASHAPP_WEIGHTS", "auto", _choice(WEIGHT_POLICIES), "auto, pretrained or random"),
+        weights_mirror=_parse(env, "DASHAPP_WEIGHTS_MIRROR", None, _http_url, "an http:// or https:// base URL"),
+        device=_parse(env, "DASHAPP_DEVICE", None, _device, "cpu, cuda or cuda:N"),
+        models=_parse(env, "DASHAPP_MODELS", DEFAULT_MODELS, _models, "comma-separated torchvision model names"),
+        models_file=_parse(env, "DASHAPP_MODELS_FILE", None, lambda raw: Path(raw).expanduser().resolve(),
+                           "the path of a TOML file"),
+        max_upload_bytes=_parse(env, "DASHAPP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, _positive_int, "a positive integer"),
+        max_pixels=_parse(env, "DASHAPP_MAX_PIXELS", 40_000_000, _positive_int, "a positive integer"),
+        url_connect_timeout_s=_parse(env, "DASHAPP_URL_CONNECT_TIMEOUT", 5.0, _positive_float, "seconds > 0"),
+        url_read_timeout_s=_parse(env, "DASHAPP_URL_READ_TIMEOUT", 10.0, _positive_float, "seconds > 0"),
+        url_total_timeout_s=_parse(env, "DASHAPP_URL_TOTAL_TIMEOUT", 20.0, _positive_float, "seconds > 0"),
+        cache_max_entries=_parse(env, "DASHAPP_CACHE_MAX_ENTRIES", 4000, _positive_int, "a positive integer"),
+        image_store_max_bytes=_parse(env, "DASHAPP_IMAGE_STORE_MAX_BYTES", 1 << 30, _positive_int,
+                                     "a positive number of bytes"),
+        cache_ttl_s=_parse(env, "DASHAPP_CACHE_TTL", 7 * 24 * 3600, _positive_int, "seconds > 0"),
+        secret_key=env.get("DASHAPP_SECRET_KEY") or "",
+        auth=_parse(env, "DASHAPP_AUTH", "none", _choice(AUTH_MODES), "none, basic or header"),
+        auth_users=_parse(env, "DASHAPP_AUTH_USERS", (), _users, "user:password[,user:password...]"),
+        auth_header=env.get("DASHAPP_AUTH_HEADER") or "X-Forwarded-User",
+        auth_proxy_secret=env.get("DASHAPP_AUTH_PROXY_SECRET") or "",
+        auth_proxy_secret_header=env.get("DASHAPP_AUTH_PROXY_SECRET_HEADER") or "X-Proxy-Secret",
+        auth_trusted_proxies=_parse(env, "DASHAPP_AUTH_TRUSTED_PROXIES", (), _networks,
+                                    "comma-separated IP addresses or networks, e.g. 10.0.0.5,10.1.0.0/16"),
+        random_seed=_parse(env, "DASHAPP_RANDOM_SEED", 0, int, "an integer"),
+        debug=_parse(env, "DASHAPP_DEBUG", False, _bool, "true or false"),
+        collections_dir=_parse(env, "DASHAPP_COLLECTIONS_DIR", None, _folder, "an existing folder"),
+        collection_max_images=_parse(env, "DASHAPP_COLLECTION_MAX_IMAGES", 5000, _positive_int, "a positive integer"),
+        collection_max_bytes=_parse(env, "DASHAPP_COLLECTION_MAX_BYTES", 1 << 30, _positive_int, "a positive integer"),
+        scan_batch=_parse(env, "DASHAPP_SCAN_BATCH", 32, _positive_int, "a positive integer"),
+        scan_shard=_parse(env, "DASHAPP_SCAN_SHARD", 256, _positive_int, "a positive integer"),
+        scan_visibility_timeout_s=_parse(env, "DASHAPP_SCAN_VISIBILITY_TIMEOUT", 3600, _positive_int, "seconds > 0"),
+        featurevis_max_steps=_parse(env, "DASHAPP_FEATUREVIS_MAX_STEPS", 1024, _bounded(1, 4096), "an integer 1-4096"),
+        featurevis_max_size=_parse(env, "DASHAPP_FEATUREVIS_MAX_SIZE", 320, _bounded(32, 512), "pixels 32-512"),
+        featurevis_queue=_parse(env, "DASHAPP_FEATUREVIS_QUEUE", 4, _bounded(1, 64), "an integer 1-64"),
+    )
+    if settings.models_file is not None:
+        from dashapp.config.models_file import read_models_file  # it imports this module
+
+        read_models_file(settings.models_file)  # a malformed file stops the start, naming the key
+    check_auth(settings)
+    return settings
+
+
+def check_auth(settings: Settings) -> None:
+    """Refuse an access-control setup that would let anyone in."""
+    if settings.auth == "basic" and not settings.auth_users:
+        raise SettingsError("DASHAPP_AUTH=basic needs DASHAPP_AUTH_USERS=user:password[,...]")
+    if settings.auth == "header" and not (settings.auth_proxy_secret or settings.auth_trusted_proxies):
+        # Without either, anyone who reaches the app could send the user header.
+        raise SettingsError(
+            "DASHAPP_AUTH=header needs DASHAPP_AUTH_PROXY_SECRET (a secret your proxy sends in the "
+            f"{settings.auth_proxy_secret_header} header) or DASHAPP_AUTH_TRUSTED_PROXIES (the proxy's "
+            "addresses, e.g. 10.0.0.5,10.1.0.0/16), so that only the proxy can vouch for a user"
+        )
+
+
+def ensure_data_dir(settings: Settings) -> Path:
+    """Create the data directory readable by this user only (0700): it holds
+    the secret key, which signs background-job handles, and users' images."""
+    path = settings.data_dir
+    if not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            pass  # another worker made it a moment ago
+        else:
+            os.chmod(path, 0o700)  # whatever the umask
+    info = path.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        if info.st_uid == os.getuid() and (path / "secret_key").is_file():
+            # Ours, from a version that left it open: close it.
+            os.chmod(path, 0o700)
+            log.info("data directory %s was mode %o; now 0700", path, mode)
+        else:
+            # Perhaps a shared folder someone chose: not ours to change, so say so.
+            log.warning("data directory %s is accessible to other users (mode %o); 0700 is advised", path, mode)
+    return path
+
+
+def secret_key_for(settings: Settings) -> str:
+    """The Flask secret: the configured one, or one kept in the data directory.
+
+    Every worker of one host reads the same file, so anything signed by one
+    worker verifies in the others. The file is created with ``O_EXCL`` and mode
+    0600: the first worker writes it, the others read it.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    ensure_data_dir(settings)
+    path = settings.data_dir / "secret_key"
+    candidate = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return _read_secret(path)
+    with os.fdopen(fd, "w") as out:
+        out.write(candidate)
+    return candidate
+
+
+def _read_secret(path: Path) -> str:
+    # A worker may read while the first one is still writing: wait for the key.
+    for _ in range(200):
+        value = path.read_text().strip()
+        if value:
+            if stat.S_IMODE(path.stat().st_mode) & 0o077:
+                # A key file from an older version was world-readable.
+                with contextlib.suppress(PermissionError):
+                    os.chmod(path, 0o600)
+            return value
+        time.sleep(0.01)
+    raise SettingsError(f"The secret key file {path} is empty: delete it or set DASHAPP_SECRET_KEY")

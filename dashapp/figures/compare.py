@@ -1,0 +1,29 @@
+"""Figures of the Compare page (pure: numbers in, figures out)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dashapp.figures.maps import PROFILE_MARGIN
+from dashapp.i18n import plotly_separators
+
+SIDE_COLOURS = ("#0d6efd", "#fd7e14")  # first subject blue, second orange, everywhere on the page
+
+
+def profile_overlay_figure(profiles: Sequence[Sequence[Mapping[str, object]]], names: Sequence[str], measure: str,
+                           title: str, height: int = 340) -> go.Figure:
+    """Both subjects' layer profiles overlaid: one box per layer and subject
+    (``measure``: "mean" or "sparsity" of every filter), side by side."""
+    fig = go.Figure()
+    for rows, name, colour in zip(profiles, names, SIDE_COLOURS, strict=False):
+        xs = np.concatenate([np.repeat(str(row["layer"]), len(row[measure])) for row in rows])  # type: ignore[arg-type]
+        ys = np.concatenate([np.asarray(row[measure], dtype=np.float32) for row in rows])  # type: ignore[arg-type]
+        fig.add_trace(go.Box(x=xs, y=ys, name=name, marker_color=colour, boxpoints=False, offsetgroup=name))
+    fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN, boxmode="group",
+                      title={"text": title, "font": {"size": 14}}, showlegend=True,
+                      legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+                      separators=plotly_separators())
+    return fig

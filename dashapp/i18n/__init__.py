@@ -1,0 +1,151 @@
+"""The interface language: gettext catalogs (Babel) and locale formatting.
+
+Every user-facing string is written in English in the code and goes through
+``_()`` (or ``ngettext`` for counts); ``pybabel extract`` collects them into
+``dashapp/locale/messages.pot`` and each language's ``messages.po`` holds the
+translations (``scripts/i18n`` runs extract / update / compile).
+
+The language of the work at hand lives in a context variable: the web layer
+sets it once per request (``i18n/negotiation.py``: the link's ``lang=``,
+then the preference cookie, then ``Accept-Language``), and page callbacks set
+it from the view state they receive, so background jobs in other processes
+speak the user's language too. Strings defined at import time are marked with
+``N_()`` and translated where they are shown.
+
+Numbers and percentages go through ``number`` / ``percent`` (Babel's CLDR
+formats): "0,153" and "15 %" in Spanish, "0.153" and "15%" in English.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+from collections.abc import Iterator
+from contextvars import ContextVar
+from gettext import NullTranslations
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import Translations
+
+LANGUAGES = ("en", "es")  # English is the source language
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, as switches show them
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+
+_language: ContextVar[str] = ContextVar("dashapp_language", default=DEFAULT_LANGUAGE)
+
+
+def catalog_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@functools.cache
+def translations(language: str) -> NullTranslations:
+    """The compiled catalog of ``language``, read from its ``.po`` once per
+    process (compiled in memory, so a checkout never serves a stale ``.mo``).
+    Fuzzy entries are left out, as ``pybabel compile`` leaves them out."""
+    path = catalog_path(language)
+    if language not in LANGUAGES or not path.is_file():
+        return NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def known(language: object) -> str | None:
+    """``language`` if the interface speaks it, else None."""
+    return language if isinstance(language, str) and language in LANGUAGES else None
+
+
+def current() -> str:
+    return _language.get()
+
+
+def use(language: str | None) -> None:
+    """Speak ``language`` for the rest of this request or job; an unknown or
+    missing one leaves the language as it is."""
+    if known(language):
+        _language.set(language)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """``language`` inside the block only (tests, a job for another user)."""
+    token = _language.set(known(language) or DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _language.reset(token)
+
+
+def _(message: str) -> str:
+    """``message`` in the current language (itself when untranslated)."""
+    return translations(current()).gettext(message)
+
+
+gettext = _
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """The form of a message for ``count`` things, in the current language."""
+    return translations(current()).ngettext(singular, plural, count)
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` as used in ``context``, in the current language: where the
+    same English word needs different translations in different places (a
+    region is "pequeña", a filter "pequeño"; a field named in a message takes
+    its article), ``context`` tells the translator which."""
+    return translations(current()).pgettext(context, message)
+
+
+def N_(message: str) -> str:  # the name gettext extractors look for
+    """Marks a string for the catalog where it is defined (at import time,
+    before any language is known); ``_()`` translates it where it is shown."""
+    return message
+
+
+# -- numbers in the reader's locale
+
+
+@functools.cache
+def _percent_pattern(language: str, digits: int) -> str:
+    base = Locale.parse(language).percent_formats[None].pattern  # "#,##0%" (en), "#,##0 %" (es)
+    return base.replace("0", "0." + "0" * digits, 1) if digits > 0 else base
+
+
+def number(value: float, digits: int = 2, *, grouping: bool = True) -> str:
+    """``value`` with exactly ``digits`` decimals in the current locale."""
+    pattern = ("#,##0" if grouping else "0") + ("." + "0" * digits if digits > 0 else "")
+    return format_decimal(value, format=pattern, locale=current())
+
+
+def significant(value: float, digits: int = 3) -> str:
+    """``value`` to at most ``digits`` significant digits (what ``f"{value:.3g}"``
+    shows, with the locale's decimal mark)."""
+    return format_decimal(value, format="@" + "#" * (digits - 1), locale=current())
+
+
+def integer(value: int) -> str:
+    return format_decimal(int(value), format="#,##0", locale=current())
+
+
+def percent(fraction: float, digits: int = 0) -> str:
+    """``fraction`` (0.153) as a percentage in the current locale ("15%", "15 %")."""
+    return format_percent(fraction, format=_percent_pattern(current(), digits), locale=current())
+
+
+def plotly_separators() -> str:
+    """Plotly's ``layout.separators`` (decimal mark, then thousands mark) for
+    the numbers it formats itself (hover values, axis ticks)."""
+    symbols = Locale.parse(current()).number_symbols.get("latn", {})
+    return symbols.get("decimal", ".") + symbols.get("group", ",")

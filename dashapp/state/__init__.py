@@ -1,0 +1,1 @@
+"""The view state: its schema (one declaration per field), its URL form, and its transitions."""

@@ -1,0 +1,1 @@
+"""The shell every page shares: its layout and its callbacks."""

@@ -1,0 +1,146 @@
+"""Computing feature visualizations from a page: a Dash background job with
+the step, a live preview, the time left and a cancel button.
+
+The job runs in the app's DiskcacheManager (a separate process, found by
+whichever worker answers the poll). It computes through the same service
+as the API (``Analyzer.featurevis``), so its results land in the shared
+store and a visualization another request is computing is joined, not
+repeated. Cancel ends the job's process; the OS then drops its file locks.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import numpy as np
+from dash import Dash, Input, Output, State, html, no_update
+
+from dashapp import i18n
+from dashapp.errors import UserError
+from dashapp.i18n import _, number
+from dashapp.service import Analyzer
+from dashapp.service.featurevis import png_bytes
+
+PREVIEW_EVERY_S = 0.7  # how often the job publishes a progress update
+FOLLOW_POLL_S = 0.5  # how often it reads another request's progress
+
+
+def job_controls(prefix: str, label: str) -> html.Div:
+    """The button that starts the job, and what shows while it runs."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    dbc.Button(label, id=f"{prefix}-go", n_clicks=0, color="primary", size="sm"),
+                    dbc.Button(_("Cancel"), id=f"{prefix}-cancel", n_clicks=0, color="outline-danger", size="sm",
+                               style={"display": "none"}),
+                ],
+                className="d-flex gap-2 align-items-center",
+            ),
+            html.Div(
+                [
+                    html.Img(id=f"{prefix}-preview", className="fv-preview", alt=_("live preview of the optimization")),
+                    html.Div([
+                        dbc.Progress(id=f"{prefix}-progress", value=0, striped=True, animated=True,
+                                     className="fv-progress"),
+                        html.Div(id=f"{prefix}-label", className="control-help fv-label"),
+                    ], className="flex-grow-1"),
+                ],
+                id=f"{prefix}-run", className="fv-run", style={"display": "none"},
+            ),
+        ],
+        className="fv-controls",
+    )
+
+
+def preview_uri(image: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
+
+
+def _progress_text(position: int, total: int, index: int, step: int, steps: int, seconds_left: float | None) -> str:
+    facts = {"index": index, "position": position, "total": total, "step": step, "steps": steps}
+    if total > 1:
+        text = _("Optimizing filter {index} ({position} of {total}): step {step} of {steps}").format(**facts)
+    else:
+        text = _("Optimizing filter {index}: step {step} of {steps}").format(**facts)
+    if seconds_left is None:
+        return text
+    return _("{progress} · about {seconds} s left").format(progress=text, seconds=number(seconds_left, 0))
+
+
+def _follow(set_progress: Any, service: Analyzer, request: Any, position: int, total: int) -> bool:
+    """While another request (the API, another page, another worker) computes
+    this visualization, show its progress instead of computing it again;
+    True when it is then done."""
+    status = service.featurevis.status(request)
+    while status["state"] in ("queued", "running"):
+        step, steps = status["step"], status["steps"]
+        text = _progress_text(position, total, request.filter, step, steps, status.get("seconds_left"))
+        text = _("{progress} (computed for another request)").format(progress=text)
+        set_progress((int(100 * step / max(steps, 1)), text, None))
+        time.sleep(FOLLOW_POLL_S)
+        status = service.featurevis.status(request)
+    return status["state"] == "done"
+
+
+def register_job(app: Dash, service: Analyzer, prefix: str) -> None:
+    """The background callback behind ``job_controls(prefix)``: it computes
+    every filter listed in the ``{prefix}-targets`` store that is not cached
+    yet, then sets ``{prefix}-done`` so the page redraws."""
+
+    @app.callback(
+        Output(f"{prefix}-done", "data"),
+        Input(f"{prefix}-go", "n_clicks"),
+        State(f"{prefix}-targets", "data"),
+        State("ready-state", "data"),
+        background=True,
+        progress=[Output(f"{prefix}-progress", "value"), Output(f"{prefix}-label", "children"),
+                  Output(f"{prefix}-preview", "src")],
+        running=[
+            (Output(f"{prefix}-go", "disabled"), True, False),
+            (Output(f"{prefix}-cancel", "style"), {"display": "inline-block"}, {"display": "none"}),
+            (Output(f"{prefix}-run", "style"), {"display": "flex"}, {"display": "none"}),
+        ],
+        cancel=[Input(f"{prefix}-cancel", "n_clicks")],
+        prevent_initial_call=True,
+    )
+    def compute(set_progress: Any, clicks: int, targets: dict[str, Any] | None, ready: dict[str, Any] | None) -> Any:
+        if not clicks or not isinstance(targets, dict):
+            return no_update
+        # The job runs in another process, outside any request: it speaks
+        # the language of the page that started it.
+        i18n.use(ready.get("lang") if isinstance(ready, dict) else None)
+        jobs = service.featurevis
+        try:
+            requests = [jobs.request(str(targets.get("model")), str(targets.get("layer")), str(index),
+                                     str(targets.get("objective") or "channel"))
+                        for index in targets.get("filters") or []]
+        except UserError as exc:
+            return {"at": time.time(), "error": exc.message}
+        missing = [request for request in requests if jobs.meta(request) is None]
+        for position, request in enumerate(missing, start=1):
+            started, last = time.monotonic(), [0.0]
+
+            def on_step(step: int, steps: int, preview: np.ndarray | None, position: int = position,
+                        request: Any = request, started: float = started, last: list[float] = last) -> None:
+                now = time.monotonic()
+                if preview is None or now - last[0] < PREVIEW_EVERY_S:
+                    return
+                last[0] = now
+                per_step = (now - started) / step
+                left = per_step * ((steps - step) + steps * (len(missing) - position))
+                text = _progress_text(position, len(missing), request.filter, step, steps, left)
+                set_progress((int(100 * step / steps), text, preview_uri(preview)))
+
+            set_progress((0, _progress_text(position, len(missing), request.filter, 0,
+                                            request.settings.steps, None), None))
+            if _follow(set_progress, service, request, position, len(missing)):
+                continue  # another request computed it meanwhile
+            try:
+                jobs.compute(request, on_step)
+            except UserError as exc:
+                return {"at": time.time(), "error": exc.message}
+        return {"at": time.time()}

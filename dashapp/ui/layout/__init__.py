@@ -1,0 +1,1 @@
+"""Layout of the shell and the widgets the pages share (no callbacks)."""

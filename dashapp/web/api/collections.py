@@ -1,0 +1,154 @@
+"""JSON routes for image collections and their scans, and the crop images
+the Dataset page loads lazily. Errors are ``{"error": message}`` with a 4xx.
+
+    POST /api/collections                     files (multipart, many) or one zip -> {id, images, rejected}
+    POST /api/collections?demo=1 | ?folder=x  the bundled demo, or a server folder
+    GET  /api/collections                     stored collections and server folders
+    POST /api/collections/<id>/scan?model=    start (or resume) -> job status, 202
+    GET  /api/collections/<id>/scan?model=    {state, done, total, rate, eta_s}
+    DELETE /api/collections/<id>/scan?model=  cancel
+    GET  /api/collections/<id>/top?model=&layer=&filter=&k=   [{image, value, row, col, box}], highest first
+    GET  /api/collections/<id>/filters?model=&layer=&sort=    per-filter firing rate, peak, selectivity
+    GET  /api/crops/<sha>.jpg?box=x0,y0,x1,y1 a crop of a stored image (cached: images never change)
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from PIL import Image
+
+from dashapp.collections.runtime import ingest_demo, ingest_folder, ingest_upload
+from dashapp.collections.sources import folder_names
+from dashapp.errors import UserError
+from dashapp.i18n import _
+from dashapp.service.dataset import SORTS, collection_layer
+
+collections_api = Blueprint("collections_api", __name__)
+CROP_SIDE = 112
+
+
+def _service() -> Any:
+    return current_app.extensions["dashapp.analyzer"]
+
+
+@collections_api.errorhandler(UserError)
+def _user_error(exc: UserError) -> tuple[Any, int]:
+    return jsonify({"error": exc.message}), exc.status
+
+
+def _model() -> str:
+    service = _service()
+    model = request.args.get("model") or service.models.names[0]
+    if model not in service.models.names:
+        raise UserError(_("Unknown model {model}; available: {choices}.").format(
+            model=repr(model[:40]), choices=", ".join(service.models.names)), 404)
+    return model
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if default is None:
+            raise UserError(_("{name} is required.").format(name=name))
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
+        raise UserError(_("{name}={value} is not a whole number between {low} and {high}.").format(
+            name=name, value=repr(raw[:20]), low=low, high=high))
+    return int(raw)
+
+
+@collections_api.route("/api/collections", methods=["POST"])
+def post_collection() -> tuple[Any, int]:
+    service = _service()
+    settings, scans = service.settings, service.scans
+    name = (request.form.get("name") or request.args.get("name") or "")[:120]
+    if request.args.get("demo"):
+        collection = ingest_demo(settings, scans)
+    elif request.args.get("folder"):
+        collection = ingest_folder(settings, scans, request.args["folder"][:128])
+    elif request.files:
+        files = [(upload.filename or "upload", upload.read(settings.collection_max_bytes + 1))
+                 for upload in request.files.getlist("file") + request.files.getlist("files")]
+        collection = ingest_upload(settings, scans, name, files)
+    elif request.mimetype in ("application/zip", "application/octet-stream"):
+        collection = ingest_upload(settings, scans, name or "upload.zip", [("upload.zip", request.get_data())])
+    else:
+        raise UserError(_('Send image files or one zip (multipart field "files"), or ?demo=1, or ?folder=NAME.'))
+    return jsonify({**collection.summary(), "rejected": [r.as_dict() for r in collection.rejected]}), 201
+
+
+@collections_api.route("/api/collections", methods=["GET"])
+def list_collections() -> Any:
+    service = _service()
+    stored = [c.summary() for c in service.scans.collections.list()]
+    return jsonify({"collections": stored, "folders": folder_names(service.settings.collections_dir)})
+
+
+@collections_api.route("/api/collections/<collection_id>/scan", methods=["GET", "POST", "DELETE"])
+def scan_job(collection_id: str) -> tuple[Any, int]:
+    scans, model = _service().scans, _model()
+    if request.method == "POST":
+        return jsonify(scans.start(collection_id, model)), 202
+    if request.method == "DELETE":
+        return jsonify(scans.cancel(collection_id, model)), 200
+    return jsonify(scans.status(collection_id, model)), 200
+
+
+def _layer() -> str:
+    layer = request.args.get("layer")
+    if not layer:
+        raise UserError(_("layer is required, e.g. layer2.0.conv1; GET /api/models lists them."))
+    return layer
+
+
+@collections_api.route("/api/collections/<collection_id>/top", methods=["GET"])
+def top(collection_id: str) -> Any:
+    view = collection_layer(_service(), collection_id, _model(), _layer())
+    index = _int_arg("filter", None, 0, 100_000)
+    k = _int_arg("k", view.result.k, 1, view.result.k)
+    return jsonify([example.as_dict() for example in view.top(index, k)])
+
+
+@collections_api.route("/api/collections/<collection_id>/filters", methods=["GET"])
+def filters(collection_id: str) -> Any:
+    view = collection_layer(_service(), collection_id, _model(), _layer())
+    sort = request.args.get("sort") or "peak"
+    if sort not in SORTS:
+        raise UserError(_("sort must be one of {choices}.").format(choices=", ".join(SORTS)))
+    return jsonify({"images": view.result.images, "labels": view.result.labels,
+                    "filters": [row.as_dict() for row in view.sorted_summaries(sort)]})
+
+
+def _box(raw: str | None, width: int, height: int) -> tuple[int, int, int, int]:
+    parts = (raw or "").split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise UserError(_("box must be x0,y0,x1,y1 in the image's pixels."))
+    x0, y0, x1, y1 = values
+    box = (max(0, math.floor(x0)), max(0, math.floor(y0)), min(width, math.ceil(x1)), min(height, math.ceil(y1)))
+    if box[2] <= box[0] or box[3] <= box[1]:
+        raise UserError(_("box is empty once clipped to the image."))
+    return box
+
+
+@collections_api.route("/api/crops/<sha>.jpg", methods=["GET"])
+def crop(sha: str) -> Response:
+    image = _service().library.image(sha)
+    piece = image.crop(_box(request.args.get("box"), image.width, image.height))
+    # Small receptive fields (first layers) are upscaled so the tile is legible.
+    scale = CROP_SIDE / max(piece.width, piece.height)
+    size = (max(1, round(piece.width * scale)), max(1, round(piece.height * scale)))
+    piece = piece.resize(size, Image.Resampling.NEAREST if scale > 2 else Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    piece.save(buffer, format="JPEG", quality=85)
+    response = Response(buffer.getvalue(), mimetype="image/jpeg")
+    # Content-addressed: the same URL always shows the same pixels.
+    response.headers["Cache-Control"] = "public, max-age=86400, immutable"
+    return response

@@ -1,0 +1,87 @@
+"""Optional access control for hosted use (off by default).
+
+``DASHAPP_AUTH=basic`` asks for HTTP Basic credentials on every request:
+pages, callbacks, assets and the JSON API alike (one ``before_request`` on the
+Flask server covers them all). ``DASHAPP_AUTH=header`` takes the user from a
+reverse proxy's header (``DASHAPP_AUTH_HEADER``), but only from the proxy: the
+request must also carry the shared proxy secret (``DASHAPP_AUTH_PROXY_SECRET``
+in ``DASHAPP_AUTH_PROXY_SECRET_HEADER``) or come from a trusted proxy address
+(``DASHAPP_AUTH_TRUSTED_PROXIES``), both when both are set. Secrets are
+compared in constant time and never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Any
+
+from dash import Dash
+from flask import Response, jsonify, request
+
+from dashapp.config.settings import Settings, check_auth
+from dashapp.i18n import _
+
+OPEN_PATHS = ("/healthz",)
+
+
+def _unauthorized(realm: str) -> Response:
+    response = jsonify({"error": _("Authentication required.")})
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = f'Basic realm="{realm}", charset="UTF-8"'
+    return response
+
+
+def _refused(message: str) -> Response:
+    response = jsonify({"error": message})
+    response.status_code = 401
+    return response
+
+
+def from_trusted_proxy(settings: Settings, remote_addr: str | None) -> bool:
+    """Whether the peer of this connection is one of the trusted proxies."""
+    try:
+        address = ipaddress.ip_address((remote_addr or "").split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in settings.auth_trusted_proxies)
+
+
+def proxy_vouches(settings: Settings) -> bool:
+    """Whether this request came through the authenticating proxy."""
+    if settings.auth_proxy_secret:
+        sent = request.headers.get(settings.auth_proxy_secret_header, "")
+        if not hmac.compare_digest(sent.encode(), settings.auth_proxy_secret.encode()):
+            return False
+    return not settings.auth_trusted_proxies or from_trusted_proxy(settings, request.remote_addr)
+
+
+def install(app: Dash, settings: Settings) -> None:
+    check_auth(settings)  # refuse to serve with header mode open to anyone
+    if settings.auth == "none":
+        return
+    server = app.server
+    users = {user.encode(): password.encode() for user, password in settings.auth_users}
+
+    def check_basic() -> bool:
+        auth = request.authorization
+        if auth is None or auth.type != "basic" or auth.username is None or auth.password is None:
+            return False
+        expected = users.get(auth.username.encode(), b"")
+        # Compare even for unknown users, so timing does not reveal names.
+        return hmac.compare_digest(expected or b"\0", auth.password.encode()) and bool(expected)
+
+    @server.before_request
+    def require_auth() -> Any:
+        if request.path in OPEN_PATHS:
+            return None
+        if settings.auth == "basic" and not check_basic():
+            return _unauthorized("CNN Activation Analyzer")
+        if settings.auth == "header":
+            if not proxy_vouches(settings):
+                return _refused(_("Authentication required (this request did not come through the proxy)."))
+            if not request.headers.get(settings.auth_header):
+                return _refused(_("Authentication required (no user header from the proxy)."))
+        return None
