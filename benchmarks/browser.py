@@ -18,7 +18,7 @@ prints, beside a bare ResNet18 forward pass measured in the same run:
 "Drawn" is a condition in the page, not a sleep: an init script wraps
 ``Plotly.newPlot`` / ``Plotly.react`` (dcc.Graph draws through them),
 ``Plotly.restyle`` / ``Plotly.relayout`` (the heatmaps are refitted when their
-columns change) and the maps' own repainting (``assets/mapcolour.js``: the
+columns change) and the maps' own repainting (``assets/js/mapcolour.js``: the
 opacity and colormap controls repaint the cells in place) and stamps each
 graph div when its draw promise has resolved and the next frame has run (both
 plotly.js and the repainting set a new picture on the trace's <image> and
@@ -109,7 +109,7 @@ INIT_SCRIPT = """
   // (Dash's loading marks; plotly.js's debounced resize of a graph whose
   // size did not change).
   }).observe(document, {subtree: true, childList: true, characterData: true});
-  // Plotly's drawing calls, and the maps' own repainting (assets/mapcolour.js),
+  // Plotly's drawing calls, and the maps' own repainting (assets/js/mapcolour.js),
   // each stamped once what it returned has resolved and the next frame has run.
   for (const [global, names] of [["Plotly", ["newPlot", "react", "restyle", "relayout"]],
                                  ["dashappMapColour", ["recolour", "setOpacity"]]]) {

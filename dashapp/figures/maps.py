@@ -116,7 +116,7 @@ def heatmap_figure(
     """One filter's map over the image, in original image pixel coordinates.
 
     Each cell is drawn centred where its receptive field is centred
-    (``analysis/maps/geometry.py``; the hover box in ``assets/dashapp.js`` reads
+    (``analysis/maps/geometry.py``; the hover box in ``assets/js/dashapp.js`` reads
     the same geometry from ``layout.meta``), not stretched evenly over the
     image: where padding shifts the cells, a strip along an edge stays
     uncovered because no cell is centred there.

@@ -1,5 +1,5 @@
-"""The words the browser's own scripts show (``assets/dashapp.js``: the
-heatmap hover box, the upload check; ``assets/a11y.js``: names of clickable
+"""The words the browser's own scripts show (``assets/js/dashapp.js``: the
+heatmap hover box, the upload check; ``assets/js/a11y.js``: names of clickable
 things), in the page's language.
 
 The shell carries them as JSON in a hidden element's ``data-strings``

@@ -26,7 +26,7 @@ STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 
 # What plotly.js itself says (toolbar buttons, hints, notices), by its own
 # English keys: translated through our catalog and registered with plotly as
-# a locale by assets/language.js.
+# a locale by assets/js/language.js.
 PLOTLY_STRINGS = (
     N_("Autoscale"), N_("Box Select"), N_("Compare data on hover"), N_("Double-click on legend to isolate one trace"),
     N_("Double-click to zoom back out"), N_("Download plot"), N_("Download plot as a PNG"),
@@ -92,7 +92,7 @@ def install(app: Dash) -> None:
 
 def switch() -> html.Div:
     """Links to this same view in each language: a full reload, since the
-    shell is rendered in the language (assets/language.js keeps the rest of
+    shell is rendered in the language (assets/js/language.js keeps the rest of
     the address; the plain ``?lang=`` is for a browser without scripts)."""
     here = i18n.current()
     links: list[Any] = []

@@ -55,7 +55,7 @@ def layout(**_query: Any) -> html.Div:
             html.Div([
                 dbc.Button(_("Scan"), id="dataset-scan", color="primary", n_clicks=0, className="me-2"),
                 dbc.Button(_("Cancel"), id="dataset-cancel", color="secondary", outline=True, n_clicks=0),
-                # Names the progress bar (assets/a11y.js) and is announced as it changes.
+                # Names the progress bar (assets/js/a11y.js) and is announced as it changes.
                 html.Span(id="dataset-status", className="ms-3 dataset-status", role="status",
                           **{"aria-live": "polite", "data-labels": "dataset-progress"}),
             ], className="d-flex align-items-center mb-2"),

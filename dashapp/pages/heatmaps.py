@@ -54,7 +54,7 @@ def grid_class(count: int) -> str:
 def cell_changes(shown: set[int], wanted: int) -> list[Any]:
     """The children of each cell for ``wanted`` maps when the cells ranked
     ``shown`` hold a slot: an empty slot where one is missing (its figure and
-    title come from ``heat-bases``, assets/dashapp.js spread), none where one
+    title come from ``heat-bases``, assets/js/dashapp.js spread), none where one
     is too many, and the rest left alone, so their graphs stay mounted and are
     patched by Plotly.react instead of being drawn anew."""
     changes: list[Any] = []

@@ -9,7 +9,7 @@ MIT licence beside it): 1.3 MB against the full bundle's 4.8 MB, and in
 headless Chromium it runs in about a third of the time plotly.js's cartesian
 bundle (1.5 MB: contour, violin, ternary, calendars, ...) took, the longest
 single task of a first visit. It is served at Dash's own address, so
-dcc.Graph's loading and the plotly locale (assets/language.js) work as
+dcc.Graph's loading and the plotly locale (assets/js/language.js) work as
 before, and compressed once per worker like Dash's other files
 (web/compression.py). The page's head preloads it (ui/layout/shell.py), so its
 download starts with the other scripts instead of after the first graph

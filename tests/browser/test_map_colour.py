@@ -1,5 +1,5 @@
 """The maps' colours in a real browser: a colormap change repaints the cells
-itself (assets/mapcolour.js) and must paint exactly what plotly.js paints,
+itself (assets/js/mapcolour.js) and must paint exactly what plotly.js paints,
 in the colours of the chosen map's stops, on the heatmaps and the grid."""
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def test_unchanged_graphs_are_not_redrawn(page: Page) -> None:
     """Showing one more filter (n 6 -> 7) keeps the first one, so the
     enlarged map stays as it is: it must not be drawn again. (Counted as
     Plotly.react calls, dcc.Graph's way to draw, and Plotly.restyle calls and
-    repaints by assets/mapcolour.js, the style controls' ways: a resize of
+    repaints by assets/js/mapcolour.js, the style controls' ways: a resize of
     the page, which a seventh map may cause, is not a redraw.)"""
     open_heatmaps(page)
     big = json.dumps(json.dumps({"index": "heat-big", "type": "fig"}, separators=(",", ":")))

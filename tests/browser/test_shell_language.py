@@ -25,7 +25,7 @@ def test_the_shell_and_its_scripts_speak_spanish_with_lang_es(page: Page) -> Non
         ["Imagen", "Modelo y capa", "Comparar con", "Clasificación", "Visualización", "Compartir"])
     expect(page.locator("#ctl-layer")).to_contain_text(re.compile(r"\d+ filtros · \d+×\d+"))
 
-    # The hover box (assets/dashapp.js): Spanish words, a decimal comma, no English ordinal.
+    # The hover box (assets/js/dashapp.js): Spanish words, a decimal comma, no English ordinal.
     expect(page.locator("#heat-grid .heatmaplayer image")).to_have_count(6)
     hover = hover_heatmap(page, "heat-1")
     expect(hover).to_have_text(re.compile(
@@ -33,7 +33,7 @@ def test_the_shell_and_its_scripts_speak_spanish_with_lang_es(page: Page) -> Non
         r"campo receptivo de \d+×\d+ px$"))
     snap(page, "shell-es-hover", full_page=False)
 
-    # Accessible names given by assets/a11y.js.
+    # Accessible names given by assets/js/a11y.js.
     expect(page.locator("#copy-link")).to_have_attribute("aria-label", "Copiar el enlace a esta vista")
 
     # The upload check in the browser: refused before sending, said in Spanish.

@@ -1,5 +1,5 @@
 """The words the analysis produces, in Spanish in a real browser: the hover
-sentence the browser fills in (assets/dashapp.js, with the decimal comma),
+sentence the browser fills in (assets/js/dashapp.js, with the decimal comma),
 the text alternative beside each heatmap, the layer's meaning and a filter's
 reading. Every wait is on a condition."""
 
@@ -45,7 +45,7 @@ def test_detail_reading_in_spanish(page: Page) -> None:
 
 
 def test_plotlys_own_words_follow_the_page_language(page: Page) -> None:
-    """assets/language.js: the modebar and the box plots' hover labels, from the catalog."""
+    """assets/js/language.js: the modebar and the box plots' hover labels, from the catalog."""
     page.goto("/profile?lang=es")
     page.wait_for_url(SHA)
     boxes = page.locator(".js-plotly-plot .boxlayer path")

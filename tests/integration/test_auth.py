@@ -47,7 +47,7 @@ ROUTES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("page", "GET", "/", {}),
     ("page-detail", "GET", "/detail", {}),
     ("dash-callback", "POST", "/_dash-update-component", {"json": CALLBACK_BODY}),
-    ("asset", "GET", "/assets/style.css", {}),
+    ("asset", "GET", "/assets/css/style.css", {}),
     ("dash-layout", "GET", "/_dash-layout", {}),
     ("dash-dependencies", "GET", "/_dash-dependencies", {}),
     ("api-models", "GET", "/api/models", {}),

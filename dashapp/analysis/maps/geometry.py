@@ -16,7 +16,7 @@ and the cell looks at a ``rf_width × rf_height`` box around that centre.
 Everything that places a map on the image uses this module: the heatmap
 trace (``figures.heatmap_figure``: x0/dx/y0/dy), region upsampling
 (``regions.find_regions`` via ``sample_map``), patches (``patches.py``), the
-map export, and, in the browser, the hover box (``assets/dashapp.js``,
+map export, and, in the browser, the hover box (``assets/js/dashapp.js``,
 ``hoverAnswer``), which reads the same numbers from the figure's
 ``layout.meta.geometry`` and repeats ``cell_at`` and ``box`` in JavaScript.
 """

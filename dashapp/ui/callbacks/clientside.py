@@ -1,4 +1,4 @@
-"""Callbacks that run in the browser (``assets/dashapp.js``): address bar,
+"""Callbacks that run in the browser (``assets/js/dashapp.js``): address bar,
 links, exports, the balanced controls, and restyling the heatmaps without a
 server round trip."""
 

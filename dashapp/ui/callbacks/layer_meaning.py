@@ -20,7 +20,7 @@ def branch_convs(layers: list[str], name: str) -> int:
 
 def register(app: Dash, service: Analyzer) -> None:
     # layer-state is view-state passed on only when the model, layer or
-    # language changed (assets/dashapp.js layerChanged): no request for the
+    # language changed (assets/js/dashapp.js layerChanged): no request for the
     # other controls.
     @app.callback(Output("layer-meaning", "children"), Input("layer-state", "data"))
     def meaning(view: dict[str, Any] | None) -> str:

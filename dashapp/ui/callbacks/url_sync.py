@@ -72,7 +72,7 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
     # ready-state are set in the same answer (a separate readiness callback
     # was one more round trip, ~100-200 ms, on every control change). The
     # display controls are read, not listened to: restyling is the browser's
-    # job, URL included (assets/dashapp.js displaySearch).
+    # job, URL included (assets/js/dashapp.js displaySearch).
     @app.callback(
         output={
             "search": Output("url-target", "data"),

@@ -91,7 +91,7 @@ def navbar(pages: list[dict[str, Any]]) -> dbc.Navbar:
 def _label(text: str, for_id: str, help_text: str | None = None) -> html.Div:
     """A visible label tied to its control: ``htmlFor`` for native controls,
     and its id ``<control>-label`` names a Dash composite's focusable parts
-    (slider thumbs, the dropdown button; assets/dashapp.js, nameComposites)."""
+    (slider thumbs, the dropdown button; assets/js/dashapp.js, nameComposites)."""
     children: list[Any] = [html.Label(text, htmlFor=for_id, id=f"{for_id}-label", className="control-label")]
     if help_text:
         children.append(html.Span(help_text, className="control-help"))

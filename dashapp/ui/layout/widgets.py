@@ -51,7 +51,7 @@ def page_header(title: str, subtitle: str) -> html.Div:
 
 def hidden_label(text: str, for_id: str) -> html.Label:
     """A label only assistive technology reads; for a Dash composite its id
-    ``<control>-label`` names the focusable part (assets/a11y.js)."""
+    ``<control>-label`` names the focusable part (assets/js/a11y.js)."""
     return html.Label(text, htmlFor=for_id, id=f"{for_id}-label", className="visually-hidden")
 
 

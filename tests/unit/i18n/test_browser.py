@@ -18,7 +18,7 @@ def asked_by_the_scripts() -> dict[str, str]:
     """key -> the English fallback the script carries (its first literal)."""
     found: dict[str, str] = {}
     for name in ("dashapp.js", "a11y.js"):
-        for key, fallback in ASKED.findall((ASSETS / name).read_text()):
+        for key, fallback in ASKED.findall((ASSETS / "js" / name).read_text()):
             found.setdefault(key, fallback)
     return found
 

@@ -45,7 +45,7 @@ def app(tmp_path) -> Flask:  # type: ignore[no-untyped-def]
     def update() -> Response:
         return jsonify({"response": {"x": {"children": "text " * 1000}}})
 
-    @server.get("/assets/style.css")
+    @server.get("/assets/css/style.css")
     def style() -> Response:
         return send_file(asset)
 
@@ -114,10 +114,10 @@ def test_callback_answers_are_compressed_per_response(app: Flask) -> None:
 
 def test_fingerprinted_assets_are_cached_for_a_year(app: Flask) -> None:
     client = app.test_client()
-    fingerprinted = client.get("/assets/style.css?m=1795954504", headers={"Accept-Encoding": "gzip"})
+    fingerprinted = client.get("/assets/css/style.css?m=1795954504", headers={"Accept-Encoding": "gzip"})
     assert fingerprinted.status_code == 200 and fingerprinted.cache_control.max_age == YEAR
     assert fingerprinted.cache_control.public
-    plain = client.get("/assets/style.css")
+    plain = client.get("/assets/css/style.css")
     assert plain.status_code == 200 and plain.cache_control.max_age != YEAR
 
 

@@ -16,7 +16,7 @@ from dashapp.figures.maps import heatmap_figure
 
 
 def hover_box(meta: dict, x: float, y: float) -> tuple[float, float, float, float]:
-    """assets/dashapp.js hoverAnswer, line for line: the cell nearest the
+    """assets/js/dashapp.js hoverAnswer, line for line: the cell nearest the
     hovered point, and its receptive field clipped to the image."""
     g = meta["geometry"]
     col = min(meta["cols"] - 1, max(0, round((x - g["x0"]) / g["dx"])))
