@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from dash import no_update
+from dash import Output, no_update
 
 from dashapp.analysis.models.graph import ReceptiveField
 from dashapp.figures.maps import heatmap_figure
@@ -39,15 +39,26 @@ def view_of(service: Analyzer, ready: dict[str, Any]) -> LayerView:
     return service.open(state_of(service, ready))
 
 
-def guarded(outputs: int, error_slot: int = 0) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Run a page callback; on a known failure put its message in output
-    ``error_slot`` and leave the rest alone, so the page keeps working."""
+def guarded(outputs: Mapping[str, Output] | None = None,
+            error: str = "error") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run a page callback; on a known failure show its message and leave
+    everything else alone, so the page keeps working.
+
+    ``outputs`` is the callback's dict of named outputs (the one given to
+    ``app.callback``, whose function returns a dict with the same keys): the
+    message goes to the output named ``error`` and every other one is left
+    as it is. Without ``outputs`` the callback has one output, the message."""
+    if outputs is not None and error not in outputs:
+        raise ValueError(f"guarded: no output named {error!r} among {sorted(outputs)}")
+
+    def unchanged() -> Any:
+        return no_update if outputs is None else dict.fromkeys(outputs, no_update)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
         def wrapper(*args: Any) -> Any:
             if not args or not args[0]:
-                return (no_update,) * outputs if outputs > 1 else no_update
+                return unchanged()
             try:
                 return func(*args)
             except UserError as exc:
@@ -55,9 +66,9 @@ def guarded(outputs: int, error_slot: int = 0) -> Callable[[Callable[..., Any]],
             except Exception:  # an unexpected failure must not break the page
                 log.exception("page callback %s failed", func.__name__)
                 message = _("Something went wrong while computing this view; the error was logged.")
-            result: list[Any] = [no_update] * outputs
-            result[error_slot] = error_alert(message)
-            return tuple(result) if outputs > 1 else result[0]
+            if outputs is None:
+                return error_alert(message)
+            return {**unchanged(), error: error_alert(message)}
 
         return wrapper
 

@@ -122,18 +122,18 @@ def filter_pair(comparison: Comparison, diff: Difference, measure: str, picture_
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("cmp-error", "children"),
-        Output("cmp-notice", "children"),
-        Output("cmp-summary", "children"),
-        Output("cmp-filters", "children"),
-        Output("cmp-profile-mean", "figure"),
-        Output("cmp-profile-sparsity", "figure"),
-        Input("ready-state", "data"),
-        Input("cmp-by", "value"),
-    )
-    @guarded(outputs=6)
-    def render(ready: dict[str, Any], by: str | None) -> tuple[Any, ...]:
+    outputs = {
+        "error": Output("cmp-error", "children"),
+        "notices": Output("cmp-notice", "children"),
+        "summary": Output("cmp-summary", "children"),
+        "pairs": Output("cmp-filters", "children"),
+        "mean": Output("cmp-profile-mean", "figure"),
+        "sparsity": Output("cmp-profile-sparsity", "figure"),
+    }
+
+    @app.callback(outputs, Input("ready-state", "data"), Input("cmp-by", "value"))
+    @guarded(outputs)
+    def render(ready: dict[str, Any], by: str | None) -> dict[str, Any]:
         comparison = open_pair(service, state_of(service, ready))
         a, b = comparison.a, comparison.b
         measure = by if by in MEASURES else "peak"
@@ -149,4 +149,5 @@ def register(app: Dash, service: Analyzer) -> None:
         mean = profile_overlay_figure(profiles, names, "mean", _("Mean response of each filter, per layer"))
         sparsity = profile_overlay_figure(profiles, names, "sparsity", _("Sparsity of each filter, per layer"))
         notices = [notice_alert(text) for text in comparison.notices] or None
-        return None, notices, summary(service, comparison), pairs, mean, sparsity
+        return {"error": None, "notices": notices, "summary": summary(service, comparison), "pairs": pairs,
+                "mean": mean, "sparsity": sparsity}

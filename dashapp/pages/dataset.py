@@ -153,23 +153,23 @@ def _register_collections(app: Dash, service: Analyzer) -> None:
 def _register_scan(app: Dash, service: Analyzer) -> None:
     """The scan job (start, cancel, progress) and the filter cards."""
 
-    @app.callback(
-        Output("dataset-status", "children"),
-        Output("dataset-progress", "value"),
-        Output("dataset-progress", "animated"),
-        Output("dataset-poll", "disabled"),
-        Output("dataset-scanned", "data"),
-        Output("dataset-error", "children"),
-        Input("ready-state", "data"),
-        Input("dataset-scan", "n_clicks"),
-        Input("dataset-cancel", "n_clicks"),
-        Input("dataset-poll", "n_intervals"),
-    )
-    @guarded(outputs=6, error_slot=5)
-    def job(ready: dict[str, Any], *_triggers: Any) -> tuple[Any, ...]:
+    outputs = {
+        "status": Output("dataset-status", "children"),
+        "percent": Output("dataset-progress", "value"),
+        "running": Output("dataset-progress", "animated"),
+        "poll_off": Output("dataset-poll", "disabled"),
+        "scanned": Output("dataset-scanned", "data"),
+        "error": Output("dataset-error", "children"),
+    }
+
+    @app.callback(outputs, Input("ready-state", "data"), Input("dataset-scan", "n_clicks"),
+                  Input("dataset-cancel", "n_clicks"), Input("dataset-poll", "n_intervals"))
+    @guarded(outputs)
+    def job(ready: dict[str, Any], *_triggers: Any) -> dict[str, Any]:
         state = state_of(service, ready)
         if not state.collection:
-            return _("Choose or create a collection first."), 0, False, True, None, None
+            return {"status": _("Choose or create a collection first."), "percent": 0, "running": False,
+                    "poll_off": True, "scanned": None, "error": None}
         scans = service.scans
         if ctx.triggered_id == "dataset-scan":
             status = scans.start(state.collection, state.model)
@@ -180,7 +180,8 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
         running = status["state"] in ("queued", "running")
         percent = 100.0 * status["done"] / status["total"] if status["total"] else 0.0
         done_token = f"{state.collection}:{state.model}:{state.layer}" if status["state"] == "done" else None
-        return progress_text(status), percent, running, not running, done_token, None
+        return {"status": progress_text(status), "percent": percent, "running": running, "poll_off": not running,
+                "scanned": done_token, "error": None}
 
     @app.callback(
         Output("dataset-grid", "children"),
@@ -188,7 +189,7 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
         Input("dataset-scanned", "data"),
         Input("dataset-sort", "value"),
     )
-    @guarded(outputs=1)
+    @guarded()
     def grid(ready: dict[str, Any], scanned: str | None, sort: str) -> Any:
         state = state_of(service, ready)
         if not scanned or not state.collection:

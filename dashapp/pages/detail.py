@@ -35,7 +35,7 @@ from dashapp.ui.layout.widgets import (
 from .. import i18n
 from ..errors import UserError
 from ..i18n import N_, _, ngettext
-from ..service import Analyzer, LayerView
+from ..service import Analyzer, FilterView, LayerView
 from ..wording.regions import size_label
 from ._common import guarded, heatmap_of, state_of, view_of
 from .featurevis import untrained_note
@@ -138,33 +138,55 @@ def _kernel_panel(view: LayerView, index: int) -> Any:
     return html.Div([html.Div(tiles, className="kernel-row"), note])
 
 
+def _side_panel(view: FilterView) -> html.Div:
+    """The filter's statistics as cards, and its reading in words."""
+    reading = view.reading.as_dict()
+    return html.Div([
+        dbc.Row(
+            [
+                dbc.Col(stat_card(_("Mean"), fmt(view.stats["mean"])), xs=6),
+                dbc.Col(stat_card(_("Std"), fmt(view.stats["std"])), xs=6),
+                dbc.Col(stat_card(_("Max"), fmt(view.stats["max"])), xs=6),
+                dbc.Col(stat_card(_("Sparsity"), i18n.percent(view.stats["sparsity"]), reading["band_label"]),
+                        xs=6),
+            ],
+            className="g-2 mb-2",
+        ),
+        html.Div([html.Strong(_("Reading.") + " "), reading["summary"]], className="reading-summary"),
+        html.Ul([html.Li(text) for text in reading["details"]], className="reading-details"),
+        *[dbc.Alert(text, color="warning", className="py-2 mb-1 small reading-warning")
+          for text in reading["warnings"]],
+    ], className="detail-side")
+
+
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("detail-error", "children"),
-        Output("detail-title", "children"),
-        Output("detail-regions", "figure"),
-        Output("detail-side", "children"),
-        Output({"type": "fig-base", "index": "detail-heat"}, "data"),
-        Output("detail-kernel", "children"),
-        Output("detail-pick", "options"),
-        Output("detail-pick", "value"),
-        Output("detail-regions-data", "data"),
-        Output("detail-notice", "children"),
-        Output("detail-region-info", "children"),
-        Output("detail-current", "data"),
-        Output("detail-region-list", "children"),
-        Input("ready-state", "data"),
-    )
-    @guarded(outputs=13)
-    def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+    outputs = {
+        "error": Output("detail-error", "children"),
+        "title": Output("detail-title", "children"),
+        "figure": Output("detail-regions", "figure"),
+        "side": Output("detail-side", "children"),
+        "heat": Output({"type": "fig-base", "index": "detail-heat"}, "data"),
+        "kernel": Output("detail-kernel", "children"),
+        "options": Output("detail-pick", "options"),
+        "picked": Output("detail-pick", "value"),
+        "regions": Output("detail-regions-data", "data"),
+        "notice": Output("detail-notice", "children"),
+        "hint": Output("detail-region-info", "children"),
+        "current": Output("detail-current", "data"),
+        "buttons": Output("detail-region-list", "children"),
+    }
+
+    @app.callback(outputs, Input("ready-state", "data"))
+    @guarded(outputs)
+    def render(ready: dict[str, Any]) -> dict[str, Any]:
         layer_view = view_of(service, ready)
         ranking = layer_view.ranking
         index = layer_view.state.filter
-        notice = None
         if index is None:
             if not ranking.filters:
                 empty = notice_alert(ranking.notice or _("No filter to show."))
-                return (None, _("No filter selected"), {}, empty, None, None, [], None, None, None, None, None, None)
+                return {**dict.fromkeys(outputs), "title": _("No filter selected"), "figure": {}, "side": empty,
+                        "options": []}
             index = ranking.filters[0].index
         view = layer_view.filter(index)
         image = layer_view.image
@@ -176,23 +198,6 @@ def register(app: Dash, service: Analyzer) -> None:
         heat = heatmap_of(layer_view, view.maps, view.index, height=420)
         rank_text = (_("rank {rank} of {eligible}").format(rank=view.rank, eligible=ranking.eligible) if view.rank
                      else _("not in the current top list"))
-        reading = view.reading.as_dict()
-        side = html.Div([
-            dbc.Row(
-                [
-                    dbc.Col(stat_card(_("Mean"), fmt(view.stats["mean"])), xs=6),
-                    dbc.Col(stat_card(_("Std"), fmt(view.stats["std"])), xs=6),
-                    dbc.Col(stat_card(_("Max"), fmt(view.stats["max"])), xs=6),
-                    dbc.Col(stat_card(_("Sparsity"), i18n.percent(view.stats["sparsity"]), reading["band_label"]),
-                            xs=6),
-                ],
-                className="g-2 mb-2",
-            ),
-            html.Div([html.Strong(_("Reading.") + " "), reading["summary"]], className="reading-summary"),
-            html.Ul([html.Li(text) for text in reading["details"]], className="reading-details"),
-            *[dbc.Alert(text, color="warning", className="py-2 mb-1 small reading-warning")
-              for text in reading["warnings"]],
-        ], className="detail-side")
         options = [{"label": f"#{f.rank} · {f.index}", "value": f.index} for f in ranking.filters]
         title = ngettext("Filter {index} of {layer} · {rank} · {n} region",
                          "Filter {index} of {layer} · {rank} · {n} regions", len(regions)).format(
@@ -202,9 +207,10 @@ def register(app: Dash, service: Analyzer) -> None:
         regions_data = {"filter": view.index, "count": len(regions)}
         hint = html.Div(_("Click a box on the image, or press its button below the picture, to inspect that region."),
                         className="control-help")
-        return (None, title, figure, side, heat, _kernel_panel(layer_view, view.index),
-                options, view.index, regions_data, notice, hint, view.index,
-                region_buttons([r.as_dict() for r in regions]))
+        return {"error": None, "title": title, "figure": figure, "side": _side_panel(view), "heat": heat,
+                "kernel": _kernel_panel(layer_view, view.index), "options": options, "picked": view.index,
+                "regions": regions_data, "notice": None, "hint": hint, "current": view.index,
+                "buttons": region_buttons([r.as_dict() for r in regions])}
 
     @app.callback(Output("detail-collection", "children"), Input("detail-current", "data"),
                   State("ready-state", "data"))
@@ -224,21 +230,21 @@ def _register_featurevis(app: Dash, service: Analyzer) -> None:
     """The filter's optimized image beside its kernel, or a button to compute it."""
 
     @app.callback(
-        Output("detail-fv", "children"),
-        Output("detail-fv-controls", "style"),
-        Output("dfv-targets", "data"),
+        {"panel": Output("detail-fv", "children"), "controls": Output("detail-fv-controls", "style"),
+         "targets": Output("dfv-targets", "data")},
         Input("detail-current", "data"),
         Input("dfv-done", "data"),
         State("ready-state", "data"),
     )
-    def render_fv(index: int | None, done: dict[str, Any] | None, ready: dict[str, Any] | None) -> tuple[Any, ...]:
+    def render_fv(index: int | None, done: dict[str, Any] | None, ready: dict[str, Any] | None) -> dict[str, Any]:
+        hidden = {"display": "none"}
         if not isinstance(index, int) or isinstance(index, bool) or not ready:
-            return None, {"display": "none"}, None
+            return {"panel": None, "controls": hidden, "targets": None}
         try:
             view = view_of(service, ready)
             request = service.featurevis.request(view.loaded.name, view.info.name, str(index))
         except UserError as exc:
-            return notice_alert(exc.message), {"display": "none"}, None
+            return {"panel": notice_alert(exc.message), "controls": hidden, "targets": None}
         meta = service.featurevis.meta(request)
         note = untrained_note(view)
         targets = {"model": view.loaded.name, "layer": view.info.name, "objective": "channel", "filters": [index]}
@@ -248,12 +254,12 @@ def _register_featurevis(app: Dash, service: Analyzer) -> None:
             text = html.Div(_("Not computed yet: an image optimized from noise to excite this filter ({steps} steps "
                               "at {size} px).").format(steps=settings.steps, size=settings.size),
                             className="control-help")
-            return [error, text, note], {"display": "block"}, targets
+            return {"panel": [error, text, note], "controls": {"display": "block"}, "targets": targets}
         picture = html.Img(src=f"/api/featurevis.png?{request.query}", className="fv-detail-img",
                            alt=_("feature visualization of filter {index}").format(index=index))
         caption = html.Div(_("Mean response reached: {reached} (on this photo {photo}).").format(
             reached=fmt(meta["mean_response"]), photo=fmt(float(view.stats.mean[index]))), className="control-help")
-        return [picture, caption, note], {"display": "none"}, targets
+        return {"panel": [picture, caption, note], "controls": hidden, "targets": targets}
 
     register_job(app, service, "dfv")
 

@@ -96,21 +96,22 @@ def _sanity_panel(result: dict[str, Any] | None) -> Any:
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("evidence-error", "children"),
-        Output("evidence-top", "children"),
-        Output("evidence-class", "options"),
-        Output("evidence-class", "value"),
-        Output("evidence-method", "value"),
-        Output("evidence-layer", "options"),
-        Output("evidence-layer", "value"),
-        Output("evidence-meaning", "children"),
-        Output("evidence-title", "children"),
-        Output({"type": "fig-base", "index": "evidence"}, "data"),
-        Input("ready-state", "data"),
-    )
-    @guarded(outputs=10)
-    def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+    outputs = {
+        "error": Output("evidence-error", "children"),
+        "top": Output("evidence-top", "children"),
+        "class_options": Output("evidence-class", "options"),
+        "class": Output("evidence-class", "value"),
+        "method": Output("evidence-method", "value"),
+        "layer_options": Output("evidence-layer", "options"),
+        "layer": Output("evidence-layer", "value"),
+        "meaning": Output("evidence-meaning", "children"),
+        "title": Output("evidence-title", "children"),
+        "figure": Output({"type": "fig-base", "index": "evidence"}, "data"),
+    }
+
+    @app.callback(outputs, Input("ready-state", "data"))
+    @guarded(outputs)
+    def render(ready: dict[str, Any]) -> dict[str, Any]:
         return _render(view_of(service, ready))
 
     @app.callback(
@@ -118,7 +119,7 @@ def register(app: Dash, service: Analyzer) -> None:
         Input("ready-state", "data"),
         Input("evidence-sanity-run", "n_clicks"),
     )
-    @guarded(outputs=1)
+    @guarded()
     def run_sanity(ready: dict[str, Any], clicks: int | None) -> Any:
         """Shows the stored result for what is on screen; the button computes it
         (about as long as 2 × the cascade's steps forward and backward passes)."""
@@ -160,7 +161,7 @@ def register(app: Dash, service: Analyzer) -> None:
         return wanted
 
 
-def _render(view: LayerView) -> tuple[Any, ...]:
+def _render(view: LayerView) -> dict[str, Any]:
     """The page for one view: top classes, pickers, the layer's meaning, the title and the map."""
     loaded, top = view.loaded, view.prediction
     cls = view.state.cls
@@ -187,5 +188,7 @@ def _render(view: LayerView) -> tuple[Any, ...]:
     if answer.scale <= 0:
         title += " — " + _("no positive evidence at this layer")
     meaning = layer_meaning(layer.name, branch_convs(list(view.loaded.layers), layer.name)) or ""
-    return None, [html.Span(_("Top-5:"), className="me-1 align-self-center small text-muted"), *buttons], options, \
-        int(cls), method, _layer_options(view), layer.name, meaning, title, figure
+    top_line = [html.Span(_("Top-5:"), className="me-1 align-self-center small text-muted"), *buttons]
+    return {"error": None, "top": top_line, "class_options": options, "class": int(cls), "method": method,
+            "layer_options": _layer_options(view), "layer": layer.name, "meaning": meaning, "title": title,
+            "figure": figure}

@@ -75,17 +75,16 @@ def tile(service: Analyzer, view: LayerView, index: int, rank: int, objective: s
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("fv-error", "children"),
-        Output("fv-notice", "children"),
-        Output("fv-tiles", "children"),
-        Output("fv-targets", "data"),
-        Input("ready-state", "data"),
-        Input("fv-objective", "value"),
-        Input("fv-done", "data"),
-    )
-    @guarded(outputs=4)
-    def render(ready: dict[str, Any], objective: str, done: dict[str, Any] | None) -> tuple[Any, ...]:
+    outputs = {
+        "error": Output("fv-error", "children"),
+        "notices": Output("fv-notice", "children"),
+        "tiles": Output("fv-tiles", "children"),
+        "targets": Output("fv-targets", "data"),
+    }
+
+    @app.callback(outputs, Input("ready-state", "data"), Input("fv-objective", "value"), Input("fv-done", "data"))
+    @guarded(outputs)
+    def render(ready: dict[str, Any], objective: str, done: dict[str, Any] | None) -> dict[str, Any]:
         view = view_of(service, ready)
         objective = objective if objective in OBJECTIVES else "channel"
         ranked = view.ranking.filters[:MAX_TILES]
@@ -97,6 +96,6 @@ def register(app: Dash, service: Analyzer) -> None:
         tiles = [tile(service, view, f.index, f.rank, objective) for f in ranked]
         targets = {"model": view.loaded.name, "layer": view.info.name, "objective": objective,
                    "filters": [f.index for f in ranked]}
-        return None, [n for n in notices if n is not None], tiles, targets
+        return {"error": None, "notices": [n for n in notices if n is not None], "tiles": tiles, "targets": targets}
 
     register_job(app, service, "fv")

@@ -39,16 +39,17 @@ def layout(**_query: Any) -> html.Div:
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("grid-error", "children"),
-        Output({"type": "fig-base", "index": "grid"}, "data"),
-        Output("grid-notice", "children"),
-        Output("grid-filters", "data"),
-        Output("grid-links", "children"),
-        Input("ready-state", "data"),
-    )
-    @guarded(outputs=5)
-    def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+    outputs = {
+        "error": Output("grid-error", "children"),
+        "figure": Output({"type": "fig-base", "index": "grid"}, "data"),
+        "notice": Output("grid-notice", "children"),
+        "filters": Output("grid-filters", "data"),
+        "links": Output("grid-links", "children"),
+    }
+
+    @app.callback(outputs, Input("ready-state", "data"))
+    @guarded(outputs)
+    def render(ready: dict[str, Any]) -> dict[str, Any]:
         state = state_of(service, ready)
         view = service.open(state.with_(n=MAX_N))
         ranking, maps = view.ranking, view.maps
@@ -59,7 +60,8 @@ def register(app: Dash, service: Analyzer) -> None:
         links = tile_links([(describe_map(maps[f.index], _("Filter {index} (rank {rank})").format(index=f.index,
                                                                                                rank=f.rank)),
                              "/detail" + encode_state(state.with_(filter=f.index))) for f in ranking.filters])
-        return None, figure, notice_alert(ranking.notice) if ranking.notice else None, filters, links
+        notice = notice_alert(ranking.notice) if ranking.notice else None
+        return {"error": None, "figure": figure, "notice": notice, "filters": filters, "links": links}
 
     @app.callback(
         Output("nav-request", "data", allow_duplicate=True),

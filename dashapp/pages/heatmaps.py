@@ -81,20 +81,20 @@ def shown_ranks(title_ids: list[Any] | None) -> set[int]:
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("heat-error", "children"),
-        Output({"type": "heat-cell", "index": ALL}, "children"),
-        Output("heat-grid", "className"),
-        Output("heat-bases", "data"),
-        Output("heat-notice", "children"),
-        Output("heat-pick", "options"),
-        Output("heat-pick", "value"),
-        Input("ready-state", "data"),
-        State("heat-pick", "value"),
-        State({"type": "fig-title", "index": ALL}, "id"),
-    )
-    @guarded(outputs=7)
-    def render(ready: dict[str, Any], picked: str | None, title_ids: list[Any] | None = None) -> tuple[Any, ...]:
+    outputs = {
+        "error": Output("heat-error", "children"),
+        "cells": Output({"type": "heat-cell", "index": ALL}, "children"),
+        "grid_class": Output("heat-grid", "className"),
+        "bases": Output("heat-bases", "data"),
+        "notice": Output("heat-notice", "children"),
+        "options": Output("heat-pick", "options"),
+        "picked": Output("heat-pick", "value"),
+    }
+
+    @app.callback(outputs, Input("ready-state", "data"), State("heat-pick", "value"),
+                  State({"type": "fig-title", "index": ALL}, "id"))
+    @guarded(outputs)
+    def render(ready: dict[str, Any], picked: str | None, title_ids: list[Any] | None = None) -> dict[str, Any]:
         view = view_of(service, ready)
         ranking = view.ranking
         figures, titles = [], []
@@ -109,8 +109,9 @@ def register(app: Dash, service: Analyzer) -> None:
         value = picked if picked in valid else (options[0]["value"] if options else None)
         notice = notice_alert(ranking.notice) if ranking.notice else None
         count = len(figures)
-        return (None, cell_changes(shown_ranks(title_ids), count), grid_class(count),
-                {"figures": figures, "titles": titles}, notice, options, value)
+        return {"error": None, "cells": cell_changes(shown_ranks(title_ids), count), "grid_class": grid_class(count),
+                "bases": {"figures": figures, "titles": titles}, "notice": notice, "options": options,
+                "picked": value}
 
     # The base figures go to their slots, and the picked one, taller, to the
     # enlarged slot, in the browser: one server answer per change, and a slot

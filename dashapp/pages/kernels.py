@@ -34,15 +34,16 @@ def layout(**_query: Any) -> html.Div:
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("kernels-error", "children"),
-        Output("kernels-patterns", "children"),
-        Output("kernels-patches", "children"),
-        Output("kernels-notice", "children"),
-        Input("ready-state", "data"),
-    )
-    @guarded(outputs=4)
-    def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+    outputs = {
+        "error": Output("kernels-error", "children"),
+        "patterns": Output("kernels-patterns", "children"),
+        "patches": Output("kernels-patches", "children"),
+        "notice": Output("kernels-notice", "children"),
+    }
+
+    @app.callback(outputs, Input("ready-state", "data"))
+    @guarded(outputs)
+    def render(ready: dict[str, Any]) -> dict[str, Any]:
         view = view_of(service, ready)
         ranking = view.ranking
         indices = [f.index for f in ranking.filters]
@@ -79,4 +80,4 @@ def register(app: Dash, service: Analyzer) -> None:
             rows.append(html.Div([html.Div(label, className="patch-label"),
                                   html.Div(tiles, className="patch-row")], className="patch-filter"))
         notice = notice_alert(ranking.notice) if ranking.notice else None
-        return None, patterns, html.Div(rows), notice
+        return {"error": None, "patterns": patterns, "patches": html.Div(rows), "notice": notice}

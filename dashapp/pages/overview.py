@@ -69,15 +69,16 @@ def _number_marks() -> dict[str, str]:
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("overview-error", "children"),
-        Output("overview-cards", "children"),
-        Output("overview-table", "data"),
-        Output("overview-notice", "children"),
-        Input("ready-state", "data"),
-    )
-    @guarded(outputs=4)
-    def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+    outputs = {
+        "error": Output("overview-error", "children"),
+        "cards": Output("overview-cards", "children"),
+        "rows": Output("overview-table", "data"),
+        "notice": Output("overview-notice", "children"),
+    }
+
+    @app.callback(outputs, Input("ready-state", "data"))
+    @guarded(outputs)
+    def render(ready: dict[str, Any]) -> dict[str, Any]:
         view = view_of(service, ready)
         info, whole, ranking = view.info, view.layer_stats, view.ranking
         untrained = not view.loaded.weights.pretrained
@@ -123,7 +124,7 @@ def register(app: Dash, service: Analyzer) -> None:
         ])
         notice = notice_alert(ranking.notice) if ranking.notice else None
         rows = [f.as_dict() for f in ranking.filters]
-        return None, cards, rows, notice
+        return {"error": None, "cards": cards, "rows": rows, "notice": notice}
 
     @app.callback(
         Output("nav-request", "data", allow_duplicate=True),

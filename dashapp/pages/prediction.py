@@ -61,16 +61,17 @@ def layout(**_query: Any) -> html.Div:
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("prediction-error", "children"),
-        Output("prediction-reading", "children"),
-        Output("prediction-chart", "figure"),
-        Output("prediction-evidence", "children"),
-        Output("imagenet-note", "style"),
-        Input("ready-state", "data"),
-    )
-    @guarded(outputs=5)
-    def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+    outputs = {
+        "error": Output("prediction-error", "children"),
+        "reading": Output("prediction-reading", "children"),
+        "chart": Output("prediction-chart", "figure"),
+        "links": Output("prediction-evidence", "children"),
+        "imagenet_note": Output("imagenet-note", "style"),
+    }
+
+    @app.callback(outputs, Input("ready-state", "data"))
+    @guarded(outputs)
+    def render(ready: dict[str, Any]) -> dict[str, Any]:
         view = view_of(service, ready)
         top = view.prediction
         untrained = not view.loaded.weights.pretrained
@@ -98,5 +99,6 @@ def register(app: Dash, service: Analyzer) -> None:
                      className="me-3 evidence-link")
             for p in top
         ]
-        return None, html.Div(parts, className="prediction-reading"), prediction_figure(top, untrained), links, \
-            {"display": "none"} if team else None
+        return {"error": None, "reading": html.Div(parts, className="prediction-reading"),
+                "chart": prediction_figure(top, untrained), "links": links,
+                "imagenet_note": {"display": "none"} if team else None}

@@ -39,17 +39,18 @@ def layout(**_query: Any) -> html.Div:
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("profile-error", "children"),
-        Output("profile-sparsity", "figure"),
-        Output("profile-mean", "figure"),
-        Output("profile-passing", "figure"),
-        Output("profile-table", "children"),
-        Output("profile-layers", "data"),
-        Input("ready-state", "data"),
-    )
-    @guarded(outputs=6)
-    def render(ready: dict[str, Any]) -> tuple[Any, ...]:
+    outputs = {
+        "error": Output("profile-error", "children"),
+        "sparsity": Output("profile-sparsity", "figure"),
+        "mean": Output("profile-mean", "figure"),
+        "passing": Output("profile-passing", "figure"),
+        "table": Output("profile-table", "children"),
+        "layers": Output("profile-layers", "data"),
+    }
+
+    @app.callback(outputs, Input("ready-state", "data"))
+    @guarded(outputs)
+    def render(ready: dict[str, Any]) -> dict[str, Any]:
         view = view_of(service, ready)
         state = view.state
         rows = view.profile()
@@ -81,7 +82,8 @@ def register(app: Dash, service: Analyzer) -> None:
             ])],
             size="sm", hover=True, responsive=True, className="profile-table",
         )
-        return None, sparsity, mean, passing, table, names
+        return {"error": None, "sparsity": sparsity, "mean": mean, "passing": passing, "table": table,
+                "layers": names}
 
     @app.callback(
         Output("nav-request", "data", allow_duplicate=True),

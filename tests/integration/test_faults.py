@@ -377,8 +377,8 @@ def test_model_whose_weights_cannot_be_had_is_a_clear_503(tmp_path: Path, monkey
     banner = site.callback("weights-banner.children")(view)
     assert expected.name in harness.alert_text(banner)
     overview = site.callback("overview-error.children")(view)
-    assert expected.name in harness.alert_text(overview[0])
-    assert all(part is no_update for part in overview[1:])
+    assert expected.name in harness.alert_text(overview.pop("error"))
+    assert all(part is no_update for part in overview.values())
 
 
 # --------------------------------------------------------------------------- (d) a burst of identical requests

@@ -33,9 +33,9 @@ def test_the_layout_speaks_the_language_of_the_context() -> None:
 def test_the_scan_status_speaks_the_ready_states_language(app: Dash) -> None:
     job = find_callback(app, "dataset-status.children")
     ready = sync_state(app, "?lang=es")["ready-state.data"]
-    assert run_callback(job, "ready-state.data", ready)[0] == "Primero elige o crea una colección."
+    assert run_callback(job, "ready-state.data", ready)["status"] == "Primero elige o crea una colección."
     ready = sync_state(app, "?lang=en")["ready-state.data"]
-    assert run_callback(job, "ready-state.data", ready)[0] == "Choose or create a collection first."
+    assert run_callback(job, "ready-state.data", ready)["status"] == "Choose or create a collection first."
 
 
 @pytest.mark.parametrize(("status", "spanish"), [

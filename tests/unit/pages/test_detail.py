@@ -24,14 +24,14 @@ def button(index: int) -> str:
     return json.dumps({"index": index, "type": "region-button"}, separators=(",", ":")) + ".n_clicks"
 
 
-def rendered(app: Dash) -> tuple[dict[str, Any], tuple[Any, ...]]:
+def rendered(app: Dash) -> tuple[dict[str, Any], dict[str, Any]]:
     ready = sync_state(app, "")["view-state.data"]
     return ready, find_callback(app, "detail-region-list.children")(ready)
 
 
 def test_every_region_has_a_button_that_tells_its_size_class_in_words(app: Dash) -> None:
     _ready, out = rendered(app)
-    figure, data, buttons = out[2], out[8], out[12]
+    figure, data, buttons = out["figure"], out["regions"], out["buttons"]
     count = data["count"]
     assert count >= 1 and len(figure.data) == count
     texts = [alert_text(b) for b in buttons.children[1:]]
@@ -43,7 +43,7 @@ def test_every_region_has_a_button_that_tells_its_size_class_in_words(app: Dash)
 
 def test_pressing_a_region_button_opens_that_region(app: Dash) -> None:
     ready, out = rendered(app)
-    data, count = out[8], out[8]["count"]
+    data, count = out["regions"], out["regions"]["count"]
     last = count - 1
     presses = [0] * count
     presses[last] = 1
@@ -58,7 +58,7 @@ def test_pressing_a_region_button_opens_that_region(app: Dash) -> None:
 
 def test_unpressed_or_forged_buttons_open_nothing(app: Dash) -> None:
     ready, out = rendered(app)
-    data, count = out[8], out[8]["count"]
+    data, count = out["regions"], out["regions"]["count"]
     func = select_region(app)
     # Buttons are re-created unpressed on every render: that is no choice.
     assert run_callback(func, button(0), None, [0] * count, data, ready) == (no_update, no_update)
@@ -81,10 +81,10 @@ def test_the_filter_title_cards_buttons_and_region_card_speak_spanish(app: Dash)
     spanish_ready = {**ready, "lang": "es"}
     with i18n.speaking("en"):
         out = find_callback(app, "detail-region-list.children")(spanish_ready)
-        title, side, kernel, hint, buttons = out[1], out[3], out[5], out[10], out[12]
-        count = out[8]["count"]
+        title, side, kernel, hint, buttons = out["title"], out["side"], out["kernel"], out["hint"], out["buttons"]
+        count = out["regions"]["count"]
         presses = [1] + [0] * (count - 1)
-        card, _highlight = run_callback(select_region(app), button(0), None, presses, out[8], spanish_ready)
+        card, _highlight = run_callback(select_region(app), button(0), None, presses, out["regions"], spanish_ready)
     plural = "región" if count == 1 else "regiones"
     assert re.fullmatch(rf"Filtro \d+ de layer2\.0\.conv1 · puesto 1 de \d+ · {count} {plural}", title), title
     cards = visible_text(side)

@@ -29,7 +29,7 @@ def test_the_render_speaks_the_ready_states_language(app: Dash) -> None:
     ready = sync_state(app, "?lang=es")["ready-state.data"]
     assert ready["lang"] == "es"
     out = run_callback(find_callback(app, "evidence-title.children"), None, ready)
-    error, top, layers, title = out[0], out[1], out[5], out[8]
+    error, top, layers, title = out["error"], out["top"], out["layer_options"], out["title"]
     assert error is None
     assert top[0].children == "Las 5 primeras:"
     # Probabilities with the decimal comma: "12,3 %".
@@ -45,6 +45,6 @@ def test_the_render_speaks_the_ready_states_language(app: Dash) -> None:
 def test_the_render_in_english_is_as_before(app: Dash) -> None:
     ready = sync_state(app, "?lang=en")["ready-state.data"]
     out = run_callback(find_callback(app, "evidence-title.children"), None, ready)
-    top, title = out[1], out[8]
+    top, title = out["top"], out["title"]
     assert top[0].children == "Top-5:" and re.search(r"\d\.\d%$", top[1].children)
     assert re.match(r"Grad-CAM for “.+” at \S+ \((conv|block)\) \(untrained weights: arbitrary\)", title)

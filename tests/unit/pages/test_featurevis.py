@@ -28,15 +28,15 @@ def test_the_layout_speaks_the_language_of_the_context() -> None:
 def test_the_tiles_and_notices_speak_the_ready_states_language(app: Dash) -> None:
     render = find_callback(app, "fv-tiles.children")
     ready = sync_state(app, "?lang=es")["ready-state.data"]
-    error, notices, tiles, targets = run_callback(render, None, ready, "channel", None)
-    assert error is None and tiles and targets["filters"]
-    text = visible_text(tiles)
+    out = run_callback(render, None, ready, "channel", None)
+    assert out["error"] is None and out["tiles"] and out["targets"]["filters"]
+    text = visible_text(out["tiles"])
     assert "aún sin calcular" in text and "#1 · filtro " in text and "en esta foto " in text
     assert "not computed" not in text and "on this photo" not in text and "filter" not in text
-    assert "Pesos sin entrenar" in visible_text(notices)
+    assert "Pesos sin entrenar" in visible_text(out["notices"])
     # A job's error comes back in the done store, already in the job's language.
-    _e, notices, _t, _g = run_callback(render, None, ready, "channel", {"error": "La visualización falló."})
-    assert "La visualización falló." in visible_text(notices)
+    failed = run_callback(render, None, ready, "channel", {"error": "La visualización falló."})
+    assert "La visualización falló." in visible_text(failed["notices"])
     english = visible_text(run_callback(render, None, sync_state(app, "?lang=en")["ready-state.data"],
-                                        "channel", None)[2])
+                                        "channel", None)["tiles"])
     assert "not computed yet" in english and "#1 · filter " in english

@@ -14,7 +14,8 @@ from tests.support.visible_text import english_sentences_in, visible_text
 
 def test_tile_links_follow_the_tiles_and_tell_each_map(app: Dash) -> None:
     ready = sync_state(app, "")["view-state.data"]
-    _error, figure, _notice, filters, links = find_callback(app, "grid-links.children")(ready)
+    out = find_callback(app, "grid-links.children")(ready)
+    figure, filters, links = out["figure"], out["filters"], out["links"]
     items = [li.children for li in links.children]
     assert len(items) == len(filters) == len(figure["data"]) == 24
     for rank, (link, index) in enumerate(zip(items, filters, strict=True), start=1):
@@ -39,7 +40,8 @@ def test_the_grid_speaks_spanish() -> None:
 def test_tile_labels_and_links_speak_the_language_of_the_ready_state(app: Dash) -> None:
     ready = sync_state(app, "")["view-state.data"]
     with i18n.speaking("en"):
-        _error, figure, _notice, filters, links = find_callback(app, "grid-links.children")({**ready, "lang": "es"})
+        out = find_callback(app, "grid-links.children")({**ready, "lang": "es"})
+    figure, filters, links = out["figure"], out["filters"], out["links"]
     labels = [a["text"] for a in figure["layout"]["annotations"]]
     assert labels == [f"#{index} · puesto {rank}" for rank, index in enumerate(filters, start=1)]
     first = links.children[0].children.children

@@ -21,8 +21,9 @@ def test_a_deep_layer_says_why_its_kernels_have_no_colour_in_spanish(app: Dash) 
     ready = sync_state(app, "")["view-state.data"]  # layer2.0.conv1: 64 maps in, no RGB
     render = find_callback(app, "kernels-patterns.children")
     with i18n.speaking("en"):
-        _error, patterns, patches, _notice = render({**ready, "lang": "es"})
-        _error, english, _patches, _notice = render({**ready, "lang": "en"})
+        spanish = render({**ready, "lang": "es"})
+        english = render({**ready, "lang": "en"})["patterns"]
+    patterns, patches = spanish["patterns"], spanish["patches"]
     note = visible_text(patterns)
     assert note.startswith("layer2.0.conv1 recibe 64 mapas de características") and "primera capa" in note
     assert visible_text(english).startswith("layer2.0.conv1 takes 64 feature maps from earlier layers")
@@ -35,6 +36,6 @@ def test_the_first_layer_shows_patterns_with_spanish_alt_texts(app: Dash) -> Non
     ready = sync_state(app, "?layer=conv1")["view-state.data"]
     render = find_callback(app, "kernels-patterns.children")
     with i18n.speaking("es"):
-        patterns = render({**ready, "lang": "es"})[1]
+        patterns = render({**ready, "lang": "es"})["patterns"]
     text = visible_text(patterns)
     assert "Patrón RGB del filtro" in text and "RGB pattern" not in text

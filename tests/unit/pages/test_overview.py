@@ -47,8 +47,8 @@ def test_the_cards_speak_the_language_of_the_ready_state(app: Dash) -> None:
     ready = sync_state(app, "")["view-state.data"]
     render = find_callback(app, "overview-cards.children")
     with i18n.speaking("en"):
-        spanish = alert_text(render({**ready, "lang": "es"})[1])
-        english = alert_text(render({**ready, "lang": "en"})[1])
+        spanish = alert_text(render({**ready, "lang": "es"})["cards"])
+        english = alert_text(render({**ready, "lang": "en"})["cards"])
     assert "Predicción (sin entrenar: no significa nada)" in spanish and "de confianza" in spanish
     assert "campo receptivo" in spanish and "Respuesta media" in spanish and "Dispersión" in spanish
     assert "confidence" not in spanish and "receptive field" not in spanish

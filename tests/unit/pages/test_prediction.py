@@ -43,7 +43,8 @@ def test_the_layout_speaks_spanish() -> None:
 def test_the_reading_speaks_the_language_of_the_ready_state(app: Dash) -> None:
     ready = sync_state(app, "")["view-state.data"]
     with i18n.speaking("en"):
-        reading, links = find_callback(app, "prediction-reading.children")({**ready, "lang": "es"})[1:4:2]
+        out = find_callback(app, "prediction-reading.children")({**ready, "lang": "es"})
+    reading, links = out["reading"], out["links"]
     text = visible_text(reading)
     assert "Estas cifras no significan nada" in text and "Clase principal:" in text and "El modelo" in text
     assert "meaningless" not in text and "Top class" not in text

@@ -20,8 +20,8 @@ def test_the_layout_speaks_spanish() -> None:
 def test_titles_and_table_speak_the_language_of_the_ready_state(app: Dash) -> None:
     ready = sync_state(app, "")["view-state.data"]
     with i18n.speaking("en"):
-        _error, sparsity, mean, _passing, table, names = find_callback(app, "profile-table.children")(
-            {**ready, "lang": "es"})
+        out = find_callback(app, "profile-table.children")({**ready, "lang": "es"})
+    sparsity, mean, table, names = out["sparsity"], out["mean"], out["table"], out["layers"]
     assert sparsity.layout.title.text == "Dispersión de cada filtro, por capa"
     assert mean.layout.title.text == "Respuesta media de cada filtro, por capa"
     text = visible_text(table)

@@ -116,7 +116,9 @@ def title_ids(count: int) -> list[dict[str, str]]:
 def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
     view = sync(app, None, "")["view"]
     heat = callback(app, "heat-grid.className")
-    error, cells, grid_class, bases, _notice, options, value = heat(view, None, [])
+    out = heat(view, None, [])
+    error, cells, grid_class, bases, options, value = (out[key] for key in ("error", "cells", "grid_class", "bases",
+                                                                            "options", "picked"))
     assert error is None and len(options) == 6 and value == options[0]["value"]
     # The first answer puts six empty slots in the first six cells; the
     # figures and titles, in rank order, are spread over them in the browser
@@ -126,26 +128,31 @@ def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
     assert [f.layout.meta["filter"] for f in bases["figures"]] == [int(o["value"]) for o in options]
     assert bases["titles"][0].startswith(f"#1 · filter {options[0]['value']} ·")
     broken = {**view, "image": "f" * 64}
-    error, *rest = heat(broken, None)
-    assert "upload" in str(error) and all(r is no_update for r in rest)
+    out = heat(broken, None)
+    error = out.pop("error")
+    assert "upload" in str(error) and all(r is no_update for r in out.values())
     for forged in ({**view, "n": 128}, {**view, "layer": "nope"}, {**view, "criterion": "x"},
                    {**view, "weight": float("nan")}, {**view, "filter": 10**6}):
-        error, *rest = heat(forged, None)
-        assert error is not None and all(r is no_update for r in rest), forged
+        out = heat(forged, None)
+        error = out.pop("error")
+        assert error is not None and all(r is no_update for r in out.values()), forged
 
 
 def test_heatmap_slots_stay_and_only_the_difference_is_added_or_removed(app: Dash) -> None:
     view = sync(app, None, "")["view"]
     heat = callback(app, "heat-grid.className")
     # Another criterion, the same count: the slots stay, their figures change.
-    _, cells, _, bases, *_ = heat({**view, "criterion": "max"}, None, title_ids(6))
+    out = heat({**view, "criterion": "max"}, None, title_ids(6))
+    cells, bases = out["cells"], out["bases"]
     assert all(c is no_update for c in cells) and len(bases["figures"]) == 6
     # One more map: a slot in the seventh cell only; four maps a row from seven on.
-    _, cells, grid_class, bases, *_ = heat({**view, "n": 7}, None, title_ids(6))
+    out = heat({**view, "n": 7}, None, title_ids(6))
+    cells, grid_class, bases = out["cells"], out["grid_class"], out["bases"]
     assert [i for i, c in enumerate(cells) if c is not no_update] == [6] and "heat-wide" in grid_class
     assert cells[6].children[1].id == {"type": "fig-base", "index": "heat-7"} and len(bases["figures"]) == 7
     # Back to five: the sixth and seventh cells emptied.
-    _, cells, grid_class, _, *_ = heat({**view, "n": 5}, None, title_ids(7))
+    out = heat({**view, "n": 5}, None, title_ids(7))
+    cells, grid_class = out["cells"], out["grid_class"]
     assert {i: c for i, c in enumerate(cells) if c is not no_update} == {5: [], 6: []}
     assert "heat-wide" not in grid_class
 
