@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dashapp.analysis.models.checkpoints import TeamModelSpec
-from dashapp.config.settings import SettingsError
+from dashapp.config.errors import SettingsError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 KEYS = {"name", "architecture", "checkpoint", "classes", "input_size", "mean", "std"}

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
+from dashapp.config.errors import SettingsError  # also imported from here by its callers
+from dashapp.config.models_file import read_models_file
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -26,10 +29,6 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 WEIGHT_POLICIES = ("auto", "pretrained", "random")
 AUTH_MODES = ("none", "basic", "header")
 DEFAULT_MODELS = ("resnet18", "alexnet")
-
-
-class SettingsError(ValueError):
-    """A DASHAPP_* variable holds a value the app cannot use."""
 
 
 @dataclass(frozen=True)
@@ -262,8 +261,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         featurevis_queue=_parse(env, "DASHAPP_FEATUREVIS_QUEUE", 4, _bounded(1, 64), "an integer 1-64"),
     )
     if settings.models_file is not None:
-        from dashapp.config.models_file import read_models_file  # it imports this module
-
         read_models_file(settings.models_file)  # a malformed file stops the start, naming the key
     check_auth(settings)
     return settings

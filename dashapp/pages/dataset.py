@@ -16,11 +16,9 @@ from dashapp.ui.layout.dataset_widgets import collection_title, filter_card, pro
 from dashapp.ui.layout.widgets import notice_alert, page_header
 
 from .. import i18n
-from ..collections.runtime import ingest_demo, ingest_upload
 from ..errors import UserError
 from ..i18n import N_, _, ngettext
 from ..service import Analyzer
-from ..service.dataset import collection_layer
 from ._common import guarded, state_of
 
 PATH = "/dataset"
@@ -115,7 +113,7 @@ def _register_collections(app: Dash, service: Analyzer) -> None:
         i18n.use(ready.get("lang"))
         options = [{"label": ngettext("{name} · {n} image", "{name} · {n} images", len(c.images)).format(
                         name=collection_title(c), n=len(c.images)), "value": c.id}
-                   for c in service.scans.collections.list()]
+                   for c in service.collections.stored()]
         return options, ready.get("collection")
 
     @app.callback(
@@ -140,9 +138,9 @@ def _register_collections(app: Dash, service: Analyzer) -> None:
     def create(contents: list[str] | None, _demo: int, names: list[str] | None) -> tuple[Any, Any]:
         try:
             if ctx.triggered_id == "dataset-demo":
-                collection = ingest_demo(service.settings, service.scans)
+                collection = service.collections.add_demo()
             elif contents:
-                collection = ingest_upload(service.settings, service.scans, "", _decode_uploads(contents, names))
+                collection = service.collections.add_upload("", _decode_uploads(contents, names or []))
             else:
                 return no_update, no_update
         except UserError as exc:
@@ -170,7 +168,7 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
         if not state.collection:
             return {"status": _("Choose or create a collection first."), "percent": 0, "running": False,
                     "poll_off": True, "scanned": None, "error": None}
-        scans = service.scans
+        scans = service.collections
         if ctx.triggered_id == "dataset-scan":
             status = scans.start(state.collection, state.model)
         elif ctx.triggered_id == "dataset-cancel":
@@ -194,7 +192,7 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
         state = state_of(service, ready)
         if not scanned or not state.collection:
             return html.P(_("Scan the collection to see each filter's top examples."), className="text-muted")
-        view = collection_layer(service, state.collection, state.model, state.layer)
+        view = service.collections.layer(state.collection, state.model, state.layer)
         rows = view.sorted_summaries(sort or "peak")
         notice = None
         if sort == "selectivity" and rows and rows[0].selectivity is None:

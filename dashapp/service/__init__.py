@@ -15,17 +15,19 @@ from dashapp.state.schema import ViewState
 
 from ..errors import UserError
 from ..i18n import _
-from ..store import ActivationStore, ImageStore, make_backend
+from ..store import ActivationStore, ImageStore, Subject, make_backend
 from .catalog import ModelCatalog
+from .dataset import Collections
 from .featurevis import FeatureVisJobs, FeatureVisRequest
 from .library import EXAMPLE_FILES, EXAMPLES_DIR, ImageLibrary
 from .memo import Memo
-from .view import FilterView, LayerView, Subject
+from .view import FilterView, LayerView
 
 __all__ = [
     "EXAMPLES_DIR",
     "EXAMPLE_FILES",
     "Analyzer",
+    "Collections",
     "FeatureVisJobs",
     "FeatureVisRequest",
     "FilterView",
@@ -49,18 +51,8 @@ class Analyzer:
         self.models = ModelCatalog(settings, registry)
         self.activations = ActivationStore(backend if backend is not None else make_backend(settings))
         self.memo = Memo(max_bytes=32 * 1024 * 1024)
-        self._scanner: Any = None
         self.featurevis = FeatureVisJobs(settings, self.models, self.activations)
-
-    @property
-    def scans(self) -> Any:
-        """Collections and their scans (``dashapp.collections.scanning.Scanner``),
-        on this analyzer's model registry and image store; built on first use."""
-        if self._scanner is None:
-            from ..collections.runtime import scanner_for
-
-            self._scanner = scanner_for(self.settings, registry=self.registry, image_store=self.library.store)
-        return self._scanner
+        self.collections = Collections(settings, self.models, self.library.store)
 
     @property
     def registry(self) -> ModelRegistry:

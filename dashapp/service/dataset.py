@@ -1,5 +1,6 @@
-"""What a scanned collection says about a layer's filters, for the Dataset
-page, the filter detail page and the JSON API alike."""
+"""Image collections and their scans, and what a scanned collection says
+about a layer's filters, for the Dataset page, the filter detail page and
+the JSON API alike (``Analyzer.collections``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,16 @@ import numpy as np
 from dashapp.analysis.models.registry import LayerInfo
 from dashapp.analysis.scan.result import ScanResult
 from dashapp.analysis.scan.scanner import TopExample, top_examples
+from dashapp.config.settings import Settings
 
+from ..collections.manifest import Collection
+from ..collections.runtime import ingest_demo, ingest_folder, ingest_upload, scanner_for
+from ..collections.scanning import Scanner
+from ..collections.sources import folder_names
 from ..errors import UserError
 from ..i18n import _
+from ..store import ImageStore
+from .catalog import ModelCatalog
 
 SORTS = ("firing", "selectivity", "peak")
 
@@ -36,7 +44,7 @@ class FilterSummary:
 class CollectionLayer:
     """One layer of one scanned (collection, model)."""
 
-    collection: Any  # dashapp.collections.Collection
+    collection: Collection
     result: ScanResult
     info: LayerInfo
     input_size: int
@@ -88,18 +96,71 @@ class CollectionLayer:
         return [label for label, _ in kept], [mean for _, mean in kept]
 
 
-def collection_layer(service: Any, collection_id: str, model: str, layer: str) -> CollectionLayer:
-    """The scanned layer, or a UserError saying what is missing."""
-    scans = service.scans
-    collection = scans.collections.get(collection_id)
-    if collection is None:
-        raise UserError(_("No collection with this id is stored here."), 404)
-    if model not in service.models.names:
-        raise UserError(_("Unknown model {model}; available: {choices}.").format(
-            model=repr(model[:40]), choices=", ".join(service.models.names)), 404)
-    info = service.models.layer(model, layer)
-    result = scans.result(collection_id, model)
-    if result is None:
-        message = _("The collection has not been scanned with {model} yet; start a scan first.")
-        raise UserError(message.format(model=model), 409)
-    return CollectionLayer(collection, result, info, service.models.model(model).input_size)
+class Collections:
+    """The stored collections, the operator's folders, and scans of them
+    under the catalog's models; the scanner is built on first use."""
+
+    def __init__(self, settings: Settings, models: ModelCatalog, images: ImageStore) -> None:
+        self.settings = settings
+        self._models = models
+        self._images = images
+        self._scanner: Scanner | None = None
+
+    @property
+    def scans(self) -> Scanner:
+        if self._scanner is None:
+            self._scanner = scanner_for(self.settings, registry=self._models.registry, image_store=self._images)
+        return self._scanner
+
+    # -- collections
+
+    def stored(self) -> list[Collection]:
+        return self.scans.collections.list()
+
+    def folders(self) -> list[str]:
+        """The operator's folders (``DASHAPP_COLLECTIONS_DIR``), each one a collection to add."""
+        return folder_names(self.settings.collections_dir)
+
+    def add_demo(self) -> Collection:
+        return ingest_demo(self.settings, self.scans)
+
+    def add_folder(self, folder: str) -> Collection:
+        return ingest_folder(self.settings, self.scans, folder)
+
+    def add_upload(self, name: str, files: list[tuple[str, bytes]]) -> Collection:
+        """Many image files, or one zip."""
+        return ingest_upload(self.settings, self.scans, name, files)
+
+    # -- scans
+
+    def model(self, name: str | None) -> str:
+        """``name`` (the first model when None or empty), or a UserError naming the known ones."""
+        return self._known(name or self._models.names[0])
+
+    def _known(self, model: str) -> str:
+        names = self._models.names
+        if model not in names:
+            raise UserError(_("Unknown model {model}; available: {choices}.").format(
+                model=repr(model[:40]), choices=", ".join(names)), 404)
+        return model
+
+    def start(self, collection_id: str, model: str) -> dict[str, Any]:
+        return self.scans.start(collection_id, model)
+
+    def cancel(self, collection_id: str, model: str) -> dict[str, Any]:
+        return self.scans.cancel(collection_id, model)
+
+    def status(self, collection_id: str, model: str) -> dict[str, Any]:
+        return self.scans.status(collection_id, model)
+
+    def layer(self, collection_id: str, model: str, layer: str) -> CollectionLayer:
+        """The scanned layer, or a UserError saying what is missing."""
+        collection = self.scans.collections.get(collection_id)
+        if collection is None:
+            raise UserError(_("No collection with this id is stored here."), 404)
+        info = self._models.layer(self._known(model), layer)
+        result = self.scans.result(collection_id, model)
+        if result is None:
+            message = _("The collection has not been scanned with {model} yet; start a scan first.")
+            raise UserError(message.format(model=model), 409)
+        return CollectionLayer(collection, result, info, self._models.model(model).input_size)

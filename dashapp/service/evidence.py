@@ -1,16 +1,17 @@
-"""Class evidence and its sanity check for a bound view, through the shared store.
+"""Class evidence and its sanity check for one subject, through the shared store.
 
 Evidence maps are stored normalized to max 1 (float16 keeps them without
 loss of distinct values) and their raw maximum, ``scale``, beside them as a
 small JSON entry; the sanity check's result is stored as JSON too, so any
-worker answers a check another one ran.
+worker answers a check another one ran. These functions take what they
+read (the store, the memo, the subject), not the view that calls them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -21,12 +22,10 @@ from dashapp.analysis.models.blocks import EvidenceLayer
 
 from ..errors import UserError
 from ..i18n import _
+from ..store import ActivationStore, Subject
 from ..store.codec import decode_meta, encode_meta
 from ..wording.sanity import with_sentence
-
-if TYPE_CHECKING:
-    from . import Analyzer
-    from .view import LayerView
+from .memo import Memo
 
 SANITY_SEED = 1234  # the randomization's seed: part of the cache key, so a result is reproducible
 
@@ -45,60 +44,57 @@ class EvidenceAnswer:
                 "map": self.map.astype(float).tolist(), "scale": self.scale, "geometry": self.geometry.as_dict()}
 
 
-def checked_request(view: LayerView, class_index: int, method: str) -> None:
+def checked_request(subject: Subject, class_index: int, method: str) -> None:
     if method not in METHODS:
         raise UserError(_("method must be one of {choices}.").format(choices=", ".join(METHODS)))
-    if not 0 <= class_index < len(view.loaded.categories):
-        raise UserError(_("class must be between 0 and {last}.").format(last=len(view.loaded.categories) - 1))
+    if not 0 <= class_index < len(subject.model.categories):
+        raise UserError(_("class must be between 0 and {last}.").format(last=len(subject.model.categories) - 1))
 
 
-def _scale(service: Analyzer, view: LayerView, layer: EvidenceLayer, class_index: int, method: str,
+def _scale(store: ActivationStore, subject: Subject, layer: EvidenceLayer, class_index: int, method: str,
            key: str) -> float:
     """The stored scale; recomputed (and stored again) if its entry was evicted."""
-    store = service.activations
     blob = store.get_blob(key)
     if blob is not None:
         try:
             return float(decode_meta(blob)["scale"])
         except (ValueError, KeyError, TypeError):
             pass
-    scale = evidence(view.loaded, view.image, layer.name, class_index, method).scale
+    scale = evidence(subject.model, subject.image, layer.name, class_index, method).scale
     store.put_blob(key, encode_meta({"scale": scale}))
     return scale
 
 
-def class_evidence(service: Analyzer, view: LayerView, layer: EvidenceLayer, class_index: int,
+def class_evidence(store: ActivationStore, memo: Memo, subject: Subject, layer: EvidenceLayer, class_index: int,
                    method: str) -> EvidenceAnswer:
-    checked_request(view, class_index, method)
-    store = service.activations
+    checked_request(subject, class_index, method)
     name = f"{method}:{layer.name}:{class_index}"
-    scale_key = store.key(view.subject, f"{name}:scale")
+    scale_key = store.key(subject, f"{name}:scale")
     computed: dict[str, float] = {}
 
     def compute() -> np.ndarray:
-        result = evidence(view.loaded, view.image, layer.name, class_index, method)
+        result = evidence(subject.model, subject.image, layer.name, class_index, method)
         computed["scale"] = result.scale
         store.put_blob(scale_key, encode_meta({"scale": result.scale}))
         return result.map
 
-    fmap = store.derived(view.subject, name, compute)
+    fmap = store.derived(subject, name, compute)
     scale = computed.get("scale")
     if scale is None:
-        memo_key = ("evidence_scale", view.loaded.name, view.loaded.weights.tag, view.subject.sha, name)
-        scale = service.memo.get_or_compute(
-            memo_key, lambda: _scale(service, view, layer, class_index, method, scale_key))
-    geometry = map_geometry(layer.receptive_field, view.input_size, view.image.width, view.image.height)
+        memo_key = ("evidence_scale", subject.model.name, subject.model.weights.tag, subject.sha, name)
+        scale = memo.get_or_compute(memo_key, lambda: _scale(store, subject, layer, class_index, method, scale_key))
+    geometry = map_geometry(layer.receptive_field, subject.model.input_size, subject.image.width,
+                            subject.image.height)
     return EvidenceAnswer(layer, class_index, method, fmap, scale, geometry)
 
 
-def sanity(service: Analyzer, view: LayerView, layer: EvidenceLayer, class_index: int, method: str, *,
+def sanity(store: ActivationStore, subject: Subject, layer: EvidenceLayer, class_index: int, method: str, *,
            compute: bool = True, progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
     """The cascading randomization check's result (``SanityResult.as_dict()``
     and its verdict in words under "sentence"), from the store, else computed
     and stored (or None when ``compute`` is False)."""
-    checked_request(view, class_index, method)
-    store = service.activations
-    key = store.key(view.subject, f"sanity:{SANITY_SEED}:{method}:{layer.name}:{class_index}")
+    checked_request(subject, class_index, method)
+    key = store.key(subject, f"sanity:{SANITY_SEED}:{method}:{layer.name}:{class_index}")
     blob = store.get_blob(key)
     if blob is not None:
         try:
@@ -107,7 +103,7 @@ def sanity(service: Analyzer, view: LayerView, layer: EvidenceLayer, class_index
             pass
     if not compute:
         return None
-    result = evidence_sanity(view.loaded, view.image, layer.name, class_index, method, seed=SANITY_SEED,
+    result = evidence_sanity(subject.model, subject.image, layer.name, class_index, method, seed=SANITY_SEED,
                              progress=progress).as_dict()
     result.update({"layer": layer.name, "class": class_index, "method": method})
     store.put_blob(key, encode_meta(result))  # facts only: the sentence is said in each reader's language

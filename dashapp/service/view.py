@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
@@ -36,22 +36,27 @@ from dashapp.state.schema import ViewState
 
 from ..errors import UserError
 from ..i18n import _
+from ..store import ActivationStore, Subject
 from ..wording.ranking import with_notice
 from ..wording.reading import WordedReading, word_reading
+from .catalog import ModelCatalog
 from .evidence import EvidenceAnswer, class_evidence, sanity
 from .lazy import cached_property
-
-if TYPE_CHECKING:
-    from . import Analyzer
+from .memo import Memo
 
 
-@dataclass(frozen=True)
-class Subject:
-    """What the activation store needs on a miss (``store.Subject``)."""
+class Services(Protocol):
+    """What a view reads from the ``Analyzer`` that opened it (named here, so
+    this module does not import the facade above it)."""
 
-    sha: str
-    model: LoadedModel
-    image: Image.Image
+    @property
+    def activations(self) -> ActivationStore: ...
+
+    @property
+    def memo(self) -> Memo: ...
+
+    @property
+    def models(self) -> ModelCatalog: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class FilterView:
 
 
 class LayerView:
-    def __init__(self, service: Analyzer, state: ViewState, subject: Subject, info: LayerInfo) -> None:
+    def __init__(self, service: Services, state: ViewState, subject: Subject, info: LayerInfo) -> None:
         self._service = service
         self.state = state
         self.subject = subject
@@ -176,13 +181,14 @@ class LayerView:
 
     def evidence(self, class_index: int, method: str = "gradcam", layer: str | None = None) -> EvidenceAnswer:
         """Class evidence (Grad-CAM or Grad-CAM++) at an evidence layer, through the store."""
-        return class_evidence(self._service, self, self.evidence_layer(layer), class_index, method)
+        return class_evidence(self._service.activations, self._service.memo, self.subject, self.evidence_layer(layer),
+                              class_index, method)
 
     def sanity(self, class_index: int, method: str = "gradcam", layer: str | None = None, *, compute: bool = True,
                progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
         """The cascading randomization check for that evidence (``service/evidence.py``)."""
-        return sanity(self._service, self, self.evidence_layer(layer), class_index, method, compute=compute,
-                      progress=progress)
+        return sanity(self._service.activations, self.subject, self.evidence_layer(layer), class_index, method,
+                      compute=compute, progress=progress)
 
     def kernels(self, indices: list[int]) -> KernelPictures:
         for index in indices:

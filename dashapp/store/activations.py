@@ -11,7 +11,8 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -31,14 +32,15 @@ BACKEND_RETRY_S = 2.0
 META_COST = 4096  # nominal size of a prediction entry in the local LRU
 
 
-class Subject(Protocol):
-    """What a miss needs to compute: the image (read only on a miss) and the loaded model."""
+@dataclass(frozen=True)
+class Subject:
+    """One image under one loaded model: what every key names (``sha``, the
+    model and its weights) and what a miss computes from (the model and the
+    image). The service binds it once per view (``service.view.LayerView``)."""
 
     sha: str
     model: LoadedModel
-
-    @property
-    def image(self) -> Image.Image: ...
+    image: Image.Image
 
 
 def _nbytes(maps: np.ndarray) -> int:

@@ -13,7 +13,6 @@ from dash import dcc, html
 from dashapp.errors import UserError
 from dashapp.figures.maps import TOOLBAR, class_means_figure
 from dashapp.i18n import _, integer, ngettext
-from dashapp.service.dataset import collection_layer
 from dashapp.state.schema import ViewState
 from dashapp.state.url import encode_state
 from dashapp.ui.layout.dataset_widgets import collection_title, crop_tile, summary_line
@@ -28,7 +27,7 @@ def collection_section(service: Any, state: ViewState, index: int) -> Any:
         return html.P(worded(_("Choose a collection on the {link} to see this filter's top examples across many "
                                "images."), link=link), className="text-muted small")
     try:
-        view = collection_layer(service, state.collection, state.model, state.layer)
+        view = service.collections.layer(state.collection, state.model, state.layer)
     except UserError as exc:
         link = dcc.Link(_("Dataset page"), href="/dataset" + encode_state(state))
         return html.P([exc.message, " ", *worded(_("Open the {link}."), link=link)], className="text-muted small")

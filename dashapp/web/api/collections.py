@@ -21,18 +21,22 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from PIL import Image
 
-from dashapp.collections.runtime import ingest_demo, ingest_folder, ingest_upload
-from dashapp.collections.sources import folder_names
 from dashapp.errors import UserError
 from dashapp.i18n import _
-from dashapp.service.dataset import SORTS, collection_layer
+from dashapp.service import Analyzer
+from dashapp.service.dataset import SORTS, Collections
 
 collections_api = Blueprint("collections_api", __name__)
 CROP_SIDE = 112
 
 
-def _service() -> Any:
-    return current_app.extensions["dashapp.analyzer"]
+def _service() -> Analyzer:
+    service: Analyzer = current_app.extensions["dashapp.analyzer"]
+    return service
+
+
+def _collections() -> Collections:
+    return _service().collections
 
 
 @collections_api.errorhandler(UserError)
@@ -41,12 +45,7 @@ def _user_error(exc: UserError) -> tuple[Any, int]:
 
 
 def _model() -> str:
-    service = _service()
-    model = request.args.get("model") or service.models.names[0]
-    if model not in service.models.names:
-        raise UserError(_("Unknown model {model}; available: {choices}.").format(
-            model=repr(model[:40]), choices=", ".join(service.models.names)), 404)
-    return model
+    return _collections().model(request.args.get("model"))
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int:
@@ -63,19 +62,18 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int:
 
 @collections_api.route("/api/collections", methods=["POST"])
 def post_collection() -> tuple[Any, int]:
-    service = _service()
-    settings, scans = service.settings, service.scans
+    collections = _collections()
     name = (request.form.get("name") or request.args.get("name") or "")[:120]
     if request.args.get("demo"):
-        collection = ingest_demo(settings, scans)
+        collection = collections.add_demo()
     elif request.args.get("folder"):
-        collection = ingest_folder(settings, scans, request.args["folder"][:128])
+        collection = collections.add_folder(request.args["folder"][:128])
     elif request.files:
-        files = [(upload.filename or "upload", upload.read(settings.collection_max_bytes + 1))
+        files = [(upload.filename or "upload", upload.read(collections.settings.collection_max_bytes + 1))
                  for upload in request.files.getlist("file") + request.files.getlist("files")]
-        collection = ingest_upload(settings, scans, name, files)
+        collection = collections.add_upload(name, files)
     elif request.mimetype in ("application/zip", "application/octet-stream"):
-        collection = ingest_upload(settings, scans, name or "upload.zip", [("upload.zip", request.get_data())])
+        collection = collections.add_upload(name or "upload.zip", [("upload.zip", request.get_data())])
     else:
         raise UserError(_('Send image files or one zip (multipart field "files"), or ?demo=1, or ?folder=NAME.'))
     return jsonify({**collection.summary(), "rejected": [r.as_dict() for r in collection.rejected]}), 201
@@ -83,14 +81,13 @@ def post_collection() -> tuple[Any, int]:
 
 @collections_api.route("/api/collections", methods=["GET"])
 def list_collections() -> Any:
-    service = _service()
-    stored = [c.summary() for c in service.scans.collections.list()]
-    return jsonify({"collections": stored, "folders": folder_names(service.settings.collections_dir)})
+    collections = _collections()
+    return jsonify({"collections": [c.summary() for c in collections.stored()], "folders": collections.folders()})
 
 
 @collections_api.route("/api/collections/<collection_id>/scan", methods=["GET", "POST", "DELETE"])
 def scan_job(collection_id: str) -> tuple[Any, int]:
-    scans, model = _service().scans, _model()
+    scans, model = _collections(), _model()
     if request.method == "POST":
         return jsonify(scans.start(collection_id, model)), 202
     if request.method == "DELETE":
@@ -107,7 +104,7 @@ def _layer() -> str:
 
 @collections_api.route("/api/collections/<collection_id>/top", methods=["GET"])
 def top(collection_id: str) -> Any:
-    view = collection_layer(_service(), collection_id, _model(), _layer())
+    view = _collections().layer(collection_id, _model(), _layer())
     index = _int_arg("filter", None, 0, 100_000)
     k = _int_arg("k", view.result.k, 1, view.result.k)
     return jsonify([example.as_dict() for example in view.top(index, k)])
@@ -115,7 +112,7 @@ def top(collection_id: str) -> Any:
 
 @collections_api.route("/api/collections/<collection_id>/filters", methods=["GET"])
 def filters(collection_id: str) -> Any:
-    view = collection_layer(_service(), collection_id, _model(), _layer())
+    view = _collections().layer(collection_id, _model(), _layer())
     sort = request.args.get("sort") or "peak"
     if sort not in SORTS:
         raise UserError(_("sort must be one of {choices}.").format(choices=", ".join(SORTS)))
