@@ -129,21 +129,15 @@
     const meta = base.layout && base.layout.meta;
     if (!meta || meta.kind !== "heatmap" || !hover || !hover.points || !hover.points.length) { return null; }
     const point = hover.points[0];
-    // The one geometry rule (dashapp/analysis/maps/geometry.py, MapGeometry.cell_at
-    // and .box): cell (row, col) is centred at (x0 + col*dx, y0 + row*dy) in
-    // original-image pixels and sees an rf_width x rf_height box around it.
-    const g = meta.geometry;
-    const col = Math.min(meta.cols - 1, Math.max(0, Math.round((point.x - g.x0) / g.dx)));
-    const row = Math.min(meta.rows - 1, Math.max(0, Math.round((point.y - g.y0) / g.dy)));
+    // The one geometry rule (assets/js/geometry.js, MapGeometry's in the browser).
+    const geometry = window.dashappGeometry, g = meta.geometry;
+    const [row, col] = geometry.cellAt(g, point.x, point.y, meta.rows, meta.cols);
     const flat = decoded(base.data[0].z);
     const q = flat ? flat[row * meta.cols + col] : point.z;
     const value = q * meta.scale;
     const pct = flat ? percentile(flat, q) : NaN;
-    const cx = g.x0 + col * g.dx, cy = g.y0 + row * g.dy;
-    const box = {
-      x0: Math.max(0, cx - g.rf_width / 2), x1: Math.min(meta.width, cx + g.rf_width / 2),
-      y0: Math.max(0, cy - g.rf_height / 2), y1: Math.min(meta.height, cy + g.rf_height / 2),
-    };
+    const [x0, y0, x1, y1] = geometry.box(g, row, col, meta.width, meta.height);
+    const box = {x0, y0, x1, y1};
     // English says "73rd percentile", Spanish "percentil 73".
     const english = !document.documentElement.lang || document.documentElement.lang.indexOf("en") === 0;
     const text = uiText("hover", "{name}: response {value} ({percentile} percentile of this map) at x {x}, y {y} px; " +
@@ -346,7 +340,8 @@
         return ["/api/export/ranking.csv" + query, "/api/export/ranking.json" + query,
           "/api/export/regions.json" + query];
       },
-      permalink: function (target, search, pathname) {
+      // (the pathname input only says when: the address bar has the path)
+      permalink: function (target, search) {
         const query = typeof target === "string" ? target : (search || "");
         return window.location.origin + window.location.pathname + query;
       },

@@ -18,7 +18,9 @@ trace (``figures.heatmap_figure``: x0/dx/y0/dy), region upsampling
 (``regions.find_regions`` via ``sample_map``), patches (``patches.py``), the
 map export, and, in the browser, the hover box (``assets/js/dashapp.js``,
 ``hoverAnswer``), which reads the same numbers from the figure's
-``layout.meta.geometry`` and repeats ``cell_at`` and ``box`` in JavaScript.
+``layout.meta.geometry`` and calls ``cell_at`` and ``box`` as written in
+JavaScript once, in ``assets/js/geometry.js`` (``tests/browser/test_geometry.py``
+holds its answers to this module's).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """One geometry: a one-hot map lands on the same original-image pixels in the
-heatmap figure, the region box, the patch and the hover box (the browser's
-computation, repeated here from the figure's meta)."""
+heatmap figure, the region box, the patch and the hover box (MapGeometry
+built from the figure's meta, the numbers the browser reads;
+tests/browser/test_geometry.py holds assets/js/geometry.js to MapGeometry)."""
 
 from __future__ import annotations
 
@@ -13,18 +14,6 @@ from dashapp.analysis.maps.regions import find_regions
 from dashapp.analysis.models.graph import ReceptiveField
 from dashapp.analysis.models.registry import ModelRegistry
 from dashapp.figures.maps import heatmap_figure
-
-
-def hover_box(meta: dict, x: float, y: float) -> tuple[float, float, float, float]:
-    """assets/js/dashapp.js hoverAnswer, line for line: the cell nearest the
-    hovered point, and its receptive field clipped to the image."""
-    g = meta["geometry"]
-    col = min(meta["cols"] - 1, max(0, round((x - g["x0"]) / g["dx"])))
-    row = min(meta["rows"] - 1, max(0, round((y - g["y0"]) / g["dy"])))
-    cx, cy = g["x0"] + col * g["dx"], g["y0"] + row * g["dy"]
-    return (max(0, cx - g["rf_width"] / 2), max(0, cy - g["rf_height"] / 2),
-            min(meta["width"], cx + g["rf_width"] / 2), min(meta["height"], cy + g["rf_height"] / 2))
-
 
 CASES = [("resnet18", "layer4.1.conv2", (3, 2)), ("alexnet", "features.10", (6, 4)),
          ("resnet18", "layer3.1.conv2", (5, 9))]
@@ -64,8 +53,11 @@ def test_one_hot_cell_lands_on_the_same_pixels_everywhere(registry: ModelRegistr
     # Patch and hover box: the same receptive field around the same centre.
     (patch,) = top_patches(fmap, rf, loaded.input_size, width, height, count=1)
     assert (patch.row, patch.col) == (row, col)
+    meta = fig.layout.meta
+    shown = MapGeometry(**meta["geometry"])
+    assert (meta["rows"], meta["cols"], meta["width"], meta["height"]) == (*info.map_size, width, height)
     for point in ((cx, cy), (cx + 0.45 * trace.dx, cy - 0.45 * trace.dy)):  # anywhere on the brick
-        hover = hover_box(fig.layout.meta, *point)
+        hover = shown.box(*shown.cell_at(*point, rows=meta["rows"], cols=meta["cols"]), width, height)
         for got, want in zip((patch.x0, patch.y0, patch.x1, patch.y1), hover, strict=True):
             assert abs(got - want) <= 1, (patch, hover)
     unclipped = (cx - geometry.rf_width / 2, cy - geometry.rf_height / 2,
