@@ -2,14 +2,14 @@
 // element (dashapp/i18n/browser.py) holds them as JSON; a key
 // it lacks keeps the script's English. Placeholders are {name}.
 window.dashappText = function (key, fallback, values) {
-    var element = document.getElementById("ui-strings");
-    var strings = {};
+    const element = document.getElementById("ui-strings");
+    let strings;
     try {
         strings = JSON.parse((element && element.getAttribute("data-strings")) || "{}");
-    } catch (e) {
+    } catch {
         strings = {};
     }
-    var template = typeof strings[key] === "string" ? strings[key] : fallback;
+    const template = typeof strings[key] === "string" ? strings[key] : fallback;
     return template.replace(/\{(\w+)\}/g, function (whole, name) {
         return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
     });
@@ -25,13 +25,13 @@ window.dashappText = function (key, fallback, values) {
         return target && target.closest ? target.closest("a[data-lang]") : null;
     }
     function refresh(link) {
-        var address = new URL(window.location.href);
+        const address = new URL(window.location.href);
         address.searchParams.set("lang", link.getAttribute("data-lang"));
         link.setAttribute("href", address.toString());
     }
     ["mouseover", "focusin", "mousedown", "click"].forEach(function (name) {
         document.addEventListener(name, function (event) {
-            var link = languageLink(event.target);
+            const link = languageLink(event.target);
             if (link) {
                 refresh(link);
             }
@@ -50,12 +50,12 @@ window.dashappText = function (key, fallback, values) {
         return;
     }
     function configure(plotly) {
-        var nav = document.querySelector(".lang-switch[data-plotly-locale]");
-        var text = nav && nav.getAttribute("data-plotly-locale");
+        const nav = document.querySelector(".lang-switch[data-plotly-locale]");
+        const text = nav && nav.getAttribute("data-plotly-locale");
         if (!plotly || !text || plotly.__dashappLocale) {
             return;
         }
-        var locale = JSON.parse(text);
+        const locale = JSON.parse(text);
         plotly.register({moduleType: "locale", name: locale.name, dictionary: locale.dictionary,
                          format: locale.format});
         plotly.setPlotConfig({locale: locale.name});
@@ -65,8 +65,8 @@ window.dashappText = function (key, fallback, values) {
         configure(window.Plotly);
         return;
     }
-    var previous = Object.getOwnPropertyDescriptor(window, "Plotly");
-    var held;
+    const previous = Object.getOwnPropertyDescriptor(window, "Plotly");
+    let held;
     Object.defineProperty(window, "Plotly", {
         configurable: true,
         enumerable: true,
