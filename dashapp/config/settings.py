@@ -31,51 +31,80 @@ AUTH_MODES = ("none", "basic", "header")
 DEFAULT_MODELS = ("resnet18", "alexnet")
 
 
+def _doc(text: str) -> dict[str, str]:
+    """A field's description: docs/configuration.md is generated from these (scripts/docs.py)."""
+    return {"doc": text}
+
+
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8050
-    data_dir: Path = field(default_factory=lambda: Path(".dashapp-data").resolve())
-    redis_url: str | None = None
-    weights: str = "auto"
-    weights_mirror: str | None = None  # base URL holding torchvision's checkpoint files
-    device: str | None = None  # None: CUDA when available, else CPU
-    models: tuple[str, ...] = DEFAULT_MODELS
-    models_file: Path | None = None  # TOML listing the team's own models (dashapp/config/models_file.py)
-    max_upload_bytes: int = 10 * 1024 * 1024
-    max_pixels: int = 40_000_000
-    url_connect_timeout_s: float = 5.0
-    url_read_timeout_s: float = 10.0
-    url_total_timeout_s: float = 20.0
-    cache_max_entries: int = 4000
-    image_store_max_bytes: int = 1 << 30  # uploads kept; least recently used evicted first
-    cache_ttl_s: int = 7 * 24 * 3600
-    secret_key: str = ""
-    auth: str = "none"
-    auth_users: tuple[tuple[str, str], ...] = ()
-    auth_header: str = "X-Forwarded-User"
-    # Header mode trusts the user header only from the proxy: a request must
-    # carry this secret in auth_proxy_secret_header, or come from one of
-    # auth_trusted_proxies (both, when both are set).
-    auth_proxy_secret: str = ""
-    auth_proxy_secret_header: str = "X-Proxy-Secret"
-    auth_trusted_proxies: tuple[IPNetwork, ...] = ()
-    random_seed: int = 0
-    debug: bool = False
-    collections_dir: Path | None = None  # operator's folder: each sub-folder a collection
-    collection_max_images: int = 5000
-    collection_max_bytes: int = 1 << 30
-    scan_batch: int = 32
-    scan_shard: int = 256
-    # Celery (Redis broker): a task not acknowledged this long after delivery
-    # (its worker died) is delivered again.
-    scan_visibility_timeout_s: int = 3600
-    # Feature visualization: caps on what a request may ask (a job runs
-    # min(default, cap): 256 steps at 160 px unless capped lower), and how
-    # many jobs one worker accepts at once (one runs, the rest wait).
-    featurevis_max_steps: int = 1024
-    featurevis_max_size: int = 320
-    featurevis_queue: int = 4
+    """Each field is read from DASHAPP_<NAME> (a unit suffix such as ``_s`` left off)."""
+
+    host: str = field(default="127.0.0.1", metadata=_doc("address of `python -m dashapp`"))
+    port: int = field(default=8050, metadata=_doc("port of `python -m dashapp`"))
+    data_dir: Path = field(default_factory=lambda: Path(".dashapp-data").resolve(), metadata=_doc(
+        "images, activation cache, background jobs, generated secret"))
+    redis_url: str | None = field(default=None, metadata=_doc(
+        "`redis://host:6379/0`: images and activations in Redis (several hosts), and collection scans on Celery "
+        "with it as broker"))
+    weights: str = field(default="auto", metadata=_doc(
+        "`auto` (ImageNet, else seeded random with the reason shown), `pretrained` (fail with the expected file "
+        "and folder), `random`"))
+    weights_mirror: str | None = field(default=None, metadata=_doc(
+        "base URL of your own copy of torchvision's checkpoint files (same file names), for hosts without "
+        "internet; `https://user:password@host/path` sends the credentials as HTTP Basic"))
+    device: str | None = field(default=None, metadata=_doc(
+        "`cpu`, `cuda`, `cuda:N`; unset: CUDA if available, else CPU"))
+    models: tuple[str, ...] = field(default=DEFAULT_MODELS, metadata=_doc(
+        "any torchvision classification models, e.g. "
+        "`resnet18,alexnet,vgg16,mobilenet_v3_large,efficientnet_b0,resnet50`"))
+    models_file: Path | None = field(default=None, metadata=_doc(
+        "TOML file listing the team's own models (docs/models.md); they are added to the stock ones"))
+    max_upload_bytes: int = field(default=10 * 1024 * 1024, metadata=_doc("upload and URL download limit in bytes"))
+    max_pixels: int = field(default=40_000_000, metadata=_doc("pixel limit, checked before decoding"))
+    url_connect_timeout_s: float = field(default=5.0, metadata=_doc("image URL fetching: time to connect"))
+    url_read_timeout_s: float = field(default=10.0, metadata=_doc("image URL fetching: time between two reads"))
+    url_total_timeout_s: float = field(default=20.0, metadata=_doc("image URL fetching: time for the whole download"))
+    cache_max_entries: int = field(default=4000, metadata=_doc(
+        "activation cache bound (filesystem; about 21 entries per image and model)"))
+    image_store_max_bytes: int = field(default=1 << 30, metadata=_doc(
+        "image store bound (files or Redis): past it the least recently used uploads are evicted (their links "
+        "then ask for the image again); the bundled examples never are"))
+    cache_ttl_s: int = field(default=7 * 24 * 3600, metadata=_doc("activation cache expiry"))
+    secret_key: str = field(default="", metadata=_doc(
+        "Flask secret, the same for every worker; unset: generated once into the data directory"))
+    auth: str = field(default="none", metadata=_doc(
+        "`none`, `basic` (HTTP Basic) or `header` (trust a reverse proxy's user header)"))
+    auth_users: tuple[tuple[str, str], ...] = field(default=(), metadata=_doc(
+        "`user:password[,user:password]` for `basic`"))
+    auth_header: str = field(default="X-Forwarded-User", metadata=_doc("header set by the proxy in `header` mode"))
+    auth_proxy_secret: str = field(default="", metadata=_doc(
+        "`header` mode: a secret the proxy sends with every request; a request must carry it or come from "
+        "`DASHAPP_AUTH_TRUSTED_PROXIES` (both, when both are set), and one of the two is required"))
+    auth_proxy_secret_header: str = field(default="X-Proxy-Secret", metadata=_doc(
+        "the header carrying `DASHAPP_AUTH_PROXY_SECRET`"))
+    auth_trusted_proxies: tuple[IPNetwork, ...] = field(default=(), metadata=_doc(
+        "`header` mode: the proxy's addresses, `10.0.0.5,10.1.0.0/16` (IPs or networks)"))
+    random_seed: int = field(default=0, metadata=_doc("seed of the random weights (the same in every worker)"))
+    debug: bool = field(default=False, metadata=_doc("debug logging, and `Server-Timing` headers on every response"))
+    collections_dir: Path | None = field(default=None, metadata=_doc(
+        "a server folder whose sub-folders are collections (one level below: class-label folders); symlinks "
+        "leading out of it are not followed"))
+    collection_max_images: int = field(default=5000, metadata=_doc(
+        "entries read per collection (images or not); the rest are listed as refused"))
+    collection_max_bytes: int = field(default=1 << 30, metadata=_doc("bytes read or inflated per collection"))
+    scan_batch: int = field(default=32, metadata=_doc("images per forward pass of a scan"))
+    scan_shard: int = field(default=256, metadata=_doc("images per shard (one Celery task)"))
+    scan_visibility_timeout_s: int = field(default=3600, metadata=_doc(
+        "Celery on Redis: a shard not acknowledged this long after delivery (its worker host died) is delivered "
+        "again; keep it above a shard's duration"))
+    featurevis_max_steps: int = field(default=1024, metadata=_doc(
+        "most optimization steps a request may ask for; a job runs min(256, this) unless it asks"))
+    featurevis_max_size: int = field(default=320, metadata=_doc(
+        "largest visualization side in pixels; a job uses min(160, this) unless it asks"))
+    featurevis_queue: int = field(default=4, metadata=_doc(
+        "feature visualization jobs one worker accepts at once through the API (one runs, the rest wait; "
+        "more: 429)"))
 
     @property
     def images_dir(self) -> Path:

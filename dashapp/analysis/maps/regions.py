@@ -1,4 +1,4 @@
-"""Activation regions of one filter map, in original image pixels (DESIGN.md).
+"""Activation regions of one filter map, in original image pixels (docs/definitions.md).
 
 The map is interpolated onto (a bounded working copy of) the image at the
 cells' true places (``geometry.py``: cell centres from the receptive field,

@@ -1,4 +1,4 @@
-"""Filter statistics and ranking (DESIGN.md: sparsity, balanced score)."""
+"""Filter statistics and ranking (docs/definitions.md: sparsity, balanced score)."""
 
 from __future__ import annotations
 

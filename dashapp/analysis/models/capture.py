@@ -56,7 +56,7 @@ def preprocess(image: Image.Image, input_size: int, mean: RGB = IMAGENET_MEAN, s
 
 
 def _rectified(output: torch.Tensor, activation: nn.Module | None) -> torch.Tensor:
-    """The response (README, Definitions) from the hooked norm or conv output,
+    """The response (docs/definitions.md) from the hooked norm or conv output,
     always a new tensor: AlexNet's in-place ReLU would otherwise rewrite what
     we keep."""
     source = output.detach()
@@ -68,7 +68,7 @@ def _rectified(output: torch.Tensor, activation: nn.Module | None) -> torch.Tens
     # hooks registered on it for our private copy. An in-place activation
     # gets a copy to work on.
     activated = activation.forward(source.clone() if getattr(activation, "inplace", False) else source)
-    # Always rectified (DESIGN.md): keeps sparsity meaningful after
+    # Always rectified (docs/definitions.md): keeps sparsity meaningful after
     # activations with a negative range. ``activated`` is our own tensor.
     return F.relu(activated, inplace=True)
 

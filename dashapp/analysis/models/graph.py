@@ -19,7 +19,7 @@ from torch.nn import functional as F
 
 # Modules that apply an elementwise activation and can stand for the one the
 # response uses. Anything else after a conv (an add, a pooling) means the
-# response is rectified with a plain ReLU, as DESIGN.md defines it.
+# response is rectified with a plain ReLU, as docs/definitions.md defines it.
 ACTIVATIONS: tuple[type[nn.Module], ...] = (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.SiLU, nn.GELU, nn.LeakyReLU, nn.ELU)
 NORMS: tuple[type[nn.Module], ...] = (nn.BatchNorm2d,)
 

@@ -170,7 +170,7 @@ def export_regions() -> Any:
 def export_map() -> Any:
     """One filter's map as numbers, with where its cells lie in the original
     image: cell (i, j) is centred at (x0 + j·dx, y0 + i·dy) and sees an
-    rf_width × rf_height box (README, Definitions: map geometry)."""
+    rf_width × rf_height box (docs/definitions.md, map geometry)."""
     _service, view = open_view()
     index = view.state.filter
     if index is None:

@@ -145,7 +145,7 @@ def test_resnet18_visualization_beats_every_photo_five_times(registry, photo_res
 def test_resnet18_robust_visualization_beats_every_photo(registry, photo_responses) -> None:
     """With Lucid's transforms the image must also survive jitter, scaling and
     rotation, which costs response on random weights (about 2.8× the best
-    photo at the default settings, see the README), so the bar here is lower."""
+    photo at the default settings, see docs/definitions.md), so the bar here is lower."""
     loaded = registry.get("resnet18")
     unit = _strongest_filter_on_photos(photo_responses)
     result = visualize(loaded, LAYER3, unit, FeatureVisSettings(steps=64, size=96, lr=0.1))
