@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     from dashapp.ui import callbacks
     from dashapp.ui.layout.shell import DOCUMENT, shell
     from dashapp.web import auth, compression, crossorigin, heap_trim, page_scripts, plotly_bundle, timing
+    from dashapp.web.api import circuits as circuit_routes
     from dashapp.web.api import routes as api
 
     from .pages import PAGES
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     page_scripts.install(app)
     language.install(app)  # first: every later hook (refusals included) answers in the request's language
     api.install(server, service)
+    circuit_routes.install(server)
     crossorigin.install(server)
     auth.install(app, settings)
     plotly_bundle.install(server)  # after auth: its before_request hook runs first

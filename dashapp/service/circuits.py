@@ -1,0 +1,101 @@
+"""Circuits and channel attribution for the Analyzer's images and models.
+
+Both are memoized per process like the other derived numbers (``memo.py``),
+under keys that hold the weights' identity; a warm answer is a dictionary
+lookup. Requests are checked here and refused as ``UserError`` in the
+reader's language.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dashapp.analysis.attribution.channels import METHODS, ChannelAttribution, channel_attribution
+from dashapp.analysis.circuits.circuit import RANKINGS, Circuit, Link, circuit, ranked
+from dashapp.analysis.models.registry import LoadedModel
+
+from ..errors import UserError
+from ..i18n import _
+
+if TYPE_CHECKING:
+    from . import Analyzer
+
+DEFAULT_K = 10
+MAX_K = 4096
+
+
+def _key(loaded: LoadedModel, sha: str, *parts: Any) -> tuple[Any, ...]:
+    return (loaded.name, loaded.weights.tag, sha, *parts)
+
+
+def check_k(k: int) -> int:
+    if not 0 <= k <= MAX_K:
+        raise UserError(_("k must be between 0 and {last} (0 lists every channel).").format(last=MAX_K))
+    return k
+
+
+def check_rank_by(rank_by: str) -> str:
+    if rank_by not in RANKINGS:
+        raise UserError(_("rank_by must be one of {choices}.").format(choices=", ".join(RANKINGS)))
+    return rank_by
+
+
+def filter_circuit(service: Analyzer, sha: str, model: str, layer: str, index: int) -> Circuit:
+    """Filter ``index`` of conv ``layer``: its inputs at its peak cell and its outputs."""
+    info = service.models.layer(model, layer)
+    if not 0 <= index < info.out_channels:
+        raise UserError(_("Filter {index} does not exist: {layer} has filters 0 to {last}.").format(
+            index=index, layer=layer, last=info.out_channels - 1), 404)
+    loaded = service.models.model(model)
+    image = service.library.image(sha)
+    return service.memo.get_or_compute(("circuit", *_key(loaded, sha, layer, index)),
+                                       lambda: circuit(loaded, image, layer, index))
+
+
+def attribution(service: Analyzer, sha: str, model: str, layer: str, class_index: int,
+                method: str) -> ChannelAttribution:
+    """Every channel of ``layer`` (a conv or a block) for ``class_index``, by ``method`` (``METHODS``)."""
+    if method not in METHODS:
+        raise UserError(_("method must be one of {choices}.").format(choices=", ".join(METHODS)))
+    classes = service.models.classes(model)
+    if not 0 <= class_index < classes:
+        raise UserError(_("class must be between 0 and {last}.").format(last=classes - 1))
+    name = service.models.evidence_layer(model, layer).name
+    loaded = service.models.model(model)
+    image = service.library.image(sha)
+    return service.memo.get_or_compute(("attribution", *_key(loaded, sha, name, class_index, method)),
+                                       lambda: channel_attribution(loaded, image, name, class_index, method))
+
+
+def link_answer(link: Link) -> dict[str, Any]:
+    return {"layer": link.layer, "channel": link.channel, "source": link.source, "contribution": link.contribution,
+            "weight_norm": link.weight_norm, "kernel": link.kernel.astype(float).tolist()}
+
+
+def circuit_answer(found: Circuit, rank_by: str = "peak", k: int = DEFAULT_K) -> dict[str, Any]:
+    """The ``GET /api/circuit`` answer: ``Σ contributions + bias = value`` over every input."""
+    rank_by, k = check_rank_by(rank_by), check_k(k)
+    return {
+        "filter": found.filter,
+        "cell": list(found.cell),
+        "value": found.value,
+        "bias": found.bias,
+        "inputs": [link_answer(link) for link in ranked(found.inputs, rank_by, k)],
+        "outputs": [link_answer(link) for link in ranked(found.outputs, rank_by, k)],
+    }
+
+
+def top_channels(found: ChannelAttribution, k: int) -> list[int]:
+    """Channels by attribution, highest first; ``k = 0``: all of them."""
+    order = np.argsort(-found.attributions, kind="stable")
+    return [int(c) for c in (order if k <= 0 else order[:k])]
+
+
+def attribution_answer(found: ChannelAttribution, k: int = DEFAULT_K) -> dict[str, Any]:
+    """The ``GET /api/attribution`` answer: ``Σ attributions = logit − baseline_logit − residual`` (all channels)."""
+    channels = [{"channel": c, "attribution": float(found.attributions[c]),
+                 "map": found.maps[c].astype(float).tolist()} for c in top_channels(found, check_k(k))]
+    return {"class": found.class_index, "logit": found.logit, "baseline_logit": found.baseline_logit,
+            "residual": found.residual, "channels": channels}
