@@ -1,16 +1,28 @@
 """Fixtures shared by every suite: settings on a temporary data directory,
-seeded random weights, no network."""
+seeded random weights, no network.
+
+``make_settings(**overrides)``, ``make_analyzer(**overrides)`` and
+``make_app(**overrides)`` build them for a test (any scope: each call gets its
+own data directory unless ``data_dir`` is given), so a test states only what
+it changes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from dash import Dash
 
-from dashapp import i18n
+from dashapp import create_app, i18n
 from dashapp.analysis.models.registry import ModelRegistry
 from dashapp.config.settings import Settings
+from dashapp.service import Analyzer
+
+# What every test app runs with unless a test says otherwise: random weights
+# (never a download), on the CPU.
+TEST_SETTINGS: dict[str, Any] = {"weights": "random", "device": "cpu"}
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "assets" / "examples"
@@ -30,15 +42,50 @@ def registry() -> ModelRegistry:
     return ModelRegistry(("resnet18", "alexnet"), policy="random", seed=0, device="cpu")
 
 
+@pytest.fixture(scope="session")
+def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Settings]:
+    """Test settings (``TEST_SETTINGS``) on a new data directory, with ``overrides``."""
+
+    def make(**overrides: Any) -> Settings:
+        if "data_dir" not in overrides:
+            overrides["data_dir"] = tmp_path_factory.mktemp("app") / "data"
+        return Settings(**{**TEST_SETTINGS, **overrides})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def make_analyzer(make_settings: Callable[..., Settings], registry: ModelRegistry) -> Callable[..., Analyzer]:
+    """An Analyzer on ``make_settings(**overrides)`` and the session's seeded models."""
+
+    def make(**overrides: Any) -> Analyzer:
+        return Analyzer(make_settings(**overrides), registry=registry)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def make_app(make_analyzer: Callable[..., Analyzer]) -> Callable[..., Dash]:
+    """The whole app (``create_app``) on test settings with ``overrides`` and
+    the session's seeded models; or on ``analyzer`` when a test needs its
+    service too (then the analyzer's settings are the app's)."""
+
+    def make(analyzer: Analyzer | None = None, **overrides: Any) -> Dash:
+        if analyzer is not None and overrides:
+            raise TypeError("make_app: give an analyzer or settings overrides, not both")
+        service = analyzer if analyzer is not None else make_analyzer(**overrides)
+        return create_app(service.settings, service)
+
+    return make
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", weights="random", device="cpu")
+def settings(tmp_path: Path, make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings(data_dir=tmp_path / "data")
 
 
 @pytest.fixture
 def analyzer(settings: Settings, registry: ModelRegistry) -> Iterator[object]:
-    from dashapp.service import Analyzer
-
     yield Analyzer(settings, registry=registry)
 
 

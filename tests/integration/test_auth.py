@@ -12,6 +12,7 @@ import io
 import ipaddress
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,7 @@ from werkzeug.serving import make_server
 
 from dashapp import create_app
 from dashapp.__main__ import main as dashapp_main
-from dashapp.analysis.models.registry import ModelRegistry
 from dashapp.config.settings import Settings, SettingsError, load_settings
-from dashapp.service import Analyzer
 from devtools.servers import random_png
 
 USER, PASSWORD = "alice", "correct horse battery staple"
@@ -80,33 +79,25 @@ WRONG_CREDENTIALS = [
 ]
 
 
-def make_app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry, **overrides: Any) -> Dash:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("auth") / "data", weights="random", device="cpu",
-                        **overrides)
-    return create_app(settings, Analyzer(settings, registry=registry))
+@pytest.fixture(scope="module")
+def basic_app(make_app: Callable[..., Dash]) -> Dash:
+    return make_app(auth="basic", auth_users=((USER, PASSWORD), (OTHER_USER, OTHER_PASSWORD)))
 
 
 @pytest.fixture(scope="module")
-def basic_app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Dash:
-    return make_app(tmp_path_factory, registry, auth="basic",
-                    auth_users=((USER, PASSWORD), (OTHER_USER, OTHER_PASSWORD)))
+def header_app(make_app: Callable[..., Dash]) -> Dash:
+    return make_app(auth="header", auth_header="X-Remote-User", auth_proxy_secret=PROXY_SECRET)
 
 
 @pytest.fixture(scope="module")
-def header_app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Dash:
-    return make_app(tmp_path_factory, registry, auth="header", auth_header="X-Remote-User",
-                    auth_proxy_secret=PROXY_SECRET)
-
-
-@pytest.fixture(scope="module")
-def trusted_proxy_app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Dash:
-    return make_app(tmp_path_factory, registry, auth="header", auth_header="X-Remote-User",
+def trusted_proxy_app(make_app: Callable[..., Dash]) -> Dash:
+    return make_app(auth="header", auth_header="X-Remote-User",
                     auth_trusted_proxies=(ipaddress.ip_network("10.20.0.0/16"), ipaddress.ip_network("fd00::7")))
 
 
 @pytest.fixture(scope="module")
-def open_app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Dash:
-    return make_app(tmp_path_factory, registry)
+def open_app(make_app: Callable[..., Dash]) -> Dash:
+    return make_app()
 
 
 def call(client: FlaskClient, method: str, path: str, kwargs: dict[str, Any],
@@ -271,8 +262,8 @@ def test_header_mode_trusts_only_listed_proxies(trusted_proxy_app: Dash, method:
         assert response.get_json()["error"]
 
 
-def test_header_mode_with_both_needs_both(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> None:
-    app = make_app(tmp_path_factory, registry, auth="header", auth_proxy_secret=PROXY_SECRET,
+def test_header_mode_with_both_needs_both(make_app: Callable[..., Dash]) -> None:
+    app = make_app(auth="header", auth_proxy_secret=PROXY_SECRET,
                    auth_trusted_proxies=(ipaddress.ip_network("10.20.0.0/16"),))
     client = app.server.test_client()
     user = {"X-Forwarded-User": "alice"}
@@ -284,14 +275,15 @@ def test_header_mode_with_both_needs_both(tmp_path_factory: pytest.TempPathFacto
 
 
 def test_header_mode_refuses_to_start_open_to_anyone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     make_settings: Callable[..., Settings]) -> None:
     words = ("DASHAPP_AUTH_PROXY_SECRET", "DASHAPP_AUTH_TRUSTED_PROXIES")
     with pytest.raises(SettingsError) as caught:
         load_settings({"DASHAPP_AUTH": "header"})
     assert all(word in str(caught.value) for word in words)
     # The app factory refuses too (settings built in code skip load_settings).
     with pytest.raises(SettingsError):
-        create_app(Settings(data_dir=tmp_path / "data", weights="random", device="cpu", auth="header"))
+        create_app(make_settings(auth="header"))
     # And so does the command line, with a line that says what to set.
     monkeypatch.setenv("DASHAPP_AUTH", "header")
     monkeypatch.setenv("DASHAPP_DATA_DIR", str(tmp_path / "cli"))

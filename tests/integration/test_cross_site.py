@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dash import Dash
 
-from dashapp import create_app
-from dashapp.analysis.models.registry import ModelRegistry
-from dashapp.config.settings import Settings
-from dashapp.service import Analyzer
 from devtools.servers import random_png
 
 USER, PASSWORD = "alice", "pw"
@@ -51,10 +48,8 @@ OWN = [
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Dash:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("xsite") / "data", weights="random", device="cpu",
-                        auth="basic", auth_users=((USER, PASSWORD),))
-    return create_app(settings, Analyzer(settings, registry=registry))
+def app(make_app: Callable[..., Dash]) -> Dash:
+    return make_app(auth="basic", auth_users=((USER, PASSWORD),))
 
 
 def stored(app: Dash) -> list[Path]:

@@ -5,29 +5,26 @@ receptive fields, bad input answered with a 4xx."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
-from dashapp import create_app
 from dashapp.analysis.models.registry import ModelRegistry
-from dashapp.config.settings import Settings
 from dashapp.service import Analyzer
 from dashapp.state.schema import ViewState
 
 
 @pytest.fixture(scope="module")
-def module_analyzer(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Analyzer:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("evidence") / "data", weights="random", device="cpu")
-    return Analyzer(settings, registry=registry)
+def module_analyzer(make_analyzer: Callable[..., Analyzer]) -> Analyzer:
+    return make_analyzer()
 
 
 @pytest.fixture(scope="module")
-def client(module_analyzer: Analyzer) -> Iterator[FlaskClient]:
-    yield create_app(module_analyzer.settings, module_analyzer).server.test_client()
+def client(module_analyzer: Analyzer, make_app: Callable[..., Any]) -> Iterator[FlaskClient]:
+    yield make_app(module_analyzer).server.test_client()
 
 
 @pytest.fixture(scope="module")

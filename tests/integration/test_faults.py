@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import io
-import itertools
 import os
 import subprocess
 import sys
@@ -71,21 +70,10 @@ def build_site(settings: Settings, registry: ModelRegistry | None, backend: Any 
     return Site(app, analyzer, app.server.test_client())
 
 
-@pytest.fixture
-def new_settings(tmp_path: Path) -> Callable[..., Settings]:
-    numbers = itertools.count()
-
-    def make(**overrides: Any) -> Settings:
-        return Settings(data_dir=tmp_path / f"data{next(numbers)}", weights="random", device="cpu", **overrides)
-
-    return make
-
-
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Callable[[bytes, str], Any]:
+def reference(make_settings: Callable[..., Settings], registry: ModelRegistry) -> Callable[[bytes, str], Any]:
     """What a healthy app answers: the yardstick for every degraded answer."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("reference") / "data", weights="random", device="cpu")
-    site = build_site(settings, registry)
+    site = build_site(make_settings(), registry)
 
     def answer(data: bytes, query: str = QUERY) -> Any:
         response = site.analysis(site.upload(data), query)
@@ -108,9 +96,9 @@ def _disk_full(*_args: Any, **_kwargs: Any) -> Any:
 
 
 def test_cache_directory_full_or_unwritable_still_answers_correctly(
-        new_settings: Callable[..., Settings], registry: ModelRegistry, reference: Callable[[bytes, str], Any],
+        make_settings: Callable[..., Settings], registry: ModelRegistry, reference: Callable[[bytes, str], Any],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    site = build_site(new_settings(), registry)
+    site = build_site(make_settings(), registry)
     cache_dir = site.analyzer.settings.cache_dir
     # Tests run as root, for whom chmod stops nothing: the disk-full writes below are what fails.
     cache_dir.chmod(0o500)
@@ -147,10 +135,10 @@ class BrokenBackend:
         return fail
 
 
-def test_cache_backend_that_always_fails(new_settings: Callable[..., Settings], registry: ModelRegistry,
+def test_cache_backend_that_always_fails(make_settings: Callable[..., Settings], registry: ModelRegistry,
                                          reference: Callable[[bytes, str], Any]) -> None:
     backend = BrokenBackend()
-    site = build_site(new_settings(), registry, backend=backend)
+    site = build_site(make_settings(), registry, backend=backend)
     for seed in (102, 103):
         image = random_png(seed)
         assert_ok_and_equal(site.analysis(site.upload(image)), reference(image, QUERY))
@@ -198,10 +186,9 @@ class CorruptBackend:
 
 
 @pytest.fixture(scope="module")
-def corrupt_site(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> tuple[Site, CorruptBackend]:
+def corrupt_site(make_settings: Callable[..., Settings], registry: ModelRegistry) -> tuple[Site, CorruptBackend]:
     backend = CorruptBackend()
-    settings = Settings(data_dir=tmp_path_factory.mktemp("corrupt") / "data", weights="random", device="cpu")
-    return build_site(settings, registry, backend=backend), backend
+    return build_site(make_settings(), registry, backend=backend), backend
 
 
 @pytest.mark.parametrize("name", list(CORRUPTIONS))
@@ -262,9 +249,9 @@ def show_thumbnail(site: Site, sha: str) -> None:
     assert isinstance(thumb, str) and thumb.startswith("data:image/")
 
 
-def test_redis_slow_request_still_answers(local_redis: LocalRedis, new_settings: Callable[..., Settings],
+def test_redis_slow_request_still_answers(local_redis: LocalRedis, make_settings: Callable[..., Settings],
                                           registry: ModelRegistry, reference: Callable[[bytes, str], Any]) -> None:
-    site = build_site(new_settings(redis_url=local_redis.url), registry)
+    site = build_site(make_settings(redis_url=local_redis.url), registry)
     image = random_png(301)
     sha = site.upload(image)
     show_thumbnail(site, sha)
@@ -299,12 +286,12 @@ def test_redis_slow_request_still_answers(local_redis: LocalRedis, new_settings:
     assert site.analysis(sha, "model=alexnet&layer=features.0&n=2").status_code == 200
 
 
-def test_redis_down_degrades_then_recovers(local_redis: LocalRedis, new_settings: Callable[..., Settings],
+def test_redis_down_degrades_then_recovers(local_redis: LocalRedis, make_settings: Callable[..., Settings],
                                            registry: ModelRegistry, reference: Callable[[bytes, str], Any],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     # Retry the backend soon after each error, so the restart below is noticed quickly.
     monkeypatch.setattr(store.activations, "BACKEND_RETRY_S", 0.05)
-    site = build_site(new_settings(redis_url=local_redis.url), registry)
+    site = build_site(make_settings(redis_url=local_redis.url), registry)
     first, known = random_png(311), random_png(312)
     sha_first, sha_known = site.upload(first), site.upload(known)
     assert_ok_and_equal(site.analysis(sha_first), reference(first, QUERY))
@@ -384,10 +371,10 @@ def test_model_whose_weights_cannot_be_had_is_a_clear_503(tmp_path: Path, monkey
 # --------------------------------------------------------------------------- (d) a burst of identical requests
 
 
-def test_same_uncached_analysis_from_8_threads_computes_once(new_settings: Callable[..., Settings],
+def test_same_uncached_analysis_from_8_threads_computes_once(make_settings: Callable[..., Settings],
                                                              registry: ModelRegistry,
                                                              reference: Callable[[bytes, str], Any]) -> None:
-    site = build_site(new_settings(), registry)
+    site = build_site(make_settings(), registry)
     image = random_png(501)
     sha = site.upload(image)
     assert site.analyzer.activations.stats["computes"] == 0

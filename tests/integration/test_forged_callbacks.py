@@ -13,15 +13,13 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from dash import Dash
 from PIL import Image
 
-from dashapp import create_app
-from dashapp.analysis.models.registry import ModelRegistry
-from dashapp.config.settings import Settings
 from dashapp.service import Analyzer
 from devtools.servers import random_png
 from tests.support import dash_harness as h
@@ -47,10 +45,9 @@ FORGED = [
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> tuple[Dash, Analyzer]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("forged") / "data", weights="random", device="cpu")
-    analyzer = Analyzer(settings, registry=registry)
-    return create_app(settings, analyzer), analyzer
+def site(make_analyzer: Callable[..., Analyzer], make_app: Callable[..., Dash]) -> tuple[Dash, Analyzer]:
+    analyzer = make_analyzer()
+    return make_app(analyzer), analyzer
 
 
 def page_callbacks(app: Dash) -> list[str]:

@@ -34,9 +34,6 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from dashapp import create_app
-from dashapp.analysis.models.registry import ModelRegistry
-from dashapp.config.settings import Settings
 from dashapp.intake import AddressPolicy, image_sha256
 from dashapp.service import Analyzer, ImageLibrary
 from dashapp.state.schema import FIELD, MAX_N
@@ -125,35 +122,29 @@ class Site:
         return harness.find_callback(self.app, output)
 
 
-def build_site(settings: Settings, registry: ModelRegistry, good: bytes) -> Site:
-    analyzer = Analyzer(settings, registry=registry)
-    app = create_app(settings, analyzer)
+def build_site(analyzer: Analyzer, make_app: Callable[..., Dash], good: bytes) -> Site:
+    app = make_app(analyzer)
     return Site(app=app, analyzer=analyzer, client=app.server.test_client(), good=good)
 
 
-def site_settings(tmp_path_factory: pytest.TempPathFactory, name: str, **overrides: Any) -> Settings:
-    return Settings(data_dir=tmp_path_factory.mktemp(name) / "data", weights="random", device="cpu", **overrides)
+@pytest.fixture(scope="module")
+def site(make_analyzer: Callable[..., Analyzer], make_app: Callable[..., Dash], example_bytes: bytes) -> Site:
+    return build_site(make_analyzer(), make_app, example_bytes)
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry, example_bytes: bytes) -> Site:
-    return build_site(site_settings(tmp_path_factory, "hostile"), registry, example_bytes)
-
-
-@pytest.fixture(scope="module")
-def small_site(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Site:
+def small_site(make_analyzer: Callable[..., Analyzer], make_app: Callable[..., Dash]) -> Site:
     """Upload limit of 20,000 bytes, so Flask's request cap is ~1 MB."""
     good = h.encode(h.noise(48, 40, seed=1), "PNG")
     assert len(good) < SMALL_LIMIT
-    return build_site(site_settings(tmp_path_factory, "small", max_upload_bytes=SMALL_LIMIT), registry, good)
+    return build_site(make_analyzer(max_upload_bytes=SMALL_LIMIT), make_app, good)
 
 
 @pytest.fixture(scope="module")
-def slow_site(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry, example_bytes: bytes) -> Site:
+def slow_site(make_analyzer: Callable[..., Analyzer], make_app: Callable[..., Dash], example_bytes: bytes) -> Site:
     """Short URL timeouts, for servers that never answer or never stop."""
-    settings = site_settings(tmp_path_factory, "slow", url_connect_timeout_s=1.0, url_read_timeout_s=0.5,
-                             url_total_timeout_s=2.0)
-    return build_site(settings, registry, example_bytes)
+    analyzer = make_analyzer(url_connect_timeout_s=1.0, url_read_timeout_s=0.5, url_total_timeout_s=2.0)
+    return build_site(analyzer, make_app, example_bytes)
 
 
 def allow_loopback_fetches(monkeypatch: pytest.MonkeyPatch, target: Site) -> None:

@@ -6,6 +6,7 @@ evicted first, examples never (finding 5)."""
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +22,9 @@ from tests.support.hostile import Planted, encode, noise
 
 
 def test_a_pickle_planted_in_redis_is_never_run(redis_server: RedisServer, tmp_path: Path,
-                                                 registry: ModelRegistry) -> None:
-    settings = Settings(data_dir=tmp_path / "data", redis_url=redis_server.url, weights="random", device="cpu")
+                                                 registry: ModelRegistry,
+                                                 make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(redis_url=redis_server.url)
     first = Analyzer(settings, registry=registry)
     sha = first.library.ingest_bytes(random_png(977)).sha256
     state = ViewState(image=sha, model="alexnet", layer="features.3", n=4)

@@ -4,6 +4,7 @@ started with one (layers, predictions with the team's names, class evidence,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -63,10 +64,10 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         load_settings({"DASHAPP_MODELS_FILE": str(tmp_path / "nowhere.toml")})
 
 
-def test_the_app_serves_a_team_model_like_a_stock_one(tmp_path: Path, example_bytes: bytes) -> None:
+def test_the_app_serves_a_team_model_like_a_stock_one(tmp_path: Path, example_bytes: bytes,
+                                                       make_settings: Callable[..., Settings]) -> None:
     write_team_checkpoint(tmp_path, seed=1)
-    settings = Settings(data_dir=tmp_path / "data", weights="random", device="cpu", models=("alexnet",),
-                        models_file=models_toml(tmp_path, TEAM))
+    settings = make_settings(models=("alexnet",), models_file=models_toml(tmp_path, TEAM))
     app = create_app(settings)
     client = app.server.test_client()
 

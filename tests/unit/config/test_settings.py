@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,8 +31,9 @@ def open_umask() -> Iterator[None]:
         os.umask(old)
 
 
-def test_app_data_dir_and_secret_key_are_private(tmp_path: Path, open_umask: None) -> None:
-    settings = Settings(data_dir=tmp_path / "deep" / "data", weights="random", device="cpu")
+def test_app_data_dir_and_secret_key_are_private(tmp_path: Path, open_umask: None,
+                                                  make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(data_dir=tmp_path / "deep" / "data")
     app = create_app(settings)
     assert mode(settings.data_dir) == 0o700
     key_file = settings.data_dir / "secret_key"

@@ -7,7 +7,7 @@ import io
 import json
 import threading
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -32,9 +32,8 @@ def make_jobs(settings: Settings, registry: ModelRegistry) -> FeatureVisJobs:
 
 
 @pytest.fixture
-def small(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", weights="random", device="cpu", models=("resnet18",),
-                    featurevis_max_steps=4, featurevis_max_size=32, featurevis_queue=1)
+def small(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings(models=("resnet18",), featurevis_max_steps=4, featurevis_max_size=32, featurevis_queue=1)
 
 
 @pytest.fixture

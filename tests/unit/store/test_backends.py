@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pickle
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +43,9 @@ def test_bytes_round_trip_and_nothing_else_is_stored(tmp_path: Path) -> None:
 
 
 def test_a_pickle_planted_in_the_cache_folder_is_never_run(tmp_path: Path, registry: ModelRegistry,
-                                                            example_bytes: bytes) -> None:
-    settings = Settings(data_dir=tmp_path / "data", weights="random", device="cpu")
+                                                            example_bytes: bytes,
+                                                            make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
     first = Analyzer(settings, registry=registry)
     sha = first.library.ingest_bytes(example_bytes).sha256
     state = ViewState(image=sha, model="resnet18", layer="layer1.0.conv1", n=4)

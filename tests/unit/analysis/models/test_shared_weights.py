@@ -4,6 +4,7 @@ process, holding exactly the values each would have loaded on its own."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -80,10 +81,11 @@ def test_pretrained_weights_are_shared_under_their_content_tag(tmp_path: Path, m
     assert torch.equal(loaded.module.fc.weight, reference.fc.weight)
 
 
-def test_the_app_shares_weights_in_its_data_directory(tmp_path: Path) -> None:
+def test_the_app_shares_weights_in_its_data_directory(tmp_path: Path,
+                                                      make_settings: Callable[..., Settings]) -> None:
     from dashapp.service.catalog import ModelCatalog
 
-    settings = Settings(data_dir=tmp_path, weights="random", device="cpu", models=("resnet18",))
+    settings = make_settings(data_dir=tmp_path, models=("resnet18",))
     catalog = ModelCatalog(settings)
     assert catalog.registry.shared_dir == settings.shared_weights_dir == tmp_path / "weights"
     assert mapped_files(catalog.model("resnet18").module) == {str(p) for p in (tmp_path / "weights").glob("*.pt")}

@@ -9,17 +9,12 @@ from typing import Any
 import pytest
 from dash import Dash, no_update
 
-from dashapp import create_app
-from dashapp.analysis.models.registry import ModelRegistry
-from dashapp.config.settings import Settings
-from dashapp.service import Analyzer
 from tests.support.dash_harness import find_callback, run_callback
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, registry: ModelRegistry) -> Dash:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("cb") / "data", weights="random", device="cpu")
-    return create_app(settings, Analyzer(settings, registry=registry))
+def app(make_app: Callable[..., Dash]) -> Dash:
+    return make_app()
 
 
 def callback(app: Dash, output: str) -> Callable[..., Any]:

@@ -11,8 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dashapp import create_app
-from dashapp.service import Analyzer
 from devtools.servers import wait_for
 
 
@@ -24,13 +22,8 @@ def png(seed: int, size: tuple[int, int] = (40, 30)) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory, registry):
-    from dashapp.config.settings import Settings
-
-    settings = Settings(data_dir=tmp_path_factory.mktemp("api") / "data", weights="random", device="cpu",
-                        scan_shard=4, scan_batch=2)
-    app = create_app(settings, analyzer=Analyzer(settings, registry=registry))
-    return app.server.test_client()
+def client(make_app):
+    return make_app(scan_shard=4, scan_batch=2).server.test_client()
 
 
 @pytest.fixture(scope="module")
