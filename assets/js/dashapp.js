@@ -276,22 +276,32 @@
         }
         return view;
       },
-      // the address with the display controls' values (the server writes
-      // floats with "%g": 6 significant digits, no trailing zeros), once the
-      // maps have been repainted and shown: the address and the links that
-      // follow it are not on screen, so they wait for the next frame instead
-      // of holding the maps' new look back
-      displaySearch: function (opacity, colormap) {
+      // the address with the display controls' values (numbers as the server
+      // writes floats, "%g": 6 significant digits, no trailing zeros), once
+      // the maps have been repainted and shown: the address and the links
+      // that follow it are not on screen, so they wait for the next frame
+      // instead of holding the maps' new look back. The arguments are the
+      // display controls' values, then which fields they set: [{key, number}]
+      // in the same order (the "display-fields" store, from the fields'
+      // declarations in dashapp/state/schema.py)
+      displaySearch: function () {
         const skip = window.dash_clientside.no_update;
-        if (typeof opacity !== "number" || typeof colormap !== "string") { return skip; }
+        const values = Array.prototype.slice.call(arguments);
+        const fields = values.pop();
+        if (!Array.isArray(fields) || !fields.length) { return skip; }
+        const texts = [];
+        for (let i = 0; i < fields.length; i++) {
+          const value = values[i];
+          if (typeof value !== (fields[i].number ? "number" : "string")) { return skip; }
+          texts.push(fields[i].number ? String(Number(value.toPrecision(6))) : value);
+        }
         return new Promise(function (resolve) {
           requestAnimationFrame(function () {
             setTimeout(function () {
               const params = new URLSearchParams(window.location.search);
-              const text = String(Number(opacity.toPrecision(6)));
-              if (params.get("opacity") === text && params.get("colormap") === colormap) { return resolve(skip); }
-              params.set("opacity", text);
-              params.set("colormap", colormap);
+              const same = fields.every(function (field, i) { return params.get(field.key) === texts[i]; });
+              if (same) { return resolve(skip); }
+              fields.forEach(function (field, i) { params.set(field.key, texts[i]); });
               resolve("?" + params.toString());
             }, 0);
           });

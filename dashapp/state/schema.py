@@ -1,4 +1,6 @@
-"""The view state's schema: every field declared once (kind, range, default, label), and ``ViewState``.
+"""The view state's schema: ``ViewState``, where every field is declared once
+(kind, range, default, label, API name, control: state/spec.py), and the
+tables derived from it (``SCHEMA``, ``FIELDS``).
 
 ``url.py`` reads and writes a state as a link with this table;
 ``transitions.py`` says what an event does to a state.
@@ -13,13 +15,14 @@ from typing import Any
 from dashapp.analysis.attribution.gradcam import METHODS as CAM_METHODS
 from dashapp.analysis.maps.stats import CRITERIA
 from dashapp.errors import UserError
-from dashapp.i18n import LANGUAGES
-from dashapp.state.values import Field
+from dashapp.i18n import LANGUAGES, pgettext
+from dashapp.state.spec import declare, schema
 
 STATE_VERSION = 1
 MAX_N = 24
 # Perceptually uniform, colour-blind-safe maps first (ui/layout/shell.py says which are).
 COLORMAPS = ("Viridis", "Cividis", "Inferno", "Plasma", "Greys", "Jet", "Hot")
+DEFAULT_MODEL = "resnet18"
 DEFAULT_LAYERS = {"resnet18": "layer2.0.conv1", "alexnet": "features.3"}
 DEFAULT_CLASSES = 1000
 
@@ -33,54 +36,54 @@ class StateError(UserError):
     """A value the strict reader refuses (HTTP 400)."""
 
 
-FIELDS: tuple[Field, ...] = (
-    Field("image", "sha", None, label="image id"),
-    Field("model", "model", "resnet18"),
-    Field("layer", "layer", None),
-    Field("criterion", "choice", "balanced", choices=CRITERIA),
-    Field("n", "int", 6, 1, MAX_N),
-    Field("min_sparsity", "float", 0.15, 0.0, 0.8),
-    Field("weight", "float", 0.5, 0.0, 1.0),
-    Field("filter", "index", None, high=100_000),
-    Field("opacity", "float", 0.5, 0.0, 1.0, analysis=False),
-    Field("colormap", "choice", "Viridis", choices=COLORMAPS, analysis=False),
-    Field("cls", "index", None, high=DEFAULT_CLASSES - 1, label="class"),
-    Field("cam", "choice", "gradcam", choices=CAM_METHODS, label="class-evidence method"),
-    Field("elayer", "evidence", None, label="evidence layer"),
-    Field("collection", "sha", None, label="collection id"),
-    # Compare's second subject (image, model or both); other pages keep but ignore them.
-    Field("image2", "sha", None, label="second image id"),
-    Field("model2", "model", None, label="second model"),
-    # The interface language (None: the browser's); pages reload to change it.
-    Field("lang", "choice", None, choices=LANGUAGES, label="language"),
-)
-FIELD = {f.name: f for f in FIELDS}
-ANALYSIS_KEYS = tuple(f.name for f in FIELDS if f.analysis)
-DISPLAY_KEYS = tuple(f.name for f in FIELDS if not f.analysis)
+ANALYSIS, EVIDENCE, BOTH = ("analysis",), ("evidence",), ("analysis", "evidence")
 
 
 @dataclass(frozen=True)
 class ViewState:
-    image: str | None = FIELD["image"].default
-    model: str = FIELD["model"].default
-    layer: str = DEFAULT_LAYERS["resnet18"]
-    criterion: str = FIELD["criterion"].default
-    n: int = FIELD["n"].default
-    min_sparsity: float = FIELD["min_sparsity"].default
-    weight: float = FIELD["weight"].default
-    filter: int | None = FIELD["filter"].default
-    opacity: float = FIELD["opacity"].default
-    colormap: str = FIELD["colormap"].default
-    cls: int | None = FIELD["cls"].default  # class for the class-evidence page
-    cam: str = FIELD["cam"].default  # class-evidence method
-    elayer: str | None = FIELD["elayer"].default  # class-evidence layer, a conv or block (None: the model's default)
-    collection: str | None = FIELD["collection"].default  # the image collection of the dataset views
-    image2: str | None = FIELD["image2"].default  # the Compare page's second image (None: an example)
-    model2: str | None = FIELD["model2"].default  # the Compare page's second model (None: the same model)
-    lang: str | None = FIELD["lang"].default  # the interface language (None: negotiated per request)
+    """Every field of a view, each declared once: its type and default, and its spec (state/spec.py:
+    kind, range, label, API name, sidebar control, display-only, navigable). Labels name the field
+    in messages; ``pgettext`` runs when a message is worded, in the reader's language."""
+
+    image: str | None = declare(None, "sha", label=lambda: pgettext("view state field", "image id"), api=BOTH,
+                                nav=True)
+    model: str = declare(DEFAULT_MODEL, "model", label=lambda: pgettext("view state field", "model"), api=BOTH,
+                         control="ctl-model")
+    # Its default follows the model (default_layer); this is the default model's.
+    layer: str = declare(DEFAULT_LAYERS[DEFAULT_MODEL], "layer", label=lambda: pgettext("view state field", "layer"),
+                         api=ANALYSIS, control="ctl-layer", nav=True)
+    criterion: str = declare("balanced", "choice", choices=CRITERIA, api=ANALYSIS, control="ctl-criterion",
+                             label=lambda: pgettext("view state field", "criterion"))
+    # Pages show up to MAX_N filters; the API up to the layer's count.
+    n: int = declare(6, "int", low=1, high=MAX_N, bound="filters shown", api=ANALYSIS, control="ctl-n", step=1)
+    min_sparsity: float = declare(0.15, "float", high=0.8, api=ANALYSIS, control="ctl-min-sparsity", step=0.05)
+    weight: float = declare(0.5, "float", high=1.0, api=ANALYSIS, control="ctl-weight", step=0.05)
+    filter: int | None = declare(None, "index", bound="filter index", api=ANALYSIS, nav=True,
+                                 label=lambda: pgettext("view state field", "filter"))
+    opacity: float = declare(0.5, "float", high=1.0, display=True, control="ctl-opacity", step=0.05)
+    colormap: str = declare("Viridis", "choice", choices=COLORMAPS, display=True, control="ctl-colormap",
+                            label=lambda: pgettext("view state field", "colormap"))
+    # The class, method and layer of the class-evidence page.
+    cls: int | None = declare(None, "index", bound="class index", api=EVIDENCE, api_name="class", nav=True,
+                              label=lambda: pgettext("view state field", "class"))
+    cam: str = declare("gradcam", "choice", choices=CAM_METHODS, api=EVIDENCE, api_name="method", nav=True,
+                       label=lambda: pgettext("view state field", "class-evidence method"))
+    # A conv or block (None: the model's default).
+    elayer: str | None = declare(None, "evidence", api=EVIDENCE, api_name="layer", nav=True,
+                                 label=lambda: pgettext("view state field", "evidence layer"))
+    # The image collection of the dataset views.
+    collection: str | None = declare(None, "sha", nav=True, label=lambda: pgettext("view state field", "collection id"))
+    # Compare's second subject (None: an example image, the same model); other pages keep but ignore them.
+    image2: str | None = declare(None, "sha", control="ctl-image2",
+                                 label=lambda: pgettext("view state field", "second image id"))
+    model2: str | None = declare(None, "model", control="ctl-model2",
+                                 label=lambda: pgettext("view state field", "second model"))
+    # The interface language (None: negotiated per request); pages reload to change it.
+    lang: str | None = declare(None, "choice", choices=LANGUAGES, api=ANALYSIS,
+                               label=lambda: pgettext("view state field", "language"))
 
     def analysis_part(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in ANALYSIS_KEYS}
+        return {key: getattr(self, key) for key in schema(type(self)).analysis_keys}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ViewState:
@@ -94,9 +97,14 @@ class ViewState:
         return replace(self, **changes)
 
 
+SCHEMA = schema(ViewState)
+FIELDS = SCHEMA.fields
+FIELD = SCHEMA.field
+
+
 def default_layer(model: str, layers: Mapping[str, int] | list[str]) -> str:
     names = list(layers)
     preferred = DEFAULT_LAYERS.get(model)
     if preferred in names:
-        return preferred  # type: ignore[return-value]
+        return preferred
     return names[min(len(names) - 1, len(names) // 3)] if names else ""

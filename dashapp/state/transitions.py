@@ -9,10 +9,9 @@ from typing import Any
 from dashapp.errors import UserError
 from dashapp.i18n import _
 from dashapp.intake import is_sha256
-from dashapp.state.schema import DEFAULT_CLASSES, FIELD, Catalog, Classes, EvidenceCatalog, ViewState, default_layer
+from dashapp.state.schema import DEFAULT_CLASSES, Catalog, Classes, EvidenceCatalog, ViewState, default_layer
+from dashapp.state.spec import schema
 from dashapp.state.url import encode_state, parse_state
-
-NAV_KEYS = ("filter", "layer", "cls", "cam", "elayer", "image", "collection")  # what a page may ask to change
 
 
 @dataclass(frozen=True)
@@ -64,11 +63,14 @@ def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list
     messages: list[str] = []
     path: str | None = None
     catalog = world.catalog
-    def reread(search: str) -> tuple[ViewState, list[str]]:
-        return parse_state(search, catalog, classes=world.classes, evidence=world.evidence)
+    state_class = type(state)
+    declared = schema(state_class)  # its fields, and which a page may navigate to (nav)
+
+    def reread(search: str | None) -> tuple[ViewState, list[str]]:
+        return parse_state(search, catalog, classes=world.classes, evidence=world.evidence, state_class=state_class)
     if isinstance(event, UrlLoaded):
         state, messages = reread(event.search)
-    elif isinstance(event, ControlChanged) and event.key in FIELD and event.value is not None:
+    elif isinstance(event, ControlChanged) and event.key in declared.field and event.value is not None:
         changes: dict[str, Any] = {event.key: event.value}
         if event.key == "model" and state.layer not in catalog.get(event.value, {}):
             changes["layer"] = default_layer(event.value, catalog.get(event.value, {}))
@@ -80,7 +82,7 @@ def apply(state: ViewState, event: Event, world: World) -> tuple[ViewState, list
     elif isinstance(event, ImageChosen):
         state = state.with_(image=event.sha)
     elif isinstance(event, Navigated):
-        changes = {key: event.changes[key] for key in NAV_KEYS if key in event.changes}
+        changes = {key: event.changes[key] for key in declared.nav_keys if key in event.changes}
         if "layer" in changes and "filter" not in changes:
             changes["filter"] = None
         state, messages = reread(encode_state(state.with_(**changes)))

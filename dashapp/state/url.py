@@ -1,7 +1,7 @@
 """The view state as a link: read strictly or leniently, and encoded.
 
-Every view is a link, and every field of it is declared once in ``FIELDS``
-(type, range, default). Two readers share that table:
+Every view is a link, and every field of it is declared once in ``ViewState``
+(type, range, default: state/schema.py). Two readers share that declaration:
 
 * ``parse_state`` (lenient) reads a URL: an unknown or invalid value is
   replaced by its default (numbers out of range by the nearest bound) and
@@ -10,7 +10,7 @@ Every view is a link, and every field of it is declared once in ``FIELDS``
   bad value raises a ``StateError`` (a ``UserError``, HTTP 400) naming it.
 
 The catalog (model -> layer -> filter count) supplies the ranges that depend
-on the model. One value is read by ``state.values.read_value``, which words
+on the model: a field's ``bound`` names one of ``BOUNDS``. One value is read by ``state.values.read_value``, which words
 the message in the request's language. Links carry ``v=``; ``MIGRATIONS``
 turns an older payload into the current one so old links keep working.
 """
@@ -18,13 +18,13 @@ turns an older payload into the current one so old links keep working.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from dashapp.i18n import _
 from dashapp.state.schema import (
     DEFAULT_CLASSES,
-    FIELDS,
     MAX_N,
     STATE_VERSION,
     Catalog,
@@ -34,45 +34,72 @@ from dashapp.state.schema import (
     ViewState,
     default_layer,
 )
+from dashapp.state.spec import Field, schema
 from dashapp.state.values import MAX_PARAM_LENGTH, Refused, read_value
 
 # Older link versions -> a rewrite of their parameters into the next version's (none yet).
 MIGRATIONS: dict[int, Callable[[dict[str, str]], dict[str, str]]] = {}
 
 
-def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes: Classes = DEFAULT_CLASSES,
-              max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None) -> tuple[ViewState, list[str]]:
-    """Every field in table order (model before layer before filter); strict
-    raises on the first refusal, lenient substitutes and reports it."""
+@dataclass(frozen=True)
+class Limits:
+    """What the ranges and options that depend on the model are read from."""
+
+    catalog: Catalog
+    classes: Classes = DEFAULT_CLASSES
+    max_n: int | None = MAX_N  # None: as many filters as the layer has (the API); pages stop at MAX_N
+    evidence: EvidenceCatalog | None = None
+
+    def filters(self, values: Mapping[str, Any]) -> int:
+        return self.catalog[values["model"]][values["layer"]]
+
+    def classes_of(self, model: str) -> int:
+        return self.classes if isinstance(self.classes, int) else self.classes.get(model, DEFAULT_CLASSES)
+
+
+# A field's ``bound``: its top, from the model and layer read before it.
+BOUNDS: dict[str, Callable[[Limits, Mapping[str, Any]], float]] = {
+    "filter index": lambda limits, values: limits.filters(values) - 1,
+    "class index": lambda limits, values: limits.classes_of(values["model"]) - 1,
+    "filters shown": lambda limits, values: limits.max_n if limits.max_n is not None else limits.filters(values),
+}
+
+
+def _options(f: Field, limits: Limits, values: Mapping[str, Any]) -> tuple[str, ...]:
+    """The names a model, layer or evidence field may take (a choice's are declared)."""
+    if f.kind == "model":
+        return tuple(limits.catalog)
+    if f.kind == "layer":  # the model's convs
+        return tuple(limits.catalog.get(values["model"], ()))
+    if f.kind == "evidence":  # the model's convs and blocks
+        return tuple((limits.evidence or {}).get(values["model"], ()))
+    return ()
+
+
+def _default(f: Field, limits: Limits, values: Mapping[str, Any]) -> Any:
+    """The declared default, unless the catalog lacks it (a model) or it follows the model (a layer)."""
+    if f.kind == "model" and f.default is not None and f.default not in limits.catalog:
+        return next(iter(limits.catalog))
+    if f.kind == "layer":
+        return default_layer(values["model"], limits.catalog[values["model"]])
+    return f.default
+
+
+def _read_all(raw: Mapping[str, Any], limits: Limits, *, strict: bool,
+              state_class: type[ViewState] = ViewState) -> tuple[ViewState, list[str]]:
+    """Every field in declaration order (model before layer before filter);
+    strict raises on the first refusal, lenient substitutes and reports it."""
     messages: list[str] = []
     values: dict[str, Any] = {}
-    models = tuple(catalog)
-    for f in FIELDS:
+    for f in schema(state_class).fields:
         given = raw.get(f.name)
-        default = f.default
-        if f.name == "model":
-            default = f.default if f.default in catalog else models[0]
-        if f.name == "layer":
-            layers = catalog[values["model"]]
-            default = default_layer(values["model"], layers)
+        default = _default(f, limits, values)
         if given is None or given == "":
             values[f.name] = default
             continue
-        options: tuple[str, ...] = ()
-        high: float | None = None
-        if f.kind == "model":
-            options = models
-        elif f.kind in ("layer", "evidence"):  # the model's convs; for evidence, its convs and blocks
-            options = tuple((catalog if f.kind == "layer" else evidence or {}).get(values["model"], ()))
-        elif f.name == "filter":
-            high = catalog[values["model"]][values["layer"]] - 1
-        elif f.name == "cls":
-            high = (classes if isinstance(classes, int) else classes.get(values["model"], DEFAULT_CLASSES)) - 1
-        elif f.name == "n":
-            # None: as many as the layer has (the API); pages stop at MAX_N.
-            high = max_n if max_n is not None else catalog[values["model"]][values["layer"]]
+        high = BOUNDS[f.bound](limits, values) if f.bound else None
         try:
-            values[f.name] = read_value(f, given, high=high, choices=options)
+            values[f.name] = read_value(f, given, high=high, choices=_options(f, limits, values))
         except Refused as refused:
             message = refused.strict if strict else refused.message
             if f.kind == "layer":
@@ -83,18 +110,21 @@ def _read_all(raw: Mapping[str, Any], catalog: Catalog, *, strict: bool, classes
                 raise StateError(message) from None
             messages.append(message)
             values[f.name] = default if f.kind in ("model", "layer") else refused.fallback
-    return ViewState(**values), messages
+    return state_class(**values), messages
 
 
 def strict_state(data: Mapping[str, Any], catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES,
-                 max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None) -> ViewState:
+                 max_n: int | None = MAX_N, evidence: EvidenceCatalog | None = None,
+                 state_class: type[ViewState] = ViewState) -> ViewState:
     """What a callback or an API route received; raises ``StateError`` naming the first bad value."""
-    state, _messages = _read_all(data, catalog, strict=True, classes=classes, max_n=max_n, evidence=evidence)
+    limits = Limits(catalog, classes, max_n, evidence)
+    state, _messages = _read_all(data, limits, strict=True, state_class=state_class)
     return state
 
 
 def parse_state(search: str | None, catalog: Catalog, *, classes: Classes = DEFAULT_CLASSES,
-                evidence: EvidenceCatalog | None = None) -> tuple[ViewState, list[str]]:
+                evidence: EvidenceCatalog | None = None,
+                state_class: type[ViewState] = ViewState) -> tuple[ViewState, list[str]]:
     """A URL's query string; never raises."""
     messages: list[str] = []
     raw = (search or "").lstrip("?")
@@ -107,7 +137,8 @@ def parse_state(search: str | None, catalog: Catalog, *, classes: Classes = DEFA
     params = {key: values[0][:MAX_PARAM_LENGTH] for key, values in query.items() if values}
     params, migrated = _migrate(params)
     messages.extend(migrated)
-    state, refused = _read_all(params, catalog, strict=False, classes=classes, evidence=evidence)
+    state, refused = _read_all(params, Limits(catalog, classes, evidence=evidence), strict=False,
+                               state_class=state_class)
     return state, messages + refused
 
 
@@ -127,7 +158,7 @@ def encode_state(state: ViewState) -> str:
     """Query string for ``state``; defaults are written too, so a link keeps
     its meaning if a default changes later. Unset optional fields are left out."""
     params: dict[str, Any] = {"v": STATE_VERSION}
-    for f in FIELDS:
+    for f in schema(type(state)).fields:
         value = getattr(state, f.name)
         if value is None:
             continue

@@ -1,6 +1,6 @@
-"""One field of the view state: its declaration, and how one value of it is
-read, with the message that says what was wrong (``dashapp.state`` holds the
-table of fields and reads whole links with these).
+"""One field of the view state: how one value of it is read, with the
+message that says what was wrong (``state/schema.py`` declares the fields,
+``state/url.py`` reads whole links with these).
 
 Messages are built when a value is refused, in the language of the request
 at hand: the lenient reader's say what is used instead, the strict reader's
@@ -11,49 +11,20 @@ reader's locale (``0,8`` in Spanish); identifiers and echoed input stay as sent.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from dashapp import i18n
-from dashapp.i18n import _, pgettext
+from dashapp.i18n import _
 from dashapp.intake import is_sha256
 from dashapp.intake.limits import short_number
+from dashapp.state.spec import Field
 
 MAX_PARAM_LENGTH = 200
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    kind: str  # "sha", "model", "layer", "evidence", "choice", "int", "float", "index"
-    default: Any
-    low: float = 0.0
-    high: float = 0.0
-    choices: tuple[str, ...] = ()
-    analysis: bool = True  # a change needs new numbers from the server (else a browser restyle)
-    label: str = ""  # how English messages name it (field_label gives it in the reader's language)
-
-
-
-
 def field_label(field: Field) -> str:
-    """How messages name ``field`` in the current language."""
-    labels = {
-        "image": pgettext("view state field", "image id"),
-        "model": pgettext("view state field", "model"),
-        "layer": pgettext("view state field", "layer"),
-        "criterion": pgettext("view state field", "criterion"),
-        "filter": pgettext("view state field", "filter"),
-        "colormap": pgettext("view state field", "colormap"),
-        "cls": pgettext("view state field", "class"),
-        "cam": pgettext("view state field", "class-evidence method"),
-        "elayer": pgettext("view state field", "evidence layer"),
-        "collection": pgettext("view state field", "collection id"),
-        "image2": pgettext("view state field", "second image id"),
-        "model2": pgettext("view state field", "second model"),
-        "lang": pgettext("view state field", "language"),
-    }
-    return labels.get(field.name) or field.label or field.name
+    """How messages name ``field`` in the current language (its declared label, else its name)."""
+    return field.label() if field.label else field.name
 
 
 def capitalized(text: str) -> str:

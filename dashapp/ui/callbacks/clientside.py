@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State
 
+from dashapp.state.schema import SCHEMA
+
 
 def register(app: Dash) -> None:
     app.clientside_callback(
@@ -67,8 +69,9 @@ def register(app: Dash) -> None:
     app.clientside_callback(
         ClientsideFunction("cnn", "displaySearch"),
         Output("url-target", "data", allow_duplicate=True),
-        Input("ctl-opacity", "value"),
-        Input("ctl-colormap", "value"),
+        # The display fields' controls, then which fields they set (state/schema.py declares both).
+        *(Input(control, "value") for control in SCHEMA.display_controls.values()),
+        State("display-fields", "data"),
         prevent_initial_call=True,
     )
     register_maps(app)

@@ -14,24 +14,14 @@ from dash import Dash, Input, Output, State, ctx, no_update
 
 from dashapp import i18n
 from dashapp.service import Analyzer
-from dashapp.state.schema import DISPLAY_KEYS, StateError, ViewState
+from dashapp.state.schema import SCHEMA, StateError, ViewState
 from dashapp.state.transitions import ControlChanged, Event, ImageChosen, Navigated, UrlLoaded, World, apply
 from dashapp.state.url import encode_state, strict_state
 from dashapp.ui.callbacks.model_loading import readiness
 
-# state field -> the sidebar control that shows it
-CONTROLS = {
-    "model": "ctl-model",
-    "layer": "ctl-layer",
-    "n": "ctl-n",
-    "criterion": "ctl-criterion",
-    "min_sparsity": "ctl-min-sparsity",
-    "weight": "ctl-weight",
-    "opacity": "ctl-opacity",
-    "colormap": "ctl-colormap",
-    "image2": "ctl-image2",
-    "model2": "ctl-model2",
-}
+# state field -> the sidebar control that shows it (each field declares its own: state/schema.py)
+CONTROLS = SCHEMA.controls
+DISPLAY_KEYS = SCHEMA.display_keys
 FIELD_OF_CONTROL = {control: key for key, control in CONTROLS.items()}
 
 
@@ -66,7 +56,7 @@ def event_of(trigger: Any, search: str | None, controls: dict[str, Any], image_c
 
 def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
     analysis_controls = {key: control for key, control in CONTROLS.items() if key not in DISPLAY_KEYS}
-    display_controls = {key: control for key, control in CONTROLS.items() if key in DISPLAY_KEYS}
+    display_controls = SCHEMA.display_controls
 
     # One callback from an event to the pages' ready state: view-state and
     # ready-state are set in the same answer (a separate readiness callback

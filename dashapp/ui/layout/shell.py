@@ -13,7 +13,7 @@ from dashapp.i18n import N_, _
 from dashapp.i18n.browser import strings_element
 from dashapp.i18n.negotiation import switch
 from dashapp.intake.limits import short_number
-from dashapp.state.schema import COLORMAPS, FIELD, MAX_N, ViewState
+from dashapp.state.schema import COLORMAPS, FIELD, SCHEMA, ViewState
 from dashapp.ui.layout.widgets import heatmap_slot
 from dashapp.web.plotly_bundle import PLOTLY_PATH
 
@@ -114,11 +114,29 @@ def _with_link(template: str, link: str) -> html.Div:
     return html.Div([before, html.Span(link, className="link-like"), after])
 
 
-def _slider(id_: str, low: float, high: float, step: float, value: float, marks: list[float]) -> dcc.Slider:
+def _control(key: str) -> str:
+    """The id of the sidebar control that sets field ``key`` (the field declares it: state/schema.py)."""
+    control = FIELD[key].control
+    if not control:
+        raise ValueError(f"the view-state field {key} declares no control")
+    return control
+
+
+def _slider(key: str, defaults: ViewState, intervals: int) -> dcc.Slider:
+    """Field ``key``'s slider: its range and step are the field's; ``intervals``
+    equal steps from 0 to the top are marked (the first at the bottom of the range)."""
+    f = FIELD[key]
+    marks = [max(f.low, round(f.high * i / intervals, 6)) for i in range(intervals + 1)]
     # Marks in the reader's locale ("0,5" in Spanish).
-    return dcc.Slider(id=id_, min=low, max=high, step=step, value=value,
-                      marks={mark: short_number(mark) for mark in marks}, updatemode="mouseup",
+    return dcc.Slider(id=_control(key), min=_whole(f.low), max=_whole(f.high), step=f.step,
+                      value=getattr(defaults, key),
+                      marks={_whole(mark): short_number(mark) for mark in marks}, updatemode="mouseup",
                       tooltip={"placement": "bottom", "always_visible": False})
+
+
+def _whole(number: float) -> float:
+    """1.0 as 1: a mark's key is written as its number."""
+    return int(number) if float(number).is_integer() else number
 
 
 def colormap_options() -> list[dict[str, str]]:
@@ -182,11 +200,11 @@ def _image_section(examples: dict[str, str], max_upload_bytes: int) -> list[Any]
 def _model_section(model_names: list[str], defaults: ViewState) -> list[Any]:
     return [
         _section(_("Model and layer")),
-        _label(_("Model"), "ctl-model"),
-        dbc.Select(id="ctl-model", options=[{"label": m, "value": m} for m in model_names],
+        _label(_("Model"), _control("model")),
+        dbc.Select(id=_control("model"), options=[{"label": m, "value": m} for m in model_names],
                    value=defaults.model if defaults.model in model_names else model_names[0], size="sm"),
-        _label(_("Layer"), "ctl-layer"),
-        dcc.Dropdown(id="ctl-layer", clearable=False, searchable=True, className="layer-dropdown",
+        _label(_("Layer"), _control("layer")),
+        dcc.Dropdown(id=_control("layer"), clearable=False, searchable=True, className="layer-dropdown",
                      optionHeight=30),
         # What the layer is in plain words (ui/callbacks/layer_meaning.py).
         html.Div(id="layer-meaning", className="control-help mt-1", **{"aria-live": "polite"}),
@@ -196,13 +214,13 @@ def _model_section(model_names: list[str], defaults: ViewState) -> list[Any]:
 def _ranking_section(defaults: ViewState) -> list[Any]:
     return [
         _section(_("Ranking")),
-        _label(_("Filters to show"), "ctl-n"),
-        _slider("ctl-n", 1, MAX_N, 1, defaults.n, [1, 6, 12, 18, 24]),
+        _label(_("Filters to show"), _control("n")),
+        _slider("n", defaults, 4),
         html.Fieldset(
             [
                 html.Legend(_("Criterion"), className="control-label"),
                 dbc.RadioItems(
-                    id="ctl-criterion",
+                    id=_control("criterion"),
                     options=[{"label": _("{criterion} — {help}").format(criterion=_(CRITERION_NAMES[c]),
                                                                         help=_(CRITERION_HELP[c])),
                               "value": c} for c in CRITERIA],
@@ -213,11 +231,10 @@ def _ranking_section(defaults: ViewState) -> list[Any]:
         ),
         html.Div(
             [
-                _label(_("Minimum sparsity"), "ctl-min-sparsity", _("filters below are excluded")),
-                _slider("ctl-min-sparsity", 0, FIELD["min_sparsity"].high, 0.05, defaults.min_sparsity,
-                        [0, 0.2, 0.4, 0.6, 0.8]),
-                _label(_("Activation weight"), "ctl-weight", _("vs. selectivity")),
-                _slider("ctl-weight", 0, 1, 0.05, defaults.weight, [0, 0.5, 1]),
+                _label(_("Minimum sparsity"), _control("min_sparsity"), _("filters below are excluded")),
+                _slider("min_sparsity", defaults, 4),
+                _label(_("Activation weight"), _control("weight"), _("vs. selectivity")),
+                _slider("weight", defaults, 2),
                 html.Div(_("0 ranks by selectivity only, 1 by activation only."), className="control-help"),
             ],
             id="balanced-controls",
@@ -228,10 +245,10 @@ def _ranking_section(defaults: ViewState) -> list[Any]:
 def _display_section(defaults: ViewState) -> list[Any]:
     return [
         _section(_("Display")),
-        _label(_("Heatmap opacity"), "ctl-opacity"),
-        _slider("ctl-opacity", 0, 1, 0.05, defaults.opacity, [0, 0.5, 1]),
-        _label(_("Colormap"), "ctl-colormap"),
-        dcc.Dropdown(id="ctl-colormap", options=colormap_options(), value=defaults.colormap, clearable=False,
+        _label(_("Heatmap opacity"), _control("opacity")),
+        _slider("opacity", defaults, 2),
+        _label(_("Colormap"), _control("colormap")),
+        dcc.Dropdown(id=_control("colormap"), options=colormap_options(), value=defaults.colormap, clearable=False,
                      searchable=False),
         html.Div(_("Perceptually uniform maps show equal steps in response as equal steps in lightness; "
                    "Jet and Hot do not, and hide differences from colour-blind readers."), className="control-help"),
@@ -268,8 +285,8 @@ def _compare_section(model_names: list[str], examples: dict[str, str]) -> list[A
     """The Compare page's second subject: another image (example or upload) and/or another model."""
     return [
         _section(_("Compare with")),
-        _hidden_label(_("Second image (Compare page)"), "ctl-image2"),
-        dbc.Select(id="ctl-image2", size="sm", placeholder=_("second image: an example"),
+        _hidden_label(_("Second image (Compare page)"), _control("image2")),
+        dbc.Select(id=_control("image2"), size="sm", placeholder=_("second image: an example"),
                    options=_example_options(examples, "sha")),
         html.Span(_("Upload a second image"), id="ctl-upload2-label", className="visually-hidden",
                   **{"data-labels": "ctl-upload2"}),
@@ -277,8 +294,8 @@ def _compare_section(model_names: list[str], examples: dict[str, str]) -> list[A
                    className="upload-zone upload-zone-small mt-1", multiple=False),
         html.Div(html.Div(id="image2-message", className="control-message"), role="status",
                  **{"aria-live": "polite"}),
-        _hidden_label(_("Second model (Compare page)"), "ctl-model2"),
-        dbc.Select(id="ctl-model2", size="sm", className="mt-1", placeholder=_("second model: the same"),
+        _hidden_label(_("Second model (Compare page)"), _control("model2")),
+        dbc.Select(id=_control("model2"), size="sm", className="mt-1", placeholder=_("second model: the same"),
                    options=[{"label": _("second model: the same"), "value": ""}]
                    + [{"label": _("second model: {model}").format(model=m), "value": m} for m in model_names]),
     ]
@@ -314,6 +331,8 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             dcc.Store(id="ready-state"),
             # every colormap's stops, for restyling in the browser (figures/colormaps.py)
             dcc.Store(id="colorscales", data=COLORSCALES),
+            # the fields the browser restyles alone, for the address it writes (assets/js/dashapp.js displaySearch)
+            dcc.Store(id="display-fields", data=SCHEMA.browser_display()),
             strings_element(),  # the words assets/*.js show, in the page's language
             # The first thing Tab reaches: past the navbar and sidebar to the page.
             html.A(_("Skip to content"), href="#main-content", className="skip-link", id="skip-link"),

@@ -22,13 +22,14 @@ from dashapp import intake
 from dashapp.errors import UserError
 from dashapp.i18n import _
 from dashapp.service import Analyzer, FeatureVisRequest, LayerView
-from dashapp.state.schema import ViewState
+from dashapp.state.schema import SCHEMA, ViewState
 from dashapp.state.url import strict_state
 
 log = logging.getLogger(__name__)
 
 api = Blueprint("api", __name__)
-ANSWERED = ("image", "model", "layer", "criterion", "n", "min_sparsity", "weight", "filter", "lang")
+# API parameter -> state field, as each field declares (state/schema.py: api, api_name)
+ANSWERED = SCHEMA.answered("analysis")
 
 
 def analyzer() -> Analyzer:
@@ -47,7 +48,7 @@ def _user_error(exc: UserError) -> tuple[Any, int]:
 def query_state(service: Analyzer) -> ViewState:
     """The request's parameters, strictly: a bad one is a 400 that names it.
     ``n`` may go up to the layer's filter count (pages stop at 24)."""
-    params = {key: request.args.get(key, "") for key in ANSWERED if key in request.args}
+    params = {field: request.args.get(key, "") for key, field in ANSWERED.items() if key in request.args}
     if not params.get("image"):
         raise UserError(_("image is required: the id answered by POST /api/images."))
     if not params.get("layer"):
@@ -182,7 +183,7 @@ def export_map() -> Any:
                     "map": fmap.astype(float).tolist(), "geometry": view.geometry.as_dict()})
 
 
-EVIDENCE_PARAMS = ("image", "model", "layer", "class", "method")
+EVIDENCE_PARAMS = SCHEMA.answered("evidence")  # image, model, class (cls), method (cam), layer (elayer)
 
 
 def evidence_view() -> tuple[LayerView, int, str, str]:
@@ -198,7 +199,8 @@ def evidence_view() -> tuple[LayerView, int, str, str]:
     model = args["model"] or service.models.names[0]
     service.models.layers(model)  # an unknown model is a 404 that lists them
     layer = service.models.evidence_layer(model, args["layer"]).name  # 404 when unknown
-    params = {"image": args["image"], "model": model, "cls": args["class"], "cam": args["method"] or "gradcam"}
+    # The evidence layer is read above; the rest strictly, by field (an empty method means the default).
+    params = {EVIDENCE_PARAMS[key]: value for key, value in args.items() if key != "layer"} | {"model": model}
     state = strict_state(params, service.models.state_catalog(), classes=service.models.classes(model))
     if state.cls is None:  # unreachable: required above and read strictly
         raise UserError(_("class is required."))

@@ -115,13 +115,6 @@ def test_strict_reader_takes_the_analysis_part_of_a_state() -> None:
         strict_state({**state.analysis_part(), "n": 193}, CATALOG, max_n=None)
 
 
-def test_defaults_are_written_once_in_the_field_table() -> None:
-    state = ViewState()
-    for f in FIELDS:
-        if f.name != "layer":
-            assert getattr(state, f.name) == f.default, f.name
-
-
 def test_versions_older_links_migrate_and_newer_ones_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "v=1" in encode_state(ViewState())
     monkeypatch.setitem(MIGRATIONS, 0, lambda params: {**params, "n": params.pop("top", "6")})

@@ -6,8 +6,8 @@ from typing import Any
 
 from dash import dcc, html
 
-from dashapp.state.schema import COLORMAPS
-from dashapp.ui.layout.shell import COLORMAP_NOTES, DOCUMENT, colormap_options, sidebar
+from dashapp.state.schema import COLORMAPS, FIELD, SCHEMA
+from dashapp.ui.layout.shell import COLORMAP_NOTES, DOCUMENT, colormap_options, shell, sidebar
 from dashapp.web.plotly_bundle import PLOTLY_PATH
 
 
@@ -35,6 +35,27 @@ def test_every_sidebar_control_has_a_label() -> None:
     controls = {c.id for c in tree if isinstance(c, dcc.Dropdown | dcc.Slider | dcc.Upload)
                 or type(c).__name__ in ("Select", "Input")}
     assert controls and controls <= labelled, controls - labelled
+
+
+def test_each_fields_control_is_in_the_sidebar_with_the_fields_range() -> None:
+    tree = walk(sidebar(["resnet18", "alexnet"], {"chelsea.png": "0" * 64}, 10_000_000))
+    ids = {c.id for c in tree if getattr(c, "id", None)}
+    assert set(SCHEMA.controls.values()) <= ids, set(SCHEMA.controls.values()) - ids
+    sliders = {c.id: c for c in tree if isinstance(c, dcc.Slider)}
+    field_of = {control: key for key, control in SCHEMA.controls.items()}
+    assert set(sliders) == {control for key, control in SCHEMA.controls.items() if FIELD[key].step}
+    for control, slider in sliders.items():
+        f = FIELD[field_of[control]]
+        assert (slider.min, slider.max, slider.step, slider.value) == (f.low, f.high, f.step, f.default), control
+        assert min(slider.marks) == f.low and max(slider.marks) == f.high, control
+    assert (sliders["ctl-n"].min, sliders["ctl-n"].max, sliders["ctl-min-sparsity"].max) == (1, 24, 0.8)
+    assert list(sliders["ctl-n"].marks) == [1, 6, 12, 18, 24]
+
+
+def test_the_browser_is_told_which_fields_it_restyles_alone() -> None:
+    stores = {c.id: c for c in walk(shell([], ["resnet18"], {}, 1, html.Div())) if isinstance(c, dcc.Store)}
+    assert stores["display-fields"].data == SCHEMA.browser_display()
+    assert [field["key"] for field in stores["display-fields"].data] == ["opacity", "colormap"]
 
 
 def test_colormaps_say_which_are_uniform_and_colour_blind_safe() -> None:
