@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
         suppress_callback_exceptions=True,
         background_callback_manager=manager,
         title="CNN Activation Analyzer",
-        update_title=None,
+        update_title="",  # the tab title stays while callbacks run (Dash: None or "")
     )
     app.index_string = DOCUMENT  # <html lang> per request: i18n/negotiation.py
     server = app.server

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import Any
 
 from dashapp.config.celery_app import SHARD_TASK, make_celery
 from dashapp.config.settings import load_settings
@@ -33,7 +34,7 @@ def scanner() -> Scanner:
 
 
 @app.task(bind=True, name=SHARD_TASK, acks_late=True, reject_on_worker_lost=True, max_retries=5)
-def scan_shard(self, collection_id: str, model: str, index: int, shard_size: int,  # type: ignore[no-untyped-def]
+def scan_shard(self: Any, collection_id: str, model: str, index: int, shard_size: int,
                batch_size: int) -> bool:
     """Scan shard ``index`` of (collection, model) as the sender planned it; True when it ran to its end."""
     plan: ScanPlan = scanner().plan(collection_id, model, shard_size, batch_size)

@@ -20,7 +20,7 @@ def profile_overlay_figure(profiles: Sequence[Sequence[Mapping[str, object]]], n
     fig = go.Figure()
     for rows, name, colour in zip(profiles, names, SIDE_COLOURS, strict=False):
         xs = np.concatenate([np.repeat(str(row["layer"]), len(row[measure])) for row in rows])  # type: ignore[arg-type]
-        ys = np.concatenate([np.asarray(row[measure], dtype=np.float32) for row in rows])  # type: ignore[arg-type]
+        ys = np.concatenate([np.asarray(row[measure], dtype=np.float32) for row in rows])
         fig.add_trace(go.Box(x=xs, y=ys, name=name, marker_color=colour, boxpoints=False, offsetgroup=name))
     fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN, boxmode="group",
                       title={"text": title, "font": {"size": 14}}, showlegend=True,

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from dash import dcc
 from PIL import Image
 
 from dashapp.analysis.maps.geometry import map_geometry
@@ -33,7 +34,7 @@ SIZE_LETTERS = {"small": "S", "medium": "M", "large": "L", "very large": "XL"}
 PREVIEW_SIDE = 320
 GRID_MAX_SIDE = 56
 MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
-TOOLBAR = {
+TOOLBAR: dcc.Graph.Config = {
     "displaylogo": False,
     "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
     "toImageButtonOptions": {"format": "png", "scale": 2},

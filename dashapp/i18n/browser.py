@@ -11,6 +11,7 @@ filled by the scripts.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from dash import html
 
@@ -40,4 +41,5 @@ def browser_strings() -> dict[str, str]:
 
 def strings_element() -> html.Div:
     """The hidden element the scripts read their words from."""
-    return html.Div(id=ELEMENT_ID, hidden=True, **{"data-strings": json.dumps(browser_strings(), ensure_ascii=False)})
+    words: dict[str, Any] = {"data-strings": json.dumps(browser_strings(), ensure_ascii=False)}  # a keyword only
+    return html.Div(id=ELEMENT_ID, hidden=True, **words)

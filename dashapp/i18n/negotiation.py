@@ -48,8 +48,8 @@ def _lang_of_referrer() -> str | None:
     parts = urlsplit(referrer)
     if parts.netloc != request.host:  # only our own pages speak for a request
         return None
-    values = parse_qs(parts.query).get("lang") or [None]
-    return i18n.known(values[0])
+    values = parse_qs(parts.query).get("lang")
+    return i18n.known(values[0]) if values else None
 
 
 def language_of_request() -> str:
@@ -87,10 +87,11 @@ def install(app: Dash) -> None:
         # fills its own placeholders and leaves ours.
         return original(**kwargs).replace("{%lang%}", i18n.current())
 
-    app.interpolate_index = interpolate_index  # type: ignore[method-assign]
+    # Dash calls it with keywords only; its declared signature is positional.
+    app.interpolate_index = interpolate_index  # type: ignore[method-assign,assignment]
 
 
-def switch() -> html.Div:
+def switch() -> html.Nav:
     """Links to this same view in each language: a full reload, since the
     shell is rendered in the language (assets/js/language.js keeps the rest of
     the address; the plain ``?lang=`` is for a browser without scripts)."""
@@ -99,12 +100,13 @@ def switch() -> html.Div:
     for code in i18n.LANGUAGES:
         name = i18n.LANGUAGE_NAMES[code]
         if code == here:
-            links.append(html.Span(name, className="lang-current", lang=code, **{"aria-current": "true"}))
+            current: dict[str, Any] = {"aria-current": "true"}  # Any: Dash takes these as keywords only
+            links.append(html.Span(name, className="lang-current", lang=code, **current))
         else:
-            links.append(html.A(name, href=f"?lang={code}", lang=code, hrefLang=code, className="lang-link",
-                                **{"data-lang": code}))
-    return html.Nav(links, className="lang-switch", **{"aria-label": _("Language"),
-                                                       "data-plotly-locale": plotly_locale()})
+            link: dict[str, Any] = {"data-lang": code}
+            links.append(html.A(name, href=f"?lang={code}", lang=code, hrefLang=code, className="lang-link", **link))
+    nav: dict[str, Any] = {"aria-label": _("Language"), "data-plotly-locale": plotly_locale()}
+    return html.Nav(links, className="lang-switch", **nav)
 
 
 def plotly_locale() -> str:

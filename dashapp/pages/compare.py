@@ -11,6 +11,7 @@ from dashapp.analysis.maps.compare import MEASURES, Difference
 from dashapp.figures.compare import SIDE_COLOURS, profile_overlay_figure
 from dashapp.figures.maps import TOOLBAR, heatmap_figure, picture_uri
 from dashapp.state.url import encode_state
+from dashapp.ui.attributes import attrs
 from dashapp.ui.layout.widgets import fmt, heatmap_slot, notice_alert, page_header
 
 from ..i18n import N_, _, percent
@@ -118,7 +119,7 @@ def filter_pair(comparison: Comparison, diff: Difference, measure: str, picture_
     heading = _("Filter {index} · B − A = {delta} · shared scale 0–{zmax}").format(index=i, delta=delta,
                                                                                    zmax=fmt(zmax))
     return html.Div([html.H3(heading, className="cmp-filter-title"), dbc.Row(cells, className="g-2")],
-                    className="cmp-filter", **{"data-filter": str(i), "data-zmax": f"{zmax:.6g}"})
+                    className="cmp-filter", **attrs(data_filter=str(i), data_zmax=f"{zmax:.6g}"))
 
 
 def register(app: Dash, service: Analyzer) -> None:

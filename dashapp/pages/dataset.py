@@ -12,6 +12,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from dashapp.ui.attributes import attrs
 from dashapp.ui.layout.dataset_widgets import collection_title, filter_card, progress_text
 from dashapp.ui.layout.widgets import notice_alert, page_header
 
@@ -41,7 +42,7 @@ def layout(**_query: Any) -> html.Div:
                      dcc.Dropdown(id="dataset-collection", clearable=False, placeholder=_("Choose a collection"))],
                     md=5),
             dbc.Col([html.Span(_("Upload images or one zip as a new collection"), id="dataset-upload-label",
-                               className="visually-hidden", **{"data-labels": "dataset-upload"}),
+                               className="visually-hidden", **attrs(data_labels="dataset-upload")),
                      dcc.Upload(html.Div([_("Drop images or one zip here, or "),
                                           html.Span(_("choose files"), className="link-like")]),
                                 id="dataset-upload", multiple=True, className="dataset-upload")], md=4),
@@ -55,7 +56,7 @@ def layout(**_query: Any) -> html.Div:
                 dbc.Button(_("Cancel"), id="dataset-cancel", color="secondary", outline=True, n_clicks=0),
                 # Names the progress bar (assets/js/a11y.js) and is announced as it changes.
                 html.Span(id="dataset-status", className="ms-3 dataset-status", role="status",
-                          **{"aria-live": "polite", "data-labels": "dataset-progress"}),
+                          **attrs(aria_live="polite", data_labels="dataset-progress")),
             ], className="d-flex align-items-center mb-2"),
             dbc.Progress(id="dataset-progress", value=0, striped=True, className="dataset-progress"),
         ]), className="mb-3"),

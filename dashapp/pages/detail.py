@@ -19,6 +19,7 @@ from dashapp.figures.maps import (
     picture_uri,
     regions_figure,
 )
+from dashapp.ui.attributes import attrs
 from dashapp.ui.callbacks.jobs import job_controls, register_job
 from dashapp.ui.layout.collection_section import collection_section
 from dashapp.ui.layout.widgets import (
@@ -88,7 +89,7 @@ def layout(**_query: Any) -> html.Div:
                     dbc.Col(
                         [
                             html.Div(id="detail-side"),
-                            html.Div(id="detail-region-info", className="mt-2", **{"aria-live": "polite"}),
+                            html.Div(id="detail-region-info", className="mt-2", **attrs(aria_live="polite")),
                             html.H2(_("RGB pattern of the kernel"), className="section-title"),
                             html.Div(id="detail-kernel"),
                             html.H2(_("Feature visualization"), className="section-title"),
@@ -140,22 +141,22 @@ def _kernel_panel(view: LayerView, index: int) -> Any:
 
 def _side_panel(view: FilterView) -> html.Div:
     """The filter's statistics as cards, and its reading in words."""
-    reading = view.reading.as_dict()
+    reading = view.reading
     return html.Div([
         dbc.Row(
             [
                 dbc.Col(stat_card(_("Mean"), fmt(view.stats["mean"])), xs=6),
                 dbc.Col(stat_card(_("Std"), fmt(view.stats["std"])), xs=6),
                 dbc.Col(stat_card(_("Max"), fmt(view.stats["max"])), xs=6),
-                dbc.Col(stat_card(_("Sparsity"), i18n.percent(view.stats["sparsity"]), reading["band_label"]),
+                dbc.Col(stat_card(_("Sparsity"), i18n.percent(view.stats["sparsity"]), reading.band_label),
                         xs=6),
             ],
             className="g-2 mb-2",
         ),
-        html.Div([html.Strong(_("Reading.") + " "), reading["summary"]], className="reading-summary"),
-        html.Ul([html.Li(text) for text in reading["details"]], className="reading-details"),
+        html.Div([html.Strong(_("Reading.") + " "), reading.summary], className="reading-summary"),
+        html.Ul([html.Li(text) for text in reading.details], className="reading-details"),
         *[dbc.Alert(text, color="warning", className="py-2 mb-1 small reading-warning")
-          for text in reading["warnings"]],
+          for text in reading.warnings],
     ], className="detail-side")
 
 

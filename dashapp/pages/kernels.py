@@ -66,7 +66,7 @@ def register(app: Dash, service: Analyzer) -> None:
         rows = []
         for ranked in ranking.filters:
             detail = view.filter(ranked.index)
-            tiles = [
+            tiles: list[Any] = [
                 html.Figure(
                     [html.Img(src=picture_uri(image.crop((p.x0, p.y0, p.x1, p.y1)), 160), className="patch-img",
                               alt=_("patch {number} of filter {index}").format(number=p.number, index=ranked.index)),

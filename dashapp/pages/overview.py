@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash.dash_table.DataTable import DataTable
 
 from dashapp.ui.layout.widgets import fmt, notice_alert, page_header, stat_card
 
@@ -19,7 +20,7 @@ NAME = N_("Overview")
 DESCRIPTION = N_("The prediction, the layer's statistics and its top filters.")
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-COLUMNS = [
+COLUMNS: list[DataTable.Columns] = [
     {"name": N_("Filter"), "id": "index", "type": "numeric"},
     {"name": N_("Rank"), "id": "rank", "type": "numeric"},
     {"name": N_("Score"), "id": "score", "type": "numeric", "format": {"specifier": ".3f"}},
@@ -38,9 +39,9 @@ def layout(**_query: Any) -> html.Div:
             dcc.Loading(html.Div(id="overview-cards"), type="default", delay_show=300),
             html.H2(_("Top filters"), className="section-title"),
             html.Div(id="overview-notice"),
-            html.Div(dcc.Loading(dash_table.DataTable(
+            html.Div(dcc.Loading(DataTable(
                 id="overview-table",
-                columns=[{**column, "name": _(column["name"])} for column in COLUMNS],
+                columns=[{**column, "name": _(str(column["name"]))} for column in COLUMNS],  # each an N_() string
                 # The numbers' decimal and thousands marks (d3-format, in the browser).
                 locale_format=_number_marks(),
                 data=[],
@@ -62,8 +63,9 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
-def _number_marks() -> dict[str, str]:
-    decimal, group = i18n.plotly_separators()
+def _number_marks() -> DataTable.LocaleFormat:
+    separators = i18n.plotly_separators()  # two characters: the decimal mark, then the thousands mark
+    decimal, group = separators[0], separators[1]
     # The percent sign as Babel's percent() writes it: "15%", "15 %" (after a no-break space in Spanish).
     return {"decimal": decimal, "group": group, "percent": i18n.percent(0).lstrip("0")}
 

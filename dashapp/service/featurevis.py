@@ -252,9 +252,14 @@ class FeatureVisJobs:
             done = self.meta(request)  # computed by the request we waited for
             if done is not None:
                 return done
+
+            def waiting_for_slot() -> None:  # report, and keep the other hosts' lock alive
+                queued()
+                renew()
+
             try:
                 queued()
-                with file_lock(self._lock_path("run-slot"), lambda: (queued(), renew())):
+                with file_lock(self._lock_path("run-slot"), waiting_for_slot):
                     return self._run(request, on_step, cancel, renew)
             except BaseException as exc:
                 if isinstance(exc, Exception) and not isinstance(exc, Cancelled):

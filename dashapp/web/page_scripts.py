@@ -33,4 +33,5 @@ def install(app: Dash) -> None:
         kwargs["scripts"] = POLYFILL_SCRIPT.sub("", kwargs.get("scripts", ""))
         return original(**kwargs)
 
-    app.interpolate_index = interpolate_index  # type: ignore[method-assign]
+    # Dash calls it with keywords only; its declared signature is positional.
+    app.interpolate_index = interpolate_index  # type: ignore[method-assign,assignment]

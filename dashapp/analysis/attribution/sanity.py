@@ -86,10 +86,10 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> float | None:
 def cascade(loaded: LoadedModel, layer: str) -> list[tuple[str, list[str]]]:
     """The randomization steps, top down: (unit name, parameterized modules to re-initialize)."""
     model = loaded.module
-    modules = dict(model.named_modules())
+    modules: dict[str, nn.Module] = dict(model.named_modules())
     positions = {name: pos for name, (pos, _f) in describe_graph(model).module_outputs.items()}
     blocks = [b for b in block_names(model) if not isinstance(modules[b], nn.Sequential)]
-    norm_of = {info.norm: name for name, info in loaded.layers.items() if info.norm}
+    norm_of: dict[str, str] = {info.norm: name for name, info in loaded.layers.items() if info.norm}
     protected = {layer, loaded.layers[layer].norm} if layer in loaded.layers else set()
     units: dict[str, list[str]] = {}
     for name, module in modules.items():
@@ -166,8 +166,9 @@ def private_copy(loaded: LoadedModel) -> LoadedModel:
 def _reinitialize(modules: dict[str, nn.Module], names: list[str]) -> None:
     for name in names:
         module = modules[name]
-        if hasattr(module, "reset_parameters"):
-            module.reset_parameters()  # the architecture's own initialization (BatchNorm: identity and fresh stats)
+        reset = getattr(module, "reset_parameters", None)
+        if callable(reset):
+            reset()  # the architecture's own initialization (BatchNorm: identity and fresh stats)
         else:
             for param in module.parameters(recurse=False):
                 nn.init.normal_(param, std=0.01)

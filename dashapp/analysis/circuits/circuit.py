@@ -176,6 +176,7 @@ def circuit(loaded: LoadedModel, image: Image.Image, layer: str, index: int,
     if not (0 <= where[0] < height and 0 <= where[1] < width):
         raise ValueError(f"cell {where} is outside the {height}×{width} map")
     inputs, bias = _inputs(loaded, wires, layer, index, x, where)
-    value = float(np.sum([link.contribution for link in inputs], dtype=np.float64)) + bias
+    at_cell = [link.contribution for link in inputs if link.contribution is not None]  # every input has one
+    value = float(np.sum(at_cell, dtype=np.float64)) + bias
     return Circuit(layer, index, (int(where[0]), int(where[1])), value, float(pre[0, index, where[0], where[1]]),
                    bias, inputs, _outputs(loaded, wires, layer, index, seen))

@@ -49,7 +49,7 @@ def group_channels(conv: nn.Conv2d, index: int) -> range:
     return range(group * per_group_in, (group + 1) * per_group_in)
 
 
-def _padded(conv: nn.Conv2d, x: torch.Tensor) -> tuple[torch.Tensor, object]:
+def _padded(conv: nn.Conv2d, x: torch.Tensor) -> tuple[torch.Tensor, str | tuple[int, ...] | int]:
     """The input padded as the conv pads it, and the padding left for ``conv2d``."""
     if conv.padding_mode != "zeros":
         return F.pad(x, conv._reversed_padding_repeated_twice, mode=conv.padding_mode), 0
@@ -63,7 +63,7 @@ def channel_maps(conv: nn.Conv2d, x: torch.Tensor, index: int) -> torch.Tensor:
     source = x[:, chans.start:chans.stop].double()
     kernel = conv.weight[index].double().unsqueeze(1)  # (C_group, 1, kh, kw)
     source, padding = _padded(conv, source)
-    out = F.conv2d(source, kernel, None, conv.stride, padding, conv.dilation, groups=len(chans))  # type: ignore[arg-type]
+    out = F.conv2d(source, kernel, None, conv.stride, padding, conv.dilation, groups=len(chans))
     return out[0]
 
 
@@ -77,7 +77,7 @@ def reader_maps(conv: nn.Conv2d, x: torch.Tensor, channel: int) -> tuple[range, 
     local = channel - group * per_group_in
     kernel = conv.weight[filters.start:filters.stop, local:local + 1].double()  # (G, 1, kh, kw)
     source, padding = _padded(conv, x[:, channel:channel + 1].double())
-    out = F.conv2d(source, kernel, None, conv.stride, padding, conv.dilation)  # type: ignore[arg-type]
+    out = F.conv2d(source, kernel, None, conv.stride, padding, conv.dilation)
     return filters, out[0]
 
 

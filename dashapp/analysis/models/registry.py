@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 import torchvision
@@ -145,7 +146,7 @@ def describe(
     weights: WeightsStatus,
     device: torch.device,
     input_size: int = INPUT_SIZE,
-    **extra: object,
+    **extra: Any,
 ) -> LoadedModel:
     """Wrap any conv classifier (torchvision's or a hand-built test model);
     ``extra``: the other ``LoadedModel`` fields (mean, std, source)."""
@@ -173,8 +174,7 @@ def describe(
             position=graph.module_outputs[layer_name][0],
         )
     blocks = describe_blocks(module, graph, shapes)
-    return LoadedModel(name, module, layers, categories, weights, device, input_size,  # type: ignore[arg-type]
-                       blocks=blocks, **extra)
+    return LoadedModel(name, module, layers, categories, weights, device, input_size, blocks=blocks, **extra)
 
 
 def available_models() -> set[str]:

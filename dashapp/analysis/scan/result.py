@@ -228,7 +228,7 @@ def to_bytes(result: ScanResult) -> bytes:
         for name in LayerTop.ARRAYS:
             arrays[f"{i}.{name}"] = getattr(top, name)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, allow_pickle=False, **arrays)  # numbers only: nothing to unpickle
     return buffer.getvalue()
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
-from sklearn.linear_model import SGDClassifier  # type: ignore[import-untyped]
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import SGDClassifier
 
 ALPHA = 0.01
 MAX_ITER = 1000

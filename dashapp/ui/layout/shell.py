@@ -14,6 +14,7 @@ from dashapp.i18n.browser import strings_element
 from dashapp.i18n.negotiation import switch
 from dashapp.intake.limits import short_number
 from dashapp.state.schema import COLORMAPS, FIELD, SCHEMA, ViewState
+from dashapp.ui.attributes import attrs
 from dashapp.ui.layout.widgets import heatmap_slot
 from dashapp.web.plotly_bundle import PLOTLY_PATH
 
@@ -164,7 +165,7 @@ def _image_section(examples: dict[str, str], max_upload_bytes: int) -> list[Any]
             className="d-flex gap-2 align-items-center mb-2",
         ),
         html.Span(_("Upload an image"), id="ctl-upload-label", className="visually-hidden",
-                  **{"data-labels": "ctl-upload"}),
+                  **attrs(data_labels="ctl-upload")),
         dcc.Upload(
             id="ctl-upload",
             children=_with_link(_("Drop an image here or {link}"), _("choose a file")),
@@ -193,7 +194,7 @@ def _image_section(examples: dict[str, str], max_upload_bytes: int) -> list[Any]
             className="mt-2",
         ),
         html.Div(dcc.Loading(html.Div(id="image-message", className="control-message"), type="dot",
-                             delay_show=250), role="status", **{"aria-live": "polite"}),
+                             delay_show=250), role="status", **attrs(aria_live="polite")),
     ]
 
 
@@ -207,7 +208,7 @@ def _model_section(model_names: list[str], defaults: ViewState) -> list[Any]:
         dcc.Dropdown(id=_control("layer"), clearable=False, searchable=True, className="layer-dropdown",
                      optionHeight=30),
         # What the layer is in plain words (ui/callbacks/layer_meaning.py).
-        html.Div(id="layer-meaning", className="control-help mt-1", **{"aria-live": "polite"}),
+        html.Div(id="layer-meaning", className="control-help mt-1", **attrs(aria_live="polite")),
     ]
 
 
@@ -289,11 +290,11 @@ def _compare_section(model_names: list[str], examples: dict[str, str]) -> list[A
         dbc.Select(id=_control("image2"), size="sm", placeholder=_("second image: an example"),
                    options=_example_options(examples, "sha")),
         html.Span(_("Upload a second image"), id="ctl-upload2-label", className="visually-hidden",
-                  **{"data-labels": "ctl-upload2"}),
+                  **attrs(data_labels="ctl-upload2")),
         dcc.Upload(id="ctl-upload2", children=_with_link(_("…or {link}"), _("upload a second image")),
                    className="upload-zone upload-zone-small mt-1", multiple=False),
         html.Div(html.Div(id="image2-message", className="control-message"), role="status",
-                 **{"aria-live": "polite"}),
+                 **attrs(aria_live="polite")),
         _hidden_label(_("Second model (Compare page)"), _control("model2")),
         dbc.Select(id=_control("model2"), size="sm", className="mt-1", placeholder=_("second model: the same"),
                    options=[{"label": _("second model: the same"), "value": ""}]
@@ -346,7 +347,7 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             html.Div(
                 [
                     html.Aside(sidebar(model_names, examples, max_upload_bytes), className="app-sidebar",
-                               **{"aria-label": _("Controls")}),
+                               **attrs(aria_label=_("Controls"))),
                     html.Main(
                         [
                             html.Div(id="weights-banner"),
@@ -354,13 +355,13 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
                             html.Div(
                                 html.Div(
                                     [html.Div(_("Preparing the model…"), id="load-label", className="small",
-                                              **{"data-labels": "load-progress"}),
+                                              **attrs(data_labels="load-progress")),
                                      dbc.Progress(id="load-progress", value=0, striped=True, animated=True)],
                                     id="load-progress-wrap", style={"display": "none"}, className="mb-2",
                                 ),
-                                role="status", **{"aria-live": "polite"},
+                                role="status", **attrs(aria_live="polite"),
                             ),
-                            html.Div(id="state-messages", **{"aria-live": "polite"}),
+                            html.Div(id="state-messages", **attrs(aria_live="polite")),
                             page_container,
                         ],
                         className="app-main", id="main-content", tabIndex="-1",

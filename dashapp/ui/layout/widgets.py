@@ -11,6 +11,7 @@ from dash import dcc, html
 from dashapp import i18n
 from dashapp.figures.maps import SIZE_LETTERS, TOOLBAR
 from dashapp.i18n import _, ngettext, significant
+from dashapp.ui.attributes import attrs
 from dashapp.wording.regions import size_label
 
 
@@ -75,7 +76,7 @@ def region_buttons(regions: list[dict[str, Any]]) -> html.Div:
     ]
     return html.Div([html.Span(_("Regions:"), className="control-help me-1"), *buttons],
                     className="region-buttons d-flex flex-wrap gap-1 align-items-center", role="group",
-                    **{"aria-label": _("Regions of this filter")})
+                    **attrs(aria_label=_("Regions of this filter")))
 
 
 def tile_links(tiles: list[tuple[str, str]]) -> html.Ul:
