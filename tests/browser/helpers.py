@@ -15,20 +15,7 @@ EXAMPLES = ROOT / "assets" / "examples"
 
 # Generous, because the first analysis of a layer runs a CPU forward pass.
 TIMEOUT_MS = 60_000
-# What each page draws last: a check of the whole page (axe, the language) runs once it is there.
-DRAWN = {
-    "/": "#overview-table td.dash-cell",
-    "/heatmaps": "#heat-grid .js-plotly-plot .heatmaplayer image",
-    "/grid": ".map-slot .js-plotly-plot .heatmaplayer image",
-    "/detail": "#detail-regions .js-plotly-plot .scatterlayer .trace",
-    "/kernels": "#kernels-patches .patch-filter",
-    "/featurevis": "#fv-tiles .fv-tile",
-    "/prediction": "#prediction-chart .js-plotly-plot .bars path",
-    "/evidence": ".map-slot .js-plotly-plot .heatmaplayer image",
-    "/profile": "#profile-table table",
-    "/compare": ".cmp-filter .js-plotly-plot .heatmaplayer image",
-    "/dataset": "#dataset-grid p",  # no collection chosen: the page says what to do
-}
+# What each page draws last: walked.py (DRAWN), beside the pages walked.
 SELECTED = "&filter=5&cls=1"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

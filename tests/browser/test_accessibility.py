@@ -1,5 +1,6 @@
-"""Accessibility: axe-core finds no violation on any page, in the default
-view and with a filter, a region and a class selected.
+"""Accessibility: axe-core finds no violation on any page (every page of
+PAGES but those tests/browser/walked.py excludes with a reason), in the
+default view and with a filter, a region and a class selected.
 
 axe-core (MPL-2.0, vendored in tests/browser/vendor/, test-only) is injected
 into the page once the page has drawn everything it computes; every rule axe
@@ -17,7 +18,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import DRAWN, ROOT, SELECTED, snap
+from .helpers import ROOT, SELECTED, snap
+from .walked import WALKED, drawn
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +56,7 @@ def record(name: str, violations: list[dict[str, Any]]) -> None:
 
 
 def settle(page: Page, path: str) -> None:
-    expect(page.locator(DRAWN[path]).first).to_be_attached()
+    expect(page.locator(drawn(path)).first).to_be_attached()
     page.wait_for_load_state("networkidle")
 
 
@@ -67,7 +69,7 @@ def open_region(page: Page) -> None:
     expect(page.locator("#region-card")).to_contain_text("Region 1")
 
 
-@pytest.mark.parametrize("path", list(DRAWN))
+@pytest.mark.parametrize("path", WALKED)
 @pytest.mark.parametrize("selected", [False, True], ids=["default", "selected"])
 def test_no_axe_violations(page: Page, path: str, selected: bool) -> None:
     page.goto(path)
