@@ -28,18 +28,24 @@ class Extended(ViewState):
                            label=lambda: "palette")
 
 
+def extended(state: ViewState) -> Extended:
+    """The readers and transitions answer the class they were given."""
+    assert isinstance(state, Extended)
+    return state
+
+
 def test_an_added_field_is_parsed_validated_and_encoded() -> None:
     state, messages = parse_state(f"?image={SHA}&gamma=1.5&palette=cold", CATALOG, state_class=Extended)
-    assert isinstance(state, Extended) and (state.gamma, state.palette, messages) == (1.5, "cold", [])
+    assert (extended(state).gamma, extended(state).palette, messages) == (1.5, "cold", [])
     assert parse_state("", CATALOG, state_class=Extended)[0] == Extended()  # the declared defaults
     # Lenient: out of range is clamped, an unknown choice falls back, each with a message.
     state, messages = parse_state("gamma=9&palette=hot", CATALOG, state_class=Extended)
-    assert (state.gamma, state.palette) == (2.0, "warm")
+    assert (extended(state).gamma, extended(state).palette) == (2.0, "warm")
     assert messages == ["gamma='9' is outside 0.5–2; using 2.", "Unknown palette 'hot'; available: warm, cold."]
     # Strict: refused, named.
     with pytest.raises(StateError, match=r"gamma must be a number from 0\.5 to 2"):
         strict_state({"gamma": 0.1}, CATALOG, state_class=Extended)
-    assert strict_state({"gamma": 0.75}, CATALOG, state_class=Extended).gamma == 0.75
+    assert extended(strict_state({"gamma": 0.75}, CATALOG, state_class=Extended)).gamma == 0.75
     # Encoded into the link, and read back.
     search = encode_state(Extended(image=SHA, gamma=1.25, palette="cold"))
     assert "gamma=1.25" in search and "palette=cold" in search
@@ -61,9 +67,9 @@ def test_an_added_field_is_labelled_and_offered_as_its_spec_says() -> None:
     # Transitions take it too: a control sets it, a page may navigate to it.
     world = World(CATALOG, SHA, lambda sha: True)
     changed, messages, _ = apply(state, ControlChanged("gamma", 1.5), world)
-    assert isinstance(changed, Extended) and changed.gamma == 1.5 and messages == []
+    assert extended(changed).gamma == 1.5 and messages == []
     moved, _, _ = apply(state, Navigated({"palette": "cold", "gamma": 2}), world)
-    assert (moved.palette, moved.gamma) == ("cold", 1.0)  # gamma is not a navigation key
+    assert (extended(moved).palette, extended(moved).gamma) == ("cold", 1.0)  # gamma is not a navigation key
     # The app's own state is untouched.
     assert "gamma" not in SCHEMA.field and not hasattr(ViewState(), "gamma")
 

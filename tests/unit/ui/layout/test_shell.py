@@ -37,11 +37,15 @@ def test_every_sidebar_control_has_a_label() -> None:
     assert controls and controls <= labelled, controls - labelled
 
 
+def by_id(tree: list[Any], kind: type[Any]) -> dict[str, Any]:
+    return {c.id: c for c in tree if isinstance(c, kind)}
+
+
 def test_each_fields_control_is_in_the_sidebar_with_the_fields_range() -> None:
     tree = walk(sidebar(["resnet18", "alexnet"], {"chelsea.png": "0" * 64}, 10_000_000))
     ids = {c.id for c in tree if getattr(c, "id", None)}
     assert set(SCHEMA.controls.values()) <= ids, set(SCHEMA.controls.values()) - ids
-    sliders = {c.id: c for c in tree if isinstance(c, dcc.Slider)}
+    sliders = by_id(tree, dcc.Slider)
     field_of = {control: key for key, control in SCHEMA.controls.items()}
     assert set(sliders) == {control for key, control in SCHEMA.controls.items() if FIELD[key].step}
     for control, slider in sliders.items():
@@ -53,7 +57,7 @@ def test_each_fields_control_is_in_the_sidebar_with_the_fields_range() -> None:
 
 
 def test_the_browser_is_told_which_fields_it_restyles_alone() -> None:
-    stores = {c.id: c for c in walk(shell([], ["resnet18"], {}, 1, html.Div())) if isinstance(c, dcc.Store)}
+    stores = by_id(walk(shell([], ["resnet18"], {}, 1, html.Div())), dcc.Store)
     assert stores["display-fields"].data == SCHEMA.browser_display()
     assert [field["key"] for field in stores["display-fields"].data] == ["opacity", "colormap"]
 
