@@ -56,8 +56,8 @@ def test_one_hot_cell_lands_on_the_same_pixels_everywhere(registry: ModelRegistr
     meta = fig.layout.meta
     shown = MapGeometry(**meta["geometry"])
     assert (meta["rows"], meta["cols"], meta["width"], meta["height"]) == (*info.map_size, width, height)
-    for point in ((cx, cy), (cx + 0.45 * trace.dx, cy - 0.45 * trace.dy)):  # anywhere on the brick
-        hover = shown.box(*shown.cell_at(*point, rows=meta["rows"], cols=meta["cols"]), width, height)
+    for x, y in ((cx, cy), (cx + 0.45 * trace.dx, cy - 0.45 * trace.dy)):  # anywhere on the brick
+        hover = shown.box(*shown.cell_at(x, y, rows=meta["rows"], cols=meta["cols"]), width, height)
         for got, want in zip((patch.x0, patch.y0, patch.x1, patch.y1), hover, strict=True):
             assert abs(got - want) <= 1, (patch, hover)
     unclipped = (cx - geometry.rf_width / 2, cy - geometry.rf_height / 2,
