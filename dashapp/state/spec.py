@@ -35,8 +35,7 @@ class Field:
     low: float = 0.0
     high: float = 0.0  # a number's top (a slider's maximum) unless ``bound`` says otherwise
     choices: tuple[str, ...] = ()
-    # A top that depends on the model: a name in url.BOUNDS ("filter index",
-    # "class index", "filters shown").
+    # A top that depends on the model and layer read before it: a name in url.BOUNDS.
     bound: str | None = None
     label: Callable[[], str] | None = None  # how messages name it, in the reader's language (None: its name)
     display: bool = False  # restyled in the browser alone: a change needs no new numbers from the server
