@@ -1,6 +1,21 @@
 """One module per page: PATH, NAME, DESCRIPTION, layout(**query) and
 register(app, service) for its callbacks. Order here is the navbar's order."""
 
-from . import compare, dataset, detail, evidence, featurevis, grid, heatmaps, kernels, overview, prediction, profile
+from . import (
+    blocks,
+    circuit,
+    compare,
+    dataset,
+    detail,
+    evidence,
+    featurevis,
+    grid,
+    heatmaps,
+    kernels,
+    overview,
+    prediction,
+    profile,
+)
 
-PAGES = [overview, heatmaps, grid, detail, kernels, featurevis, prediction, evidence, profile, compare, dataset]
+PAGES = [overview, heatmaps, grid, detail, circuit, kernels, featurevis, prediction, evidence, blocks, profile,
+         compare, dataset]

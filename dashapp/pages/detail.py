@@ -38,6 +38,7 @@ from ..errors import UserError
 from ..i18n import N_, _, ngettext
 from ..service import Analyzer, FilterView, LayerView
 from ..wording.regions import size_label
+from . import _circuit_io
 from ._common import guarded, heatmap_of, state_of, view_of
 from .featurevis import untrained_note
 
@@ -103,6 +104,7 @@ def layout(**_query: Any) -> html.Div:
                 ],
                 className="g-3",
             ),
+            _circuit_io.slot(),
             html.H2(_("Across the collection"), className="section-title"),
             dcc.Loading(html.Div(id="detail-collection"), type="default", delay_show=300),
         ]
@@ -161,6 +163,7 @@ def _side_panel(view: FilterView) -> html.Div:
 
 
 def register(app: Dash, service: Analyzer) -> None:
+    _circuit_io.register(app, service)  # "Inputs and outputs"
     outputs = {
         "error": Output("detail-error", "children"),
         "title": Output("detail-title", "children"),

@@ -17,6 +17,7 @@ from ..i18n import N_, _, percent
 from ..service import Analyzer, LayerView
 from ..wording.layers import layer_meaning
 from ..wording.sanity import verdict_sentence
+from . import _circuit_io
 from ._common import guarded, heatmap_of, view_of
 
 PATH = "/evidence"
@@ -51,6 +52,7 @@ def layout(**_query: Any) -> html.Div:
                 className="g-2 mb-1 align-items-center",
             ),
             html.Div(id="evidence-meaning", className="control-help mb-2"),
+            html.Div(id="evidence-blocks", className="mb-2"),  # "Which filters carry this class?" (_circuit_io)
             html.H2(id="evidence-title", className="section-title"),
             dcc.Loading(heatmap_slot("evidence", height=520), type="default", delay_show=300),
             html.Div(
@@ -96,6 +98,7 @@ def _sanity_panel(result: dict[str, Any] | None) -> Any:
 
 
 def register(app: Dash, service: Analyzer) -> None:
+    _circuit_io.register_evidence_link(app, service)
     outputs = {
         "error": Output("evidence-error", "children"),
         "top": Output("evidence-top", "children"),

@@ -99,6 +99,9 @@ def register(app: Dash, service: Analyzer) -> None:
                      className="me-3 evidence-link")
             for p in top
         ]
+        if top:  # which filters carry the top class: the Building blocks page
+            links += [html.Br(), dcc.Link(_("Which filters carry this class?"), className="blocks-entry",
+                                          href="/blocks" + encode_state(base.with_(cls=top[0]["index"])))]
         return {"error": None, "reading": html.Div(parts, className="prediction-reading"),
                 "chart": prediction_figure(top, untrained), "links": links,
                 "imagenet_note": {"display": "none"} if team else None}

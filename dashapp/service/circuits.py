@@ -14,6 +14,7 @@ import numpy as np
 
 from dashapp.analysis.attribution.channels import METHODS, ChannelAttribution, channel_attribution
 from dashapp.analysis.circuits.circuit import RANKINGS, Circuit, Link, circuit, ranked
+from dashapp.analysis.circuits.wiring import wiring
 from dashapp.analysis.models.registry import LoadedModel
 
 from ..errors import UserError
@@ -67,6 +68,15 @@ def attribution(service: Analyzer, sha: str, model: str, layer: str, class_index
     image = service.library.image(sha)
     return service.memo.get_or_compute(("attribution", *_key(loaded, sha, name, class_index, method)),
                                        lambda: channel_attribution(loaded, image, name, class_index, method))
+
+
+def walk_layer(service: Analyzer, model: str, layer: str) -> str | None:
+    """The conv whose filter c is channel c of ``layer`` (a conv itself; a
+    block: its branch's last conv), where a walk from that channel goes."""
+    loaded = service.models.model(model)
+    if layer in loaded.layers:
+        return layer
+    return wiring(loaded.module).upstream.get(layer)
 
 
 def link_answer(link: Link) -> dict[str, Any]:

@@ -58,6 +58,8 @@ class Reader:
 class Wiring:
     inputs: dict[str, InputSource]  # conv -> what it reads
     readers: dict[str, list[Reader]]  # conv -> who reads its channels, in forward order
+    # module -> the conv whose channel c is its output's channel c (a block's output: its branch's last conv)
+    upstream: dict[str, str]
 
 
 _CACHE: weakref.WeakKeyDictionary[nn.Module, Wiring] = weakref.WeakKeyDictionary()
@@ -111,8 +113,8 @@ def _upstream(node: fx.Node, modules: dict[str, nn.Module]) -> fx.Node | None:
     return node
 
 
-def _names(graph: fx.Graph) -> tuple[dict[fx.Node, str], dict[str, int]]:
-    """The outermost module ending with each node, and every node's position."""
+def _names(graph: fx.Graph) -> tuple[dict[fx.Node, str], dict[str, int], dict[str, fx.Node]]:
+    """The outermost module ending with each node, every node's position, and each module's last node."""
     last: dict[str, fx.Node] = {}
     positions = {}
     for position, node in enumerate(graph.nodes):
@@ -123,7 +125,7 @@ def _names(graph: fx.Graph) -> tuple[dict[fx.Node, str], dict[str, int]]:
     for module, node in last.items():
         if node not in ending or module.count(".") < ending[node].count("."):
             ending[node] = module
-    return ending, positions
+    return ending, positions, last
 
 
 def _source(node: fx.Node, modules: dict[str, nn.Module], ending: dict[fx.Node, str]) -> InputSource:
@@ -165,7 +167,7 @@ def _readers(conv: fx.Node, modules: dict[str, nn.Module], sources: dict[str, In
 
 
 def _describe(graph: fx.Graph, modules: dict[str, nn.Module]) -> Wiring:
-    ending, positions = _names(graph)
+    ending, positions, last = _names(graph)
     convs = [node for node in graph.nodes if _is_conv(node, modules)]
     sources = {str(node.target): _source(node.all_input_nodes[0], modules, ending) for node in convs}
     readers = {}
@@ -173,4 +175,9 @@ def _describe(graph: fx.Graph, modules: dict[str, nn.Module]) -> Wiring:
         found = _readers(node, modules, sources)
         order = {str(n.target): positions[n.name] for n in convs}
         readers[str(node.target)] = sorted(found, key=lambda r: (r.kind != "conv", order.get(r.layer, 0), r.layer))
-    return Wiring(inputs=sources, readers=readers)
+    upstream = {}
+    for module, node in last.items():
+        conv = _upstream(node, modules)
+        if conv is not None:
+            upstream[module] = str(conv.target)
+    return Wiring(inputs=sources, readers=readers, upstream=upstream)
