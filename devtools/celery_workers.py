@@ -1,11 +1,17 @@
 """Real ``celery -A dashapp.worker worker`` processes on loopback, for the
-integration tests and the scan benchmark's scale-out figure."""
+integration tests and the scan benchmark's scale-out figure.
+
+Each is started with the Procfile's own ``worker:`` command line (the default
+prefork pool, the inherited environment: no ``OMP_NUM_THREADS``), plus only
+what a test needs to tell workers apart and read them: a host name, a log
+file, and no gossip or mingle between test workers."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -16,6 +22,18 @@ from typing import Any
 from .servers import LIVE, REPO_ROOT, tail, wait_for
 
 READY_S = 120.0
+PROCFILE_VARIABLE = re.compile(r"\$\{(?P<name>\w+):-(?P<default>[^}]*)\}")
+
+
+def procfile_worker(env: dict[str, str]) -> list[str]:
+    """The Procfile's ``worker:`` command, its ``${NAME:-default}`` filled from ``env``."""
+    for line in (REPO_ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("worker:"):
+            text = PROCFILE_VARIABLE.sub(lambda m: env.get(m["name"]) or m["default"], line.removeprefix("worker:"))
+            words = shlex.split(text)
+            # The virtual environment's own celery, as a deployment's PATH would find it.
+            return [str(Path(sys.executable).parent / words[0]), *words[1:]]
+    raise RuntimeError("the Procfile has no worker process")
 TASK_LINE = re.compile(r"Task dashapp\.scan_shard\[(?P<id>[0-9a-f-]+)\] (?P<event>received|succeeded)")
 
 
@@ -32,9 +50,8 @@ class CeleryWorker:
 
     def start(self) -> CeleryWorker:
         self.directory.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "celery", "-A", "dashapp.worker", "worker", "--pool", "solo",
-                   "--hostname", f"{self.name}@%h", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-                   "--logfile", str(self.log_path)]
+        command = [*procfile_worker(self.env), "--hostname", f"{self.name}@%h", "--without-gossip",
+                   "--without-mingle", "--logfile", str(self.log_path)]
         self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=self.env, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
         LIVE.add(self)
@@ -50,7 +67,7 @@ class CeleryWorker:
         return {m["id"] for m in TASK_LINE.finditer(self.logs(100_000)) if m["event"] == event}
 
     def running_task(self) -> str | None:
-        """A shard task this worker received and has not finished (solo pool: the one it runs)."""
+        """A shard task this worker received and has not finished (one pool process: the one it runs)."""
         busy = self.tasks("received") - self.tasks("succeeded")
         return next(iter(busy), None)
 
@@ -84,7 +101,6 @@ def worker_env(redis_url: str, data_dir: Path, extra: dict[str, str] | None = No
         "DASHAPP_DEVICE": "cpu",
         "DASHAPP_MODELS": "resnet18",
         "DASHAPP_DATA_DIR": str(data_dir),
-        "OMP_NUM_THREADS": "1",
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra or {})

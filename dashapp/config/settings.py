@@ -98,6 +98,9 @@ class Settings:
     scan_visibility_timeout_s: int = field(default=3600, metadata=_doc(
         "Celery on Redis: a shard not acknowledged this long after delivery (its worker host died) is delivered "
         "again; keep it above a shard's duration"))
+    scan_time_limit_s: int = field(default=1800, metadata=_doc(
+        "a shard running longer is stopped and its scan fails with a message saying so (the hard limit, which "
+        "kills a pool process stuck where Python cannot interrupt it, follows up to 30 s later)"))
     featurevis_max_steps: int = field(default=1024, metadata=_doc(
         "most optimization steps a request may ask for; a job runs min(256, this) unless it asks"))
     featurevis_max_size: int = field(default=320, metadata=_doc(
@@ -285,6 +288,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         scan_batch=_parse(env, "DASHAPP_SCAN_BATCH", 32, _positive_int, "a positive integer"),
         scan_shard=_parse(env, "DASHAPP_SCAN_SHARD", 256, _positive_int, "a positive integer"),
         scan_visibility_timeout_s=_parse(env, "DASHAPP_SCAN_VISIBILITY_TIMEOUT", 3600, _positive_int, "seconds > 0"),
+        scan_time_limit_s=_parse(env, "DASHAPP_SCAN_TIME_LIMIT", 1800, _positive_int, "seconds > 0"),
         featurevis_max_steps=_parse(env, "DASHAPP_FEATUREVIS_MAX_STEPS", 1024, _bounded(1, 4096), "an integer 1-4096"),
         featurevis_max_size=_parse(env, "DASHAPP_FEATUREVIS_MAX_SIZE", 320, _bounded(32, 512), "pixels 32-512"),
         featurevis_queue=_parse(env, "DASHAPP_FEATUREVIS_QUEUE", 4, _bounded(1, 64), "an integer 1-64"),

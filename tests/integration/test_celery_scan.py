@@ -4,32 +4,22 @@ in-process scan exactly, also when a worker is SIGKILLed mid-shard."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from dashapp.analysis.models.registry import ModelRegistry
 from dashapp.analysis.scan.result import results_equal
 from dashapp.analysis.scan.scanner import ScanItem, scan
-from dashapp.collections import CollectionLimits, build_collection, from_files
 from dashapp.collections.runtime import scanner_for
 from dashapp.config.settings import Settings
 from devtools.celery_workers import start_workers, worker_env
 from devtools.servers import RedisServer, wait_for
+from tests.support.noise_collection import make_collection, png
 
 SHARD, BATCH = 4, 2
 pytestmark = pytest.mark.slow
-
-
-def png(seed: int) -> bytes:
-    pixels = np.random.default_rng(seed).integers(0, 256, (24, 32, 3), dtype=np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def settings_for(redis: RedisServer, data_dir: Path) -> Settings:
@@ -63,11 +53,6 @@ def workers(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory)
     finally:
         for worker in started:
             worker.stop()
-
-
-def make_collection(scanner, count: int, offset: int = 0):
-    files = [(f"{'xy'[i % 2]}/{i}.png", png(offset + i)) for i in range(count)]
-    return scanner.collections.put(build_collection("celery", from_files(files, CollectionLimits()), scanner.images))
 
 
 def test_two_workers_give_exactly_the_in_process_result(workers, redis_server, tmp_path: Path) -> None:
