@@ -94,7 +94,7 @@ def register(app: Dash, service: Analyzer) -> None:
                                         "weights, so its 'prediction' is noise."), color="danger",
                                       className="py-2 meaningless"))
         base = view.state
-        links = [html.Span(_("Where is the evidence?") + " ", className="text-muted")] + [
+        links: list[Any] = [html.Span(_("Where is the evidence?") + " ", className="text-muted")] + [
             dcc.Link(f"{p['label']}", href="/evidence" + encode_state(base.with_(cls=p["index"])),
                      className="me-3 evidence-link")
             for p in top

@@ -9,6 +9,7 @@ from typing import Any
 from dash import dcc, html
 
 from dashapp.analysis.circuits.circuit import Link
+from dashapp.ui.attributes import attrs
 from dashapp.ui.layout.widgets import fmt
 
 from ...i18n import N_, _, percent
@@ -36,7 +37,7 @@ def bar(share: float, positive: bool) -> html.Div:
     """A share of the largest magnitude as a bar (the number is in the card's text)."""
     width = f"{max(0.0, min(1.0, share)) * 100:.1f}%"
     return html.Div(html.Div(className="circuit-bar-fill " + ("positive" if positive else "negative"),
-                             style={"width": width}), className="circuit-bar", **{"aria-hidden": "true"})
+                             style={"width": width}), className="circuit-bar", **attrs(aria_hidden="true"))
 
 
 def picture(src: str | None, alt: str, caption: str) -> html.Figure | None:
