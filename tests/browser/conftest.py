@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +20,20 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from dashapp import create_app
 from dashapp.config.settings import Settings
 
-from .helpers import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, snap
+from .helpers import CHROMIUM, CHROMIUM_ARGS, TEST_TIMEOUT_S, TIMEOUT_MS, snap
 
 __all__ = ["LiveServer", "snap"]
 
 expect.set_options(timeout=TIMEOUT_MS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser test's own bound follows its waits' bound (TIMEOUT_MS, scaled
+    with it), not the 300 s the rest of the suite has."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_S))
 
 
 @dataclass(frozen=True)
@@ -71,12 +80,11 @@ class _ErrorRecords(logging.Handler):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(make_settings: Callable[..., Settings]) -> Iterator[LiveServer]:
     """The whole app (create_app) on a free loopback port, in a background thread."""
-    data_dir: Path = tmp_path_factory.mktemp("browser-data")
     # The app never reads ``port`` (only ``python -m dashapp`` does); the
     # real port is whichever one make_server binds below.
-    settings = Settings(data_dir=data_dir, weights="random", device="cpu", port=0)
+    settings = make_settings(port=0)
     app = create_app(settings)
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-suite-server", daemon=True)
@@ -131,7 +139,7 @@ def page(context: tuple[BrowserContext, Problems]) -> Iterator[Page]:
     yield page
     if not page.is_closed():
         try:  # let responses already in flight arrive before judging
-            page.wait_for_load_state("networkidle", timeout=10_000)
+            page.wait_for_load_state("networkidle")
         except Error as exc:
             problems.items.append(f"the page did not settle after the test: {exc.message}")
     ctx.close()

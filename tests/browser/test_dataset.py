@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import path_of, query_of, snap
+from .helpers import JOB_TIMEOUT_MS, path_of, query_of, snap
 from .test_accessibility import axe_violations, describe
 
 pytestmark = pytest.mark.browser
@@ -26,13 +26,13 @@ def test_demo_collection_scan_cards_and_links_into_the_detail(page: Page) -> Non
     expect(page.locator("#dataset-status")).to_contain_text("Not scanned yet")
 
     page.locator("#dataset-scan").click()
-    expect(page.locator("#dataset-status")).to_contain_text("Scanned: 22 images.", timeout=180_000)
+    expect(page.locator("#dataset-status")).to_contain_text("Scanned: 22 images.", timeout=JOB_TIMEOUT_MS)
     cards = page.locator(".dataset-card")
     expect(cards).to_have_count(48)
     expect(cards.first.locator("img.crop-img")).to_have_count(8)  # sorted by peak: the first responds
     page.wait_for_function(
         "() => [...document.querySelectorAll('.dataset-card img.crop-img')]"
-        ".every(i => i.complete && i.naturalWidth > 0)", timeout=120_000)
+        ".every(i => i.complete && i.naturalWidth > 0)")
     snap(page, "30-dataset")
     violations = axe_violations(page)
     assert not violations, describe(violations)

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 
 from devtools.servers import start_gunicorn
 
-from .helpers import CHROMIUM, EXAMPLES, TIMEOUT_MS, snap
+from .helpers import CHROMIUM, EXAMPLES, JOB_TIMEOUT_MS, TIMEOUT_MS, snap
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +66,7 @@ def test_featurevis_page_computes_top_filters_with_progress_and_cancel(browser: 
 
         # Run to the end: every tile gets its image, served from the shared cache.
         page.click("#fv-go")
-        expect(page.locator(".fv-img")).to_have_count(3, timeout=240_000)
+        expect(page.locator(".fv-img")).to_have_count(3, timeout=JOB_TIMEOUT_MS)
         expect(page.locator(".fv-empty")).to_have_count(0)
         for image in page.locator(".fv-img").all():
             expect(image).to_have_js_property("naturalWidth", 64)
