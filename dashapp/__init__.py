@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     from dashapp.ui.layout.shell import DOCUMENT, shell
     from dashapp.web import auth, compression, crossorigin, heap_trim, page_scripts, plotly_bundle, timing
     from dashapp.web.api import circuits as circuit_routes
+    from dashapp.web.api import concepts as concepts_api
     from dashapp.web.api import routes as api
 
     from .pages import PAGES
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     page_scripts.install(app)
     language.install(app)  # first: every later hook (refusals included) answers in the request's language
     api.install(server, service)
+    concepts_api.install(server, service)
     circuit_routes.install(server)
     crossorigin.install(server)
     auth.install(app, settings)

@@ -37,6 +37,7 @@ from dashapp.config.celery_app import SHARD_TASK, make_celery
 from dashapp.config.settings import load_settings
 
 from .collections.scanning import Scanner, ScanPlan
+from .service.concepts.runtime import register_task as register_concept_task
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,9 @@ def scan_shard(self: Any, collection_id: str, model: str, index: int, shard_size
             raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
         scanner().fail(plan, f"shard {index}: {exc}")
         raise
+
+
+register_concept_task(app, settings, scanner)  # concept tests (TCAV): one task per job
 
 
 def _register_page_jobs() -> None:
