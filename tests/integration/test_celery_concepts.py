@@ -15,7 +15,7 @@ from dashapp.analysis.models.registry import ModelRegistry
 from dashapp.collections import FileBlobStore
 from dashapp.collections.runtime import scanner_for
 from dashapp.config.settings import Settings
-from dashapp.service.concepts.jobs import ConceptJobs, in_process
+from dashapp.service.concepts.jobs import ConceptJobs
 from dashapp.service.concepts.runtime import jobs_for
 from devtools.celery_workers import start_workers, worker_env
 from devtools.servers import RedisServer, wait_for

@@ -134,7 +134,7 @@ def test_hostile_requests_are_clear_user_errors(setup, change: dict, words: str)
 
 
 def test_a_body_that_is_no_object_and_an_unknown_job_are_user_errors(setup) -> None:
-    jobs, ids = setup
+    jobs, _ids = setup
     with pytest.raises(UserError, match="JSON object"):
         jobs.start(["not", "an", "object"])
     with pytest.raises(UserError, match="no concept test"):
