@@ -12,6 +12,9 @@ import numpy as np
 import torch
 
 BLOB_MAGIC = b"ACT2"
+# A stored prediction entry inflates to a few kilobytes; anything past this is
+# not ours (a zlib bomb planted in a shared store) and is refused unread.
+META_MAX_BYTES = 4 << 20
 
 
 def to_half(array: np.ndarray) -> np.ndarray:
@@ -68,7 +71,14 @@ def encode_meta(meta: dict[str, Any]) -> bytes:
 
 
 def decode_meta(blob: bytes) -> dict[str, Any]:
-    meta = json.loads(zlib.decompress(blob))
+    inflater = zlib.decompressobj()
+    try:
+        text = inflater.decompress(blob, META_MAX_BYTES)
+    except zlib.error as exc:
+        raise ValueError("prediction entry is damaged") from exc
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise ValueError("prediction entry is damaged or inflates past its bound")
+    meta = json.loads(text)
     if not isinstance(meta, dict):
         raise ValueError("prediction entry is not an object")
     return meta

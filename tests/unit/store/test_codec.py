@@ -29,3 +29,23 @@ def test_corrupt_blobs_are_rejected(blob: bytes) -> None:
     assert isinstance(info.value, (ValueError, Exception))
 
 
+
+
+def test_a_zlib_bomb_in_the_store_is_refused_without_inflating_it() -> None:
+    import tracemalloc
+    import zlib
+
+    from dashapp.store.codec import META_MAX_BYTES, decode_meta, encode_meta
+
+    assert decode_meta(encode_meta({"top": [1, 2], "layers": ["a"]})) == {"top": [1, 2], "layers": ["a"]}
+    bomb = zlib.compress(b"[" + b" " * (200 << 20) + b"]", 9)  # 200 MB of JSON in about 200 KB
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError):
+            decode_meta(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * META_MAX_BYTES
+    with pytest.raises(ValueError):
+        decode_meta(b"not zlib at all")
