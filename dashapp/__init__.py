@@ -11,6 +11,7 @@ import dash
 import diskcache
 from dash import CeleryManager, Dash, DiskcacheManager
 
+from dashapp.config.private_files import ensure_private_dir
 from dashapp.config.settings import Settings, check_auth, ensure_data_dir, load_settings, secret_key_for
 
 __all__ = ["create_app"]
@@ -29,7 +30,12 @@ def background_manager(settings: Settings, celery: Any = None) -> Any:
         from dashapp.config.celery_app import make_celery
 
         return CeleryManager(celery if celery is not None else make_celery(settings), expire=3600)
-    return DiskcacheManager(diskcache.Cache(str(settings.jobs_dir)), expire=3600)
+    # Dash unpickles this store: this user's only (a 0700 folder, 0600 files).
+    ensure_private_dir(settings.jobs_dir).chmod(0o700)  # an older version's 0755 folder too
+    store = diskcache.Cache(str(settings.jobs_dir))
+    for path in settings.jobs_dir.glob("cache.db*"):
+        path.chmod(0o600)
+    return DiskcacheManager(store, expire=3600)
 
 
 def create_app(settings: Settings | None = None, analyzer: object | None = None, celery: Any = None) -> Dash:

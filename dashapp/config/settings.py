@@ -7,13 +7,11 @@ failing later inside a request.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import logging
 import os
-import secrets
-import stat
-import time
+import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import TypeVar
 
 from dashapp.config.errors import SettingsError  # also imported from here by its callers
 from dashapp.config.models_file import read_models_file
+from dashapp.config.private_files import ensure_data_dir, secret_key_for  # noqa: F401 (imported from here too)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -29,6 +28,9 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 WEIGHT_POLICIES = ("auto", "pretrained", "random")
 AUTH_MODES = ("none", "basic", "header")
 DEFAULT_MODELS = ("resnet18", "alexnet")
+MIN_PROXY_SECRET = 16  # characters
+WIDEST_PROXY_PREFIX = {4: 8, 6: 32}  # trusted networks wider than this need DASHAPP_AUTH_ALLOW_WEAK
+ORIGIN_HOST = re.compile(r"(\*\.)?[a-z0-9.-]+(:[0-9]{1,5})?|\[[0-9a-f:.]+\](:[0-9]{1,5})?", re.IGNORECASE)
 
 
 def _doc(text: str) -> dict[str, str]:
@@ -85,6 +87,18 @@ class Settings:
         "the header carrying `DASHAPP_AUTH_PROXY_SECRET`"))
     auth_trusted_proxies: tuple[IPNetwork, ...] = field(default=(), metadata=_doc(
         "`header` mode: the proxy's addresses, `10.0.0.5,10.1.0.0/16` (IPs or networks)"))
+    auth_allow_weak: bool = field(default=False, metadata=_doc(
+        "accept a `DASHAPP_AUTH_PROXY_SECRET` under 16 characters or `DASHAPP_AUTH_TRUSTED_PROXIES` wider than a "
+        "/8 (IPv6 /32); without it either stops the start"))
+    public_url: str | None = field(default=None, metadata=_doc(
+        "the app's public origin, `https://analyzer.example.org`: the cross-site check compares a request's "
+        "`Origin` with it rather than with the `Host` header the request names"))
+    frame_ancestors: tuple[str, ...] = field(default=(), metadata=_doc(
+        "origins whose pages may show the app in a frame, `https://wiki.example.org,https://*.example.org`; "
+        "unset: no page may (`X-Frame-Options: DENY`)"))
+    healthz_details: bool = field(default=False, metadata=_doc(
+        "`/healthz` also gives model and cache counters without authentication (unset: the status word only, "
+        "and the counters to authenticated requests when `DASHAPP_AUTH` is on)"))
     random_seed: int = field(default=0, metadata=_doc("seed of the random weights (the same in every worker)"))
     debug: bool = field(default=False, metadata=_doc("debug logging, and `Server-Timing` headers on every response"))
     collections_dir: Path | None = field(default=None, metadata=_doc(
@@ -229,6 +243,15 @@ def _networks(raw: str) -> tuple[IPNetwork, ...]:
     return networks
 
 
+def _origin(raw: str) -> str:
+    """``scheme://host[:port]`` and nothing else (it is written into headers)."""
+    parts = urllib.parse.urlsplit(raw.rstrip("/"))
+    if parts.scheme not in ("http", "https") or not ORIGIN_HOST.fullmatch(parts.netloc) or parts.path \
+            or parts.query or parts.fragment:
+        raise ValueError(raw)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 def _http_url(raw: str) -> str:
     if not raw.startswith(("http://", "https://")):
         raise ValueError(raw)
@@ -280,6 +303,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         auth_proxy_secret_header=env.get("DASHAPP_AUTH_PROXY_SECRET_HEADER") or "X-Proxy-Secret",
         auth_trusted_proxies=_parse(env, "DASHAPP_AUTH_TRUSTED_PROXIES", (), _networks,
                                     "comma-separated IP addresses or networks, e.g. 10.0.0.5,10.1.0.0/16"),
+        auth_allow_weak=_parse(env, "DASHAPP_AUTH_ALLOW_WEAK", False, _bool, "true or false"),
+        public_url=_parse(env, "DASHAPP_PUBLIC_URL", None, _origin, "an origin, e.g. https://analyzer.example.org"),
+        frame_ancestors=_parse(env, "DASHAPP_FRAME_ANCESTORS", (), lambda raw: tuple(
+            _origin(part.strip()) for part in raw.split(",") if part.strip()), "comma-separated origins"),
+        healthz_details=_parse(env, "DASHAPP_HEALTHZ_DETAILS", False, _bool, "true or false"),
         random_seed=_parse(env, "DASHAPP_RANDOM_SEED", 0, int, "an integer"),
         debug=_parse(env, "DASHAPP_DEBUG", False, _bool, "true or false"),
         collections_dir=_parse(env, "DASHAPP_COLLECTIONS_DIR", None, _folder, "an existing folder"),
@@ -310,63 +338,13 @@ def check_auth(settings: Settings) -> None:
             f"{settings.auth_proxy_secret_header} header) or DASHAPP_AUTH_TRUSTED_PROXIES (the proxy's "
             "addresses, e.g. 10.0.0.5,10.1.0.0/16), so that only the proxy can vouch for a user"
         )
-
-
-def ensure_data_dir(settings: Settings) -> Path:
-    """Create the data directory readable by this user only (0700): it holds
-    the secret key, which signs background-job handles, and users' images."""
-    path = settings.data_dir
-    if not path.is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            pass  # another worker made it a moment ago
-        else:
-            os.chmod(path, 0o700)  # whatever the umask
-    info = path.stat()
-    mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o077:
-        if info.st_uid == os.getuid() and (path / "secret_key").is_file():
-            # Ours, from a version that left it open: close it.
-            os.chmod(path, 0o700)
-            log.info("data directory %s was mode %o; now 0700", path, mode)
-        else:
-            # Perhaps a shared folder someone chose: not ours to change, so say so.
-            log.warning("data directory %s is accessible to other users (mode %o); 0700 is advised", path, mode)
-    return path
-
-
-def secret_key_for(settings: Settings) -> str:
-    """The Flask secret: the configured one, or one kept in the data directory.
-
-    Every worker of one host reads the same file, so anything signed by one
-    worker verifies in the others. The file is created with ``O_EXCL`` and mode
-    0600: the first worker writes it, the others read it.
-    """
-    if settings.secret_key:
-        return settings.secret_key
-    ensure_data_dir(settings)
-    path = settings.data_dir / "secret_key"
-    candidate = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except FileExistsError:
-        return _read_secret(path)
-    with os.fdopen(fd, "w") as out:
-        out.write(candidate)
-    return candidate
-
-
-def _read_secret(path: Path) -> str:
-    # A worker may read while the first one is still writing: wait for the key.
-    for _ in range(200):
-        value = path.read_text().strip()
-        if value:
-            if stat.S_IMODE(path.stat().st_mode) & 0o077:
-                # A key file from an older version was world-readable.
-                with contextlib.suppress(PermissionError):
-                    os.chmod(path, 0o600)
-            return value
-        time.sleep(0.01)
-    raise SettingsError(f"The secret key file {path} is empty: delete it or set DASHAPP_SECRET_KEY")
+    if settings.auth_allow_weak:
+        return
+    if 0 < len(settings.auth_proxy_secret) < MIN_PROXY_SECRET:
+        raise SettingsError(f"DASHAPP_AUTH_PROXY_SECRET is shorter than {MIN_PROXY_SECRET} characters (guessable): "
+                            "use a long random one, or set DASHAPP_AUTH_ALLOW_WEAK=true")
+    for network in settings.auth_trusted_proxies:
+        if network.prefixlen < WIDEST_PROXY_PREFIX[network.version]:
+            raise SettingsError(f"DASHAPP_AUTH_TRUSTED_PROXIES includes {network}, wider than a "
+                                f"/{WIDEST_PROXY_PREFIX[network.version]}: name the proxy's own addresses, or set "
+                                "DASHAPP_AUTH_ALLOW_WEAK=true")

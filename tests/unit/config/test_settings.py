@@ -104,3 +104,58 @@ def test_featurevis_caps_default_and_read() -> None:
 def test_featurevis_caps_out_of_range_stop_the_start(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({name: value})
+
+
+@pytest.mark.parametrize("open_mode", [0o775, 0o777, 0o757])
+def test_a_data_dir_others_may_write_stops_the_start(tmp_path: Path, open_mode: int) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(open_mode)  # anyone in the group (or anyone) could plant a pickle in the job store
+    with pytest.raises(SettingsError, match="written by other users"):
+        settings_module.ensure_data_dir(Settings(data_dir=shared))
+    assert mode(shared) == open_mode
+
+
+def test_the_job_store_is_this_users_only(tmp_path: Path, open_umask: None) -> None:
+    from dashapp import background_manager
+
+    settings = Settings(data_dir=tmp_path / "data")
+    settings_module.ensure_data_dir(settings)
+    settings.data_dir.chmod(0o755)  # an open but not writable data directory is only reported
+    settings.jobs_dir.mkdir(mode=0o755)
+    background_manager(settings)
+    assert mode(settings.jobs_dir) == 0o700
+    stores = list(settings.jobs_dir.glob("cache.db*"))
+    assert stores and all(mode(path) == 0o600 for path in stores)
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"DASHAPP_AUTH_PROXY_SECRET": "x"}, "shorter than 16"),
+    ({"DASHAPP_AUTH_PROXY_SECRET": "fifteen-chars!!"}, "shorter than 16"),
+    ({"DASHAPP_AUTH_TRUSTED_PROXIES": "0.0.0.0/0"}, "wider than a /8"),
+    ({"DASHAPP_AUTH_TRUSTED_PROXIES": "10.0.0.5,10.0.0.0/7"}, "wider than a /8"),
+    ({"DASHAPP_AUTH_TRUSTED_PROXIES": "::/0"}, "wider than a /32"),
+    ({"DASHAPP_AUTH_TRUSTED_PROXIES": "2001:db8::/31"}, "wider than a /32"),
+])
+def test_weak_proxy_trust_is_refused_without_the_override(env: dict[str, str], message: str) -> None:
+    env = {"DASHAPP_AUTH": "header", **env}
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env)
+    assert load_settings({**env, "DASHAPP_AUTH_ALLOW_WEAK": "true"}).auth_allow_weak
+
+
+def test_reasonable_proxy_trust_is_accepted() -> None:
+    settings = load_settings({"DASHAPP_AUTH": "header", "DASHAPP_AUTH_PROXY_SECRET": "s" * 16,
+                              "DASHAPP_AUTH_TRUSTED_PROXIES": "10.0.0.0/8,2001:db8::/32"})
+    assert len(settings.auth_trusted_proxies) == 2
+
+
+def test_origins_are_read_strictly() -> None:
+    settings = load_settings({"DASHAPP_PUBLIC_URL": "HTTPS://Analyzer.Example.org/",
+                              "DASHAPP_FRAME_ANCESTORS": "https://wiki.example.org, https://*.example.org:8443"})
+    assert settings.public_url == "https://analyzer.example.org"
+    assert settings.frame_ancestors == ("https://wiki.example.org", "https://*.example.org:8443")
+    for bad in ("analyzer.example.org", "https://a.example.org/path", "https://a b", "https://a;script-src *",
+                "javascript://x"):
+        with pytest.raises(SettingsError):
+            load_settings({"DASHAPP_FRAME_ANCESTORS": bad})
