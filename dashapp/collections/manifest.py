@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..i18n import _
-from ..intake import IntakeError, Limits, accept_bytes
+from ..intake import DecodeBudget, IntakeError, Limits
 from .blobs import BlobStore
-from .sources import Candidate, Rejected
+from .sources import Candidate, CollectionLimits, Rejected
 
 MANIFEST_PREFIX = "collection"
 
@@ -72,22 +72,25 @@ class Collection:
 
 
 def build_collection(name: str, entries: Iterable[Candidate | Rejected], image_store: Any,
-                     limits: Limits | None = None) -> Collection:
+                     limits: Limits | None = None, budget: DecodeBudget | None = None) -> Collection:
     """Intake every candidate and store it; list every refusal with its reason.
 
     A candidate whose image is already in the collection is listed as
     rejected ("same image as ..."), so the counts add up for the user, and
-    the image is counted once.
+    the image is counted once. Decoding is charged to ``budget`` (by default
+    ``CollectionLimits``'); once it is spent the collection is refused whole.
     """
     limits = limits or Limits()
+    budget = budget or CollectionLimits().decode_budget()
     members: dict[str, Member] = {}
     rejected: list[Rejected] = []
     for entry in entries:
         if isinstance(entry, Rejected):
             rejected.append(entry)
             continue
+        budget.check()  # outside the try: a spent budget refuses the collection, not one entry
         try:
-            accepted = accept_bytes(entry.data, limits)
+            accepted = budget.accept(entry.data, limits)
         except IntakeError as exc:
             rejected.append(Rejected(entry.name, str(exc)))
             continue

@@ -7,11 +7,15 @@ Zips are hostile input: entry names are only ever displayed, never used as
 paths; the number of entries processed and the bytes inflated are bounded;
 an entry whose declared sizes say "bomb" is refused before inflating, and an
 entry is never inflated past its declared size, so a lying header cannot
-inflate it further; nested archives are skipped.
+inflate it further; nested archives are skipped. A zip whose entries
+overlap (one stored image listed many times in the central directory) is
+refused whole before anything is inflated, and an entry whose bytes repeat an
+earlier entry's is listed as a duplicate without being decoded again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -24,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..i18n import _
-from ..intake import IntakeError
+from ..intake import DecodeBudget, IntakeError
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".zst", ".jar")
 ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"BZh", b"\xfd7zXZ\x00",
@@ -36,6 +40,7 @@ RATIO_FLOOR_BYTES = 64 * 1024
 CHUNK = 64 * 1024
 LABEL_PATTERN = re.compile(r"^[\w][\w .\-+]{0,63}$")
 FOLDER_PATTERN = re.compile(r"^[\w][\w.\-]{0,127}$")
+Data = bytes  # an entry's content (a name _Budget can use: its own ``bytes`` is a count)
 
 
 class CollectionError(IntakeError):
@@ -51,12 +56,18 @@ class CollectionLimits:
     max_bytes: int = 1 << 30  # bytes read or inflated per collection
     max_file_bytes: int = 10 * 1024 * 1024  # per image, as intake's upload limit
     max_ratio: float = MAX_RATIO
+    max_decode_seconds: float = 300.0  # CPU seconds spent decoding one collection's images
+    max_decoded_pixels: int = 4_000_000_000  # pixels decoded per collection (a hundred 40 MP images)
 
     @property
     def max_zip_entries(self) -> int:
         """A central directory with more entries than this is refused whole,
         before Python's zipfile builds an object per entry."""
         return max(10 * self.max_images, 50_000)
+
+    def decode_budget(self) -> DecodeBudget:
+        """What decoding one collection may cost, fresh for each collection."""
+        return DecodeBudget(self.max_decode_seconds, self.max_decoded_pixels)
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,7 @@ class _Budget:
     entries: int = 0
     bytes: int = 0
     refusals: list[str] = field(default_factory=list)
+    seen: dict[str, str] = field(default_factory=dict)  # digest of an entry's bytes -> its first name
 
     def refuse_entry(self) -> str | None:
         if self.entries >= self.limits.max_images:
@@ -92,6 +104,14 @@ class _Budget:
         if self.bytes + size > self.limits.max_bytes:
             return _("over the limit of {n} bytes per collection").format(n=self.limits.max_bytes)
         return None
+
+    def refuse_duplicate(self, name: str, data: Data) -> str | None:
+        """The same bytes as an earlier entry: listed once, never decoded twice."""
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in self.seen:
+            self.seen[digest] = name
+            return None
+        return _("same file as {name}; counted once").format(name=self.seen[digest])
 
 
 def display_name(raw: str) -> str:
@@ -125,7 +145,8 @@ def from_files(files: Iterable[tuple[str, bytes]], limits: CollectionLimits) -> 
             yield Rejected(name, reason)
             continue
         budget.bytes += len(data)
-        yield Candidate(name, data, label_of(raw_name))
+        duplicate = budget.refuse_duplicate(name, data)
+        yield Rejected(name, duplicate) if duplicate else Candidate(name, data, label_of(raw_name))
 
 
 def _declared_entries(data: bytes) -> int | None:
@@ -161,6 +182,27 @@ def _bounded_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return out.getvalue()
 
 
+def _local_end(data: bytes, info: zipfile.ZipInfo) -> int:
+    """Where an entry's bytes end: its local header (30 bytes, then the name
+    and extra field whose lengths it states) and the compressed data."""
+    start = info.header_offset
+    if start < 0 or start + 30 > len(data):
+        raise CollectionError(_("The zip lists an entry outside the file; it is refused."))
+    name_length, extra_length = struct.unpack_from("<HH", data, start + 26)
+    return start + 30 + name_length + extra_length + info.compress_size
+
+
+def _refuse_overlaps(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip whose entries share bytes: one stored image listed many
+    times would otherwise cost one inflate and one decode per listing."""
+    end = 0
+    for info in sorted(infos, key=lambda item: item.header_offset):
+        if info.header_offset < end:
+            raise CollectionError(_("The zip lists entries that overlap (the same bytes under several names); it "
+                                    "is refused."))
+        end = _local_end(data, info)
+
+
 def from_zip(data: bytes, limits: CollectionLimits) -> Iterator[Candidate | Rejected]:
     declared = _declared_entries(data)
     if declared is not None and declared > limits.max_zip_entries:
@@ -176,6 +218,7 @@ def from_zip(data: bytes, limits: CollectionLimits) -> Iterator[Candidate | Reje
         if len(infos) > limits.max_zip_entries:
             raise CollectionError(_("The zip holds {n} entries; at most {limit} are read.").format(
                 n=len(infos), limit=limits.max_zip_entries))
+        _refuse_overlaps(data, infos)
         for info in infos:
             if info.is_dir():
                 continue
@@ -197,7 +240,8 @@ def from_zip(data: bytes, limits: CollectionLimits) -> Iterator[Candidate | Reje
             if is_archive(name, content):
                 yield Rejected(name, _("nested archive skipped"))
                 continue
-            yield Candidate(name, content, label_of(info.filename))
+            duplicate = budget.refuse_duplicate(name, content)
+            yield Rejected(name, duplicate) if duplicate else Candidate(name, content, label_of(info.filename))
 
 
 # ---------------------------------------------------------------- server folders
@@ -259,4 +303,5 @@ def from_folder(root: Path, name: str, limits: CollectionLimits) -> Iterator[Can
             yield Rejected(shown, _("unreadable ({error})").format(error=exc.strerror or exc))
             continue
         budget.bytes += len(data)
-        yield Candidate(shown, data, label)
+        duplicate = budget.refuse_duplicate(shown, data)
+        yield Rejected(shown, duplicate) if duplicate else Candidate(shown, data, label)

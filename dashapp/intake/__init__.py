@@ -27,6 +27,7 @@ Design choices worth knowing:
 """
 
 from .addresses import DEFAULT_POLICY, AddressPolicy
+from .budget import DecodeBudget, DecodeBudgetSpent
 from .decode import (
     ALLOWED_FORMATS,
     AcceptedImage,
@@ -55,6 +56,8 @@ __all__ = [
     "AcceptedImage",
     "AddressPolicy",
     "CorruptImage",
+    "DecodeBudget",
+    "DecodeBudgetSpent",
     "EmptyInput",
     "FetchFailed",
     "IntakeError",
