@@ -40,15 +40,12 @@ def background_manager(settings: Settings, celery: Any = None) -> Any:
 
 def create_app(settings: Settings | None = None, analyzer: object | None = None, celery: Any = None) -> Dash:
     """Build the Dash app and its Flask server (the app factory)."""
-    from dashapp import i18n
+    from dashapp import i18n, web
     from dashapp.figures import maps as figures
     from dashapp.i18n import negotiation as language
     from dashapp.ui import callbacks
     from dashapp.ui.layout.shell import DOCUMENT, shell
-    from dashapp.web import auth, compression, crossorigin, heap_trim, page_scripts, plotly_bundle, timing
-    from dashapp.web.api import circuits as circuit_routes
-    from dashapp.web.api import concepts as concepts_api
-    from dashapp.web.api import routes as api
+    from dashapp.web import heap_trim
 
     from .pages import PAGES
     from .service import Analyzer
@@ -104,16 +101,7 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
     callbacks.register(app, service, tuple(page["path"] for page in pages))
     for page in PAGES:
         page.register(app, service)
-    page_scripts.install(app)
-    language.install(app)  # first: every later hook (refusals included) answers in the request's language
-    api.install(server, service)
-    concepts_api.install(server, service)
-    circuit_routes.install(server)
-    crossorigin.install(server)
-    auth.install(app, settings)
-    plotly_bundle.install(server)  # after auth: its before_request hook runs first
-    compression.install(server)
-    timing.install(server, settings.debug)
+    web.install(app, service, settings)
     figures.warm_up()
     heap_trim.start()  # forward passes leave freed memory in glibc's arenas
     for code in i18n.LANGUAGES:  # read the catalogs before the first request

@@ -269,6 +269,7 @@ def app_env(data_dir: Path, env: Mapping[str, str] | None = None) -> dict[str, s
         "DASHAPP_DEVICE": "cpu",  # the same numbers on every runner, GPU or not
         "DASHAPP_DATA_DIR": str(data_dir),
         "PYTHONUNBUFFERED": "1",
+        "DASHAPP_HEALTHZ_DETAILS": "true",  # worker_stats reads each worker's counters
     })
     merged.update(env or {})
     return merged

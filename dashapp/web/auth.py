@@ -58,26 +58,38 @@ def proxy_vouches(settings: Settings) -> bool:
     return not settings.auth_trusted_proxies or from_trusted_proxy(settings, request.remote_addr)
 
 
+def basic_credentials_valid(settings: Settings) -> bool:
+    """Whether the request carries one of ``DASHAPP_AUTH_USERS``' name and password."""
+    auth = request.authorization
+    if auth is None or auth.type != "basic" or auth.username is None or auth.password is None:
+        return False
+    users = {user.encode(): password.encode() for user, password in settings.auth_users}
+    expected = users.get(auth.username.encode(), b"")
+    # Compare even for unknown users, so timing does not reveal names.
+    return hmac.compare_digest(expected or b"\0", auth.password.encode()) and bool(expected)
+
+
+def authenticated(settings: Settings) -> bool:
+    """Whether access control is on and this request passes it (the open
+    paths, ``/healthz``, are served either way and ask this to say more)."""
+    if settings.auth == "basic":
+        return basic_credentials_valid(settings)
+    if settings.auth == "header":
+        return proxy_vouches(settings) and bool(request.headers.get(settings.auth_header))
+    return False
+
+
 def install(app: Dash, settings: Settings) -> None:
     check_auth(settings)  # refuse to serve with header mode open to anyone
     if settings.auth == "none":
         return
     server = app.server
-    users = {user.encode(): password.encode() for user, password in settings.auth_users}
-
-    def check_basic() -> bool:
-        auth = request.authorization
-        if auth is None or auth.type != "basic" or auth.username is None or auth.password is None:
-            return False
-        expected = users.get(auth.username.encode(), b"")
-        # Compare even for unknown users, so timing does not reveal names.
-        return hmac.compare_digest(expected or b"\0", auth.password.encode()) and bool(expected)
 
     @server.before_request
     def require_auth() -> Any:
         if request.path in OPEN_PATHS:
             return None
-        if settings.auth == "basic" and not check_basic():
+        if settings.auth == "basic" and not basic_credentials_valid(settings):
             return _unauthorized("CNN Activation Analyzer")
         if settings.auth == "header":
             if not proxy_vouches(settings):

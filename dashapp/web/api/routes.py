@@ -24,6 +24,7 @@ from dashapp.i18n import _
 from dashapp.service import Analyzer, FeatureVisRequest, LayerView
 from dashapp.state.schema import SCHEMA, ViewState
 from dashapp.state.url import strict_state
+from dashapp.web import auth, crossorigin
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,7 @@ def get_evidence() -> Any:
 
 
 @api.route("/api/sanity", methods=["GET"])
+@crossorigin.same_site_only  # a page view only shows a stored check: another site's <img> may not start one
 def get_sanity() -> Any:
     """The cascading model-randomization check of that evidence (cached; computed on the first request)."""
     view, cls, method, layer = evidence_view()
@@ -266,7 +268,11 @@ def unknown(_rest: str) -> tuple[Any, int]:
 
 @api.route("/healthz", methods=["GET"])
 def healthz() -> Any:
+    """A status word for load balancers; the model and cache counters only to
+    authenticated requests (or to anyone with ``DASHAPP_HEALTHZ_DETAILS``)."""
     service = analyzer()
+    if not (service.settings.healthz_details or auth.authenticated(service.settings)):
+        return jsonify({"status": "ok"})
     return jsonify({
         "status": "ok",
         "models": {name: service.registry.is_loaded(name) for name in service.registry.names},

@@ -19,7 +19,7 @@ def app(analyzer: Any) -> Dash:
     app.layout = html.Div("page")
     language.install(app)
     api.install(app.server, analyzer)
-    crossorigin.install(app.server)
+    crossorigin.install(app.server, analyzer.settings)
     return app
 
 
