@@ -64,6 +64,7 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         load_settings({"DASHAPP_MODELS_FILE": str(tmp_path / "nowhere.toml")})
 
 
+@pytest.mark.slow
 def test_the_app_serves_a_team_model_like_a_stock_one(tmp_path: Path, example_bytes: bytes,
                                                        make_settings: Callable[..., Settings]) -> None:
     write_team_checkpoint(tmp_path, seed=1)

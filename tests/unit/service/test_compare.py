@@ -33,6 +33,7 @@ def test_without_a_second_choice_the_next_example_is_compared(analyzer: Analyzer
     assert (swapped.image, swapped.image2, swapped.filter, swapped.model2) == (pair.b.subject.sha, first, top, None)
 
 
+@pytest.mark.slow
 def test_one_image_under_two_models_needs_the_same_layer(analyzer: Analyzer, settings: Settings,
                                                         registry: ModelRegistry, tmp_path: Path) -> None:
     image = analyzer.library.default_image()

@@ -53,6 +53,7 @@ def test_gradient_x_activation_matches_captum(registry: ModelRegistry, image: Im
     assert ours.maps.sum(axis=(1, 2)) == pytest.approx(ours.attributions, rel=1e-4, abs=1e-6), why
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("model", "layer", "why"), CASES)
 def test_integrated_gradients_match_captum_and_are_complete(registry: ModelRegistry, image: Image.Image, model: str,
                                                            layer: str, why: str) -> None:
@@ -66,6 +67,7 @@ def test_integrated_gradients_match_captum_and_are_complete(registry: ModelRegis
     assert abs(ours.residual) <= (0.02 if "shortcut" in why else 0.01) * abs(gap), why
 
 
+@pytest.mark.slow
 def test_ig_baseline_logit_is_the_baseline_images_at_a_block(registry: ModelRegistry, image: Image.Image) -> None:
     loaded = registry.get("resnet18")
     ours = channel_attribution(loaded, image, "layer3", 7, "ig")
@@ -76,6 +78,7 @@ def test_ig_baseline_logit_is_the_baseline_images_at_a_block(registry: ModelRegi
     assert ours.logit == pytest.approx(float(actual[0, 7]), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_penultimate_identity_is_exact(registry: ModelRegistry, image: Image.Image) -> None:
     loaded = registry.get("resnet18")
     for class_index in (0, 281, 999):

@@ -89,6 +89,7 @@ def test_cascade_goes_top_down_one_block_at_a_time(registry: ModelRegistry) -> N
                        "features.3", "features.0"]
 
 
+@pytest.mark.slow
 def test_deep_conv_layer_randomizes_more_than_fc(registry: ModelRegistry) -> None:
     resnet = registry.get("resnet18")
     result = evidence_sanity(resnet, chelsea(), "layer4.1.conv2", 281)
@@ -97,6 +98,7 @@ def test_deep_conv_layer_randomizes_more_than_fc(registry: ModelRegistry) -> Non
     assert all(np.isfinite(s.ssim) for s in result.steps)
 
 
+@pytest.mark.slow
 def test_grad_cam_passes_and_the_shared_model_is_untouched(registry: ModelRegistry) -> None:
     resnet = registry.get("resnet18")
     image = chelsea()
@@ -136,6 +138,7 @@ def test_an_explanation_that_ignores_the_model_fails(registry: ModelRegistry) ->
     assert calls and all(model.module is not alexnet.module for model in calls)  # a private copy
 
 
+@pytest.mark.slow
 def test_concurrent_requests_see_the_trained_model(registry: ModelRegistry) -> None:
     alexnet = registry.get("alexnet")
     image = chelsea()

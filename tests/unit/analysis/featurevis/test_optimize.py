@@ -53,6 +53,7 @@ def _finite(*values: float) -> None:
 # ---------------------------------------------------------------- planted ground truth
 
 
+@pytest.mark.slow
 def test_red_detector_visualization_is_red(red) -> None:
     r, g, b = red.images[0].reshape(-1, 3).mean(axis=0)
     _finite(r, g, b, red.mean_response)
@@ -60,6 +61,7 @@ def test_red_detector_visualization_is_red(red) -> None:
     assert red.mean_response > 1.0  # the filter fires on it (it is silent on mid-grey)
 
 
+@pytest.mark.slow
 def test_edge_detector_visualization_is_horizontal_stripes(edge, red) -> None:
     def share_near_vertical_axis(image: np.ndarray) -> float:
         grey = image.astype(np.float64).mean(axis=2)
@@ -76,6 +78,7 @@ def test_edge_detector_visualization_is_horizontal_stripes(edge, red) -> None:
     assert share_near_vertical_axis(red.images[0]) < stripes
 
 
+@pytest.mark.slow
 def test_the_objective_climbs_and_the_final_image_is_scored_without_transforms(edge, planted) -> None:
     history = edge.history
     assert len(history) == 256
@@ -101,6 +104,7 @@ def test_neuron_objective_reads_the_centre_cell_only() -> None:
     assert unit_response(response, 1, "channel").tolist() == pytest.approx([7 / 30, 9 / 30])
 
 
+@pytest.mark.slow
 def test_neuron_objective_raises_the_centre_cell(planted) -> None:
     result = visualize(planted, "conv", RED, FeatureVisSettings(objective="neuron", steps=96, size=48))
     value, mean = result.objective_value, result.mean_response

@@ -51,6 +51,7 @@ def test_selectivity_matches_the_formula_of_morcos_et_al_computed_by_hand(plante
     np.testing.assert_allclose(planted_result.class_means("conv"), means, rtol=2e-3, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_top1_equals_the_maximum_of_single_image_analyses(registry) -> None:
     loaded = registry.get("resnet18")
     rng = np.random.default_rng(3)
