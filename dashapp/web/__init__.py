@@ -16,12 +16,13 @@ def install(app: Dash, service: Analyzer, settings: Settings) -> None:
     (every later hook, refusals included, answers in it), access control before
     the Plotly bundle, security headers on whatever answers."""
     from dashapp.i18n import negotiation as language
-    from dashapp.web import auth, compression, crossorigin, headers, page_scripts, plotly_bundle, timing
+    from dashapp.web import auth, compression, crossorigin, headers, page_config, page_scripts, plotly_bundle, timing
     from dashapp.web.api import circuits as circuit_routes
     from dashapp.web.api import concepts as concepts_api
     from dashapp.web.api import routes as api
 
     page_scripts.install(app)
+    page_config.install(app)
     language.install(app)
     api.install(app.server, service)
     concepts_api.install(app.server, service)
