@@ -40,12 +40,19 @@ log = logging.getLogger(__name__)
 
 STALE_S = 120.0
 RESULT_CACHE_BYTES = 256 * 1024 * 1024  # an in-process job silent this long died with its process
+MAX_SCAN_THREADS = 2  # in-process scans running at once per web worker; one more is refused "busy"
 
 
 class ScanError(UserError):
     """A scan that cannot be started (unknown collection or model): 404."""
 
     status = 404
+
+
+class ScanBusy(UserError):
+    """Every scan slot of this worker is taken: try again later (429)."""
+
+    status = 429
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,7 @@ class Scanner:
         # Decoded results this process has read (a few MB each for ResNet18).
         self._results = LruDict(max_cost=RESULT_CACHE_BYTES)
         self.threads: dict[str, threading.Thread] = {}
+        self._starting = threading.Lock()  # the room check and the dispatch, one request at a time
 
     # -- plans and records
 
@@ -143,12 +151,22 @@ class Scanner:
         status = self.status_of(plan)
         if status["state"] in ("done", "queued", "running"):
             return status
-        self.blobs.delete(plan.cancel_key())
-        done = self.done_images(plan)
-        self._write_record(plan, state="queued", total=len(plan.collection.images), started=time.time(),
-                           done_at_start=done, error=None)
-        self.dispatch(self, plan)
+        with self._starting:
+            self._check_room()
+            self.blobs.delete(plan.cancel_key())
+            done = self.done_images(plan)
+            self._write_record(plan, state="queued", total=len(plan.collection.images), started=time.time(),
+                               done_at_start=done, error=None)
+            self.dispatch(self, plan)
         return self.status_of(plan)
+
+    def _check_room(self) -> None:
+        """Refuse a scan past MAX_SCAN_THREADS running in this process (Celery
+        workers bound theirs by their concurrency and queue)."""
+        self.threads = {base: thread for base, thread in self.threads.items() if thread.is_alive()}
+        if len(self.threads) >= MAX_SCAN_THREADS:
+            raise ScanBusy(_("The server is busy with {n} other scans; please try again in a few minutes.")
+                           .format(n=len(self.threads)))
 
     def cancel(self, collection_id: str, model: str) -> dict[str, Any]:
         plan = self.plan(collection_id, model)

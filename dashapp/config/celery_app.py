@@ -1,14 +1,28 @@
 """The Celery app for these settings: the web app sends work with it, and
 ``dashapp.worker`` runs it. Broker and result backend are ``DASHAPP_REDIS_URL``.
-Importing this module starts nothing."""
+Importing this module starts nothing.
+
+Long jobs must not starve short ones: scan shards go to the ``scans`` queue
+and the pages' background callbacks (feature visualization) to ``pages``;
+everything else (concept tests) to the default ``celery`` queue. A worker
+consumes every queue declared here unless told otherwise (``-Q``), and
+takes one message of each at a time in turn, so a backlog of page jobs never
+sits in front of a scan; with ``--concurrency 2`` (the Procfile's default)
+and one page job at a time per host (``PAGE_JOB_SLOTS``), a scan always has a
+pool process even while a long page job runs."""
 
 from __future__ import annotations
 
 from celery import Celery
+from kombu import Queue
 
 from dashapp.config.settings import Settings
 
 SHARD_TASK = "dashapp.scan_shard"
+SCAN_QUEUE = "scans"
+PAGE_QUEUE = "pages"
+DEFAULT_QUEUE = "celery"
+PAGE_TASKS = "background_callback_*"  # how Dash's CeleryManager names the pages' jobs
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -31,5 +45,8 @@ def make_celery(settings: Settings) -> Celery:
             "unacked_restore_throttle": 1,
         },
         worker_hijack_root_logger=False,
+        task_default_queue=DEFAULT_QUEUE,
+        task_queues=[Queue(DEFAULT_QUEUE), Queue(SCAN_QUEUE), Queue(PAGE_QUEUE)],
+        task_routes={SHARD_TASK: {"queue": SCAN_QUEUE}, PAGE_TASKS: {"queue": PAGE_QUEUE}},
     )
     return celery

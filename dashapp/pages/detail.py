@@ -265,7 +265,7 @@ def _register_featurevis(app: Dash, service: Analyzer) -> None:
             reached=fmt(meta["mean_response"]), photo=fmt(float(view.stats.mean[index]))), className="control-help")
         return {"panel": [picture, caption, note], "controls": hidden, "targets": targets}
 
-    register_job(app, service, "dfv")
+    register_job(app, service, "dfv", max_filters=1)  # the one filter shown
 
 
 def _register_choices(app: Dash, service: Analyzer) -> None:

@@ -98,4 +98,4 @@ def register(app: Dash, service: Analyzer) -> None:
                    "filters": [f.index for f in ranked]}
         return {"error": None, "notices": [n for n in notices if n is not None], "tiles": tiles, "targets": targets}
 
-    register_job(app, service, "fv")
+    register_job(app, service, "fv", max_filters=MAX_TILES)

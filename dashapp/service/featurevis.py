@@ -14,6 +14,11 @@ others wait their turn). Hosts that share a Redis also take a per-key lock
 there (SET NX with an expiry the holder renews while it works), so another
 host waits too; only while Redis is unreachable may two hosts compute the
 same image twice.
+
+Page jobs (the pages' background callbacks) also take a page-job slot, without
+waiting: past ``PAGE_JOB_SLOTS`` jobs at once on a host the next is refused
+("busy, try again", 429), so forged jobs cannot pile up processes or occupy
+every worker while scans wait.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ PROGRESS_EVERY_S = 1.0  # how often a running job refreshes its shared progress 
 STALE_AFTER_S = 30.0  # a progress entry not refreshed for this long belongs to a dead job
 LOCK_POLL_S = 0.2
 REDIS_LOCK_S = 60.0  # a crashed holder's Redis lock lapses after this long
+PAGE_JOB_SLOTS = 1  # page jobs at once per host: one optimizes, the run slot would make any other wait anyway
 
 StepFn = Callable[[int, int, "np.ndarray | None"], None]
 
@@ -219,6 +225,27 @@ class FeatureVisJobs:
         self.store.put_blob(f"{request.key}:png", png_bytes(result.image))
         self.store.put_blob(f"{request.key}:meta", json.dumps(meta).encode())
         return meta
+
+    # -- page jobs
+
+    @contextmanager
+    def page_job_slot(self) -> Iterator[None]:
+        """One of the host's page-job slots for the caller's job, or a 429
+        UserError at once when all are taken (the OS frees a dead job's slot)."""
+        for slot in range(PAGE_JOB_SLOTS):
+            fd = os.open(self._lock_path(f"page-job-{slot}"), os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            try:
+                yield
+            finally:
+                os.close(fd)
+            return
+        raise UserError(_("The server is busy with other feature visualizations; please try again in a minute."),
+                        429)
 
     # -- computing
 

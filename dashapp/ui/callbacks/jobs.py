@@ -86,10 +86,24 @@ def _follow(set_progress: Any, service: Analyzer, request: Any, position: int, t
     return status["state"] == "done"
 
 
-def register_job(app: Dash, service: Analyzer, prefix: str) -> None:
+def job_requests(service: Analyzer, targets: dict[str, Any], max_filters: int) -> list[Any]:
+    """The visualizations a page job asks for, checked on the server: the
+    store comes from the browser, so its list is capped at the page's own
+    maximum (a forged job asks for no more than the page would)."""
+    filters = targets.get("filters") or []
+    if not isinstance(filters, list) or len(filters) > max_filters:
+        raise UserError(_("A page job computes at most {n} filters.").format(n=max_filters))
+    jobs = service.featurevis
+    return [jobs.request(str(targets.get("model")), str(targets.get("layer")), str(index),
+                         str(targets.get("objective") or "channel")) for index in filters]
+
+
+def register_job(app: Dash, service: Analyzer, prefix: str, max_filters: int) -> None:
     """The background callback behind ``job_controls(prefix)``: it computes
     every filter listed in the ``{prefix}-targets`` store that is not cached
-    yet, then sets ``{prefix}-done`` so the page redraws."""
+    yet (at most ``max_filters``, the page's own maximum), then sets
+    ``{prefix}-done`` so the page redraws. Past the host's page-job slots a
+    job is refused at once ("busy, try again")."""
 
     @app.callback(
         Output(f"{prefix}-done", "data"),
@@ -115,32 +129,36 @@ def register_job(app: Dash, service: Analyzer, prefix: str) -> None:
         i18n.use(ready.get("lang") if isinstance(ready, dict) else None)
         jobs = service.featurevis
         try:
-            requests = [jobs.request(str(targets.get("model")), str(targets.get("layer")), str(index),
-                                     str(targets.get("objective") or "channel"))
-                        for index in targets.get("filters") or []]
+            requests = job_requests(service, targets, max_filters)
+            with jobs.page_job_slot():
+                return _compute_missing(set_progress, service, [r for r in requests if jobs.meta(r) is None])
         except UserError as exc:
             return {"at": time.time(), "error": exc.message}
-        missing = [request for request in requests if jobs.meta(request) is None]
-        for position, request in enumerate(missing, start=1):
-            started, last = time.monotonic(), [0.0]
 
-            def on_step(step: int, steps: int, preview: np.ndarray | None, position: int = position,
-                        request: Any = request, started: float = started, last: list[float] = last) -> None:
-                now = time.monotonic()
-                if preview is None or now - last[0] < PREVIEW_EVERY_S:
-                    return
-                last[0] = now
-                per_step = (now - started) / step
-                left = per_step * ((steps - step) + steps * (len(missing) - position))
-                text = _progress_text(position, len(missing), request.filter, step, steps, left)
-                set_progress((int(100 * step / steps), text, preview_uri(preview)))
 
-            set_progress((0, _progress_text(position, len(missing), request.filter, 0,
-                                            request.settings.steps, None), None))
-            if _follow(set_progress, service, request, position, len(missing)):
-                continue  # another request computed it meanwhile
-            try:
-                jobs.compute(request, on_step)
-            except UserError as exc:
-                return {"at": time.time(), "error": exc.message}
-        return {"at": time.time()}
+def _compute_missing(set_progress: Any, service: Analyzer, missing: list[Any]) -> dict[str, Any]:
+    """Compute each visualization in turn (or follow another request's), with progress and a preview."""
+    jobs = service.featurevis
+    for position, request in enumerate(missing, start=1):
+        started, last = time.monotonic(), [0.0]
+
+        def on_step(step: int, steps: int, preview: np.ndarray | None, position: int = position,
+                    request: Any = request, started: float = started, last: list[float] = last) -> None:
+            now = time.monotonic()
+            if preview is None or now - last[0] < PREVIEW_EVERY_S:
+                return
+            last[0] = now
+            per_step = (now - started) / step
+            left = per_step * ((steps - step) + steps * (len(missing) - position))
+            text = _progress_text(position, len(missing), request.filter, step, steps, left)
+            set_progress((int(100 * step / steps), text, preview_uri(preview)))
+
+        set_progress((0, _progress_text(position, len(missing), request.filter, 0,
+                                        request.settings.steps, None), None))
+        if _follow(set_progress, service, request, position, len(missing)):
+            continue  # another request computed it meanwhile
+        try:
+            jobs.compute(request, on_step)
+        except UserError as exc:
+            return {"at": time.time(), "error": exc.message}
+    return {"at": time.time()}

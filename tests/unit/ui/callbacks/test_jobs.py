@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from types import SimpleNamespace
 from typing import Any
@@ -53,8 +54,9 @@ def test_the_job_reports_progress_in_the_language_of_the_ready_state(monkeypatch
 
     fv = SimpleNamespace(
         request=lambda _m, _l, index, _o: SimpleNamespace(filter=int(index), settings=SimpleNamespace(steps=4)),
-        meta=lambda _r: None, status=lambda _r: {"state": "absent", "step": 0, "steps": 4}, compute=compute)
-    featurevis_job.register_job(Capture(), SimpleNamespace(featurevis=fv), "fv")  # type: ignore[arg-type]
+        meta=lambda _r: None, status=lambda _r: {"state": "absent", "step": 0, "steps": 4}, compute=compute,
+        page_job_slot=contextlib.nullcontext)
+    featurevis_job.register_job(Capture(), SimpleNamespace(featurevis=fv), "fv", 8)  # type: ignore[arg-type]
     monkeypatch.setattr(featurevis_job, "PREVIEW_EVERY_S", -1.0)
     targets = {"model": "resnet18", "layer": "layer1.0.conv1", "objective": "channel", "filters": [3, 5]}
 
