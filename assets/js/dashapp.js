@@ -153,6 +153,15 @@
     return {text: text, shape: shape};
   }
 
+  // Enter on a focused map card of the heatmaps page presses its hidden
+  // "heat-open" button (pages/heatmaps.py), which openMap turns into a navigation.
+  document.addEventListener("keydown", function (event) {
+    const card = event.target instanceof HTMLElement && event.key === "Enter" ? event.target : null;
+    if (!card || !card.classList.contains("heat-cell")) { return; }
+    const button = card.querySelector(".heat-open");
+    if (button) { event.preventDefault(); button.click(); }
+  });
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     cnn: {
       // base figure + hover (+ the style controls' values) -> shown figure,
@@ -257,6 +266,23 @@
           return figure ? (figure.layout.meta && figure.layout.meta.description) || "" : skip;
         });
         return [data, words, shown, hovers, descriptions];
+      },
+      // the heatmaps page: a click on a map, or Enter on its card (the card's
+      // hidden "heat-open" button, pressed by openOnEnter below) -> a
+      // navigation request to that filter's detail page
+      openMap: function (clicks, opens, bases, ids) {
+        const skip = window.dash_clientside.no_update;
+        const ctx = window.dash_clientside.callback_context;
+        const fired = ctx && ctx.triggered && ctx.triggered.length === 1 ? ctx.triggered[0] : null;
+        if (!fired || !fired.value) { return skip; }
+        let id;
+        try { id = JSON.parse(fired.prop_id.slice(0, fired.prop_id.lastIndexOf("."))); } catch { return skip; }
+        if (!/^heat-(\d+|big)$/.test(id.index || "")) { return skip; }
+        const at = (ids || []).findIndex(function (slot) { return slot.index === id.index; });
+        const meta = at >= 0 && bases[at] && bases[at].layout ? bases[at].layout.meta : null;
+        const index = Number(meta ? meta.filter : NaN);
+        if (!Number.isInteger(index)) { return skip; }
+        return {page: "/detail", filter: index};
       },
       // the state, passed on only when its model (or image) differs from the last one passed on
       modelChanged: function (ready, previous) {

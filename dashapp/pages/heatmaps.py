@@ -27,13 +27,16 @@ def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
             page_header(_(NAME), _("Where each top filter responds. Hover a map for the value, its percentile "
-                                   "and the receptive field of that position.")),
+                                   "and the receptive field of that position; click a map (or press Enter on it) "
+                                   "to open its filter.")),
             html.Div(id="heat-error"),
             html.Div(id="heat-notice"),
             # One cell per possible map, laid once: a slot is put in a cell or
             # taken out of it, and the others are left as they are (style.css
             # hides an empty cell).
-            dcc.Loading(html.Div([html.Div(id={"type": "heat-cell", "index": rank},
+            # A card opens its filter's detail page: a click on its map, or
+            # Enter on the focused card (assets/js/dashapp.js openMap).
+            dcc.Loading(html.Div([html.Div(id={"type": "heat-cell", "index": rank}, tabIndex="0", role="link",
                                            className="col-12 col-sm-6 heat-cell")
                                   for rank in range(1, MAX_N + 1)], id="heat-grid", className=GRID_CLASS),
                         type="default", delay_show=300),
@@ -60,7 +63,10 @@ def cell_changes(shown: set[int], wanted: int) -> list[Any]:
     changes: list[Any] = []
     for rank in range(1, MAX_N + 1):
         if rank <= wanted and rank not in shown:
-            changes.append(heatmap_slot(f"heat-{rank}", title=""))
+            # The hidden button is Enter's way to the card's filter (pressed by assets/js/dashapp.js).
+            changes.append([heatmap_slot(f"heat-{rank}", title=""),
+                            html.Button(id={"type": "heat-open", "index": f"heat-{rank}"}, n_clicks=0, hidden=True,
+                                        tabIndex="-1", className="heat-open")])
         elif rank > wanted and rank in shown:
             # [] rather than None: Dash's renderer forgets the removed
             # components' ids only for a children value that is truthy.
@@ -133,5 +139,17 @@ def register(app: Dash, service: Analyzer) -> None:
         State("colorscales", "data"),
         State({"type": "fig-base", "index": ALL}, "data"),
         State({"type": "fig", "index": ALL}, "figure"),
+        prevent_initial_call=True,
+    )
+
+    # A click on a map (or Enter on its card) -> that filter's detail page,
+    # through the URL callback's navigation (state/transitions.py Navigated).
+    app.clientside_callback(
+        ClientsideFunction("cnn", "openMap"),
+        Output("nav-request", "data", allow_duplicate=True),
+        Input({"type": "fig", "index": ALL}, "clickData"),
+        Input({"type": "heat-open", "index": ALL}, "n_clicks"),
+        State({"type": "fig-base", "index": ALL}, "data"),
+        State({"type": "fig-base", "index": ALL}, "id"),
         prevent_initial_call=True,
     )
