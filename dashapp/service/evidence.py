@@ -9,6 +9,7 @@ read (the store, the memo, the subject), not the view that calls them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,12 @@ from ..wording.sanity import with_sentence
 from .memo import Memo
 
 SANITY_SEED = 1234  # the randomization's seed: part of the cache key, so a result is reproducible
+# Each check randomizes a private deep copy of the model (AlexNet: 240 MB): at
+# most this many at once per worker process; the next waits its turn, up to
+# SANITY_WAIT_S, then is told the server is busy.
+MAX_CONCURRENT_SANITY = 2
+SANITY_WAIT_S = 20.0
+_SANITY_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_SANITY)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,16 @@ def class_evidence(store: ActivationStore, memo: Memo, subject: Subject, layer: 
     return EvidenceAnswer(layer, class_index, method, fmap, scale, geometry)
 
 
+def _stored_sanity(store: ActivationStore, key: str, subject: Subject) -> dict[str, Any] | None:
+    blob = store.get_blob(key)
+    if blob is not None:
+        try:
+            return with_sentence(decode_meta(blob), subject.model.weights.pretrained)
+        except ValueError:
+            pass
+    return None
+
+
 def sanity(store: ActivationStore, subject: Subject, layer: EvidenceLayer, class_index: int, method: str, *,
            compute: bool = True, progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
     """The cascading randomization check's result (``SanityResult.as_dict()``
@@ -95,16 +112,19 @@ def sanity(store: ActivationStore, subject: Subject, layer: EvidenceLayer, class
     and stored (or None when ``compute`` is False)."""
     checked_request(subject, class_index, method)
     key = store.key(subject, f"sanity:{SANITY_SEED}:{method}:{layer.name}:{class_index}")
-    blob = store.get_blob(key)
-    if blob is not None:
-        try:
-            return with_sentence(decode_meta(blob))
-        except ValueError:
-            pass
-    if not compute:
-        return None
-    result = evidence_sanity(subject.model, subject.image, layer.name, class_index, method, seed=SANITY_SEED,
-                             progress=progress).as_dict()
+    stored = _stored_sanity(store, key, subject)
+    if stored is not None or not compute:
+        return stored
+    if not _SANITY_SLOTS.acquire(timeout=SANITY_WAIT_S):
+        raise UserError(_("The server is running other sanity checks; please try again in a minute."), 429)
+    try:
+        stored = _stored_sanity(store, key, subject)  # run by the request this one waited behind?
+        if stored is not None:
+            return stored
+        result = evidence_sanity(subject.model, subject.image, layer.name, class_index, method, seed=SANITY_SEED,
+                                 progress=progress).as_dict()
+    finally:
+        _SANITY_SLOTS.release()
     result.update({"layer": layer.name, "class": class_index, "method": method})
     store.put_blob(key, encode_meta(result))  # facts only: the sentence is said in each reader's language
-    return with_sentence(result)
+    return with_sentence(result, subject.model.weights.pretrained)
