@@ -188,8 +188,10 @@ def _check_tiles(image: Image.Image, limits: Limits, format_name: str) -> None:
             raise _too_many_pixels(width, height, limits)
 
 
-def _open_and_load(data: bytes, limits: Limits, *, formats: tuple[str, ...]) -> tuple[Image.Image, str]:
-    """Sniff, check the header against the limits, then decode the first frame."""
+def _open_and_load(data: bytes, limits: Limits, *, formats: tuple[str, ...],
+                   reduce: float = 1.0) -> tuple[Image.Image, str]:
+    """Sniff, check the header against the limits, then decode the first frame
+    (a JPEG ``reduce`` times smaller or less, by DCT scaling, when asked)."""
     format_name: str | None = None
     # catch_warnings is process-wide in Python < 3.14; the worst a race between two threads
     # can do is leave DecompressionBombWarning escalated to an error, which errs on the
@@ -212,6 +214,8 @@ def _open_and_load(data: bytes, limits: Limits, *, formats: tuple[str, ...]) -> 
             width, height = image.size
             _check_dimensions(width, height, limits, format_name)
             _check_tiles(image, limits, format_name)
+            if reduce > 1 and format_name == "JPEG":
+                image.draft(image.mode, (max(1, int(width / reduce)), max(1, int(height / reduce))))
             image.load()
             # A plugin may adjust the canvas while decoding; check again what we now hold.
             _check_dimensions(image.size[0], image.size[1], limits, format_name)

@@ -37,6 +37,7 @@ class ImageStore(Protocol):
     def get(self, sha: str) -> Image.Image | None: ...
     def has(self, sha: str) -> bool: ...
     def pin(self, sha: str) -> None: ...
+    def stored_bytes(self, sha: str) -> bytes | None: ...
 
 
 class _VerifyingImageStore:
@@ -56,6 +57,14 @@ class _VerifyingImageStore:
 
     def _read(self, sha: str) -> bytes | None:
         raise NotImplementedError
+
+    def stored_bytes(self, sha: str) -> bytes | None:
+        """``sha``'s bytes as stored, not decoded (so not verified): for what
+        only displays a part of it, decoded reduced (the crops)."""
+        data = self._read(sha) if is_sha256(sha) else None
+        if data is not None:
+            self._used(sha)
+        return data
 
     def _touch(self, sha: str) -> None:
         """Record a use of ``sha`` for least-recently-used eviction."""

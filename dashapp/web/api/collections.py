@@ -10,6 +10,9 @@ the Dataset page loads lazily. Errors are ``{"error": message}`` with a 4xx.
     GET  /api/collections/<id>/top?model=&layer=&filter=&k=   [{image, value, row, col, box}], highest first
     GET  /api/collections/<id>/filters?model=&layer=&sort=    per-filter firing rate, peak, selectivity
     GET  /api/crops/<sha>.jpg?box=x0,y0,x1,y1 a crop of a stored image (cached: images never change)
+
+A crop checks its box before reading the image, decodes the image reduced
+where the format allows (JPEG), and is kept in a small per-process cache.
 """
 
 from __future__ import annotations
@@ -23,11 +26,16 @@ from PIL import Image
 
 from dashapp.errors import UserError
 from dashapp.i18n import _
+from dashapp.intake import is_sha256
+from dashapp.intake.reduced import decode_region, stored_size
 from dashapp.service import Analyzer
 from dashapp.service.dataset import SORTS, Collections
+from dashapp.store import LruDict
 
 collections_api = Blueprint("collections_api", __name__)
 CROP_SIDE = 112
+MAX_COORDINATE = 1_000_000  # beyond any image the pixel limit lets in
+_CROPS = LruDict(max_cost=32 * 1024 * 1024)  # JPEG bytes by (image, box): a page shows the same tiles again
 
 
 def _service() -> Analyzer:
@@ -120,32 +128,58 @@ def filters(collection_id: str) -> Any:
                     "filters": [row.as_dict() for row in view.sorted_summaries(sort)]})
 
 
-def _box(raw: str | None, width: int, height: int) -> tuple[int, int, int, int]:
+def _requested_box(raw: str | None) -> tuple[float, float, float, float]:
+    """The box as asked, checked before any image is read."""
     parts = (raw or "").split(",")
     try:
-        values = [float(p) for p in parts]
+        values = [float(p) for p in parts] if len(raw or "") <= 100 else []
     except ValueError:
         values = []
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+    if len(values) != 4 or not all(math.isfinite(v) and abs(v) <= MAX_COORDINATE for v in values):
         raise UserError(_("box must be x0,y0,x1,y1 in the image's pixels."))
     x0, y0, x1, y1 = values
+    if x1 <= max(0.0, x0) or y1 <= max(0.0, y0):
+        raise UserError(_("box is empty once clipped to the image."))
+    return x0, y0, x1, y1
+
+
+def _box(requested: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = requested
     box = (max(0, math.floor(x0)), max(0, math.floor(y0)), min(width, math.ceil(x1)), min(height, math.ceil(y1)))
     if box[2] <= box[0] or box[3] <= box[1]:
         raise UserError(_("box is empty once clipped to the image."))
     return box
 
 
+def _piece(sha: str, requested: tuple[float, float, float, float]) -> Image.Image:
+    """The box's pixels: from the stored bytes, reduced; else (a bundled example) from the library."""
+    library = _service().library
+    data = library.store.stored_bytes(sha) if is_sha256(sha) else None
+    if data is None:
+        image = library.image(sha)  # a bundled example, or the 400/404 for an unknown id
+        return image.crop(_box(requested, image.width, image.height))
+    width, height = stored_size(data)
+    return decode_region(data, _box(requested, width, height), CROP_SIDE)
+
+
 @collections_api.route("/api/crops/<sha>.jpg", methods=["GET"])
 def crop(sha: str) -> Response:
-    image = _service().library.image(sha)
-    piece = image.crop(_box(request.args.get("box"), image.width, image.height))
+    requested = _requested_box(request.args.get("box"))
+    body = _CROPS.get((sha, requested))
+    if body is None:
+        body = _crop_jpeg(_piece(sha, requested))
+        _CROPS.put((sha, requested), body, len(body))
+    response = Response(body, mimetype="image/jpeg")
+    # Content-addressed: the same URL always shows the same pixels.
+    response.headers["Cache-Control"] = "public, max-age=86400, immutable"
+    return response
+
+
+def _crop_jpeg(piece: Image.Image) -> bytes:
     # Small receptive fields (first layers) are upscaled so the tile is legible.
     scale = CROP_SIDE / max(piece.width, piece.height)
     size = (max(1, round(piece.width * scale)), max(1, round(piece.height * scale)))
     piece = piece.resize(size, Image.Resampling.NEAREST if scale > 2 else Image.Resampling.BILINEAR)
     buffer = io.BytesIO()
     piece.save(buffer, format="JPEG", quality=85)
-    response = Response(buffer.getvalue(), mimetype="image/jpeg")
-    # Content-addressed: the same URL always shows the same pixels.
-    response.headers["Cache-Control"] = "public, max-age=86400, immutable"
-    return response
+    return buffer.getvalue()
