@@ -9,7 +9,9 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dashapp.analysis.attribution.gradcam import METHODS
+from dashapp.figures.maps import TOOLBAR
 from dashapp.figures.sanity import sanity_figure
+from dashapp.ui import forged
 from dashapp.ui.callbacks.layer_meaning import branch_convs
 from dashapp.ui.layout.widgets import heatmap_slot, hidden_label, page_header
 
@@ -65,7 +67,7 @@ def layout(**_query: Any) -> html.Div:
             ),
             html.H2(_("Sanity check"), className="section-title mt-3"),
             html.Div(
-                _("Does this map depend on what the model learned? The check (Adebayo et al., 2018) re-initializes "
+                _("Does this map depend on the model's weights? The check (Adebayo et al., 2018) re-initializes "
                 "the network from the top down, one block at a time, never this layer itself, recomputes the map "
                 "after each step and compares it with the original (rank correlation and SSIM). A faithful map "
                 "falls apart; a map that stays the same shows the image, not the model."),
@@ -87,13 +89,13 @@ def _layer_options(view: LayerView) -> list[dict[str, str]]:
     return options
 
 
-def _sanity_panel(result: dict[str, Any] | None) -> Any:
+def _sanity_panel(result: dict[str, Any] | None, pretrained: bool) -> Any:
     if result is None:
         return html.Div(_("Not run yet for this image, class, layer and method."), className="text-muted small")
     colour = VERDICT_COLOURS.get(result["verdict"], "secondary")
     return html.Div([
-        dbc.Alert(verdict_sentence(result), color=colour, className="mb-2 sanity-verdict"),
-        dcc.Graph(figure=sanity_figure(result), config={"displaylogo": False}, id="evidence-sanity-figure"),
+        dbc.Alert(verdict_sentence(result, pretrained), color=colour, className="mb-2 sanity-verdict"),
+        dcc.Graph(figure=sanity_figure(result), config=TOOLBAR, id="evidence-sanity-figure"),
     ])
 
 
@@ -130,7 +132,7 @@ def register(app: Dash, service: Analyzer) -> None:
         top = view.prediction
         cls = view.state.cls if view.state.cls is not None else (top[0]["index"] if top else 0)
         run = ctx.triggered_id == "evidence-sanity-run" and bool(clicks)
-        return _sanity_panel(view.sanity(cls, view.state.cam, compute=run))
+        return _sanity_panel(view.sanity(cls, view.state.cam, compute=run), view.loaded.weights.pretrained)
 
     @app.callback(
         Output("nav-request", "data", allow_duplicate=True),
@@ -145,14 +147,15 @@ def register(app: Dash, service: Analyzer) -> None:
                ready: dict[str, Any] | None) -> Any:
         if not ready:
             return no_update
+        ready = forged.mapping(ready)
         trigger = ctx.triggered_id
         if isinstance(trigger, dict) and trigger.get("type") == "evidence-top-class":
             # Buttons are re-created with n_clicks=0 on every render: only a real click counts.
-            if not any(clicks):
+            if not any(forged.sequence(clicks)):
                 return no_update
-            wanted: dict[str, Any] = {"cls": int(trigger["index"])}
+            wanted: dict[str, Any] = {"cls": forged.count(trigger["index"])}
         elif trigger == "evidence-class" and picked is not None:
-            wanted = {"cls": int(picked)}
+            wanted = {"cls": forged.count(picked)}
         elif trigger == "evidence-method" and method:
             wanted = {"cam": method}
         elif trigger == "evidence-layer" and layer:

@@ -9,6 +9,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from dashapp.figures.maps import grid_figure
 from dashapp.state.schema import MAX_N
 from dashapp.state.url import encode_state
+from dashapp.ui import forged
 from dashapp.ui.layout.widgets import heatmap_slot, notice_alert, page_header, tile_links
 
 from ..i18n import N_, _
@@ -70,11 +71,11 @@ def register(app: Dash, service: Analyzer) -> None:
         prevent_initial_call=True,
     )
     def open_filter(click: dict[str, Any] | None, filters: list[int] | None) -> Any:
-        points = (click or {}).get("points") or []
+        points = forged.mapping(click or {}).get("points") or []
         if not points or not filters:
             return no_update
-        curve = points[0].get("curveNumber")
-        if not isinstance(curve, int) or not 0 <= curve < len(filters):
+        curve = forged.mapping(forged.sequence(points)[0]).get("curveNumber")
+        if not isinstance(curve, int) or not 0 <= curve < len(forged.sequence(filters)):
             return no_update
         # Trace i of the grid is filter filters[i].
-        return {"page": "/detail", "filter": int(filters[curve])}
+        return {"page": "/detail", "filter": forged.count(filters[curve])}

@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.dash_table.DataTable import DataTable
 
+from dashapp.ui import forged
 from dashapp.ui.layout.widgets import fmt, notice_alert, page_header, stat_card
 
 from .. import i18n
@@ -137,6 +138,9 @@ def register(app: Dash, service: Analyzer) -> None:
     def open_row(active: dict[str, Any] | None, rows: list[dict[str, Any]] | None) -> Any:
         # derived_virtual_data is the table as shown (sorted), so the row
         # clicked is the row opened.
-        if not active or not rows or not 0 <= int(active.get("row", -1)) < len(rows):
+        if not active or not rows:
             return no_update
-        return {"page": "/detail", "filter": int(rows[active["row"]]["index"])}
+        row, rows = forged.count(forged.mapping(active).get("row")), forged.sequence(rows)
+        if row >= len(rows):
+            return no_update
+        return {"page": "/detail", "filter": forged.count(forged.mapping(rows[row]).get("index"))}

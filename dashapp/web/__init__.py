@@ -16,7 +16,17 @@ def install(app: Dash, service: Analyzer, settings: Settings) -> None:
     (every later hook, refusals included, answers in it), access control before
     the Plotly bundle, security headers on whatever answers."""
     from dashapp.i18n import negotiation as language
-    from dashapp.web import auth, compression, crossorigin, headers, page_config, page_scripts, plotly_bundle, timing
+    from dashapp.web import (
+        auth,
+        callback_limits,
+        compression,
+        crossorigin,
+        headers,
+        page_config,
+        page_scripts,
+        plotly_bundle,
+        timing,
+    )
     from dashapp.web.api import circuits as circuit_routes
     from dashapp.web.api import concepts as concepts_api
     from dashapp.web.api import routes as api
@@ -29,6 +39,7 @@ def install(app: Dash, service: Analyzer, settings: Settings) -> None:
     circuit_routes.install(app.server)
     crossorigin.install(app.server, settings)
     auth.install(app, settings)
+    callback_limits.install(app)  # after access control: strangers' bodies are not even parsed
     plotly_bundle.install(app.server)  # after auth: its before_request hook runs first
     compression.install(app.server)
     timing.install(app.server, settings.debug)

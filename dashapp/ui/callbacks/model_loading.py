@@ -15,6 +15,7 @@ from dash import Dash, Input, Output, State, html, no_update
 from dashapp.errors import UserError
 from dashapp.i18n import _
 from dashapp.service import Analyzer
+from dashapp.ui import forged
 from dashapp.wording.weights import download_label
 
 SHOWN = {"display": "block"}
@@ -62,8 +63,11 @@ def register(app: Dash, service: Analyzer) -> None:
     def weights_banner(ready: dict[str, Any] | None) -> Any:
         if not ready:
             return no_update
+        model = forged.mapping(ready).get("model")
+        if not isinstance(model, str):
+            forged.forged()
         try:
-            weights = service.models.model(ready["model"]).weights
+            weights = service.models.model(model).weights
         except UserError as exc:
             return dbc.Alert(exc.message, color="danger", className="weights-banner")
         if weights.pretrained:
