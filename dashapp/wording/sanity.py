@@ -29,8 +29,18 @@ def reason_of(result: dict[str, Any]) -> str:
     return "constant_original" if all(s.get("spearman") is None for s in steps) else "vanished"
 
 
-def verdict_sentence(result: dict[str, Any]) -> str:
-    """The verdict of ``SanityResult.as_dict()`` in a sentence."""
+def verdict_sentence(result: dict[str, Any], pretrained: bool = True) -> str:
+    """The verdict of ``SanityResult.as_dict()`` in a sentence. The check
+    tests whether the map depends on the model's weights; under untrained
+    (random) ``pretrained=False`` weights the sentence adds that this says
+    nothing about learned features."""
+    said = _tested_sentence(result)
+    if pretrained:
+        return said
+    return said + " " + _("The weights are untrained (random), so this check says nothing about learned features.")
+
+
+def _tested_sentence(result: dict[str, Any]) -> str:
     reason = reason_of(result)
     steps = result.get("steps") or []
     last = steps[-1] if steps else {}
@@ -48,7 +58,7 @@ def verdict_sentence(result: dict[str, Any]) -> str:
         return str(result.get("sentence", ""))  # an old result too short to word again keeps its stored words
     if reason == "below_threshold":
         return _("Passed: with the model randomized down to {unit} the map's rank correlation with the original fell "
-                 "to {rho} (below {threshold}), so the map depends on what the model learned.").format(
+                 "to {rho} (below {threshold}), so the map depends on the model's weights.").format(
             unit=unit, rho=number(last["spearman"], 2), threshold=threshold)
     if reason == "above_threshold":
         return _("Failed: even with the model randomized down to {unit} the map keeps a rank correlation of {rho} "
@@ -57,6 +67,6 @@ def verdict_sentence(result: dict[str, Any]) -> str:
     return str(result.get("sentence", ""))  # so does a reason this version does not know
 
 
-def with_sentence(result: dict[str, Any]) -> dict[str, Any]:
+def with_sentence(result: dict[str, Any], pretrained: bool = True) -> dict[str, Any]:
     """``result`` with its verdict said in the current language under "sentence"."""
-    return {**result, "sentence": verdict_sentence(result)}
+    return {**result, "sentence": verdict_sentence(result, pretrained)}

@@ -34,9 +34,9 @@ EXPECTED = {
         "correlación de rangos no está definida."),
     "below_threshold": (
         "Passed: with the model randomized down to layer4.1 the map's rank correlation with the original fell to "
-        "0.12 (below 0.5), so the map depends on what the model learned.",
+        "0.12 (below 0.5), so the map depends on the model's weights.",
         "Superada: con el modelo aleatorizado hasta layer4.1, la correlación de rangos del mapa con el original bajó "
-        "a 0,12 (por debajo de 0,5), así que el mapa depende de lo que aprendió el modelo."),
+        "a 0,12 (por debajo de 0,5), así que el mapa depende de los pesos del modelo."),
     "above_threshold": (
         "Failed: even with the model randomized down to layer4.1 the map keeps a rank correlation of 0.83 with the "
         "original (at least 0.5); it shows the image more than the model, so do not read it as the model's reasons.",
@@ -72,3 +72,21 @@ def test_a_result_stored_before_reasons_is_worded_again_from_its_steps() -> None
         assert verdict_sentence(old) == EXPECTED["below_threshold"][1]
     # Without a step to word it from, it keeps the words it was stored with.
     assert verdict_sentence({**old, "steps": []}) == "Passed: stored in English."
+
+
+UNTRAINED = (" The weights are untrained (random), so this check says nothing about learned features.",
+             " Los pesos no están entrenados (son aleatorios), así que esta verificación no dice nada sobre las "
+             "características aprendidas.")
+
+
+@pytest.mark.parametrize("reason", list(REASONS))
+def test_under_untrained_weights_every_verdict_says_it_is_not_about_learning(reason: str) -> None:
+    # What the check tests is dependence on the weights, whatever they are: a
+    # pass under random weights must not read as "the model learned" this.
+    english, spanish = EXPECTED[reason]
+    said = verdict_sentence(result(reason), pretrained=False)
+    assert said == english + UNTRAINED[0]
+    assert "learned" not in verdict_sentence(result(reason))  # nor with real weights: "learned" is not what it tests
+    with i18n.speaking("es"):
+        assert verdict_sentence(result(reason), pretrained=False) == spanish + UNTRAINED[1]
+        assert with_sentence(result(reason), False)["sentence"] == spanish + UNTRAINED[1]
