@@ -14,7 +14,14 @@ shared model that other requests use is never touched.
 
 Each step's map is compared with the original map by the Spearman rank
 correlation (absolute value, as Adebayo et al. also report it: an inverted
-map is still the same picture) and by SSIM (Wang et al., 2004).
+map is still the same picture) and by SSIM (Wang et al., 2004; ``ssim``): the
+mean of the SSIM index over every position where the whole window fits inside
+the map, as scikit-image's ``structural_similarity`` computes it with
+``gaussian_weights=True, use_sample_covariance=False``. The window is Wang et
+al.'s 11 x 11 Gaussian of sigma 1.5 where the map is at least 11 cells on its
+shorter side; a smaller map gets the largest odd window that fits (side ``w``
+<= its shorter side) with sigma = 1.5 (w - 1) / 10, the same shape scaled
+down. A map under 3 cells on a side has no SSIM (None).
 
 Verdict: **pass** when ``|rho|`` at the last step is below ``THRESHOLD`` =
 0.5. Adebayo et al. find that methods which depend on the model (gradients,
@@ -39,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from PIL import Image
-from scipy import ndimage, stats
+from scipy import ndimage
 from torch import nn
 
 from dashapp.analysis.attribution.gradcam import evidence
@@ -48,20 +55,37 @@ from dashapp.analysis.models.graph import describe_graph
 from dashapp.analysis.models.registry import LoadedModel
 
 THRESHOLD = 0.5  # |Spearman| at the last step below this passes (module docstring)
-SSIM_K1, SSIM_K2, SSIM_SIGMA = 0.01, 0.03, 1.5  # Wang et al. 2004's constants and Gaussian window
+SSIM_K1, SSIM_K2, SSIM_SIGMA, SSIM_WINDOW = 0.01, 0.03, 1.5, 11  # Wang et al. 2004's constants and Gaussian window
 
 Explanation = Callable[[LoadedModel], np.ndarray]  # a map from a (possibly randomized) model
 Progress = Callable[[int, int], None]  # (steps done, steps in all)
 
 
-def ssim(a: np.ndarray, b: np.ndarray, data_range: float = 1.0) -> float:
-    """Mean structural similarity of two maps (Wang et al., 2004, eq. 13),
-    with an 11-tap Gaussian window of sigma 1.5 (truncated at 3.5 sigma)."""
+def ssim_window(shape: tuple[int, ...]) -> tuple[int, float] | None:
+    """(window side, Gaussian sigma) of ``ssim`` for a map of ``shape``, or
+    None when under 3 cells on a side (no window fits)."""
+    side = min(SSIM_WINDOW, min(shape) if shape else 0)
+    side -= 1 - side % 2  # odd
+    if side < 3:
+        return None
+    return side, SSIM_SIGMA * (side - 1) / (SSIM_WINDOW - 1)
+
+
+def ssim(a: np.ndarray, b: np.ndarray, data_range: float = 1.0) -> float | None:
+    """Mean structural similarity of two maps (Wang et al., 2004, eq. 13) over
+    the windows that lie wholly inside the map (``ssim_window``; module
+    docstring), or None when the map is too small for any window."""
+    window = ssim_window(a.shape)
+    if window is None:
+        return None
+    side, sigma = window
+    radius = (side - 1) // 2
     x, y = a.astype(np.float64), b.astype(np.float64)
     c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
 
-    def blur(z: np.ndarray) -> np.ndarray:
-        return ndimage.gaussian_filter(z, SSIM_SIGMA, truncate=3.5, mode="reflect")
+    def blur(z: np.ndarray) -> np.ndarray:  # the weighted mean of each window, kept where the window fits
+        full = ndimage.gaussian_filter(z, sigma, truncate=radius / sigma, mode="reflect")
+        return full[tuple(slice(radius, n - radius) for n in z.shape)]
 
     mx, my = blur(x), blur(y)
     vx, vy = blur(x * x) - mx * mx, blur(y * y) - my * my
@@ -79,6 +103,8 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> float | None:
     """|Spearman rho| of two maps, or None when either is constant (undefined)."""
     if np.ptp(a) == 0 or np.ptp(b) == 0:
         return None
+    from scipy import stats  # here, not at import: scipy.stats takes seconds to load, which the app's start would wait
+
     rho = float(stats.spearmanr(a.ravel(), b.ravel())[0])
     return abs(rho) if np.isfinite(rho) else None
 
@@ -107,7 +133,7 @@ def cascade(loaded: LoadedModel, layer: str) -> list[tuple[str, list[str]]]:
 class SanityStep:
     randomized: str  # the unit re-initialized at this step (earlier ones stay randomized)
     spearman: float | None  # |rho| against the original map; None: undefined (a constant map)
-    ssim: float
+    ssim: float | None  # None: the map is too small for an SSIM window (``ssim_window``)
 
     def as_dict(self) -> dict[str, object]:
         return {"randomized": self.randomized, "spearman": self.spearman, "ssim": self.ssim}
