@@ -6,6 +6,7 @@ the outermost cell's value held beyond the outermost centres), thresholded
 once, and split into 8-connected components. The same threshold serves the
 drawn boxes, the text and the patches.
 
+A region's peak is its largest cell value, the map's own number (``cell_peaks``).
 Interest = region peak / map peak × (1 − area fraction): a small region that
 holds the map's strongest response comes before a broad plateau ("small,
 strong regions first"). The region's mean is reported but not ranked on: a
@@ -74,6 +75,24 @@ def working_shape(image_width: int, image_height: int, work_side: int = MAX_WORK
     return max(1, round(image_height * scale)), max(1, round(image_width * scale))
 
 
+def cell_peaks(fmap: np.ndarray, geometry: MapGeometry, labels: np.ndarray, count: int, image_width: int,
+               image_height: int, fallback: np.ndarray) -> np.ndarray:
+    """Each region's peak: the largest value of the map's own cells whose
+    centre (its nearest working-grid pixel, the image's edge for a centre
+    beyond it) lies in the region, not the resampled grid's maximum, which
+    falls between cells and reads lower; ``fallback`` for a region that holds
+    no cell centre."""
+    work_h, work_w = labels.shape
+    rows, cols = fmap.shape
+    xs = np.floor((geometry.x0 + np.arange(cols) * geometry.dx) * work_w / image_width).astype(np.int64)
+    ys = np.floor((geometry.y0 + np.arange(rows) * geometry.dy) * work_h / image_height).astype(np.int64)
+    owner = labels[np.ix_(np.clip(ys, 0, work_h - 1), np.clip(xs, 0, work_w - 1))]
+    inside = owner > 0
+    best = np.full(count, -np.inf)
+    np.maximum.at(best, owner[inside] - 1, fmap[inside].astype(np.float64))
+    return np.where(np.isfinite(best), best, fallback)
+
+
 def find_regions(
     fmap: np.ndarray,
     image_width: int,
@@ -102,8 +121,10 @@ def find_regions(
     sums = np.bincount(flat_labels, weights=dense.ravel(), minlength=count + 1)[1:]
     means = sums / areas
     slices = ndimage.find_objects(labels)
-    # Per-region peak within its bounding box (ndimage.maximum with an index is ~15x slower here).
-    peaks = np.array([dense[box][labels[box] == k + 1].max() for k, box in enumerate(slices)], dtype=np.float64)
+    # The resampled grid's maximum per region (ndimage.maximum with an index is ~15x slower here): the
+    # peak only of a region that holds no cell centre; otherwise its largest cell value (``cell_peaks``).
+    resampled = np.array([dense[box][labels[box] == k + 1].max() for k, box in enumerate(slices)], dtype=np.float64)
+    peaks = cell_peaks(fmap, geometry, labels, count, image_width, image_height, resampled)
     area_fractions = areas / float(work_h * work_w)
     # Interest = intensity x selectivity, intensity being the region's peak:
     # strong and small ranks first (module docstring).
