@@ -75,6 +75,27 @@
     });
   }
 
+  // A figure's toolbar (dashapp/figures/maps.py TOOLBAR) is one Tab stop: its
+  // first button; the arrow keys move between its buttons (a roving tabindex).
+  function toolbarTabStops(root) {
+    root.querySelectorAll(".modebar").forEach(function (bar) {
+      const buttons = Array.from(bar.querySelectorAll(".modebar-btn"));
+      const current = buttons.indexOf(document.activeElement);
+      buttons.forEach(function (button, i) { button.tabIndex = i === Math.max(current, 0) ? 0 : -1; });
+    });
+  }
+
+  function toolbarArrows(event) {
+    const el = event.target;
+    if (!(el instanceof HTMLElement) || !el.matches(".modebar-btn") ||
+        (event.key !== "ArrowLeft" && event.key !== "ArrowRight")) { return; }
+    const buttons = Array.from(el.closest(".modebar").querySelectorAll(".modebar-btn"));
+    const next = buttons[(buttons.indexOf(el) + (event.key === "ArrowRight" ? 1 : -1) + buttons.length) % buttons.length];
+    event.preventDefault();
+    buttons.forEach(function (button) { button.tabIndex = button === next ? 0 : -1; });
+    next.focus();
+  }
+
   // Runs before any page handler (window, capture phase). Dash's DataTable
   // takes Tab and Enter for its own cell cursor and prevents the default, a
   // keyboard trap: Tab inside a table moves focus on as everywhere else, and
@@ -111,6 +132,7 @@
     nameComposites(document);
     dropdownTabStops(document);
     keyboardClickables(document);
+    toolbarTabStops(document);
   }
 
   let pending = false;
@@ -124,6 +146,7 @@
     applyAll();
     new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
     window.addEventListener("keydown", keysFirst, true);
+    document.addEventListener("keydown", toolbarArrows);
     document.addEventListener("click", skipToContent);
     // The dropdown gives its hidden input the Tab stop back on blur (after
     // React's own handler, which runs at the app root, inside the document).

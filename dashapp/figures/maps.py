@@ -34,9 +34,13 @@ SIZE_LETTERS = {"small": "S", "medium": "M", "large": "L", "very large": "XL"}
 PREVIEW_SIDE = 320
 GRID_MAX_SIDE = 56
 MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
+# Every figure's toolbar: shown on hover only, above the plot (style.css), with
+# the two buttons a reader needs: download a PNG, reset the zoom. One Tab stop
+# a figure (assets/js/a11y.js).
 TOOLBAR: dcc.Graph.Config = {
     "displaylogo": False,
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    "displayModeBar": "hover",
+    "modeBarButtons": [["toImage", "resetScale2d"]],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
 
