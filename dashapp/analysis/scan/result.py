@@ -101,12 +101,16 @@ class ScanResult:
         return index
 
     def preferred_class(self, layer: str) -> list[str | None]:
+        """The class with the highest mean peak per filter; None without a
+        labelled class, and None for a filter silent on every image (every
+        class mean 0: no class is preferred, argmax would name the first)."""
         present = self.class_counts > 0
         if not present.any():
             return [None] * self.layers[layer].filters
         names = [label for label, keep in zip(self.labels, present, strict=True) if keep]
         means = self.class_means(layer)[:, present]
-        return [names[i] for i in means.argmax(axis=1)]
+        best = means.argmax(axis=1)
+        return [names[i] if means[row, i] > 0 else None for row, i in enumerate(best)]
 
 
 def empty_layer(filters: int, k: int, labels: int) -> LayerTop:

@@ -40,7 +40,9 @@ def collection_title(collection: Any) -> str:
 
 def summary_line(row: FilterSummary) -> str:
     parts = [_("fires on {rate}").format(rate=percent(row.firing_rate)), _("peak {value}").format(value=fmt(row.peak))]
-    if row.selectivity is not None:
+    if row.selectivity is not None and row.preferred is None:  # silent on every image: no class preferred
+        parts.append(_("silent on every image: no preferred class"))
+    elif row.selectivity is not None:
         parts.append(_("selectivity {value} ({cls})").format(value=number(row.selectivity, 2), cls=row.preferred))
     return " · ".join(parts)
 
