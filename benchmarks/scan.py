@@ -1,6 +1,6 @@
 """Collection scan benchmark: prints figures from one run, never asserts.
 
-    .venv/bin/python benchmarks/scan.py [--images 256] [--memory 1000,4000] [--celery-images 128]
+    .venv/bin/python benchmarks/scan.py [--images 256] [--memory 1000,4000] [--celery-images 128] [--large 10]
 
 1. Bare batched forward throughput (preprocessing + forward, no hooks): the floor.
 2. Scan throughput (hooks, per-filter reductions, top-k merges) as a ratio of
@@ -10,6 +10,9 @@
    keep nothing: the result is layers x filters x k).
 4. Speed-up of 2 Celery workers over 1 on one collection (a private
    redis-server and real ``celery -A dashapp.worker worker`` processes).
+5. Peak memory of a scan (through the Scanner, from the image store) of
+   ``--large`` 40-megapixel photos against as many small images (target:
+   <= 1.2 x), in a fresh process each (``devtools/scan_memory.py``).
 
 Seeded random ResNet18 weights on the CPU (ImageNet weights are not needed
 for speed); ``OMP_NUM_THREADS`` as set by the caller.
@@ -42,6 +45,7 @@ from dashapp.analysis.models.registry import ModelRegistry, describe  # noqa: E4
 from dashapp.analysis.scan.result import empty_result, merge  # noqa: E402
 from dashapp.analysis.scan.scanner import DEFAULT_K, ScanItem, batches, scan, scan_batch  # noqa: E402
 from devtools.celery_workers import start_workers, worker_env  # noqa: E402
+from devtools.scan_memory import LARGE, SMALL, photo, scan_peak_mb, store_collection  # noqa: E402
 from devtools.servers import start_redis, wait_for  # noqa: E402
 
 
@@ -163,6 +167,8 @@ def main() -> None:
                         help="model input size of the memory runs (what is kept per filter does not depend on it; "
                              "a smaller input makes 5 000 images affordable on a CPU)")
     parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--large", type=int, default=10, help="40 MP photos for the large-image memory run (0 skips)")
+    parser.add_argument("--large-format", default="JPEG", choices=("JPEG", "PNG"))
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child, args.batch, args.memory_input)
@@ -170,6 +176,8 @@ def main() -> None:
     if args.images:
         throughput(args)
     memory(args)
+    if args.large:
+        large_images(args)
     if args.celery_images and shutil.which("redis-server"):
         celery(args)
 
@@ -210,6 +218,19 @@ def memory(args: argparse.Namespace) -> None:
     if len(counts) >= 2:
         print(f"growth from {counts[0]} to {counts[-1]} images: {peaks[counts[-1]] - peaks[counts[0]]:+.1f} MB"
               " (target <= 50 MB)")
+
+
+def large_images(args: argparse.Namespace) -> None:
+    """A scan of 40 MP photos holds them reduced: its peak against small images'."""
+    with tempfile.TemporaryDirectory(prefix="scan-large-") as tmp:
+        peaks = {}
+        for name, size in (("small", SMALL), ("large", LARGE)):
+            folder = Path(tmp) / name
+            collection = store_collection(folder, [photo(i, size, args.large_format) for i in range(args.large)])
+            peaks[name] = scan_peak_mb(folder, collection, args.batch)
+    print(f"peak memory scanning {args.large} images of {SMALL[0]}x{SMALL[1]}: {peaks['small']:.0f} MB; of "
+          f"{LARGE[0]}x{LARGE[1]} ({args.large_format}): {peaks['large']:.0f} MB = "
+          f"{peaks['large'] / peaks['small']:.2f} x (target <= 1.2; RSS once the model is built)")
 
 
 if __name__ == "__main__":

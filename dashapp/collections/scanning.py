@@ -32,6 +32,8 @@ from dashapp.analysis.scan.scanner import ScanCancelled, ScanItem, scan
 
 from ..errors import UserError
 from ..i18n import _
+from ..intake import IntakeError
+from ..intake.reduced import decode_reduced, stored_size
 from ..store import LruDict
 from .blobs import BlobStore
 from .manifest import Collection, CollectionStore, Member
@@ -40,6 +42,11 @@ log = logging.getLogger(__name__)
 
 STALE_S = 120.0
 RESULT_CACHE_BYTES = 256 * 1024 * 1024  # an in-process job silent this long died with its process
+# An image of more pixels than this is decoded reduced for a scan (its shorter
+# side to REDUCED_SIDE x the model's input), so a batch never holds full-size
+# photos; smaller ones are decoded whole, exactly as one-image analyses do.
+FULL_DECODE_PIXELS = 16_000_000
+REDUCED_SIDE = 2
 MAX_SCAN_THREADS = 2  # in-process scans running at once per web worker; one more is refused "busy"
 
 
@@ -215,12 +222,30 @@ class Scanner:
 
     # -- the work
 
-    def _items(self, members: list[Member]) -> Iterator[ScanItem]:
+    def _items(self, members: list[Member], input_size: int) -> Iterator[ScanItem]:
         for member in members:
+            item = self._large_item(member, input_size)
+            if item is not None:
+                yield item
+                continue
             image = self.images.get(member.image)
             if image is None:
                 raise ScanError(f"image {member.image} of the collection is missing from the image store")
             yield ScanItem(member.image, image, member.label)
+
+    def _large_item(self, member: Member, input_size: int) -> ScanItem | None:
+        """A large image decoded reduced (from its header: nothing decoded when it is not large)."""
+        data = self.images.stored_bytes(member.image)
+        if data is None:
+            return None
+        try:
+            width, height = stored_size(data)
+            if width * height <= FULL_DECODE_PIXELS:
+                return None
+            image, size = decode_reduced(data, REDUCED_SIDE * input_size)
+        except IntakeError:
+            return None  # the store's own read says what is wrong with it
+        return ScanItem(member.image, image, member.label, size)
 
     def run_shard(self, plan: ScanPlan, index: int) -> bool:
         """Scan shard ``index`` unless stored; then finish the scan if it was
@@ -236,7 +261,8 @@ class Scanner:
                 self.blobs.put(plan.beat_key(), str(time.time()).encode())
 
             try:
-                part = scan(loaded, self._items(members), batch_size=plan.batch_size, progress=progress,
+                part = scan(loaded, self._items(members, loaded.input_size), batch_size=plan.batch_size,
+                            progress=progress,
                             should_stop=lambda: self.blobs.get(plan.cancel_key()) is not None)
             except ScanCancelled:
                 return False

@@ -65,3 +65,28 @@ def decode_region(data: bytes, box: Box, side: int, limits: Limits = DEFAULT_LIM
     left, top = min(rgb.width - 1, math.floor(x0 / fx)), min(rgb.height - 1, math.floor(y0 / fy))
     right, bottom = max(left + 1, math.ceil(x1 / fx)), max(top + 1, math.ceil(y1 / fy))
     return rgb.crop((left, top, min(right, rgb.width), min(bottom, rgb.height)))
+
+
+def decode_reduced(data: bytes, min_side: int, limits: Limits = DEFAULT_LIMITS) -> tuple[Image.Image, tuple[int, int]]:
+    """The image in ``data`` made smaller while it is decoded, its shorter
+    side no less than ``min_side`` (nor than it was), and its original (width,
+    height). A JPEG is decoded reduced (DCT scaling); any other format is
+    decoded whole and at once reduced by an integer factor (box filter), so
+    only one full-size decode is ever held, never a batch of them."""
+    width, height = stored_size(data, limits)
+    factor = max(1.0, min(width, height) / min_side)
+    with _DECODE_SLOTS:
+        image, format_name = _open_and_load(data, limits, formats=ALLOWED_FORMATS, reduce=factor)
+        try:
+            whole = int(min(image.size) / min_side)
+            if whole > 1 and image.mode in ("RGB", "RGBA", "L", "LA", "I", "F"):
+                smaller = image.reduce(whole)  # keeps the file's info (EXIF orientation) for _normalize
+                image.close()
+                image = smaller
+            rgb = _normalize(image, format_name)
+        finally:
+            image.close()
+        whole = int(min(rgb.size) / min_side)  # a mode reduce() does not take (palette) is reduced now
+        if whole > 1:
+            rgb = rgb.reduce(whole)
+    return rgb, (width, height)

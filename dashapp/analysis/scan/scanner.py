@@ -24,6 +24,7 @@ from dashapp.analysis.scan.result import LayerTop, ScanResult, empty_result, mer
 
 DEFAULT_K = 16
 DEFAULT_BATCH = 32
+DEFAULT_BATCH_PIXELS = 48_000_000  # decoded pixels a batch may hold (144 MB of RGB)
 
 ProgressFn = Callable[[int], None]  # images done so far
 
@@ -37,6 +38,12 @@ class ScanItem:
     image_id: str  # the image's SHA-256 (its id in the image store)
     image: Image.Image
     label: str | None = None
+    size: tuple[int, int] | None = None  # the original's (width, height) when ``image`` is a reduced copy
+
+    @property
+    def original_size(self) -> tuple[int, int]:
+        """What boxes are measured in: the original image's pixels."""
+        return self.size or self.image.size
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,7 @@ def scan_batch(loaded: LoadedModel, items: list[ScanItem], k: int = DEFAULT_K) -
         raise ValueError("a scan batch holds the same image twice")
     position = {image: i for i, image in enumerate(ids)}
     order = np.array([position[item.image_id] for item in items], dtype=np.int32)
-    sizes = np.array([item.image.size for item in items], dtype=np.int32).reshape(-1, 2)
+    sizes = np.array([item.original_size for item in items], dtype=np.int32).reshape(-1, 2)
     labels = sorted({item.label for item in items if item.label is not None})
     label_index = {label: j for j, label in enumerate(labels)}
     label_codes = np.array([label_index.get(item.label, -1) if item.label is not None else -1 for item in items])
@@ -114,13 +121,21 @@ def scan_batch(loaded: LoadedModel, items: list[ScanItem], k: int = DEFAULT_K) -
                       labels=labels, class_counts=counts, images=len(items))
 
 
-def batches(items: Iterable[ScanItem], size: int) -> Iterator[list[ScanItem]]:
+def batches(items: Iterable[ScanItem], size: int, max_pixels: int | None = None) -> Iterator[list[ScanItem]]:
+    """``size`` items at a time, fewer when their pixels would pass ``max_pixels``
+    (a batch's memory is its pixels, not its count)."""
     batch: list[ScanItem] = []
+    pixels = 0
     for item in items:
+        held = item.image.width * item.image.height
+        if batch and max_pixels is not None and pixels + held > max_pixels:
+            yield batch
+            batch, pixels = [], 0
         batch.append(item)
+        pixels += held
         if len(batch) == size:
             yield batch
-            batch = []
+            batch, pixels = [], 0
     if batch:
         yield batch
 
@@ -132,8 +147,10 @@ def scan(
     k: int = DEFAULT_K,
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
+    batch_pixels: int | None = DEFAULT_BATCH_PIXELS,
 ) -> ScanResult:
-    """Stream ``items`` through the model ``batch_size`` at a time.
+    """Stream ``items`` through the model ``batch_size`` at a time (fewer
+    where they hold more than ``batch_pixels``).
 
     Only one batch of images is held at a time (``items`` may be a lazy
     generator reading from the image store). ``should_stop`` is asked
@@ -144,7 +161,7 @@ def scan(
     result = empty_result(loaded.name, loaded.weights.tag, k,
                           {name: info.out_channels for name, info in loaded.layers.items()})
     done = 0
-    for batch in batches(items, batch_size):
+    for batch in batches(items, batch_size, batch_pixels):
         if should_stop is not None and should_stop():
             raise ScanCancelled()
         result = merge(result, scan_batch(loaded, batch, k))
