@@ -5,6 +5,7 @@ from . import (
     blocks,
     circuit,
     compare,
+    concepts,
     dataset,
     detail,
     evidence,
@@ -18,4 +19,4 @@ from . import (
 )
 
 PAGES = [overview, heatmaps, grid, detail, circuit, kernels, featurevis, prediction, evidence, blocks, profile,
-         compare, dataset]
+         compare, dataset, concepts]
