@@ -18,8 +18,9 @@ from dashapp.ui.layout.widgets import notice_alert, page_header
 
 from .. import i18n
 from ..errors import UserError
-from ..i18n import N_, _, ngettext
+from ..i18n import N_, _, ngettext, percent
 from ..service import Analyzer
+from ..service.dataset import MIN_FIRING_RATE
 from ._common import guarded, state_of
 
 PATH = "/dataset"
@@ -64,8 +65,12 @@ def layout(**_query: Any) -> html.Div:
         dcc.Store(id="dataset-scanned"),
         html.Div([html.Span(_("Sort filters by"), className="me-2"),
                   dbc.RadioItems(id="dataset-sort", value="peak", inline=True,
-                                 options=[{**o, "label": _(o["label"])} for o in SORT_OPTIONS])],
-                 className="d-flex align-items-center mb-2"),
+                                 options=[{**o, "label": _(o["label"])} for o in SORT_OPTIONS]),
+                  html.Label(_("Selectivity sort: minimum firing rate (%)"), htmlFor="dataset-min-firing",
+                             className="ms-3 me-2 mb-0"),
+                  dbc.Input(id="dataset-min-firing", type="number", min=0, max=100, step=1, size="sm",
+                            value=round(100 * MIN_FIRING_RATE), style={"width": "6em"})],
+                 className="d-flex flex-wrap align-items-center mb-2"),
         dcc.Loading(html.Div(id="dataset-grid"), type="default", delay_show=300),
     ])
 
@@ -187,14 +192,18 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
         Input("ready-state", "data"),
         Input("dataset-scanned", "data"),
         Input("dataset-sort", "value"),
+        Input("dataset-min-firing", "value"),
     )
     @guarded()
-    def grid(ready: dict[str, Any], scanned: str | None, sort: str) -> Any:
+    def grid(ready: dict[str, Any], scanned: str | None, sort: str, min_percent: Any) -> Any:
         state = state_of(service, ready)
         if not scanned or not state.collection:
             return html.P(_("Scan the collection to see each filter's top examples."), className="text-muted")
         view = service.collections.layer(state.collection, state.model, state.layer)
-        rows = view.sorted_summaries(sort or "peak")
+        # An empty or out-of-range box (Dash sends None) means the default.
+        asked = float(min_percent) / 100 if isinstance(min_percent, int | float) else MIN_FIRING_RATE
+        min_firing = min(1.0, max(0.0, asked))
+        rows, left_out = view.ranked(sort or "peak", min_firing)
         notice = None
         if sort == "selectivity" and rows and rows[0].selectivity is None:
             notice = notice_alert(_("This collection has no class labels (sub-folders), so there is no class "
@@ -207,4 +216,9 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
                                   "{layer}: {shown} of {n} filters over {images} images. Each crop is the "
                                   "receptive field of the filter's peak in one image; click one to open the filter.",
                                   view.result.images).format(**counts), className="text-muted small")
-        return [notice, caption, html.Div(cards, className="dataset-grid")]
+        omitted = html.P(ngettext(
+            "{n} filter fires on fewer than {rate} of the images and is left out of the selectivity sort.",
+            "{n} filters fire on fewer than {rate} of the images and are left out of the selectivity sort.",
+            left_out).format(n=left_out, rate=percent(min_firing)), className="text-muted small dataset-left-out",
+        ) if left_out else None
+        return [notice, caption, omitted, html.Div(cards, className="dataset-grid")]

@@ -24,6 +24,25 @@ from ..store import ImageStore
 from .catalog import ModelCatalog
 
 SORTS = ("firing", "selectivity", "peak")
+# The selectivity sort leaves out filters firing on fewer than this share of
+# the images: Morcos's index tops out for a nearly silent filter (firing on a
+# few images, its peak a tenth of the others'), which says little. The
+# Dataset page and the API (``min_firing_rate``) may set another, 0 to 1.
+MIN_FIRING_RATE = 0.10
+
+
+def checked_min_firing(raw: object) -> float:
+    """A minimum firing rate a reader asked for (None: the default), or a UserError."""
+    if raw is None or raw == "":
+        return MIN_FIRING_RATE
+    try:
+        value = float(str(raw)[:20])
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:  # NaN fails too
+        raise UserError(_("min_firing_rate must be a number from 0 to 1 (a share of the images), not {value}.")
+                        .format(value=repr(str(raw)[:20])))
+    return value
 
 
 @dataclass(frozen=True)
@@ -68,17 +87,26 @@ class CollectionLayer:
                               preferred[i] if selectivity is not None else None)
                 for i in range(self.info.out_channels)]
 
-    def sorted_summaries(self, sort: str) -> list[FilterSummary]:
-        """Highest first; ties by filter index. Without labels, selectivity sorts by peak."""
+    def sorted_summaries(self, sort: str, min_firing: float = MIN_FIRING_RATE) -> list[FilterSummary]:
+        """Highest first; ties by filter index (``ranked`` without its count)."""
+        return self.ranked(sort, min_firing)[0]
+
+    def ranked(self, sort: str, min_firing: float = MIN_FIRING_RATE) -> tuple[list[FilterSummary], int]:
+        """(the filters highest first, ties by filter index; how many the sort
+        left out). Only the selectivity sort leaves any out: those firing on
+        fewer than ``min_firing`` of the images. Without labels, selectivity
+        sorts by peak."""
         rows = self.summaries()
         if sort == "firing":
-            return sorted(rows, key=lambda r: (-r.firing_rate, -r.peak, r.index))
+            return sorted(rows, key=lambda r: (-r.firing_rate, -r.peak, r.index)), 0
         if sort == "selectivity" and rows and rows[0].selectivity is not None:
+            kept = [r for r in rows if r.firing_rate >= min_firing]
             # A filter that never fires is off, not selective (the ranking's
             # rule): Morcos's index is 1 for a filter silent on all but one
             # class, however weak, so those go after the firing ones.
-            return sorted(rows, key=lambda r: (r.firing_rate == 0, -(r.selectivity or 0.0), -r.peak, r.index))
-        return sorted(rows, key=lambda r: (-r.peak, r.index))
+            ordered = sorted(kept, key=lambda r: (r.firing_rate == 0, -(r.selectivity or 0.0), -r.peak, r.index))
+            return ordered, len(rows) - len(kept)
+        return sorted(rows, key=lambda r: (-r.peak, r.index)), 0
 
     def top(self, index: int, k: int | None = None) -> list[TopExample]:
         return top_examples(self.result, self.info, self.input_size, self.check_filter(index), k)

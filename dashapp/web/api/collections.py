@@ -8,7 +8,9 @@ the Dataset page loads lazily. Errors are ``{"error": message}`` with a 4xx.
     GET  /api/collections/<id>/scan?model=    {state, done, total, rate, eta_s}
     DELETE /api/collections/<id>/scan?model=  cancel
     GET  /api/collections/<id>/top?model=&layer=&filter=&k=   [{image, value, row, col, box}], highest first
-    GET  /api/collections/<id>/filters?model=&layer=&sort=    per-filter firing rate, peak, selectivity
+    GET  /api/collections/<id>/filters?model=&layer=&sort=&min_firing_rate=    per-filter firing rate, peak,
+         selectivity (sort=selectivity leaves out filters firing on fewer than min_firing_rate of the images,
+         default service.dataset.MIN_FIRING_RATE; "left_out" counts them)
     GET  /api/crops/<sha>.jpg?box=x0,y0,x1,y1 a crop of a stored image (cached: images never change)
 
 A crop checks its box before reading the image, decodes the image reduced
@@ -29,7 +31,7 @@ from dashapp.i18n import _
 from dashapp.intake import is_sha256
 from dashapp.intake.reduced import decode_region, stored_size
 from dashapp.service import Analyzer
-from dashapp.service.dataset import SORTS, Collections
+from dashapp.service.dataset import SORTS, Collections, checked_min_firing
 from dashapp.store import LruDict
 
 collections_api = Blueprint("collections_api", __name__)
@@ -124,8 +126,10 @@ def filters(collection_id: str) -> Any:
     sort = request.args.get("sort") or "peak"
     if sort not in SORTS:
         raise UserError(_("sort must be one of {choices}.").format(choices=", ".join(SORTS)))
-    return jsonify({"images": view.result.images, "labels": view.result.labels,
-                    "filters": [row.as_dict() for row in view.sorted_summaries(sort)]})
+    min_firing = checked_min_firing(request.args.get("min_firing_rate"))
+    rows, left_out = view.ranked(sort, min_firing)
+    return jsonify({"images": view.result.images, "labels": view.result.labels, "min_firing_rate": min_firing,
+                    "left_out": left_out, "filters": [row.as_dict() for row in rows]})
 
 
 def _requested_box(raw: str | None) -> tuple[float, float, float, float]:

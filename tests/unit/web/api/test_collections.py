@@ -103,3 +103,21 @@ def test_a_zip_upload_and_hostile_or_missing_input_get_clear_4xx(client, scanned
         answer = client.get(url)
         assert answer.status_code == status, (url, answer.json)
         assert answer.json["error"]
+
+
+def test_the_selectivity_sort_has_a_minimum_firing_rate_and_counts_what_it_leaves_out(client, scanned) -> None:
+    base = f"/api/collections/{scanned['id']}/filters?model=resnet18&layer=layer1.0.conv1"
+    everything = client.get(f"{base}&sort=selectivity&min_firing_rate=0").json
+    assert everything["left_out"] == 0 and len(everything["filters"]) == 64
+    default = client.get(f"{base}&sort=selectivity").json
+    assert default["min_firing_rate"] == 0.1
+    rare = [f["filter"] for f in everything["filters"] if f["firing_rate"] < 0.1]
+    assert default["left_out"] == len(rare) and len(default["filters"]) == 64 - len(rare)
+    assert all(f["firing_rate"] >= 0.1 for f in default["filters"])
+    strict = client.get(f"{base}&sort=selectivity&min_firing_rate=1").json
+    assert strict["left_out"] == sum(f["firing_rate"] < 1 for f in everything["filters"])
+    by_peak = client.get(f"{base}&sort=peak&min_firing_rate=1").json
+    assert by_peak["left_out"] == 0 and len(by_peak["filters"]) == 64  # only the selectivity sort leaves any out
+    for bad in ("2", "-1", "x"):
+        answer = client.get(f"{base}&sort=selectivity&min_firing_rate={bad}")
+        assert answer.status_code == 400 and "min_firing_rate" in answer.json["error"]
