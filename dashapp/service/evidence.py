@@ -1,14 +1,15 @@
 """Class evidence and its sanity check for one subject, through the shared store.
 
-Evidence maps are stored normalized to max 1 (float16 keeps them without
-loss of distinct values) and their raw maximum, ``scale``, beside them as a
-small JSON entry; the sanity check's result is stored as JSON too, so any
+Evidence maps are stored normalized to max 1, as computed (float32: the API
+answers them losslessly, never rounded to float16), and their raw maximum,
+``scale``, beside them as a small JSON entry; the sanity check's result is stored as JSON too, so any
 worker answers a check another one ran. These functions take what they
 read (the store, the memo, the subject), not the view that calls them.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +73,37 @@ def _scale(store: ActivationStore, subject: Subject, layer: EvidenceLayer, class
     return scale
 
 
+_F32_MAGIC = b"dashapp-evidence-float32\n"
+
+
+def _encode_float32(fmap: np.ndarray) -> bytes:
+    header = json.dumps({"shape": list(fmap.shape)}).encode()
+    return _F32_MAGIC + header + b"\n" + np.ascontiguousarray(fmap, dtype="<f4").tobytes()
+
+
+def _decode_float32(blob: bytes) -> np.ndarray:
+    if not blob.startswith(_F32_MAGIC):
+        raise ValueError("not a float32 evidence entry")
+    header, _sep, body = blob[len(_F32_MAGIC):].partition(b"\n")
+    shape = [int(n) for n in json.loads(header)["shape"]]
+    if len(shape) != 2 or min(shape) < 0 or len(body) != 4 * shape[0] * shape[1]:
+        raise ValueError("damaged float32 evidence entry")
+    return np.frombuffer(body, dtype="<f4").astype(np.float32).reshape(shape)
+
+
+def _exact_map(store: ActivationStore, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """The evidence map as computed (float32, bit for bit), stored, else computed and stored."""
+    blob = store.get_blob(key)
+    if blob is not None:
+        try:
+            return _decode_float32(blob)
+        except (ValueError, KeyError, TypeError):
+            pass  # damaged: computed again below
+    fmap = np.asarray(compute(), dtype=np.float32)
+    store.put_blob(key, _encode_float32(fmap))
+    return fmap
+
+
 def class_evidence(store: ActivationStore, memo: Memo, subject: Subject, layer: EvidenceLayer, class_index: int,
                    method: str) -> EvidenceAnswer:
     checked_request(subject, class_index, method)
@@ -85,7 +117,7 @@ def class_evidence(store: ActivationStore, memo: Memo, subject: Subject, layer: 
         store.put_blob(scale_key, encode_meta({"scale": result.scale}))
         return result.map
 
-    fmap = store.derived(subject, name, compute)
+    fmap = _exact_map(store, store.key(subject, f"{name}:float32"), compute)
     scale = computed.get("scale")
     if scale is None:
         memo_key = ("evidence_scale", subject.model.name, subject.model.weights.tag, subject.sha, name)
