@@ -14,14 +14,21 @@ import secrets
 import stat
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from dashapp.config.errors import SettingsError
 
-if TYPE_CHECKING:
-    from dashapp.config.settings import Settings
-
 log = logging.getLogger(__name__)
+
+
+class Settings(Protocol):
+    """What of the settings (config/settings.py, which imports this module) is read here."""
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def secret_key(self) -> str: ...
 
 
 def ensure_data_dir(settings: Settings) -> Path:
