@@ -24,7 +24,9 @@ pytestmark = pytest.mark.slow
 
 def test_a_hung_shard_fails_its_scan_with_a_message(redis_server: RedisServer, tmp_path: Path) -> None:
     redis_server.client().flushdb()
-    env = worker_env(redis_server.url, tmp_path / "data", {"DASHAPP_SCAN_TIME_LIMIT": str(LIMIT_S)})
+    # One pool process (the Procfile's ${SCAN_CONCURRENCY}): the one that takes the shard is the one stopped.
+    env = worker_env(redis_server.url, tmp_path / "data", {"DASHAPP_SCAN_TIME_LIMIT": str(LIMIT_S),
+                                                           "SCAN_CONCURRENCY": "1"})
     [worker] = start_workers(1, env, tmp_path / "workers")
     try:
         scanner = scanner_for(Settings(data_dir=tmp_path / "data", redis_url=redis_server.url, weights="random",
