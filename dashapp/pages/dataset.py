@@ -210,7 +210,7 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
                                     "selectivity; sorted by peak instead."))
         shown = rows[:SHOWN_FILTERS]
         cards = [filter_card(row, view.responding(row.index, CROPS_PER_FILTER), state) for row in shown]
-        counts = {"layer": state.layer, "shown": len(shown), "n": len(rows), "images": view.result.images}
+        counts = {"layer": state.layer, "shown": len(shown), "n": len(rows) + left_out, "images": view.result.images}
         caption = html.P(ngettext("{layer}: {shown} of {n} filters over {images} image. Each crop is the receptive "
                                   "field of the filter's peak in one image; click one to open the filter.",
                                   "{layer}: {shown} of {n} filters over {images} images. Each crop is the "
