@@ -25,8 +25,32 @@ THUMB_SIDE = 160
 
 def _png(picture: Image.Image) -> str:
     buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", optimize=True)
+    picture.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _jpeg(picture: Image.Image) -> str:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=82)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+_BASES: dict[tuple[int, int], tuple[Image.Image, Image.Image, float]] = {}
+
+
+def _base(image: Image.Image, side: int) -> tuple[Image.Image, float]:
+    """The image at longest side ``side`` (RGBA) and its scale: once per image and size, not per card
+    (keyed by identity, the image kept beside its thumbnail so the key cannot be reused)."""
+    found = _BASES.get((id(image), side))
+    if found is not None and found[0] is image:
+        return found[1], found[2]
+    scale = side / max(image.width, image.height)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    base = image.convert("RGB").resize(size).convert("RGBA")
+    if len(_BASES) >= 8:
+        _BASES.clear()
+    _BASES[(id(image), side)] = (image, base, scale)
+    return base, scale
 
 
 def kernel_rgb(kernel: np.ndarray, scale: float) -> np.ndarray:
@@ -54,18 +78,19 @@ _LUTS: dict[str, np.ndarray] = {}
 def overlay_uri(image: Image.Image, fmap: np.ndarray, geometry: MapGeometry, colormap: str = "Viridis",
                 opacity: float = 0.6, side: int = THUMB_SIDE, top: float | None = None) -> str:
     """``image`` (longest side ``side``) with ``fmap``'s positive part over it, 0 to ``top`` (default: its peak)."""
-    lut = _LUTS.setdefault(colormap, _lut(colormap))
+    lut = _LUTS.get(colormap)
+    if lut is None:
+        lut = _LUTS[colormap] = _lut(colormap)
     peak = float(fmap.max()) if top is None else top
     level = np.clip(fmap / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(fmap)
     rgb = lut[np.round(level * 255).astype(int)].astype(np.uint8)
     alpha = np.round(opacity * 255 * (0.25 + 0.75 * level)).astype(np.uint8)
     cells = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
-    scale = side / max(image.width, image.height)
-    base = image.convert("RGB").resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+    base, scale = _base(image, side)
     rows, cols = fmap.shape
     width, height = max(1, round(cols * geometry.dx * scale)), max(1, round(rows * geometry.dy * scale))
     left = round((geometry.x0 - geometry.dx / 2) * scale)
     upper = round((geometry.y0 - geometry.dy / 2) * scale)
     layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
     layer.paste(cells.resize((width, height), Image.Resampling.NEAREST), (left, upper))
-    return _png(Image.alpha_composite(base.convert("RGBA"), layer).convert("RGB"))
+    return _jpeg(Image.alpha_composite(base, layer).convert("RGB"))

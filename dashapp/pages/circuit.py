@@ -34,6 +34,7 @@ NAME = N_("Circuit")
 DESCRIPTION = N_("A filter's inputs and outputs: which channels feed it on this image, and which filters it feeds.")
 SHOWN = (6, 12, 0)  # 0: every neighbour
 TOLERANCE = 1e-5
+PICTURED = 12  # the first cards of a list show their pictures; the rest (with "all") are text, so the page stays light
 
 
 def layout(**_query: Any) -> html.Div:
@@ -78,7 +79,7 @@ def unit_href(view: LayerView, layer: str, index: int, page: str = PATH) -> str:
     return page + encode_state(view.state.with_(layer=layer, filter=index))
 
 
-def _map_picture(view: LayerView, layer: str, channel: int, side: int = 150) -> str:
+def _map_picture(view: LayerView, layer: str, channel: int, side: int = 120) -> str:
     info = view.loaded.layer(layer)
     geometry = map_geometry(info.receptive_field, view.input_size, view.image.width, view.image.height)
     colormap = view.state.colormap
@@ -92,7 +93,7 @@ def _cards(view: LayerView, found: Circuit, links: list[Link], rank_by: str, sid
     largest = max(values, default=0.0)
     scale = max((float(abs(link.kernel).max()) for link in links), default=0.0)
     cards = []
-    for link in links:
+    for rank, link in enumerate(links):
         walkable = link.layer is not None and link.kind not in ("identity",)
         if side == "inputs":
             title = input_title(link)
@@ -103,11 +104,11 @@ def _cards(view: LayerView, found: Circuit, links: list[Link], rank_by: str, sid
             kernel_alt = _("kernel slice W[{g}, {f}] of {layer}: orange weights excite, blue ones inhibit").format(
                 g=link.channel, f=found.filter, layer=link.layer)
         pictures = []
-        if walkable and link.layer is not None:
+        if walkable and link.layer is not None and rank < PICTURED:
             pictures.append(picture(_map_picture(view, link.layer, link.channel),
                                     _("response of {layer} filter {index} over the image").format(
                                         layer=link.layer, index=link.channel), _("response")))
-        if link.kind != "identity":
+        if link.kind != "identity" and rank < PICTURED:
             pictures.append(picture(kernel_uri(link.kernel, scale), kernel_alt, _("kernel")))
         href = unit_href(view, link.layer, link.channel) if walkable and link.layer is not None else None
         cards.append(card(title, href, link_lines(link, total, rank_by), fill_of(link, rank_by, largest), pictures,

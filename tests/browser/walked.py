@@ -18,10 +18,12 @@ DRAWN = {
     "/heatmaps": "#heat-grid .js-plotly-plot .heatmaplayer image",
     "/grid": ".map-slot .js-plotly-plot .heatmaplayer image",
     "/detail": "#detail-regions .js-plotly-plot .scatterlayer .trace",
+    "/circuit": "#circuit-body .circuit-main",
     "/kernels": "#kernels-patches .patch-filter",
     "/featurevis": "#fv-tiles .fv-tile",
     "/prediction": "#prediction-chart .js-plotly-plot .bars path",
     "/evidence": ".map-slot .js-plotly-plot .heatmaplayer image",
+    "/blocks": "#blocks-body .blocks-grid td",
     "/profile": "#profile-table table",
     "/compare": ".cmp-filter .js-plotly-plot .heatmaplayer image",
     "/dataset": "#dataset-grid p",  # no collection chosen: the page says what to do

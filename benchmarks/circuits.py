@@ -1,0 +1,106 @@
+"""Circuits and channel attribution benchmark: the issue's Speed targets as
+ratios measured in one run.
+
+    .venv/bin/python benchmarks/circuits.py [--repeat 5] [--model resnet18]
+
+Prints, as medians over --repeat runs:
+
+- a bare forward pass (the floor) and a warm ``/api/analysis``;
+- a cold circuit (the analysis of one filter: its one forward pass) and a
+  warm ``/api/circuit`` and ``/api/attribution`` (from this worker's memo),
+  each as a ratio to a warm ``/api/analysis`` (target <= 2x);
+- a cold gradient x activation (target <= 3x a forward pass) and integrated
+  gradients at 32 steps (target <= 40x), at the model's default evidence layer
+  and at an early one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dashapp import create_app
+from dashapp.analysis.attribution.channels import channel_attribution
+from dashapp.analysis.circuits.circuit import circuit
+from dashapp.analysis.models.capture import forward_only
+from dashapp.config.settings import Settings
+from dashapp.service import Analyzer
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "assets" / "examples" / "chelsea.png"
+
+
+def median_time(func: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def line(name: str, seconds: float, base: float, base_name: str, target: str = "") -> None:
+    print(f"{name:<44} {seconds * 1000:9.1f} ms  {seconds / base:6.2f}x {base_name}  {target}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--model", default="resnet18")
+    args = parser.parse_args()
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="bench-circuits-")), weights="random", device="cpu")
+    analyzer = Analyzer(settings)
+    client = create_app(settings, analyzer).server.test_client()
+    loaded = analyzer.models.model(args.model)
+    image = Image.open(EXAMPLE).convert("RGB")
+    sha = client.post("/api/images", data=EXAMPLE.read_bytes(), content_type="image/png").get_json()["sha256"]
+    layers = list(loaded.layers)
+    layer = layers[len(layers) // 3]
+    deep = loaded.default_evidence_layer
+    early = next(e.name for e in loaded.evidence_layers() if e.kind == "block") if loaded.blocks else layers[1]
+    forward_only(loaded, image)  # warm up threads and the allocator
+
+    def get(url: str) -> None:
+        answer = client.get(url)
+        assert answer.status_code == 200, answer.get_json()
+
+    base = f"/api/{{}}?image={sha}&model={args.model}"
+    analysis_url = base.format("analysis") + f"&layer={layer}&n=6"
+    circuit_url = base.format("circuit") + f"&layer={layer}&filter=3&k=10"
+    attribution_url = base.format("attribution") + f"&layer={deep}&class=281&method=gradxact&k=10"
+    for url in (analysis_url, circuit_url, attribution_url):
+        get(url)  # each answer computed once, then warm
+
+    floor = median_time(lambda: forward_only(loaded, image), args.repeat)
+    warm_analysis = median_time(lambda: get(analysis_url), args.repeat)
+    warm_circuit = median_time(lambda: get(circuit_url), args.repeat)
+    warm_attribution = median_time(lambda: get(attribution_url), args.repeat)
+    cold_circuit = median_time(lambda: circuit(loaded, image, layer, 3), args.repeat)
+    gradxact = {name: median_time(lambda name=name: channel_attribution(loaded, image, name, 281), args.repeat)
+                for name in (deep, early)}
+    ig = {name: median_time(lambda name=name: channel_attribution(loaded, image, name, 281, "ig"), args.repeat)
+          for name in (deep, early)}
+
+    print(f"model {args.model}, device {loaded.device}, median of {args.repeat} runs, one process")
+    line("floor: bare forward pass", floor, floor, "forward")
+    line("warm /api/analysis", warm_analysis, floor, "forward")
+    line(f"warm /api/circuit ({layer})", warm_circuit, warm_analysis, "warm analysis", "(target <= 2x)")
+    line(f"warm /api/attribution ({deep}, gradxact)", warm_attribution, warm_analysis, "warm analysis",
+         "(target <= 2x)")
+    line(f"cold circuit ({layer}, filter 3)", cold_circuit, floor, "forward")
+    for name in (deep, early):
+        line(f"cold gradient x activation at {name}", gradxact[name], floor, "forward", "(target <= 3x)")
+    for name in (deep, early):
+        line(f"integrated gradients, 32 steps, at {name}", ig[name], floor, "forward", "(target <= 40x)")
+
+
+if __name__ == "__main__":
+    main()
