@@ -46,7 +46,8 @@ def _base(image: Image.Image, side: int) -> tuple[Image.Image, float]:
         return found[1], found[2]
     scale = side / max(image.width, image.height)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    base = image.convert("RGB").resize(size).convert("RGBA")
+    # Dimmed, so the map's colours stand out over any photo.
+    base = Image.eval(image.convert("RGB").resize(size), lambda v: int(v * 0.55)).convert("RGBA")
     if len(_BASES) >= 8:
         _BASES.clear()
     _BASES[(id(image), side)] = (image, base, scale)
@@ -76,7 +77,7 @@ _LUTS: dict[str, np.ndarray] = {}
 
 
 def overlay_uri(image: Image.Image, fmap: np.ndarray, geometry: MapGeometry, colormap: str = "Viridis",
-                opacity: float = 0.6, side: int = THUMB_SIDE, top: float | None = None) -> str:
+                opacity: float = 0.85, side: int = THUMB_SIDE, top: float | None = None) -> str:
     """``image`` (longest side ``side``) with ``fmap``'s positive part over it, 0 to ``top`` (default: its peak)."""
     lut = _LUTS.get(colormap)
     if lut is None:
@@ -84,7 +85,7 @@ def overlay_uri(image: Image.Image, fmap: np.ndarray, geometry: MapGeometry, col
     peak = float(fmap.max()) if top is None else top
     level = np.clip(fmap / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(fmap)
     rgb = lut[np.round(level * 255).astype(int)].astype(np.uint8)
-    alpha = np.round(opacity * 255 * (0.25 + 0.75 * level)).astype(np.uint8)
+    alpha = np.round(255 * opacity * np.sqrt(level)).astype(np.uint8)
     cells = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
     base, scale = _base(image, side)
     rows, cols = fmap.shape
