@@ -42,12 +42,22 @@ def _peak_sentence(quantity: str, spread: bool) -> str:
     return _("{subject}: peak response {peak} in {place} of the image; silent on {silent} of it.")
 
 
+def silent_share(fraction: float) -> str:
+    """The silent share as a percentage that keeps "some" apart from "all"
+    and "none": as few decimals as that takes (up to 3), so a map with one
+    responding cell of 256 is "silent on 99.6 %", never "100 %" beside its peak."""
+    for digits in range(4):
+        if fraction in (0.0, 1.0) or 0 < round(100 * fraction, digits) < 100:
+            break
+    return percent(fraction, digits)
+
+
 def describe_facts(facts: MapFacts, subject: str, quantity: str = "response") -> str:
     if facts.place is None:
         return _silent_sentence(subject, quantity)
     return _peak_sentence(quantity, facts.areas > 1).format(
         subject=subject, peak=significant(facts.peak), place=place(facts.place), areas=integer(facts.areas),
-        silent=percent(facts.silent))
+        silent=silent_share(facts.silent))
 
 
 def describe_map(fmap: np.ndarray, subject: str, quantity: str = "response") -> str:
