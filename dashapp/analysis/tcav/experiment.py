@@ -9,7 +9,8 @@ scores the class images along both. A concept at a layer is significant
 iff the t-test's p < ALPHA / (layers x concepts).
 
 Maps and gradients are computed once per image and layer beforehand
-(``activations``) and only indexed here. Memory is bounded by subsampling
+(``activations``) and only indexed here; the classifiers are trained in the
+span of the (concept, layer)'s examples (``span``). Memory is bounded by subsampling
 each collection (seeded) to MAX_IMAGES images, the random one to twice that.
 """
 
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .cav import LinearFit, directional_derivatives, tcav_score, train_cav
+from .cav import Cav, LinearFit, directional_derivatives, tcav_score, train_cav
+from .span import Span, lift, span_of
 
 ALPHA = 0.05
 DEFAULT_RUNS = 10
@@ -102,20 +104,32 @@ def threshold(layers: int, concepts: int) -> float:
 
 def assess_concept(concept: str, layer: str, concept_maps: np.ndarray, random_maps: np.ndarray,
                  gradients: np.ndarray, runs: int, seed: int, fit: LinearFit, cutoff: float,
-                 step: Step | None = None) -> LayerResult:
-    """All runs of one (concept, layer): concept and null CAVs, scores, the test."""
+                 step: Step | None = None, random_span: Span | None = None) -> LayerResult:
+    """All runs of one (concept, layer): concept and null CAVs, scores, the test. The null CAVs
+    live in the span of the random images alone (``random_span``, shared by the concepts), so a
+    direction no random image has stays exactly out of them."""
     scores, null, accuracies = [], [], []
     derivative_sum = np.zeros(len(gradients), np.float64)
+    span = span_of(concept_maps, random_maps)  # every fit in the examples' span (span.py)
+    concept_z, random_z = span.coords[:len(concept_maps)], span.coords[len(concept_maps):]
+    null_span = random_span or span_of(random_maps)
+
+    def fitted(positive: np.ndarray, negative: np.ndarray, run: int, within: Span) -> Cav:
+        reduced = train_cav(positive, negative, fit, seed + run)
+        vector = lift(within, reduced.vector)
+        norm = float(np.linalg.norm(vector))
+        return Cav(vector / norm if norm > 0 else vector, reduced.accuracy)
+
     for run in range(runs):
         c_idx, r_idx, n_idx = run_subsets(len(concept_maps), len(random_maps), run, seed)
-        cav = train_cav(concept_maps[c_idx], random_maps[r_idx], fit, seed + run)
+        cav = fitted(concept_z[c_idx], random_z[r_idx], run, span)
         derivatives = directional_derivatives(gradients, cav)
         scores.append(tcav_score(derivatives))
         accuracies.append(cav.accuracy)
         derivative_sum += derivatives
         if step is not None:
             step()
-        null_cav = train_cav(random_maps[n_idx], random_maps[r_idx], fit, seed + run)
+        null_cav = fitted(null_span.coords[n_idx], null_span.coords[r_idx], run, null_span)
         null.append(tcav_score(directional_derivatives(gradients, null_cav)))
         if step is not None:
             step()
@@ -131,8 +145,9 @@ def assess_concepts(concept_maps: dict[str, dict[str, np.ndarray]], random_maps:
     ``concept_maps``: concept -> layer -> (N, D) maps; ``random_maps``: layer
     -> (M, D); ``gradients``: layer -> (K, D) class-logit gradients."""
     cutoff = threshold(len(layers), len(concept_maps))
+    random_spans = {layer: span_of(random_maps[layer]) for layer in layers}
     return [assess_concept(concept, layer, maps[layer], random_maps[layer], gradients[layer], runs, seed, fit,
-                         cutoff, step)
+                           cutoff, step, random_spans[layer])
             for concept, maps in concept_maps.items() for layer in layers]
 
 
