@@ -86,7 +86,18 @@ def _map_picture(view: LayerView, layer: str, channel: int, side: int = 120) -> 
     return overlay_uri(view.image, view.layer_maps(layer)[channel], geometry, colormap, side=side)
 
 
-def _cards(view: LayerView, found: Circuit, links: list[Link], rank_by: str, side: str) -> list[Any]:
+def _featurevis(service: Analyzer, view: LayerView, layer: str, index: int) -> html.Figure | None:
+    """The unit's feature visualization when one is cached (never computed here)."""
+    request = service.featurevis.request(view.loaded.name, layer, str(index))
+    if service.featurevis.meta(request) is None:
+        return None
+    return picture(f"/api/featurevis.png?{request.query}",
+                   _("feature visualization of {layer} filter {index}").format(layer=layer, index=index),
+                   _("visualization"))
+
+
+def _cards(service: Analyzer, view: LayerView, found: Circuit, links: list[Link], rank_by: str,
+           side: str) -> list[Any]:
     total = sum(abs(link.contribution) for link in links if link.contribution is not None)
     values = [abs(v) for link in links if (v := {"peak": link.contribution, "map": link.map_total,
                                                  "weight": link.weight_norm}[rank_by]) is not None]
@@ -108,6 +119,8 @@ def _cards(view: LayerView, found: Circuit, links: list[Link], rank_by: str, sid
             pictures.append(picture(_map_picture(view, link.layer, link.channel),
                                     _("response of {layer} filter {index} over the image").format(
                                         layer=link.layer, index=link.channel), _("response")))
+        if walkable and link.layer is not None and rank < PICTURED:
+            pictures.append(_featurevis(service, view, link.layer, link.channel))
         if link.kind != "identity" and rank < PICTURED:
             pictures.append(picture(kernel_uri(link.kernel, scale), kernel_alt, _("kernel")))
         href = unit_href(view, link.layer, link.channel) if walkable and link.layer is not None else None
@@ -151,12 +164,12 @@ def render_circuit(service: Analyzer, view: LayerView, rank_by: str, k: int) -> 
                  "of the response before its activation; positive ones raise it.").format(source=source,
                                                                                          ranking=ranking),
                className="control-help"),
-        html.Ul(_cards(view, found, inputs, rank_by, "inputs"), className="circuit-cards"),
+        html.Ul(_cards(service, view, found, inputs, rank_by, "inputs"), className="circuit-cards"),
         html.H2(_("Outputs"), className="section-title"),
         html.P(_("Filters of the next conv layers that read this filter's channel, ranked {ranking}; a contribution "
                  "is this filter's part of that filter's response at its own peak.").format(ranking=ranking),
                className="control-help"),
-        html.Ul(_cards(view, found, outputs, rank_by, "outputs"), className="circuit-cards")
+        html.Ul(_cards(service, view, found, outputs, rank_by, "outputs"), className="circuit-cards")
         if outputs else html.P(_("No conv layer reads this filter's channel: it goes on to the classifier."),
                                className="text-muted"),
     ]

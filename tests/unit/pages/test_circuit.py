@@ -85,3 +85,17 @@ def test_detail_prediction_and_evidence_link_in(app: Dash) -> None:
     assert len(entry) == 1 and entry[0].href.startswith("/blocks?") and "cls=" in entry[0].href
     evidence = find_callback(app, "evidence-blocks.children")({**ready, "cls": 281})
     assert evidence.href.startswith("/blocks?") and "cls=281" in evidence.href
+
+
+def test_a_cached_feature_visualization_shows_on_its_card(app: Dash) -> None:
+    service = app.server.extensions["dashapp.analyzer"]
+    ready = sync_state(app, "?layer=layer2.0.conv1&filter=7")["ready-state.data"]
+    render = find_callback(app, "circuit-body.children")
+    first = _links(render(ready, "peak", 6)["body"], "circuit-inputs-link")[0]
+    query = parse_qs(first.href.split("?", 1)[1])
+    layer, index = query["layer"][0], query["filter"][0]
+    request = service.featurevis.request("resnet18", layer, index)
+    assert f"/api/featurevis.png?{request.query}" not in str(render(ready, "peak", 6)["body"])
+    service.activations.put_blob(f"{request.key}:meta", b"{}")  # as if computed: the page only reads it
+    body = str(render(ready, "peak", 6)["body"])
+    assert f"/api/featurevis.png?{request.query}" in body
