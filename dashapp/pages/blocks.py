@@ -22,6 +22,7 @@ from ..i18n import N_, _, percent
 from ..service import Analyzer, LayerView
 from ..service.circuits import attribution, top_channels, walk_layer
 from ._common import guarded, view_of
+from .circuit import featurevis_picture
 
 PATH = "/blocks"
 NAME = N_("Building blocks")
@@ -104,7 +105,8 @@ def _summary(found: ChannelAttribution) -> html.Div:
     ], className="blocks-summary")
 
 
-def _cards(view: LayerView, found: ChannelAttribution, geometry: Any, conv: str | None) -> html.Ul:
+def _cards(service: Analyzer, view: LayerView, found: ChannelAttribution, geometry: Any,
+           conv: str | None) -> html.Ul:
     chosen = top_channels(found, TOP)
     largest = max((abs(float(found.attributions[c])) for c in chosen), default=0.0)
     cards = []
@@ -118,8 +120,9 @@ def _cards(view: LayerView, found: ChannelAttribution, geometry: Any, conv: str 
             html.H3(name, className="circuit-card-title"),
             html.Div(_("attribution {value}").format(value=fmt(value)), className="circuit-number"),
             bar(abs(value) / largest if largest else 0.0, value >= 0),
-            html.Div(picture(where, _("where channel {channel} carries the class").format(channel=c),
-                             _("where it carries the class")), className="circuit-pictures"),
+            html.Div([picture(where, _("where channel {channel} carries the class").format(channel=c),
+                              _("where it carries the class")),
+                      featurevis_picture(service, view, conv, c) if conv else None], className="circuit-pictures"),
         ], className="circuit-card blocks-card"))
     return html.Ul(cards, className="circuit-cards")
 
@@ -162,7 +165,7 @@ def render_blocks(service: Analyzer, view: LayerView, method: str) -> dict[str, 
         html.H2(_("Channels of {layer} that carry “{label}”").format(layer=layer.name, label=label),
                 className="section-title mt-0 blocks-title"),
         _summary(found),
-        _cards(view, found, geometry, walk_layer(service, loaded.name, layer.name)),
+        _cards(service, view, found, geometry, walk_layer(service, loaded.name, layer.name)),
         html.H2(_("Where each channel carries it"), className="section-title"),
         _spatial(found),
     ]

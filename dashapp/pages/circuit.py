@@ -86,7 +86,7 @@ def _map_picture(view: LayerView, layer: str, channel: int, side: int = 120) -> 
     return overlay_uri(view.image, view.layer_maps(layer)[channel], geometry, colormap, side=side)
 
 
-def _featurevis(service: Analyzer, view: LayerView, layer: str, index: int) -> html.Figure | None:
+def featurevis_picture(service: Analyzer, view: LayerView, layer: str, index: int) -> html.Figure | None:
     """The unit's feature visualization when one is cached (never computed here)."""
     request = service.featurevis.request(view.loaded.name, layer, str(index))
     if service.featurevis.meta(request) is None:
@@ -120,7 +120,7 @@ def _cards(service: Analyzer, view: LayerView, found: Circuit, links: list[Link]
                                     _("response of {layer} filter {index} over the image").format(
                                         layer=link.layer, index=link.channel), _("response")))
         if walkable and link.layer is not None and rank < PICTURED:
-            pictures.append(_featurevis(service, view, link.layer, link.channel))
+            pictures.append(featurevis_picture(service, view, link.layer, link.channel))
         if link.kind != "identity" and rank < PICTURED:
             pictures.append(picture(kernel_uri(link.kernel, scale), kernel_alt, _("kernel")))
         href = unit_href(view, link.layer, link.channel) if walkable and link.layer is not None else None
