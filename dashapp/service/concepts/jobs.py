@@ -21,6 +21,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -81,7 +82,8 @@ class ConceptJobs:
             return job
         self.blobs.delete(f"tcav-cancel:{job}")
         self.blobs.delete(f"tcav-progress:{job}")
-        self._write_record(job, state="queued", started=time.time(), error=None, mode=None)
+        # A new run token: a run of an earlier start still going (cancelled, or delivered again) sees it and stops.
+        self._write_record(job, state="queued", started=time.time(), error=None, mode=None, run=uuid.uuid4().hex)
         self.dispatch(self, job)
         return job
 
@@ -138,6 +140,7 @@ class ConceptJobs:
         used = plan(request, self.collections)
         count = total(request, used)
         done, last = 0, 0.0
+        token = self._get_json(f"tcav-job:{job}").get("run")
         self.blobs.put(progress_key, f"0 {count}".encode())
         self._write_record(job, state="running", running_since=time.time(), beat=time.time())
 
@@ -147,7 +150,7 @@ class ConceptJobs:
             now = time.time()
             if now - last >= PROGRESS_EVERY_S or done == count:
                 last = now
-                if self.blobs.get(cancel_key) is not None:
+                if self.blobs.get(cancel_key) is not None or self._get_json(f"tcav-job:{job}").get("run") != token:
                     raise Cancelled
                 self.blobs.put(progress_key, f"{done} {count}".encode())
                 self._write_record(job, beat=now)

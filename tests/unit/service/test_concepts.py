@@ -155,3 +155,39 @@ def test_a_five_thousand_image_concept_is_subsampled_to_the_stated_bound() -> No
     assert len(used["concepts"]["a"]) == MAX_IMAGES and len(used["random"]) == RANDOM_CAP
     assert len(used["images"]) == MAX_IMAGES and used == plan(request, big)
     assert total(request, used) == 2 * MAX_IMAGES + RANDOM_CAP + 10 * 2 * 2
+
+
+def test_a_start_after_cancel_stops_the_earlier_run_still_going(setup, monkeypatch) -> None:
+    jobs, ids = setup
+    gate, entered = threading.Event(), threading.Event()
+    import dashapp.service.concepts.jobs as module
+
+    real, runs = module.compute, []
+
+    def slow(request, used, registry, collections, images, tick):
+        def held(units: int) -> None:
+            entered.set()
+            gate.wait(30)
+            tick(units)
+
+        try:
+            runs.append(real(request, used, registry, collections, images, held))
+        except module.Cancelled:
+            runs.append(None)
+            raise
+        return runs[-1]
+
+    monkeypatch.setattr(module, "PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr(module, "compute", slow)
+    job = jobs.start(body(ids))
+    first = jobs.threads[job]
+    assert entered.wait(30)
+    jobs.cancel(job)
+    assert jobs.start(body(ids)) == job  # again, while the first run still waits
+    second = jobs.threads[job]
+    assert second is not first
+    gate.set()
+    first.join(60)
+    second.join(120)
+    assert runs.count(None) == 1 and len(runs) == 2  # the first stopped, the second finished
+    assert jobs.status(job)["state"] == "done"
