@@ -128,11 +128,20 @@
     if (main) { main.focus(); main.scrollIntoView(); }
   }
 
+  // The banner's fold button says whether the banner is open (folded by
+  // assets/js/dashapp.js, a class on <html> that outlives the button).
+  function bannerToggleState() {
+    const toggle = document.getElementById("banner-toggle");
+    const open = String(!document.documentElement.classList.contains("banner-folded"));
+    if (toggle && toggle.getAttribute("aria-expanded") !== open) { toggle.setAttribute("aria-expanded", open); }
+  }
+
   function applyAll() {
     nameComposites(document);
     dropdownTabStops(document);
     keyboardClickables(document);
     toolbarTabStops(document);
+    bannerToggleState();
   }
 
   let pending = false;

@@ -162,6 +162,23 @@
     if (button) { event.preventDefault(); button.click(); }
   });
 
+  // The untrained-weights banner folds to one line until the tab is closed
+  // (sessionStorage): a class on <html>, which React never rewrites (style.css).
+  const FOLDED = "dashapp.bannerFolded";
+  function foldBanner(folded) {
+    document.documentElement.classList.toggle("banner-folded", folded);
+    const toggle = document.getElementById("banner-toggle");
+    if (toggle) { toggle.setAttribute("aria-expanded", String(!folded)); }
+  }
+  try { foldBanner(window.sessionStorage.getItem(FOLDED) === "1"); } catch { /* storage refused: stays open */ }
+  document.addEventListener("click", function (event) {
+    const toggle = event.target instanceof Element ? event.target.closest("#banner-toggle") : null;
+    if (!toggle) { return; }
+    const folded = !document.documentElement.classList.contains("banner-folded");
+    try { window.sessionStorage.setItem(FOLDED, folded ? "1" : "0"); } catch { /* this page only */ }
+    foldBanner(folded);
+  });
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     cnn: {
       // base figure + hover (+ the style controls' values) -> shown figure,
@@ -283,6 +300,23 @@
         const index = Number(meta ? meta.filter : NaN);
         if (!Number.isInteger(index)) { return skip; }
         return {page: "/detail", filter: index};
+      },
+      // a page job's progress -> how many it has finished, passed on only
+      // when that changes (the page redraws its tiles on it: ui/callbacks/jobs.py)
+      jobTally: function (finished, tally) {
+        const done = finished && typeof finished.done === "number" ? finished.done : null;
+        if (done === null || done === 0 || (tally && tally.done === done && tally.job === finished.job)) {
+          return window.dash_clientside.no_update;
+        }
+        return {done: done, job: finished.job};
+      },
+      // a page job's status line: cleared when it starts, and on Cancel how
+      // many it had finished (its own words, in the page's language)
+      jobStatus: function (go, cancel, finished) {
+        const ctx = window.dash_clientside.callback_context;
+        const trigger = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id : "";
+        if (!/-cancel\.n_clicks$/.test(trigger)) { return ""; }
+        return finished && finished.cancelled ? finished.cancelled : "";
       },
       // the state, passed on only when its model (or image) differs from the last one passed on
       modelChanged: function (ready, previous) {

@@ -350,7 +350,15 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
                                **attrs(aria_label=_("Controls"))),
                     html.Main(
                         [
-                            html.Div(id="weights-banner"),
+                            # The untrained-weights banner folds to one line until the tab
+                            # is closed (sessionStorage, assets/js/dashapp.js), never away.
+                            html.Div([
+                                html.Div(id="weights-banner"),
+                                html.Button([html.Span(_("Fold"), className="when-open"),
+                                             html.Span(_("Show all"), className="when-folded")],
+                                            id="banner-toggle", type="button", className="btn btn-sm banner-toggle",
+                                            **attrs(aria_expanded="true", aria_controls="weights-banner")),
+                            ], className="banner-wrap"),
                             # Always in the page, so what appears inside is announced.
                             html.Div(
                                 html.Div(
