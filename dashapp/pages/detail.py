@@ -9,6 +9,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
+from dashapp.analysis.maps.patches import crop_box
 from dashapp.figures.maps import (
     SIZE_COLOURS,
     SIZE_LETTERS,
@@ -310,7 +311,7 @@ def _register_choices(app: Dash, service: Analyzer) -> None:
         highlight = Patch()
         for i in range(len(regions)):
             highlight["data"][i]["line"]["width"] = 5 if i == curve else 2
-        return _region_card(view, regions[curve]), highlight
+        return _region_card(view, regions[curve], index), highlight
 
 
 def _chosen_region(click: dict[str, Any] | None, presses: list[int | None]) -> int | None:
@@ -327,8 +328,11 @@ def _chosen_region(click: dict[str, Any] | None, presses: list[int | None]) -> i
     return curve if isinstance(curve, int) and not isinstance(curve, bool) else None
 
 
-def _region_card(view: LayerView, region: dict[str, Any]) -> dbc.Card:
-    crop = view.image.crop((region["x0"], region["y0"], region["x1"], region["y1"]))
+def _region_card(view: LayerView, region: dict[str, Any], region_filter: int) -> dbc.Card:
+    # At least the peak cell's receptive field: a sliver of a region is not a few blurred pixels.
+    box = (region["x0"], region["y0"], region["x1"], region["y1"])
+    crop = view.image.crop(crop_box(view.maps[region_filter], view.geometry, box, view.image.width,
+                                    view.image.height))
     return dbc.Card(
         dbc.CardBody([
             html.Div(_("Region {number} · {size}").format(

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from dashapp.analysis.maps.geometry import map_geometry
+from dashapp.analysis.maps.geometry import MapGeometry, map_geometry
 from dashapp.analysis.models.graph import ReceptiveField
 
 
@@ -67,3 +67,23 @@ def top_patches(
         x0, y0, x1, y1 = geometry.pixel_box(row, col, image_width, image_height)
         patches.append(Patch(number, row, col, value, x0, y0, x1, y1))
     return patches
+
+
+def crop_box(fmap: np.ndarray, geometry: MapGeometry, box: tuple[int, int, int, int], image_width: int,
+             image_height: int) -> tuple[int, int, int, int]:
+    """What to crop for a region ``box`` (x0, y0, x1, y1 exclusive): the box,
+    grown to at least the receptive field of its peak cell (the largest cell
+    whose centre lies in the box, or the cell nearest the box's centre), so a
+    sliver of a region is shown with what its filter sees, not as a few
+    blurred pixels."""
+    rows, cols = fmap.shape
+    x0, y0, x1, y1 = box
+    centres_x = geometry.x0 + np.arange(cols) * geometry.dx
+    centres_y = geometry.y0 + np.arange(rows) * geometry.dy
+    inside = np.outer((centres_y >= y0) & (centres_y < y1), (centres_x >= x0) & (centres_x < x1))
+    if inside.any():
+        row, col = divmod(int(np.argmax(np.where(inside, fmap, -np.inf))), cols)
+    else:
+        row, col = geometry.cell_at((x0 + x1) / 2, (y0 + y1) / 2, rows, cols)
+    fx0, fy0, fx1, fy1 = geometry.pixel_box(row, col, image_width, image_height)
+    return min(x0, fx0), min(y0, fy0), max(x1, fx1), max(y1, fy1)
