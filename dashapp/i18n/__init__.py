@@ -132,7 +132,10 @@ def number(value: float, digits: int = 2, *, grouping: bool = True) -> str:
 def significant(value: float, digits: int = 3) -> str:
     """``value`` to at most ``digits`` significant digits (what ``f"{value:.3g}"``
     shows, with the locale's decimal mark)."""
-    return format_decimal(value, format="@" + "#" * (digits - 1), locale=current())
+    # Rounded first: Babel's significant-digit pattern drops the carry when
+    # rounding adds a digit (0.09999 came out "0.01").
+    rounded = float(f"{value:.{digits}g}")
+    return format_decimal(rounded, format="@" + "#" * (digits - 1), locale=current())
 
 
 def integer(value: int) -> str:

@@ -99,3 +99,15 @@ def test_spanish_plural_forms_choose_by_count() -> None:
     with i18n.speaking("es"):
         assert i18n.ngettext("{n} filter", "{n} filters", 1) == "{n} filter"
         assert i18n.ngettext("{n} filter", "{n} filters", 3) == "{n} filters"
+
+
+@pytest.mark.parametrize(("value", "english", "spanish"), [
+    (0.09999, "0.1", "0,1"),  # rounding adds a digit: Babel's pattern alone answered "0.01"
+    (9.9996, "10", "10"),
+    (0.126, "0.126", "0,126"),
+    (-0.0004567, "-0.000457", "-0,000457"),
+])
+def test_significant_digits_carry_when_rounding_adds_a_digit(value: float, english: str, spanish: str) -> None:
+    assert i18n.significant(value) == english
+    with i18n.speaking("es"):
+        assert i18n.significant(value) == spanish
