@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashapp.analysis.featurevis.optimize import OBJECTIVES
+from dashapp.errors import UserError
 from dashapp.ui.callbacks.jobs import job_controls, register_job
 from dashapp.ui.layout.widgets import fmt, notice_alert, page_header
 
@@ -97,5 +98,18 @@ def register(app: Dash, service: Analyzer) -> None:
         targets = {"model": view.loaded.name, "layer": view.info.name, "objective": objective,
                    "filters": [f.index for f in ranked]}
         return {"error": None, "notices": [n for n in notices if n is not None], "tiles": tiles, "targets": targets}
+
+    # Each visualization of a running job drawn as it lands (fv-tally). Not
+    # through render: Dash holds a callback back while one of its inputs
+    # (fv-done) is the output of a job still running.
+    @app.callback(Output("fv-tiles", "children", allow_duplicate=True), Input("fv-tally", "data"),
+                  State("ready-state", "data"), State("fv-objective", "value"), prevent_initial_call=True)
+    def landed(_tally: dict[str, Any] | None, ready: dict[str, Any] | None, objective: str | None) -> Any:
+        try:
+            view = view_of(service, ready or {})
+        except UserError:
+            return no_update  # render says why
+        objective = objective if objective in OBJECTIVES else "channel"
+        return [tile(service, view, f.index, f.rank, objective) for f in view.ranking.filters[:MAX_TILES]]
 
     register_job(app, service, "fv", max_filters=MAX_TILES)

@@ -16,13 +16,14 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import Dash, Input, Output, State, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 
 from dashapp import i18n
 from dashapp.errors import UserError
 from dashapp.i18n import _, number
 from dashapp.service import Analyzer
 from dashapp.service.featurevis import png_bytes
+from dashapp.ui.attributes import attrs
 
 PREVIEW_EVERY_S = 0.7  # how often the job publishes a progress update
 FOLLOW_POLL_S = 0.5  # how often it reads another request's progress
@@ -51,6 +52,11 @@ def job_controls(prefix: str, label: str) -> html.Div:
                 ],
                 id=f"{prefix}-run", className="fv-run", style={"display": "none"},
             ),
+            # What the job has finished so far (its progress), that count once
+            # it changes (what the page redraws on), and what a cancel left.
+            dcc.Store(id=f"{prefix}-finished"),
+            dcc.Store(id=f"{prefix}-tally"),
+            html.Div(id=f"{prefix}-status", className="control-help fv-status", **attrs(aria_live="polite")),
         ],
         className="fv-controls",
     )
@@ -102,8 +108,10 @@ def register_job(app: Dash, service: Analyzer, prefix: str, max_filters: int) ->
     """The background callback behind ``job_controls(prefix)``: it computes
     every filter listed in the ``{prefix}-targets`` store that is not cached
     yet (at most ``max_filters``, the page's own maximum), then sets
-    ``{prefix}-done`` so the page redraws. Past the host's page-job slots a
-    job is refused at once ("busy, try again")."""
+    ``{prefix}-done`` so the page redraws. Each finished visualization is
+    counted in ``{prefix}-tally`` as it lands, so the page can show it at
+    once; a cancel says how many were finished, and they stay. Past the
+    host's page-job slots a job is refused at once ("busy, try again")."""
 
     @app.callback(
         Output(f"{prefix}-done", "data"),
@@ -112,7 +120,7 @@ def register_job(app: Dash, service: Analyzer, prefix: str, max_filters: int) ->
         State("ready-state", "data"),
         background=True,
         progress=[Output(f"{prefix}-progress", "value"), Output(f"{prefix}-label", "children"),
-                  Output(f"{prefix}-preview", "src")],
+                  Output(f"{prefix}-preview", "src"), Output(f"{prefix}-finished", "data")],
         running=[
             (Output(f"{prefix}-go", "disabled"), True, False),
             (Output(f"{prefix}-cancel", "style"), {"display": "inline-block"}, {"display": "none"}),
@@ -135,10 +143,35 @@ def register_job(app: Dash, service: Analyzer, prefix: str, max_filters: int) ->
         except UserError as exc:
             return {"at": time.time(), "error": exc.message}
 
+    # The tally changes only when one more is finished (the progress comes
+    # every PREVIEW_EVERY_S); a cancel shows what the job had finished.
+    app.clientside_callback(ClientsideFunction("cnn", "jobTally"), Output(f"{prefix}-tally", "data"),
+                            Input(f"{prefix}-finished", "data"), State(f"{prefix}-tally", "data"),
+                            prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("cnn", "jobStatus"), Output(f"{prefix}-status", "children"),
+                            Input(f"{prefix}-go", "n_clicks"), Input(f"{prefix}-cancel", "n_clicks"),
+                            State(f"{prefix}-finished", "data"), prevent_initial_call=True)
 
-def _compute_missing(set_progress: Any, service: Analyzer, missing: list[Any]) -> dict[str, Any]:
-    """Compute each visualization in turn (or follow another request's), with progress and a preview."""
+
+def _finished(done: int, total: int, job: float) -> dict[str, Any]:
+    """What job ``job`` (its start time) has finished, and the words a cancel would show now."""
+    return {"done": done, "total": total, "job": job,
+            "cancelled": _("Cancelled after {done} of {total}; the finished ones are kept.").format(
+                done=done, total=total)}
+
+
+def _compute_missing(report: Any, service: Analyzer, missing: list[Any]) -> dict[str, Any]:
+    """Compute each visualization in turn (or follow another request's), with
+    progress, a preview, and how many are finished so far."""
     jobs = service.featurevis
+    job = time.time()
+    tally = [_finished(0, len(missing), job)]
+    preview: list[str | None] = [None]  # the last one shown, kept while nothing newer comes
+
+    def set_progress(values: tuple[Any, Any, Any]) -> None:
+        preview[0] = values[2] or preview[0]
+        report((values[0], values[1], preview[0], tally[0]))
+
     for position, request in enumerate(missing, start=1):
         started, last = time.monotonic(), [0.0]
 
@@ -155,10 +188,12 @@ def _compute_missing(set_progress: Any, service: Analyzer, missing: list[Any]) -
 
         set_progress((0, _progress_text(position, len(missing), request.filter, 0,
                                         request.settings.steps, None), None))
-        if _follow(set_progress, service, request, position, len(missing)):
-            continue  # another request computed it meanwhile
-        try:
-            jobs.compute(request, on_step)
-        except UserError as exc:
-            return {"at": time.time(), "error": exc.message}
+        if not _follow(set_progress, service, request, position, len(missing)):  # else another request did it
+            try:
+                jobs.compute(request, on_step)
+            except UserError as exc:
+                return {"at": time.time(), "error": exc.message}
+        tally[0] = _finished(position, len(missing), job)
+        set_progress((100, _progress_text(position, len(missing), request.filter, request.settings.steps,
+                                          request.settings.steps, None), None))
     return {"at": time.time()}
