@@ -34,12 +34,8 @@ SIZE_LETTERS = {"small": "S", "medium": "M", "large": "L", "very large": "XL"}
 PREVIEW_SIDE = 320
 GRID_MAX_SIDE = 56
 MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
-# Every figure's toolbar: shown on hover only, above the plot (style.css), with
-# the two buttons a reader needs: download a PNG, reset the zoom. One Tab stop
-# a figure (assets/js/a11y.js).
-TOOLBAR: dcc.Graph.Config = {
-    "displaylogo": False,
-    "displayModeBar": "hover",
+TOOLBAR: dcc.Graph.Config = {  # on hover, above the plot (style.css); one Tab stop (assets/js/a11y.js)
+    "displaylogo": False, "displayModeBar": "hover",
     "modeBarButtons": [["toImage", "resetScale2d"]],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }

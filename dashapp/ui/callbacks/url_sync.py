@@ -126,9 +126,6 @@ def register(app: Dash, service: Analyzer, pages: tuple[str, ...] = ()) -> None:
             "view": analysis if changed else no_update,
             "ready": ready,
             "poll_off": poll_off,
-            # A page's navigation (another filter) answers the request a
-            # message was about: the old message goes ("Filter 500 does not
-            # exist" is gone once filter 5 is open).
             "messages": _messages(messages) if (messages or from_url or isinstance(event, Navigated)) else no_update,
             "layer_options": layer_options(service, state.model)
             if from_url or state.model != before.model else no_update,
