@@ -20,6 +20,7 @@ import pytest
 from dash import Dash
 from PIL import Image
 
+from dashapp.analysis.maps.patches import crop_box
 from dashapp.service import Analyzer
 from devtools.servers import random_png
 from tests.support import dash_harness as h
@@ -127,8 +128,11 @@ def test_forged_region_box_crops_only_the_servers_region(site: tuple[Dash, Analy
     region = regions[0]
     image = opened.image
     assert crop.width <= image.width and crop.height <= image.height
-    # The crop is the server's box (scaled to at most 220 px), whatever the client said.
-    box_w, box_h = region.x1 - region.x0, region.y1 - region.y0
+    # The crop is the server's box (grown to its peak cell's receptive field,
+    # scaled to at most 220 px), whatever the client said.
+    x0, y0, x1, y1 = crop_box(opened.maps[index], opened.geometry, (region.x0, region.y0, region.x1, region.y1),
+                              image.width, image.height)
+    box_w, box_h = x1 - x0, y1 - y0
     assert abs(crop.width / crop.height - box_w / box_h) < 0.1 * max(1.0, box_w / box_h)
     assert f"x {region.x0}–{region.x1}" in json.dumps(response_of(answer), ensure_ascii=False)
 

@@ -16,7 +16,7 @@ def test_the_layout_speaks_spanish() -> None:
     with i18n.speaking("es"):
         text = visible_text(heatmaps.layout())
     assert "Mapas de calor" in text and "Ampliar uno" in text and "Filtro para ampliar" in text
-    assert "Pasa el ratón sobre un mapa" in text
+    assert "Pasa el cursor sobre un mapa" in text and "haz clic en un mapa" in text
     assert "Heatmaps" not in text and "Enlarge one" not in text and english_sentences_in(text) == []
 
 

@@ -118,7 +118,9 @@ def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
     # The first answer puts six empty slots in the first six cells; the
     # figures and titles, in rank order, are spread over them in the browser
     # (the enlarged one too).
-    assert [c.children[1].id["index"] for c in cells[:6]] == [f"heat-{rank}" for rank in range(1, 7)]
+    # Each cell: the slot, and the hidden button Enter on the card presses (to open its filter).
+    assert [c[0].children[1].id["index"] for c in cells[:6]] == [f"heat-{rank}" for rank in range(1, 7)]
+    assert [c[1].id for c in cells[:6]] == [{"type": "heat-open", "index": f"heat-{rank}"} for rank in range(1, 7)]
     assert all(c is no_update for c in cells[6:]) and "heat-wide" not in grid_class
     assert [f.layout.meta["filter"] for f in bases["figures"]] == [int(o["value"]) for o in options]
     assert bases["titles"][0].startswith(f"#1 · filter {options[0]['value']} ·")
@@ -144,7 +146,7 @@ def test_heatmap_slots_stay_and_only_the_difference_is_added_or_removed(app: Das
     out = heat({**view, "n": 7}, None, title_ids(6))
     cells, grid_class, bases = out["cells"], out["grid_class"], out["bases"]
     assert [i for i, c in enumerate(cells) if c is not no_update] == [6] and "heat-wide" in grid_class
-    assert cells[6].children[1].id == {"type": "fig-base", "index": "heat-7"} and len(bases["figures"]) == 7
+    assert cells[6][0].children[1].id == {"type": "fig-base", "index": "heat-7"} and len(bases["figures"]) == 7
     # Back to five: the sixth and seventh cells emptied.
     out = heat({**view, "n": 5}, None, title_ids(7))
     cells, grid_class = out["cells"], out["grid_class"]
