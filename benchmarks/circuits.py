@@ -17,34 +17,21 @@ Prints, as medians over --repeat runs:
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.engine import EXAMPLE, median_time  # one timing rule for the benchmarks
 from dashapp import create_app
 from dashapp.analysis.attribution.channels import channel_attribution
 from dashapp.analysis.circuits.circuit import circuit
 from dashapp.analysis.models.capture import forward_only
 from dashapp.config.settings import Settings
 from dashapp.service import Analyzer
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "assets" / "examples" / "chelsea.png"
-
-
-def median_time(func: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def line(name: str, seconds: float, base: float, base_name: str, target: str = "") -> None:
