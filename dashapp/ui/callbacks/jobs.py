@@ -19,6 +19,7 @@ import numpy as np
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 
 from dashapp import i18n
+from dashapp.analysis.models.threads import one_thread_after_fork
 from dashapp.errors import UserError
 from dashapp.i18n import _, number
 from dashapp.service import Analyzer
@@ -132,6 +133,7 @@ def register_job(app: Dash, service: Analyzer, prefix: str, max_filters: int) ->
     def compute(set_progress: Any, clicks: int, targets: dict[str, Any] | None, ready: dict[str, Any] | None) -> Any:
         if not clicks or not isinstance(targets, dict):
             return no_update
+        one_thread_after_fork()  # a forked process: see analysis/models/threads.py
         # The job runs in another process, outside any request: it speaks
         # the language of the page that started it.
         i18n.use(ready.get("lang") if isinstance(ready, dict) else None)
