@@ -155,8 +155,9 @@ def sanity(store: ActivationStore, subject: Subject, layer: EvidenceLayer, class
             return stored
         result = evidence_sanity(subject.model, subject.image, layer.name, class_index, method, seed=SANITY_SEED,
                                  progress=progress).as_dict()
+        result.update({"layer": layer.name, "class": class_index, "method": method})
+        # Stored before the slot is freed, so the request waiting for it reads this result.
+        store.put_blob(key, encode_meta(result))  # facts only: the sentence is said in each reader's language
     finally:
         _SANITY_SLOTS.release()
-    result.update({"layer": layer.name, "class": class_index, "method": method})
-    store.put_blob(key, encode_meta(result))  # facts only: the sentence is said in each reader's language
     return with_sentence(result, subject.model.weights.pretrained)
