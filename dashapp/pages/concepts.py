@@ -16,9 +16,8 @@ from dashapp.figures.concepts import concept_figure
 from dashapp.service.concepts.request import default_layers
 from dashapp.service.concepts.runtime import service_jobs
 from dashapp.state.url import encode_state
-from dashapp.ui.attributes import attrs
 from dashapp.ui.layout.dataset_widgets import collection_title
-from dashapp.ui.layout.widgets import page_header
+from dashapp.ui.layout.widgets import job_bar, page_header
 from dashapp.wording.concepts import chance_note, finding
 
 from ..errors import UserError
@@ -63,15 +62,7 @@ def layout(**_query: Any) -> html.Div:
                                         value=DEFAULT_RUNS), "concepts-runs", 4),
         ], className="g-2 mb-2"),
         dbc.Row([_group(_("Layers"), "concepts-layers", 12)], className="g-2 mb-2"),
-        dbc.Card(dbc.CardBody([
-            html.Div([
-                dbc.Button(_("Test"), id="concepts-test", color="primary", n_clicks=0, className="me-2"),
-                dbc.Button(_("Cancel"), id="concepts-cancel", color="secondary", outline=True, n_clicks=0),
-                html.Span(id="concepts-status", className="ms-3", role="status",
-                          **attrs(aria_live="polite", data_labels="concepts-progress")),
-            ], className="d-flex align-items-center mb-2"),
-            dbc.Progress(id="concepts-progress", value=0, striped=True),
-        ]), className="mb-3"),
+        job_bar("concepts", "concepts-test", _("Test")),
         dcc.Interval(id="concepts-poll", interval=1000, disabled=True),
         dcc.Store(id="concepts-job", storage_type="session"),
         dcc.Store(id="concepts-done"),

@@ -14,7 +14,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dashapp.ui.attributes import attrs
 from dashapp.ui.layout.dataset_widgets import collection_title, filter_card, progress_text
-from dashapp.ui.layout.widgets import notice_alert, page_header
+from dashapp.ui.layout.widgets import job_bar, notice_alert, page_header
 
 from .. import i18n
 from ..errors import UserError
@@ -51,16 +51,7 @@ def layout(**_query: Any) -> html.Div:
                     md=3, className="d-flex align-items-end"),
         ], className="g-2 mb-2"),
         dcc.Loading(html.Div(id="dataset-upload-message"), type="dot", delay_show=300),
-        dbc.Card(dbc.CardBody([
-            html.Div([
-                dbc.Button(_("Scan"), id="dataset-scan", color="primary", n_clicks=0, className="me-2"),
-                dbc.Button(_("Cancel"), id="dataset-cancel", color="secondary", outline=True, n_clicks=0),
-                # Names the progress bar (assets/js/a11y.js) and is announced as it changes.
-                html.Span(id="dataset-status", className="ms-3 dataset-status", role="status",
-                          **attrs(aria_live="polite", data_labels="dataset-progress")),
-            ], className="d-flex align-items-center mb-2"),
-            dbc.Progress(id="dataset-progress", value=0, striped=True, className="dataset-progress"),
-        ]), className="mb-3"),
+        job_bar("dataset", "dataset-scan", _("Scan")),
         dcc.Interval(id="dataset-poll", interval=1000, disabled=True),
         dcc.Store(id="dataset-scanned"),
         html.Div([html.Span(_("Sort filters by"), className="me-2"),

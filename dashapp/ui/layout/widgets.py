@@ -133,3 +133,19 @@ def worded(template: str, **parts: Any) -> list[Any]:
     pieces = re.split(r"\{(\w+)\}", template)
     return [parts[piece] if odd else piece for odd, piece in ((i % 2 == 1, p) for i, p in enumerate(pieces))
             if odd or piece]
+
+
+def job_bar(prefix: str, start_id: str, start_label: str) -> dbc.Card:
+    """A background job's controls: start and cancel, the status line (it names
+    the progress bar, assets/js/a11y.js, and is announced as it changes), the bar.
+    Ids: ``start_id`` and ``{prefix}-{cancel|status|progress}``."""
+    return dbc.Card(dbc.CardBody([
+        html.Div([
+            dbc.Button(start_label, id=start_id, color="primary", n_clicks=0, className="me-2"),
+            dbc.Button(_("Cancel"), id=f"{prefix}-cancel", color="secondary", outline=True, n_clicks=0),
+            html.Span(id=f"{prefix}-status", className=f"ms-3 {prefix}-status", role="status",
+                      **attrs(aria_live="polite", data_labels=f"{prefix}-progress")),
+        ], className="d-flex align-items-center mb-2"),
+        dbc.Progress(id=f"{prefix}-progress", value=0, striped=True, className=f"{prefix}-progress"),
+    ]), className="mb-3")
+
