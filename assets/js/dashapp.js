@@ -310,14 +310,6 @@
         }
         return {done: done, job: finished.job};
       },
-      // a page job's status line: cleared when it starts, and on Cancel how
-      // many it had finished (its own words, in the page's language)
-      jobStatus: function (go, cancel, finished) {
-        const ctx = window.dash_clientside.callback_context;
-        const trigger = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id : "";
-        if (!/-cancel\.n_clicks$/.test(trigger)) { return ""; }
-        return finished && finished.cancelled ? finished.cancelled : "";
-      },
       // the state, passed on only when its model (or image) differs from the last one passed on
       modelChanged: function (ready, previous) {
         if (!ready || (previous && previous.model === ready.model)) { return window.dash_clientside.no_update; }

@@ -8,7 +8,7 @@ everything else (concept tests) to the default ``celery`` queue. A worker
 consumes every queue declared here unless told otherwise (``-Q``), and
 takes one message of each at a time in turn, so a backlog of page jobs never
 sits in front of a scan; with ``--concurrency 2`` (the Procfile's default)
-and one page job at a time per host (``PAGE_JOB_SLOTS``), a scan always has a
+and one page job at a time per host (``service.page_jobs.SLOTS``), a scan always has a
 pool process even while a long page job runs."""
 
 from __future__ import annotations

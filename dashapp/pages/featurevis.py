@@ -99,12 +99,15 @@ def register(app: Dash, service: Analyzer) -> None:
                    "filters": [f.index for f in ranked]}
         return {"error": None, "notices": [n for n in notices if n is not None], "tiles": tiles, "targets": targets}
 
-    # Each visualization of a running job drawn as it lands (fv-tally). Not
+    # Each visualization of a running job drawn as it lands (fv-tally), and
+    # once more when a cancel has counted what the job left (fv-status). Not
     # through render: Dash holds a callback back while one of its inputs
     # (fv-done) is the output of a job still running.
     @app.callback(Output("fv-tiles", "children", allow_duplicate=True), Input("fv-tally", "data"),
-                  State("ready-state", "data"), State("fv-objective", "value"), prevent_initial_call=True)
-    def landed(_tally: dict[str, Any] | None, ready: dict[str, Any] | None, objective: str | None) -> Any:
+                  Input("fv-status", "children"), State("ready-state", "data"), State("fv-objective", "value"),
+                  prevent_initial_call=True)
+    def landed(_tally: dict[str, Any] | None, _status: Any, ready: dict[str, Any] | None,
+               objective: str | None) -> Any:
         try:
             view = view_of(service, ready or {})
         except UserError:

@@ -16,9 +16,9 @@ host waits too; only while Redis is unreachable may two hosts compute the
 same image twice.
 
 Page jobs (the pages' background callbacks) also take a page-job slot, without
-waiting: past ``PAGE_JOB_SLOTS`` jobs at once on a host the next is refused
-("busy, try again", 429), so forged jobs cannot pile up processes or occupy
-every worker while scans wait.
+waiting (``page_jobs.py``): past its slots the next is refused ("busy, try
+again", 429), so forged jobs cannot pile up processes or occupy every worker
+while scans wait.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from redis.exceptions import RedisError
 
 from dashapp.analysis.featurevis.optimize import (
     OBJECTIVES,
+    CancelFlag,
     Cancelled,
     FeatureVisError,
     FeatureVisResult,
@@ -58,6 +59,7 @@ from ..store import ActivationStore, redis_client
 from ..store.backends import REDIS_TIMEOUT_S
 from ..wording.errors import error_text
 from .catalog import ModelCatalog
+from .page_jobs import PageJobs
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,6 @@ PROGRESS_EVERY_S = 1.0  # how often a running job refreshes its shared progress 
 STALE_AFTER_S = 30.0  # a progress entry not refreshed for this long belongs to a dead job
 LOCK_POLL_S = 0.2
 REDIS_LOCK_S = 60.0  # a crashed holder's Redis lock lapses after this long
-PAGE_JOB_SLOTS = 1  # page jobs at once per host: one optimizes, the run slot would make any other wait anyway
 
 StepFn = Callable[[int, int, "np.ndarray | None"], None]
 
@@ -153,6 +154,7 @@ class FeatureVisJobs:
         self.models = models
         self.store = activations
         self.lock_dir = settings.data_dir / "featurevis-locks"
+        self.page_jobs = PageJobs(self.lock_dir, activations)
         self.redis = redis_client(settings.redis_url, REDIS_TIMEOUT_S) if settings.redis_url else None
         self._threads: dict[str, threading.Thread] = {}
         self._guard = threading.Lock()
@@ -226,27 +228,6 @@ class FeatureVisJobs:
         self.store.put_blob(f"{request.key}:meta", json.dumps(meta).encode())
         return meta
 
-    # -- page jobs
-
-    @contextmanager
-    def page_job_slot(self) -> Iterator[None]:
-        """One of the host's page-job slots for the caller's job, or a 429
-        UserError at once when all are taken (the OS frees a dead job's slot)."""
-        for slot in range(PAGE_JOB_SLOTS):
-            fd = os.open(self._lock_path(f"page-job-{slot}"), os.O_CREAT | os.O_RDWR, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            try:
-                yield
-            finally:
-                os.close(fd)
-            return
-        raise UserError(_("The server is busy with other feature visualizations; please try again in a minute."),
-                        429)
-
     # -- computing
 
     def _lock_path(self, name: str) -> str:
@@ -254,7 +235,7 @@ class FeatureVisJobs:
         return str(self.lock_dir / f"{name}.lock")
 
     def compute(self, request: FeatureVisRequest, on_step: StepFn | None = None,
-                cancel: threading.Event | None = None) -> dict[str, Any]:
+                cancel: CancelFlag | None = None) -> dict[str, Any]:
         """The visualization's meta: cached, or computed here, once per host."""
         done = self.meta(request)
         if done is not None:
@@ -301,7 +282,7 @@ class FeatureVisJobs:
             return contextlib.nullcontext(lambda: None)
         return redis_lock(self.redis, f"dashapp:fvlock:{digest}", wait)
 
-    def _run(self, request: FeatureVisRequest, on_step: StepFn | None, cancel: threading.Event | None,
+    def _run(self, request: FeatureVisRequest, on_step: StepFn | None, cancel: CancelFlag | None,
              renew: Callable[[], None]) -> dict[str, Any]:
         started = time.time()
         last = [0.0]

@@ -17,10 +17,10 @@ optimization takes would stall every other analysis of that model.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -49,6 +49,12 @@ class FeatureVisError(Explained, ValueError):
 
 class Cancelled(RuntimeError):
     """The caller cancelled the optimization before it finished."""
+
+
+class CancelFlag(Protocol):
+    """What a run polls between steps (a ``threading.Event`` is one)."""
+
+    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -250,7 +256,7 @@ def visualize(
     filter_index: int,
     settings: FeatureVisSettings | None = None,
     progress: ProgressFn | None = None,
-    cancel: threading.Event | None = None,
+    cancel: CancelFlag | None = None,
     max_steps: int = MAX_STEPS,
     max_size: int = MAX_SIZE,
 ) -> FeatureVisResult:

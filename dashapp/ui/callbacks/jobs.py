@@ -16,18 +16,21 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dashapp import i18n
+from dashapp.analysis.featurevis.optimize import Cancelled
 from dashapp.analysis.models.threads import one_thread_after_fork
 from dashapp.errors import UserError
 from dashapp.i18n import _, number
 from dashapp.service import Analyzer
 from dashapp.service.featurevis import png_bytes
+from dashapp.service.page_jobs import StopFlag, new_job_id
 from dashapp.ui.attributes import attrs
 
 PREVIEW_EVERY_S = 0.7  # how often the job publishes a progress update
 FOLLOW_POLL_S = 0.5  # how often it reads another request's progress
+STOP_WAIT_S = 10.0  # how long a cancel waits for the job to stop before it counts
 
 
 def job_controls(prefix: str, label: str) -> html.Div:
@@ -78,12 +81,15 @@ def _progress_text(position: int, total: int, index: int, step: int, steps: int,
     return _("{progress} · about {seconds} s left").format(progress=text, seconds=number(seconds_left, 0))
 
 
-def _follow(set_progress: Any, service: Analyzer, request: Any, position: int, total: int) -> bool:
+def _follow(set_progress: Any, service: Analyzer, request: Any, position: int, total: int,
+            stop: StopFlag | None = None) -> bool:
     """While another request (the API, another page, another worker) computes
     this visualization, show its progress instead of computing it again;
     True when it is then done."""
     status = service.featurevis.status(request)
     while status["state"] in ("queued", "running"):
+        if stop is not None and stop.is_set():
+            raise Cancelled("cancelled while following another request")
         step, steps = status["step"], status["steps"]
         text = _progress_text(position, total, request.filter, step, steps, status.get("seconds_left"))
         text = _("{progress} (computed for another request)").format(progress=text)
@@ -140,8 +146,8 @@ def register_job(app: Dash, service: Analyzer, prefix: str, max_filters: int) ->
         jobs = service.featurevis
         try:
             requests = job_requests(service, targets, max_filters)
-            with jobs.page_job_slot():
-                return _compute_missing(set_progress, service, [r for r in requests if jobs.meta(r) is None])
+            with jobs.page_jobs.slot() as slot:
+                return _compute_missing(set_progress, service, [r for r in requests if jobs.meta(r) is None], slot)
         except UserError as exc:
             return {"at": time.time(), "error": exc.message}
 
@@ -150,24 +156,48 @@ def register_job(app: Dash, service: Analyzer, prefix: str, max_filters: int) ->
     app.clientside_callback(ClientsideFunction("cnn", "jobTally"), Output(f"{prefix}-tally", "data"),
                             Input(f"{prefix}-finished", "data"), State(f"{prefix}-tally", "data"),
                             prevent_initial_call=True)
-    app.clientside_callback(ClientsideFunction("cnn", "jobStatus"), Output(f"{prefix}-status", "children"),
-                            Input(f"{prefix}-go", "n_clicks"), Input(f"{prefix}-cancel", "n_clicks"),
-                            State(f"{prefix}-finished", "data"), prevent_initial_call=True)
+
+    @app.callback(Output(f"{prefix}-status", "children"), Input(f"{prefix}-go", "n_clicks"),
+                  Input(f"{prefix}-cancel", "n_clicks"), State(f"{prefix}-finished", "data"),
+                  State(f"{prefix}-targets", "data"), prevent_initial_call=True)
+    def status(_go: int, _cancel: int, finished: dict[str, Any] | None, targets: dict[str, Any] | None) -> str:
+        if ctx.triggered_id != f"{prefix}-cancel" or not isinstance(finished, dict):
+            return ""  # a new job clears the line
+        try:
+            return cancelled_status(service, finished, targets, max_filters)
+        except UserError:
+            return ""
 
 
-def _finished(done: int, total: int, job: float) -> dict[str, Any]:
-    """What job ``job`` (its start time) has finished, and the words a cancel would show now."""
-    return {"done": done, "total": total, "job": job,
-            "cancelled": _("Cancelled after {done} of {total}; the finished ones are kept.").format(
-                done=done, total=total)}
+def cancelled_status(service: Analyzer, finished: dict[str, Any], targets: dict[str, Any] | None,
+                     max_filters: int) -> str:
+    """What a cancelled job leaves, counted in the store once it has stopped
+    (service/page_jobs.py): a visualization it stored after the browser's
+    last progress counts too."""
+    job, slot = finished.get("job"), finished.get("slot")
+    if isinstance(job, str) and isinstance(slot, int):
+        service.featurevis.page_jobs.stop(job, slot, STOP_WAIT_S)
+    filters = [f for f in finished.get("filters") or [] if isinstance(f, int)]
+    requests = job_requests(service, {**(targets if isinstance(targets, dict) else {}), "filters": filters},
+                            max_filters)
+    done = sum(service.featurevis.meta(r) is not None for r in requests)
+    return _("Cancelled after {done} of {total}; the finished ones are kept.").format(done=done, total=len(requests))
 
 
-def _compute_missing(report: Any, service: Analyzer, missing: list[Any]) -> dict[str, Any]:
+def _finished(done: int, missing: list[Any], job: str, slot: int) -> dict[str, Any]:
+    """What job ``job`` (on page-job slot ``slot``) has finished of the
+    ``missing`` visualizations it computes."""
+    return {"done": done, "total": len(missing), "job": job, "slot": slot,
+            "filters": [request.filter for request in missing]}
+
+
+def _compute_missing(report: Any, service: Analyzer, missing: list[Any], slot: int) -> dict[str, Any]:
     """Compute each visualization in turn (or follow another request's), with
     progress, a preview, and how many are finished so far."""
     jobs = service.featurevis
-    job = time.time()
-    tally = [_finished(0, len(missing), job)]
+    job = new_job_id()
+    stop = jobs.page_jobs.stop_flag(job)
+    tally = [_finished(0, missing, job, slot)]
     preview: list[str | None] = [None]  # the last one shown, kept while nothing newer comes
 
     def set_progress(values: tuple[Any, Any, Any]) -> None:
@@ -190,12 +220,15 @@ def _compute_missing(report: Any, service: Analyzer, missing: list[Any]) -> dict
 
         set_progress((0, _progress_text(position, len(missing), request.filter, 0,
                                         request.settings.steps, None), None))
-        if not _follow(set_progress, service, request, position, len(missing)):  # else another request did it
-            try:
-                jobs.compute(request, on_step)
-            except UserError as exc:
-                return {"at": time.time(), "error": exc.message}
-        tally[0] = _finished(position, len(missing), job)
+        try:
+            if not _follow(set_progress, service, request, position, len(missing), stop):  # else another did it
+                jobs.compute(request, on_step, stop)
+        except UserError as exc:
+            return {"at": time.time(), "error": exc.message}
+        except Cancelled:
+            stop.acknowledge()  # after the last store: the page now counts what is kept
+            return {"at": time.time(), "cancelled": True}
+        tally[0] = _finished(position, missing, job, slot)
         set_progress((100, _progress_text(position, len(missing), request.filter, request.settings.steps,
                                           request.settings.steps, None), None))
     return {"at": time.time()}

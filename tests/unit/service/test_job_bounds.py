@@ -5,6 +5,7 @@ try again", 429)."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,9 @@ from dashapp.collections import CollectionLimits, CollectionStore, FileBlobStore
 from dashapp.collections.scanning import MAX_SCAN_THREADS, Scanner, in_process
 from dashapp.errors import UserError
 from dashapp.pages.featurevis import MAX_TILES
+from dashapp.service.page_jobs import new_job_id
 from dashapp.store import FileImageStore
-from dashapp.ui.callbacks.jobs import job_requests
+from dashapp.ui.callbacks.jobs import cancelled_status, job_requests
 from tests.support.noise_collection import png
 
 
@@ -38,13 +40,64 @@ def test_a_page_job_asks_for_no_more_filters_than_the_page_shows(service) -> Non
 
 def test_page_jobs_past_the_hosts_slots_are_refused_busy_at_once(service) -> None:
     jobs = service.featurevis
-    with jobs.page_job_slot():
+    with jobs.page_jobs.slot():
         for _forged in range(8):
-            with pytest.raises(UserError, match="busy") as refused, jobs.page_job_slot():
+            with pytest.raises(UserError, match="busy") as refused, jobs.page_jobs.slot():
                 pass
             assert refused.value.status == 429
-    with jobs.page_job_slot():  # freed when the job ends
+    with jobs.page_jobs.slot():  # freed when the job ends
         pass
+
+
+def test_a_cancel_counts_what_the_job_stored_before_it_stopped(service) -> None:
+    # The browser's last progress said nothing was finished; the job stores
+    # one more visualization after the cancel is asked for, then stops: the
+    # cancel's words count what is stored then (the page shows that many).
+    jobs = service.featurevis
+    missing = job_requests(service, targets([60, 61]), MAX_TILES)
+    job, taken = new_job_id(), threading.Event()
+    slots: list[int] = []
+
+    def run() -> None:
+        with jobs.page_jobs.slot() as slot:
+            slots.append(slot)
+            taken.set()
+            flag = jobs.page_jobs.stop_flag(job)
+            while not flag.is_set():
+                time.sleep(0.01)
+            time.sleep(0.3)  # a step's worth of work still under way
+            jobs.store.put_blob(f"{missing[0].key}:meta", b'{"mean_response": 1.0}')
+            flag.acknowledge()
+            time.sleep(2)  # the process lives on a while: the ack, not the slot, ends the wait
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        assert taken.wait(10)
+        finished = {"job": job, "slot": slots[0], "filters": [60, 61]}
+        asked = time.monotonic()
+        assert cancelled_status(service, finished, targets([]), MAX_TILES) == (
+            "Cancelled after 1 of 2; the finished ones are kept.")
+        assert time.monotonic() - asked < 2
+    finally:
+        worker.join()
+        jobs.store.delete_blob(f"{missing[0].key}:meta")
+    # A forged job, slot or filter list counts no more than the page's own, at once.
+    assert cancelled_status(service, {"job": "x", "slot": 99, "filters": [60, "x"]}, targets([]), MAX_TILES) == (
+        "Cancelled after 0 of 1; the finished ones are kept.")
+
+
+def test_a_cancel_of_a_killed_job_does_not_wait_for_an_answer(service) -> None:
+    # Dash's own cancel kills the job's process: it never reads the marker,
+    # and its slot is free once it is gone.
+    pages = service.featurevis.page_jobs
+    job = new_job_id()
+    with pages.slot() as slot:
+        pass  # the job ran here and was killed
+    asked = time.monotonic()
+    assert pages.stop(job, slot, timeout_s=10)
+    assert time.monotonic() - asked < 1
+    assert pages.stop_flag(job).is_set() is False  # the marker is not left behind
 
 
 class Registry:

@@ -51,14 +51,15 @@ def test_the_job_reports_progress_in_the_language_of_the_ready_state(monkeypatch
         def clientside_callback(self, *_args: Any, **_kwargs: Any) -> None:
             """The browser's half of the job (the tiles as they arrive): nothing to run here."""
 
-    def compute(request: Any, on_step: Any) -> None:
+    def compute(request: Any, on_step: Any, _stop: Any) -> None:
         for step in (1, 2):
             on_step(step, 4, np.zeros((4, 4, 3), dtype=np.uint8))
 
     fv = SimpleNamespace(
         request=lambda _m, _l, index, _o: SimpleNamespace(filter=int(index), settings=SimpleNamespace(steps=4)),
         meta=lambda _r: None, status=lambda _r: {"state": "absent", "step": 0, "steps": 4}, compute=compute,
-        page_job_slot=contextlib.nullcontext)
+        page_jobs=SimpleNamespace(slot=lambda: contextlib.nullcontext(0),
+                                  stop_flag=lambda _job: SimpleNamespace(is_set=lambda: False)))
     featurevis_job.register_job(Capture(), SimpleNamespace(featurevis=fv), "fv", 8)  # type: ignore[arg-type]
     monkeypatch.setattr(featurevis_job, "PREVIEW_EVERY_S", -1.0)
     targets = {"model": "resnet18", "layer": "layer1.0.conv1", "objective": "channel", "filters": [3, 5]}
