@@ -110,9 +110,9 @@ def create_app(settings: Settings | None = None, analyzer: object | None = None,
 
 
 def _page_title(name: str) -> Any:
-    from .i18n import _
+    from .i18n import _, app_name
 
-    return lambda **_path: f"{_(name)} · CNN Activation Analyzer"
+    return lambda **_path: f"{_(name)} · {app_name()}"
 
 
 def _translated(text: str) -> Any:

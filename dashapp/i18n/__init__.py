@@ -114,6 +114,21 @@ def N_(message: str) -> str:  # the name gettext extractors look for
     return message
 
 
+# The app's name, translated like any other words (the Spanish original was
+# "Analizador de Activaciones de CNN"): the navbar's brand and every page title.
+APP_NAME = N_("CNN Activation Analyzer")
+
+
+def app_name() -> str:
+    return _(APP_NAME)
+
+
+def quoted(text: str) -> str:
+    """``text`` in the current language's quotation marks: “text” in English,
+    «text» in Spanish (the RAE's first choice, used throughout the catalog)."""
+    return _("“{text}”").format(text=text)
+
+
 # -- numbers in the reader's locale
 
 

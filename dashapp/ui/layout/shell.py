@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from dashapp.analysis.maps.stats import CRITERIA
 from dashapp.figures.colormaps import COLORSCALES
-from dashapp.i18n import N_, _
+from dashapp.i18n import N_, _, app_name
 from dashapp.i18n.browser import strings_element
 from dashapp.i18n.negotiation import switch
 from dashapp.intake.limits import short_number
@@ -75,7 +75,7 @@ def navbar(pages: list[dict[str, Any]]) -> dbc.Navbar:
         dbc.Container(
             [
                 html.A(
-                    [html.Span("◧", className="brand-mark"), html.Span("CNN Activation Analyzer")],  # a name
+                    [html.Span("◧", className="brand-mark"), html.Span(app_name())],
                     href="/", className="navbar-brand d-flex align-items-center gap-2",
                 ),
                 dbc.Nav(links, className="flex-wrap", navbar=True),
