@@ -1,16 +1,22 @@
 """Circuits and channel attribution for the Analyzer's images and models.
 
-Both are memoized per process like the other derived numbers (``memo.py``),
-under keys that hold the weights' identity; a warm answer is a dictionary
-lookup. Requests are checked here and refused as ``UserError`` in the
-reader's language.
+Both are cached like the other analyses: in the shared store every worker
+and host reads (``ActivationStore`` blobs under its keys, which hold the
+image, the model and its weights; ``circuit_codec.py``), and in front of it
+in this process's memo (``memo.py``), so a warm answer is a dictionary
+lookup and another worker's first answer a blob read, never a recompute.
+Requests are checked here and refused as ``UserError`` in the reader's
+language.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+from PIL import Image
 
 from dashapp.analysis.attribution.channels import METHODS, ChannelAttribution, channel_attribution
 from dashapp.analysis.circuits.circuit import RANKINGS, Circuit, Link, circuit, ranked
@@ -19,16 +25,37 @@ from dashapp.analysis.models.registry import LoadedModel
 
 from ..errors import UserError
 from ..i18n import _
+from ..store import Subject
+from .circuit_codec import decode_attribution, decode_circuit, encode_attribution, encode_circuit
 
 if TYPE_CHECKING:
     from . import Analyzer
 
 DEFAULT_K = 10
 MAX_K = 4096
+STORE_VERSION = "c1"  # part of every stored answer's name: a new encoding reads no old blob
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-def _key(loaded: LoadedModel, sha: str, *parts: Any) -> tuple[Any, ...]:
-    return (loaded.name, loaded.weights.tag, sha, *parts)
+def _cached(service: Analyzer, loaded: LoadedModel, sha: str, image: Image.Image, name: str,
+            compute: Callable[[], T], encode: Callable[[T], bytes], decode: Callable[[bytes], T]) -> T:
+    """This process's memo, else the shared store's blob, else ``compute`` (stored in both)."""
+    key = service.activations.key(Subject(sha, loaded, image), f"{STORE_VERSION}:{name}")
+
+    def shared() -> T:
+        blob = service.activations.get_blob(key)
+        if blob is not None:
+            try:
+                return decode(blob)
+            except ValueError:
+                log.warning("discarding unreadable stored answer %s", key)
+        value = compute()
+        service.activations.put_blob(key, encode(value))
+        return value
+
+    return service.memo.get_or_compute(key, shared)
 
 
 def check_k(k: int) -> int:
@@ -51,8 +78,8 @@ def filter_circuit(service: Analyzer, sha: str, model: str, layer: str, index: i
             index=index, layer=layer, last=info.out_channels - 1), 404)
     loaded = service.models.model(model)
     image = service.library.image(sha)
-    return service.memo.get_or_compute(("circuit", *_key(loaded, sha, layer, index)),
-                                       lambda: circuit(loaded, image, layer, index))
+    return _cached(service, loaded, sha, image, f"circuit:{layer}:{index}",
+                   lambda: circuit(loaded, image, layer, index), encode_circuit, decode_circuit)
 
 
 def attribution(service: Analyzer, sha: str, model: str, layer: str, class_index: int,
@@ -66,8 +93,9 @@ def attribution(service: Analyzer, sha: str, model: str, layer: str, class_index
     name = service.models.evidence_layer(model, layer).name
     loaded = service.models.model(model)
     image = service.library.image(sha)
-    return service.memo.get_or_compute(("attribution", *_key(loaded, sha, name, class_index, method)),
-                                       lambda: channel_attribution(loaded, image, name, class_index, method))
+    return _cached(service, loaded, sha, image, f"attribution:{name}:{class_index}:{method}",
+                   lambda: channel_attribution(loaded, image, name, class_index, method),
+                   encode_attribution, decode_attribution)
 
 
 def walk_layer(service: Analyzer, model: str, layer: str) -> str | None:
