@@ -24,13 +24,13 @@ from dashapp.analysis.maps.geometry import map_geometry
 from dashapp.analysis.maps.regions import Region
 from dashapp.analysis.models.graph import ReceptiveField
 from dashapp.figures.colormaps import colorscale
-from dashapp.i18n import _, number, percent, plotly_separators, significant
+from dashapp.i18n import N_, Translated, _, number, percent, plotly_separators, significant
 from dashapp.wording.maps import describe_map
 from dashapp.wording.regions import size_label
 
 SIZE_COLOURS = {"small": "#00c853", "medium": "#ffd600", "large": "#ff6d00", "very large": "#d50000"}
-# Size classes told by label as well as colour: the letter beside each box's number.
-SIZE_LETTERS = {"small": "S", "medium": "M", "large": "L", "very large": "XL"}
+# Size classes told by label as well as colour: the letter beside each box's number, in the reader's language.
+SIZE_LETTERS = Translated({"small": N_("S"), "medium": N_("M"), "large": N_("L"), "very large": N_("XL")})
 PREVIEW_SIDE = 320
 GRID_MAX_SIDE = 56
 MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}

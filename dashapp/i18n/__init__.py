@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from gettext import NullTranslations
 from pathlib import Path
@@ -121,6 +121,24 @@ APP_NAME = N_("CNN Activation Analyzer")
 
 def app_name() -> str:
     return _(APP_NAME)
+
+
+class Translated(Mapping[str, str]):
+    """A table whose values are marked English words (``N_``), each read in
+    the current language: a constant defined at import time that is shown in
+    the reader's language wherever it is looked up."""
+
+    def __init__(self, words: dict[str, str]) -> None:
+        self._words = dict(words)
+
+    def __getitem__(self, key: str) -> str:
+        return _(self._words[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._words)
+
+    def __len__(self) -> int:
+        return len(self._words)
 
 
 def quoted(text: str) -> str:

@@ -22,7 +22,7 @@ def test_the_shell_and_its_scripts_speak_spanish_with_lang_es(page: Page) -> Non
     page.wait_for_url(SHA)
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator(".sidebar-section")).to_have_text(
-        ["Imagen", "Modelo y capa", "Comparar con", "Clasificación", "Visualización", "Compartir"])
+        ["Imagen", "Modelo y capa", "Comparar con", "Ranking", "Visualización", "Compartir"])
     expect(page.locator("#ctl-layer")).to_contain_text(re.compile(r"\d+ filtros · \d+×\d+"))
 
     # The hover box (assets/js/dashapp.js): Spanish words, a decimal comma, no English ordinal.

@@ -98,7 +98,7 @@ def test_the_switch_opens_the_same_view_in_the_other_language(page: Page) -> Non
     page.wait_for_url(lambda url: "lang=es" in url and "n=4" in url and SHA.search(url) is not None)
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator(".app-navbar")).to_contain_text("Mapas de calor")
-    expect(page).to_have_title(re.compile(r"^Mapas de calor · CNN Activation Analyzer$"))
+    expect(page).to_have_title(re.compile(r"^Mapas de calor · Analizador de Activaciones de CNN$"))
     expect(page.locator("#heat-grid .js-plotly-plot")).to_have_count(4)
     page.get_by_role("link", name="English").click()
     page.wait_for_url(lambda url: "lang=en" in url and "n=4" in url)

@@ -220,7 +220,7 @@ def test_figures_speak_spanish() -> None:
     assert prediction.layout.xaxis.title.text == "probabilidad"  # type: ignore[attr-defined]
     assert list(prediction.data[0].text) == ["12,5\xa0%"]  # type: ignore[attr-defined]
     passing = figures["passing"]
-    assert passing.layout.title.text == "Filtros con dispersión ≥ 0,15 (umbral de la clasificación equilibrada)"  # type: ignore[attr-defined]
+    assert passing.layout.title.text == "Filtros con sparsity ≥ 0,15 (umbral del ranking equilibrado)"  # type: ignore[attr-defined]
     assert passing.data[0].hovertemplate == "%{x}: pasan %{text} filtros<extra></extra>"  # type: ignore[attr-defined]
     means = figures["class_means"]
     assert means.layout.title.text == "Pico medio por clase · selectividad de clase 0,33"  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ def test_the_render_speaks_the_ready_states_language(app: Dash) -> None:
     assert "No has elegido una segunda imagen: se compara con el ejemplo" in visible_text(out["notices"])
     text = visible_text(out["summary"])
     for spanish in ("Predicción (pesos sin entrenar: sin sentido)", "Estadísticas de la capa", "Respuesta media",
-                    "Respuesta máxima", "Desv. típica", "Dispersión"):
+                    "Respuesta máxima", "Desv. típica", "Sparsity"):
         assert spanish in text
     assert re.search(r"\d,\d\xa0%", text) and not re.search(r"\d\.\d%", text)  # 12,3 %, not 12.3%
     assert "Prediction" not in text and "Mean response" not in text
@@ -39,7 +39,7 @@ def test_the_render_speaks_the_ready_states_language(app: Dash) -> None:
     assert re.search(r"Filtro \d+ · B − A = [+-]\S+ · escala común 0–\S+", headings)
     assert "A: pico " in headings and "abrir detalle" in headings and "open detail" not in headings
     assert out["mean"].layout.title.text == "Respuesta media de cada filtro, por capa"
-    assert out["sparsity"].layout.title.text == "Dispersión de cada filtro, por capa"
+    assert out["sparsity"].layout.title.text == "Sparsity de cada filtro, por capa"
     english = run_callback(find_callback(app, "cmp-summary.children"), None,
                            sync_state(app, "?lang=en&n=2")["ready-state.data"], "mean")
     assert "Layer statistics" in visible_text(english["summary"]) and "B: mean " in visible_text(english["pairs"])

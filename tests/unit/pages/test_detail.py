@@ -70,7 +70,7 @@ def test_the_detail_layout_speaks_spanish() -> None:
     with i18n.speaking("es"):
         text = visible_text(detail.layout())
     for spanish in ("Detalle del filtro", "Cualquier filtro", "índice", "Abrir", "Mapa de calor",
-                    "Patrón RGB del núcleo", "Visualización de características", "En toda la colección",
+                    "Patrón RGB del kernel", "Visualización de características", "En toda la colección",
                     "pequeña (< 5 %)", "muy grande (> 30 %, probablemente fondo)"):
         assert spanish in text, spanish
     assert "Any filter" not in text and "very large" not in text and english_sentences_in(text) == []
@@ -88,7 +88,7 @@ def test_the_filter_title_cards_buttons_and_region_card_speak_spanish(app: Dash)
     plural = "región" if count == 1 else "regiones"
     assert re.fullmatch(rf"Filtro \d+ de layer2\.0\.conv1 · puesto 1 de \d+ · {count} {plural}", title), title
     cards = visible_text(side)
-    assert "Media" in cards and "Desv. típica" in cards and "Dispersión" in cards and "Lectura." in cards
+    assert "Media" in cards and "Desv. típica" in cards and "Sparsity" in cards and "Lectura." in cards
     assert "recibe 64 mapas de características" in visible_text(kernel)
     assert "Haz clic en un recuadro" in visible_text(hint)
     words = visible_text(buttons)

@@ -16,10 +16,10 @@ from tests.support.visible_text import has_words, visible_text
 def test_the_layout_speaks_the_language_of_the_context() -> None:
     with i18n.speaking("es"):
         spanish = visible_text(evidence.layout())
-    for text in ("Evidencia de clase", "Verificación de cordura", "Ejecutar la verificación de cordura",
+    for text in ("Evidencia de clase", "Sanity check", "Ejecutar el sanity check",
                  "Busca cualquiera de las clases del modelo…", "Grad-CAM pondera cada mapa"):
         assert text in spanish
-    for text in ("Class evidence", "Sanity check", "Run the sanity check", "Search any", "Grad-CAM weighs"):
+    for text in ("Class evidence", "Run the sanity check", "Search any", "Grad-CAM weighs"):
         assert not has_words(text, spanish)
     english = visible_text(evidence.layout())
     assert "Class evidence" in english and "Run the sanity check" in english and "Evidencia" not in english
@@ -34,7 +34,7 @@ def test_the_render_speaks_the_ready_states_language(app: Dash) -> None:
     assert top[0].children == "Las 5 primeras:"
     # Probabilities with the decimal comma: "12,3 %".
     assert all(re.search(r"\d,\d\xa0%$", button.children) for button in top[1:]), [b.children for b in top[1:]]
-    assert re.match(r"Grad-CAM para “.+” en \S+ \((conv|bloque)\) \(pesos sin entrenar: mapa arbitrario\)", title)
+    assert re.match(r"Grad-CAM para «.+» en \S+ \((conv|bloque)\) \(pesos sin entrenar: mapa arbitrario\)", title)
     assert " for " not in title and "untrained" not in title
     assert any(" · bloque · " in option["label"] for option in layers)
     panel = run_callback(find_callback(app, "evidence-sanity.children"), "ready-state.data", ready, 0)

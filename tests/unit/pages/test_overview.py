@@ -26,7 +26,7 @@ def test_the_layout_speaks_spanish_with_spanish_number_marks_in_the_table() -> N
     text = visible_text(layout)
     assert "Resumen" in text and "Filtros principales" in text and "Haz clic en una fila" in text
     assert [c["name"] for c in table(layout).columns] == ["Filtro", "Puesto", "Puntuación", "Media", "Máximo",
-                                                           "Desv. típica", "Dispersión"]
+                                                           "Desv. típica", "Sparsity"]
     assert "Top filters" not in text and "Overview" not in text and english_sentences_in(text) == []
     marks = table(layout).locale_format
     assert (marks["decimal"], marks["group"], marks["percent"]) == (",", ".", "\xa0%")
@@ -50,7 +50,7 @@ def test_the_cards_speak_the_language_of_the_ready_state(app: Dash) -> None:
         spanish = alert_text(render({**ready, "lang": "es"})["cards"])
         english = alert_text(render({**ready, "lang": "en"})["cards"])
     assert "Predicción (sin entrenar: no significa nada)" in spanish and "de confianza" in spanish
-    assert "campo receptivo" in spanish and "Respuesta media" in spanish and "Dispersión" in spanish
+    assert "campo receptivo" in spanish and "Respuesta media" in spanish and "Sparsity" in spanish
     assert "confidence" not in spanish and "receptive field" not in spanish
     # Percentages in the Spanish way ("37,5 %"), in the English way in English.
     assert "\xa0%" in spanish and "Prediction (untrained: meaningless)" in english and "\xa0%" not in english

@@ -22,10 +22,10 @@ def test_titles_and_table_speak_the_language_of_the_ready_state(app: Dash) -> No
     with i18n.speaking("en"):
         out = find_callback(app, "profile-table.children")({**ready, "lang": "es"})
     sparsity, mean, table, names = out["sparsity"], out["mean"], out["table"], out["layers"]
-    assert sparsity.layout.title.text == "Dispersión de cada filtro, por capa"
+    assert sparsity.layout.title.text == "Sparsity de cada filtro, por capa"
     assert mean.layout.title.text == "Respuesta media de cada filtro, por capa"
     text = visible_text(table)
-    for header in ("Capa", "Filtros", "Superan el corte", "Dispersión mediana", "Más fuertes (por media)"):
+    for header in ("Capa", "Filtros", "Superan el corte", "Sparsity mediana", "Más fuertes (por media)"):
         assert header in text
     assert "Median sparsity" not in text
     medians = [row.children[3].children for row in table.children[1].children]

@@ -48,7 +48,7 @@ def test_region_buttons_fmt_and_the_kernel_note_speak_spanish() -> None:
     with i18n.speaking("es"):
         group = region_buttons(regions)
         assert alert_text(group.children[1]).replace("\xa0", " ") == (
-            "Región 1 · XL muy grande · 41,2 %  de la imagen, pico 0,826")
+            "Región 1 · MG muy grande · 41,2 %  de la imagen, pico 0,826")
         assert alert_text(group.children[0]) == "Regiones:"
         assert getattr(group, "aria-label") == "Regiones de este filtro"
         assert alert_text(region_buttons([])).startswith("Ninguna región")

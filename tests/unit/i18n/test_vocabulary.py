@@ -1,0 +1,75 @@
+"""Spanish that a Spanish ML reader does not trip on: the field's own words
+(the seed app's README.es: "ranking", "sparsity", "kernels" kept), the app's
+name, one quotation style, the size letters."""
+
+from __future__ import annotations
+
+import re
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+from dashapp import i18n
+from dashapp.figures.maps import SIZE_LETTERS
+
+# Words that read as something else to a Spanish ML reader.
+MISLEADING = {
+    "clasificación": "ranking reads as classification",
+    "dispersión": "sparsity is called sparsity",
+    "núcleo": "kernels are called kernels",
+    "cordura": "a sanity check is called a sanity check",
+}
+
+
+def spanish() -> Catalog:
+    with i18n.catalog_path("es").open("rb") as handle:
+        return read_po(handle, locale="es")
+
+
+def translations(catalog: Catalog) -> list[tuple[str, str]]:
+    pairs = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        pairs.extend((ids[0], text) for text in strings)
+    return pairs
+
+
+def test_no_translation_uses_a_word_the_field_does_not() -> None:
+    found = [(msgid, word) for msgid, text in translations(spanish()) for word in MISLEADING
+             if word in text.lower()]
+    assert found == []
+
+
+def test_ranking_sparsity_kernel_and_sanity_check_keep_the_fields_words() -> None:
+    with i18n.speaking("es"):
+        assert i18n._("Ranking") == "Ranking"
+        assert i18n._("Minimum sparsity") == "Sparsity mínima"  # the seed's own "Sparsity mínima"
+        assert i18n._("kernel") == "kernel"
+        assert i18n._("Sanity check") == "Sanity check"
+
+
+def test_the_apps_name_is_translated() -> None:
+    assert i18n.app_name() == "CNN Activation Analyzer"
+    with i18n.speaking("es"):
+        assert i18n.app_name() == "Analizador de Activaciones de CNN"
+
+
+def test_spanish_quotes_with_guillemets_only() -> None:
+    # One quotation style: «…»; no curly or straight quotes around words.
+    curly = [msgid for msgid, text in translations(spanish()) if re.search(r"[“”‘’]", text)]
+    straight = [msgid for msgid, text in translations(spanish())
+                if re.search(r"(?<![{:,] )\"\w[^\"]*\"(?!:)", text) and "{\"" not in text]
+    assert curly == [] and straight == []
+    with i18n.speaking("es"):
+        assert i18n.quoted("gato") == "«gato»"
+    assert i18n.quoted("cat") == "“cat”"
+
+
+def test_size_letters_are_in_the_readers_language() -> None:
+    assert [SIZE_LETTERS[name] for name in ("small", "medium", "large", "very large")] == ["S", "M", "L", "XL"]
+    with i18n.speaking("es"):
+        # pequeña, mediana, grande, muy grande
+        assert [SIZE_LETTERS[name] for name in ("small", "medium", "large", "very large")] == ["P", "M", "G", "MG"]
