@@ -151,7 +151,7 @@ def test_exports_csv_json_and_regions(client: FlaskClient, example_bytes: bytes)
     csv_answer = client.get("/api/export/ranking.csv?" + query)
     assert csv_answer.status_code == 200 and "attachment" in csv_answer.headers["Content-Disposition"]
     lines = csv_answer.get_data(as_text=True).strip().splitlines()
-    assert lines[0] == "filter,rank,score,mean,max,std,sparsity" and len(lines) == 5
+    assert lines[0].startswith("filter,rank,score,mean,max,std,sparsity,") and len(lines) == 5
     as_json = client.get("/api/export/ranking.json?" + query).get_json()
     assert [f["index"] for f in as_json["filters"]] == [int(line.split(",")[0]) for line in lines[1:]]
     regions = client.get("/api/export/regions.json?" + query + f"&filter={as_json['filters'][1]['index']}")
@@ -162,6 +162,26 @@ def test_exports_csv_json_and_regions(client: FlaskClient, example_bytes: bytes)
     assert client.get("/api/export/regions.json?" + query + "&filter=abc").status_code == 400
     assert client.get("/api/export/regions.json?" + query + "&filter=9999").status_code == 404
     assert client.get("/api/export/ranking.xml?" + query).status_code == 404
+
+
+def test_every_export_says_which_model_weights_layer_image_and_version(client: FlaskClient,
+                                                                       example_bytes: bytes) -> None:
+    import csv
+
+    from dashapp.config.version import RELEASE
+
+    sha = upload(client, example_bytes).get_json()["sha256"]
+    query = f"image={sha}&model=resnet18&layer=layer2.0.conv1&n=3"
+    expected = {"model": "resnet18", "weights_tag": "random0", "weights": "random", "layer": "layer2.0.conv1",
+                "image": sha}
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/export/ranking.csv?" + query).get_data(as_text=True))))
+    assert len(rows) == 3
+    for row in rows:
+        assert {key: row[key] for key in expected} == expected and row["app_version"].startswith(RELEASE)
+    for route in ("ranking.json", "regions.json", "map.json"):
+        body = client.get(f"/api/export/{route}?{query}&filter={rows[0]['filter']}").get_json()
+        assert {key: body[key] for key in expected} == expected, route
+        assert body["app_version"].startswith(RELEASE), route
 
 
 def test_evidence_and_profile_go_through_the_store(module_analyzer: Analyzer, example_bytes: bytes) -> None:

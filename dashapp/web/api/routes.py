@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from dashapp import intake
+from dashapp.config.version import version
 from dashapp.errors import UserError
 from dashapp.i18n import _
 from dashapp.service import Analyzer, FeatureVisRequest, LayerView
@@ -130,24 +131,37 @@ def _attachment(body: str, mimetype: str, name: str) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+def export_context(view: LayerView) -> dict[str, Any]:
+    """What every export says about where its numbers come from: the model,
+    its weights (their tag, and whether ImageNet's, random or a team's
+    checkpoint), the layer, the image's hash and the app's version."""
+    weights = view.loaded.weights
+    trained_on = "random" if not weights.pretrained else (
+        "ImageNet" if view.loaded.source == "torchvision" else "team checkpoint")
+    return {"app_version": version(), "model": view.loaded.name, "weights_tag": weights.tag,
+            "weights": trained_on, "layer": view.state.layer, "image": view.subject.sha}
+
+
 @api.route("/api/export/ranking.<fmt>", methods=["GET"])
 def export_ranking(fmt: str) -> Any:
-    """The ranked filters and their statistics, as CSV or JSON (same query as /api/analysis)."""
+    """The ranked filters and their statistics, as CSV or JSON (same query as
+    /api/analysis), each carrying ``export_context``: in JSON as keys, in CSV
+    as columns of every row (so a file read by any CSV tool keeps them)."""
     if fmt not in ("csv", "json"):
         return error(_("Export formats are csv and json."), 404)
     _service, view = open_view()
     state, ranking = view.state, view.ranking
+    context = export_context(view)
     name = f"ranking_{state.model}_{state.layer}_{state.criterion}_{view.subject.sha[:12]}.{fmt}"
     if fmt == "json":
-        body = {"image": view.subject.sha, "model": state.model, "layer": state.layer, **ranking.as_dict(),
-                "min_sparsity": state.min_sparsity, "weight": state.weight}
+        body = {**context, **ranking.as_dict(), "min_sparsity": state.min_sparsity, "weight": state.weight}
         return _attachment(json.dumps(body, indent=1), "application/json", name)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["filter", "rank", "score", "mean", "max", "std", "sparsity"])
+    writer.writerow(["filter", "rank", "score", "mean", "max", "std", "sparsity", *context])
     for f in ranking.filters:
         writer.writerow([f.index, f.rank, f"{f.score:.6g}", f"{f.mean:.6g}", f"{f.max:.6g}", f"{f.std:.6g}",
-                         f"{f.sparsity:.6g}"])
+                         f"{f.sparsity:.6g}", *context.values()])
     return _attachment(out.getvalue(), "text/csv", name)
 
 
@@ -162,8 +176,8 @@ def export_regions() -> Any:
         index = view.ranking.filters[0].index
     detail = view.filter(index)
     state = view.state
-    body = {"image": view.subject.sha, "model": state.model, "layer": state.layer, "filter": index,
-            **detail.regions.as_dict(), "patches": [p.as_dict() for p in detail.patches], "statistics": detail.stats}
+    body = {**export_context(view), "filter": index, **detail.regions.as_dict(),
+            "patches": [p.as_dict() for p in detail.patches], "statistics": detail.stats}
     name = f"regions_{state.model}_{state.layer}_f{index}_{view.subject.sha[:12]}.json"
     return _attachment(json.dumps(body, indent=1), "application/json", name)
 
@@ -178,9 +192,8 @@ def export_map() -> Any:
     if index is None:
         return error(_("filter is required, e.g. filter=0."), 400)
     fmap = view.maps[view.check_filter(index)]
-    state = view.state
-    return jsonify({"image": view.subject.sha, "model": state.model, "layer": state.layer, "filter": index,
-                    "width": view.image.width, "height": view.image.height, "shape": list(fmap.shape),
+    return jsonify({**export_context(view), "filter": index, "width": view.image.width,
+                    "height": view.image.height, "shape": list(fmap.shape),
                     "map": fmap.astype(float).tolist(), "geometry": view.geometry.as_dict()})
 
 
