@@ -1,6 +1,8 @@
 """Durable image store and the shared activation cache.
 
-``images``: the content-addressed ``ImageStore`` (files or Redis);
+``images``: the content-addressed ``ImageStore`` (files, indexed by
+``image_index``; or Redis, ``redis_images``); ``sqlite``: the shared index
+file of a bounded store;
 ``activations``: the Flask-Caching ``ActivationStore``; ``codec``: the
 float16 blob format; ``backends``: the shared cache backends; ``memo``: the
 bounded in-process LRU and per-key locks.
@@ -10,8 +12,9 @@ from ..intake import is_sha256
 from .activations import ActivationStore, Subject
 from .backends import BoundedFileSystemCache, make_backend, redis_client
 from .codec import decode_maps, encode_maps, to_half, to_single
-from .images import FileImageStore, ImageStore, RedisImageStore, StoreUnavailable
+from .images import FileImageStore, ImageStore, StoreUnavailable
 from .memo import KeyedLocks, LruDict
+from .redis_images import RedisImageStore
 
 __all__ = [
     "ActivationStore",

@@ -48,8 +48,14 @@ def test_images_in_redis_are_bounded_least_recently_used_first(redis_server: Red
     client.delete(RedisImageStore.RECENCY, RedisImageStore.TOTAL)  # count only this test's images
     uploads = [accept_bytes(encode(noise(96, 96, seed=40 + i), "JPEG", quality=90)) for i in range(5)]
     example = accept_bytes(encode(noise(96, 96, seed=98), "JPEG", quality=90))
-    size = max(len(a.stored_bytes()) for a in [*uploads, example])
-    store = RedisImageStore(redis_server.url, 40_000_000, max_bytes=3 * size)
+    # What each costs Redis (MEMORY USAGE and its bookkeeping), measured by a first store.
+    RedisImageStore(redis_server.url, 40_000_000, max_bytes=1 << 40).put(uploads[0])
+    size = int(client.hget(RedisImageStore.SIZES, uploads[0].sha256))
+    assert size > len(uploads[0].stored_bytes())
+    client.delete(RedisImageStore.RECENCY, RedisImageStore.TOTAL, RedisImageStore.SIZES,
+                  f"dashapp:image:{uploads[0].sha256}")
+    bound = 3 * size + size // 2
+    store = RedisImageStore(redis_server.url, 40_000_000, max_bytes=bound)
     store.pin(example.sha256)
     store.put(example)
     for accepted in uploads[:3]:
@@ -63,7 +69,10 @@ def test_images_in_redis_are_bounded_least_recently_used_first(redis_server: Red
     assert example.sha256 in kept and uploads[0].sha256 in kept
     assert uploads[1].sha256 not in kept and uploads[2].sha256 not in kept
     assert uploads[3].sha256 in kept and uploads[4].sha256 in kept
-    held = sum(client.strlen(f"dashapp:image:{sha}") for sha in kept - {example.sha256})
-    assert held <= 3 * size and int(client.get(RedisImageStore.TOTAL)) == held
+    counted = sum(int(client.hget(RedisImageStore.SIZES, sha)) for sha in kept - {example.sha256})
+    assert counted <= bound and int(client.get(RedisImageStore.TOTAL)) == counted
+    # Counted as Redis counts it, not by the bytes' length.
+    assert all(int(client.hget(RedisImageStore.SIZES, sha)) >= client.memory_usage(f"dashapp:image:{sha}")
+               for sha in kept)
     # Kept as the original JPEG bytes, not a PNG several times larger.
     assert client.strlen(f"dashapp:image:{uploads[4].sha256}") == len(uploads[4].original)

@@ -6,8 +6,6 @@ past ``max_bytes``; pinned ones (the examples) stay."""
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import pytest
 
 from dashapp.intake import accept_bytes, image_sha256
 from dashapp.store import FileImageStore, is_sha256
+from dashapp.store.sqlite import allocated
 from tests.support.hostile import encode, noise
 
 MAX_PIXELS = 40_000_000
@@ -53,22 +52,21 @@ def test_an_uncompressed_upload_is_kept_as_png(tmp_path: Path) -> None:
 def test_the_store_is_bounded_least_recently_used_first_examples_stay(tmp_path: Path) -> None:
     uploads = [accept_bytes(encode(noise(96, 96, seed=20 + i), "JPEG", quality=90)) for i in range(6)]
     example = accept_bytes(encode(noise(96, 96, seed=99), "JPEG", quality=90))
-    size = max(len(a.stored_bytes()) for a in [*uploads, example])
+    scratch = FileImageStore(tmp_path / "scratch", MAX_PIXELS)
+    size = max(allocated(scratch._path(scratch.put(a))) for a in uploads)  # blocks on disk, not lengths
     root = tmp_path / "images"
-    store = FileImageStore(root, MAX_PIXELS, max_bytes=5 * size)
+    store = FileImageStore(root, MAX_PIXELS, max_bytes=4 * size)
     store.pin(example.sha256)
     store.put(example)
-    clock = time.time() - 1000
-    for step, accepted in enumerate(uploads[:3]):
+    for accepted in uploads[:3]:
         store.put(accepted)
-        os.utime(store._path(accepted.sha256), (clock + step, clock + step))  # a distinct age each
-    os.utime(store._path(example.sha256), (clock - 10, clock - 10))  # the oldest of all, but pinned
+    store._touched.clear()  # a use by another process: its first since the store
     assert store.get(uploads[0].sha256) is not None  # a use: upload 0 is now the most recent
     for accepted in uploads[3:]:
         store.put(accepted)
     kept = stored_files(root)
-    assert sum(kept.values()) <= 5 * size
-    assert example.sha256 in kept  # pinned: never evicted
+    assert sum(allocated(store._path(sha)) for sha in kept if sha != example.sha256) <= 4 * size
+    assert example.sha256 in kept  # pinned: never evicted, and not counted
     assert uploads[0].sha256 in kept  # recently used
     assert uploads[1].sha256 not in kept and uploads[2].sha256 not in kept  # least recently used went first
     assert all(a.sha256 in kept for a in uploads[3:])
