@@ -42,6 +42,9 @@ class Collection:
     images: list[Member]  # sorted by image hash: the shard plan depends only on the id
     rejected: list[Rejected] = field(default_factory=list)
     created: float = 0.0
+    owner: str | None = None  # the authenticated user who uploaded it (collections/owners.py)
+    shared: bool = False  # readable by every user (an owner's choice)
+    size_bytes: int = 0  # the image bytes it brought in, counted against its owner's quota
 
     @property
     def labels(self) -> list[str]:
@@ -54,11 +57,12 @@ class Collection:
 
     def summary(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "images": len(self.images), "labels": self.labels,
-                "rejected": len(self.rejected), "created": self.created}
+                "rejected": len(self.rejected), "created": self.created, "owner": self.owner, "shared": self.shared}
 
     def to_json(self) -> bytes:
         return json.dumps({
-            "id": self.id, "name": self.name, "created": self.created,
+            "id": self.id, "name": self.name, "created": self.created, "owner": self.owner, "shared": self.shared,
+            "bytes": self.size_bytes,
             "images": [[m.image, m.name, m.label] for m in self.images],
             "rejected": [[r.name, r.reason] for r in self.rejected],
         }).encode()
@@ -67,6 +71,7 @@ class Collection:
     def from_json(cls, blob: bytes) -> Collection:
         data = json.loads(blob)
         return cls(id=data["id"], name=data["name"], created=float(data.get("created") or 0.0),
+                   owner=data.get("owner"), shared=bool(data.get("shared")), size_bytes=int(data.get("bytes") or 0),
                    images=[Member(image, name, label) for image, name, label in data["images"]],
                    rejected=[Rejected(name, reason) for name, reason in data["rejected"]])
 
@@ -84,6 +89,7 @@ def build_collection(name: str, entries: Iterable[Candidate | Rejected], image_s
     budget = budget or CollectionLimits().decode_budget()
     members: dict[str, Member] = {}
     rejected: list[Rejected] = []
+    size = 0
     for entry in entries:
         if isinstance(entry, Rejected):
             rejected.append(entry)
@@ -100,9 +106,10 @@ def build_collection(name: str, entries: Iterable[Candidate | Rejected], image_s
             continue
         image_store.put(accepted)
         members[accepted.sha256] = Member(accepted.sha256, entry.name, entry.label)
+        size += len(entry.data)
     images = [members[sha] for sha in sorted(members)]
     return Collection(id=collection_id(members), name=name[:120] or "collection", images=images,
-                      rejected=rejected, created=time.time())
+                      rejected=rejected, created=time.time(), size_bytes=size)
 
 
 class CollectionStore:

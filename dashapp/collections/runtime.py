@@ -4,6 +4,7 @@ Celery workers alike (the same stores, the same shard plan)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from dashapp.analysis.models.registry import ModelRegistry
@@ -63,24 +64,28 @@ def scanner_for(settings: Settings, registry: Any | None = None, image_store: An
                    registry or registry_for(settings), settings.scan_shard, settings.scan_batch, chosen)
 
 
-def _store(scanner: Scanner, collection: Collection) -> Collection:
+def _store(scanner: Scanner, collection: Collection,
+           claim: Callable[[Collection], Collection] | None = None) -> Collection:
     if not collection.images:
         listed = "; ".join(f"{r.name}: {r.reason}" for r in collection.rejected[:3])
         if listed:
             raise CollectionError(_("No usable image was found ({reasons}).").format(reasons=listed))
         raise CollectionError(_("No usable image was found."))
-    return scanner.collections.put(collection)
+    return scanner.collections.put(claim(collection) if claim else collection)
 
 
-def ingest_upload(settings: Settings, scanner: Scanner, name: str, files: list[tuple[str, bytes]]) -> Collection:
-    """Many files, or one zip (recognised by its bytes, not its name)."""
+def ingest_upload(settings: Settings, scanner: Scanner, name: str, files: list[tuple[str, bytes]],
+                  claim: Callable[[Collection], Collection] | None = None) -> Collection:
+    """Many files, or one zip (recognised by its bytes, not its name); ``claim``
+    makes it its uploader's (collections/owners.py) before it is stored."""
     limits = collection_limits(settings)
     if len(files) == 1 and files[0][1][:4] == b"PK\x03\x04":
         entries = from_zip(files[0][1], limits)
         name = name or files[0][0].rsplit(".", 1)[0]
     else:
         entries = from_files(files, limits)
-    return _store(scanner, build_collection(name or "upload", entries, scanner.images, intake_limits(settings)))
+    return _store(scanner, build_collection(name or "upload", entries, scanner.images, intake_limits(settings)),
+                  claim)
 
 
 def ingest_folder(settings: Settings, scanner: Scanner, folder: str) -> Collection:

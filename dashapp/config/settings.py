@@ -107,6 +107,10 @@ class Settings:
     collection_max_images: int = field(default=5000, metadata=_doc(
         "entries read per collection (images or not); the rest are listed as refused"))
     collection_max_bytes: int = field(default=1 << 30, metadata=_doc("bytes read or inflated per collection"))
+    collection_user_max_bytes: int = field(default=1 << 30, metadata=_doc(
+        "with `DASHAPP_AUTH` on: image bytes one user's uploaded collections may hold in all (more: 413)"))
+    scans_per_user: int = field(default=1, metadata=_doc(
+        "with `DASHAPP_AUTH` on: scans one user may have queued or running at once (more: 429, try again)"))
     scan_batch: int = field(default=32, metadata=_doc("images per forward pass of a scan"))
     scan_shard: int = field(default=256, metadata=_doc("images per shard (one Celery task)"))
     scan_visibility_timeout_s: int = field(default=3600, metadata=_doc(
@@ -313,6 +317,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         collections_dir=_parse(env, "DASHAPP_COLLECTIONS_DIR", None, _folder, "an existing folder"),
         collection_max_images=_parse(env, "DASHAPP_COLLECTION_MAX_IMAGES", 5000, _positive_int, "a positive integer"),
         collection_max_bytes=_parse(env, "DASHAPP_COLLECTION_MAX_BYTES", 1 << 30, _positive_int, "a positive integer"),
+        collection_user_max_bytes=_parse(env, "DASHAPP_COLLECTION_USER_MAX_BYTES", 1 << 30, _positive_int,
+                                         "a positive integer"),
+        scans_per_user=_parse(env, "DASHAPP_SCANS_PER_USER", 1, _bounded(1, 64), "an integer 1-64"),
         scan_batch=_parse(env, "DASHAPP_SCAN_BATCH", 32, _positive_int, "a positive integer"),
         scan_shard=_parse(env, "DASHAPP_SCAN_SHARD", 256, _positive_int, "a positive integer"),
         scan_visibility_timeout_s=_parse(env, "DASHAPP_SCAN_VISIBILITY_TIMEOUT", 3600, _positive_int, "seconds > 0"),

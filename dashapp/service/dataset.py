@@ -4,6 +4,7 @@ the JSON API alike (``Analyzer.collections``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from dashapp.analysis.scan.scanner import TopExample, top_examples
 from dashapp.config.settings import Settings
 
 from ..collections.manifest import Collection
+from ..collections.owners import ANYONE, Owners, Viewer
 from ..collections.runtime import ingest_demo, ingest_folder, ingest_upload, scanner_for
 from ..collections.scanning import Scanner
 from ..collections.sources import folder_names
@@ -133,6 +135,9 @@ class Collections:
         self._models = models
         self._images = images
         self._scanner: Scanner | None = None
+        self._owners: Owners | None = None
+        # Who asks (web/auth.py sets it from the request when DASHAPP_AUTH is on).
+        self.viewer: Callable[[], Viewer] = lambda: ANYONE
 
     @property
     def scans(self) -> Scanner:
@@ -140,10 +145,25 @@ class Collections:
             self._scanner = scanner_for(self.settings, registry=self._models.registry, image_store=self._images)
         return self._scanner
 
+    @property
+    def owners(self) -> Owners:
+        if self._owners is None:
+            self._owners = Owners(self.scans.collections, self.settings.collection_user_max_bytes,
+                                  self.settings.scans_per_user)
+        return self._owners
+
     # -- collections
 
     def stored(self) -> list[Collection]:
-        return self.scans.collections.list()
+        """The collections the viewer may read: their own, shared ones, everyone's."""
+        return self.owners.visible(self.scans.collections.list(), self.viewer())
+
+    def get(self, collection_id: str) -> Collection:
+        """The collection, or a 404 (missing, or another user's unshared one)."""
+        return self.owners.readable(collection_id, self.viewer())
+
+    def set_shared(self, collection_id: str, shared: bool) -> Collection:
+        return self.owners.set_shared(collection_id, self.viewer(), shared)
 
     def folders(self) -> list[str]:
         """The operator's folders (``DASHAPP_COLLECTIONS_DIR``), each one a collection to add."""
@@ -155,9 +175,11 @@ class Collections:
     def add_folder(self, folder: str) -> Collection:
         return ingest_folder(self.settings, self.scans, folder)
 
-    def add_upload(self, name: str, files: list[tuple[str, bytes]]) -> Collection:
-        """Many image files, or one zip."""
-        return ingest_upload(self.settings, self.scans, name, files)
+    def add_upload(self, name: str, files: list[tuple[str, bytes]], shared: bool = False) -> Collection:
+        """Many image files, or one zip: the viewer's own collection (``shared``: readable by all)."""
+        viewer = self.viewer()
+        self.owners.check_room(viewer)
+        return ingest_upload(self.settings, self.scans, name, files, self.owners.claim(viewer, shared))
 
     # -- scans
 
@@ -173,19 +195,19 @@ class Collections:
         return model
 
     def start(self, collection_id: str, model: str) -> dict[str, Any]:
-        return self.scans.start(collection_id, model)
+        return self.owners.start_scan(collection_id, model, self.viewer(), self.scans.status, self.scans.start)
 
     def cancel(self, collection_id: str, model: str) -> dict[str, Any]:
+        self.owners.check_cancel(collection_id, model, self.viewer())
         return self.scans.cancel(collection_id, model)
 
     def status(self, collection_id: str, model: str) -> dict[str, Any]:
+        self.owners.check(collection_id, self.viewer())
         return self.scans.status(collection_id, model)
 
     def layer(self, collection_id: str, model: str, layer: str) -> CollectionLayer:
         """The scanned layer, or a UserError saying what is missing."""
-        collection = self.scans.collections.get(collection_id)
-        if collection is None:
-            raise UserError(_("No collection with this id is stored here."), 404)
+        collection = self.get(collection_id)
         info = self._models.layer(self._known(model), layer)
         result = self.scans.result(collection_id, model)
         if result is None:

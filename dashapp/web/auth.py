@@ -8,6 +8,10 @@ request must also carry the shared proxy secret (``DASHAPP_AUTH_PROXY_SECRET``
 in ``DASHAPP_AUTH_PROXY_SECRET_HEADER``) or come from a trusted proxy address
 (``DASHAPP_AUTH_TRUSTED_PROXIES``), both when both are set. Secrets are
 compared in constant time and never logged.
+
+The user so known owns the collections and scans they make
+(``collections/owners.py``): ``install`` hands the collection service a
+``viewer`` that reads the request's user.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import ipaddress
 from typing import Any
 
 from dash import Dash
-from flask import Response, jsonify, request
+from flask import Response, has_request_context, jsonify, request
 
+from dashapp.collections.owners import ANYONE, Viewer
 from dashapp.config.settings import Settings, check_auth
 from dashapp.i18n import _
 
 OPEN_PATHS = ("/healthz",)
+MAX_USER_CHARS = 200
 
 
 def _unauthorized(realm: str) -> Response:
@@ -79,8 +85,34 @@ def authenticated(settings: Settings) -> bool:
     return False
 
 
+def user_name(settings: Settings) -> str | None:
+    """The authenticated user of this request (None with access control off).
+    Only meaningful once ``require_auth`` has let the request through."""
+    if settings.auth == "basic":
+        auth = request.authorization
+        return (auth.username or "") if auth is not None else ""
+    if settings.auth == "header":
+        return request.headers.get(settings.auth_header, "")[:MAX_USER_CHARS]
+    return None
+
+
+def viewer_source(settings: Settings) -> Any:
+    """Who asks, for the collection service: the request's user; outside a
+    request (the server's own background work, checked when it was asked for), anyone."""
+    if settings.auth == "none":
+        return lambda: ANYONE
+
+    def viewer() -> Viewer:
+        return Viewer(user_name(settings)) if has_request_context() else ANYONE
+
+    return viewer
+
+
 def install(app: Dash, settings: Settings) -> None:
     check_auth(settings)  # refuse to serve with header mode open to anyone
+    service = app.server.extensions.get("dashapp.analyzer")  # the API installs it first
+    if service is not None:
+        service.collections.viewer = viewer_source(settings)
     if settings.auth == "none":
         return
     server = app.server

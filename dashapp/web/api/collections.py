@@ -3,10 +3,13 @@ the Dataset page loads lazily. Errors are ``{"error": message}`` with a 4xx.
 
     POST /api/collections                     files (multipart, many) or one zip -> {id, images, rejected}
     POST /api/collections?demo=1 | ?folder=x  the bundled demo, or a server folder
-    GET  /api/collections                     stored collections and server folders
+         (an upload may say shared=1: with DASHAPP_AUTH on, readable by every user, not only its uploader)
+    GET  /api/collections                     stored collections (the user's own and shared ones) and server folders
+    GET  /api/collections/<id>                one collection's summary (404: missing or another user's, unshared)
+    PATCH /api/collections/<id>               {"shared": true|false}, by the collection's owner only (403)
     POST /api/collections/<id>/scan?model=    start (or resume) -> job status, 202
     GET  /api/collections/<id>/scan?model=    {state, done, total, rate, eta_s}
-    DELETE /api/collections/<id>/scan?model=  cancel
+    DELETE /api/collections/<id>/scan?model=  cancel (403 for a scan another user started)
     GET  /api/collections/<id>/top?model=&layer=&filter=&k=   [{image, value, row, col, box}], highest first
     GET  /api/collections/<id>/filters?model=&layer=&sort=&min_firing_rate=    per-filter firing rate, peak,
          selectivity (sort=selectivity leaves out filters firing on fewer than min_firing_rate of the images,
@@ -54,6 +57,10 @@ def _user_error(exc: UserError) -> tuple[Any, int]:
     return jsonify({"error": exc.message}), exc.status
 
 
+def _flag(raw: object) -> bool:
+    return str(raw).strip().lower() in ("1", "true", "yes", "on")
+
+
 def _model() -> str:
     return _collections().model(request.args.get("model"))
 
@@ -74,6 +81,7 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int:
 def post_collection() -> tuple[Any, int]:
     collections = _collections()
     name = (request.form.get("name") or request.args.get("name") or "")[:120]
+    shared = _flag(request.form.get("shared") or request.args.get("shared"))
     if request.args.get("demo"):
         collection = collections.add_demo()
     elif request.args.get("folder"):
@@ -81,9 +89,9 @@ def post_collection() -> tuple[Any, int]:
     elif request.files:
         files = [(upload.filename or "upload", upload.read(collections.settings.collection_max_bytes + 1))
                  for upload in request.files.getlist("file") + request.files.getlist("files")]
-        collection = collections.add_upload(name, files)
+        collection = collections.add_upload(name, files, shared)
     elif request.mimetype in ("application/zip", "application/octet-stream"):
-        collection = collections.add_upload(name or "upload.zip", [("upload.zip", request.get_data())])
+        collection = collections.add_upload(name or "upload.zip", [("upload.zip", request.get_data())], shared)
     else:
         raise UserError(_('Send image files or one zip (multipart field "files"), or ?demo=1, or ?folder=NAME.'))
     return jsonify({**collection.summary(), "rejected": [r.as_dict() for r in collection.rejected]}), 201
@@ -93,6 +101,17 @@ def post_collection() -> tuple[Any, int]:
 def list_collections() -> Any:
     collections = _collections()
     return jsonify({"collections": [c.summary() for c in collections.stored()], "folders": collections.folders()})
+
+
+@collections_api.route("/api/collections/<collection_id>", methods=["GET", "PATCH"])
+def one_collection(collection_id: str) -> Any:
+    collections = _collections()
+    if request.method == "PATCH":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("shared"), bool):
+            raise UserError(_('Send {"shared": true} or {"shared": false}.'))
+        return jsonify(collections.set_shared(collection_id, body["shared"]).summary())
+    return jsonify(collections.get(collection_id).summary())
 
 
 @collections_api.route("/api/collections/<collection_id>/scan", methods=["GET", "POST", "DELETE"])
