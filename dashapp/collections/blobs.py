@@ -1,22 +1,33 @@
 """Durable named blobs (collection manifests, scan results, job records) in
 the same backends as images: a folder under the data directory, or Redis.
 
-Unlike the activation cache nothing here expires or is evicted: a scan
-result must survive restarts like the images it was computed from. Keys
-are short ASCII names of our own making (``scan:<collection>:<model>:...``),
-never user input.
+Nothing here expires: a scan result survives restarts like the images it
+was computed from. The store is bounded
+(``DASHAPP_COLLECTION_STORE_MAX_BYTES``): past the bound the least recently
+used collections go, whole (manifest, scans, job records), and asking for
+one then says it was evicted. Keys are short ASCII names of our own making
+(``scan:<collection>:<model>:...``), never user input.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..store.sqlite import allocated
+from .blob_index import BlobIndex, group_of
+
+log = logging.getLogger(__name__)
+
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+)*$")
 REDIS_PREFIX = "dashapp:blob:"
+TOUCH_EVERY_S = 60.0  # a read refreshes its group's recency at most this often per process
 
 
 def _check(key: str) -> str:
@@ -30,22 +41,38 @@ class BlobStore(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def delete(self, key: str) -> None: ...
     def keys(self, prefix: str) -> list[str]: ...
+    def charge(self, group: str, extra: int) -> None: ...
+    def evicted_at(self, group: str) -> float | None: ...
+    on_evict: list[Callable[[str], None]]
 
 
 class FileBlobStore:
-    """One file per key (``a:b:c`` -> ``root/a/b/c``), written atomically."""
+    """One file per key (``a:b:c`` -> ``root/a/b/c``), written atomically;
+    bounded by ``max_bytes`` of allocated blocks (``BlobIndex``), least
+    recently used collection first. ``on_evict`` hears each evicted group."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, max_bytes: int | None = None) -> None:
         self.root = root
+        self.max_bytes = max_bytes
+        self.index = BlobIndex(root)
+        self.on_evict: list[Callable[[str], None]] = []
+        self._touched: dict[str, float] = {}
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*_check(key).split(":"))
 
     def get(self, key: str) -> bytes | None:
         try:
-            return self._path(key).read_bytes()
+            data = self._path(key).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
+        group, now = group_of(key), time.monotonic()
+        if now - self._touched.get(group, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:  # recency, cheaply
+            if len(self._touched) > 10_000:
+                self._touched.clear()
+            self._touched[group] = now
+            self.index.used(key, time.time())
+        return data
 
     def put(self, key: str, data: bytes) -> None:
         target = self._path(key)
@@ -55,13 +82,44 @@ class FileBlobStore:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+            size = allocated(tmp)
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        self.evicted(self.index.wrote(key, size, time.time(), self.max_bytes))
+
+    def charge(self, group: str, extra: int) -> None:
+        """Count ``extra`` bytes kept elsewhere (a collection's images) against ``group``."""
+        self.evicted(self.index.charge(group, extra, time.time(), self.max_bytes))
+
+    def evicted(self, victims: dict[str, list[str]]) -> None:
+        """Remove the evicted groups' files (their rows are gone) and tell the listeners."""
+        for group, keys in victims.items():
+            for key in keys:
+                self._remove(key)
+            log.info("collection store bound: evicted %s (%d blobs)", group, len(keys))
+            for listener in self.on_evict:
+                listener(group)
+
+    def evicted_at(self, group: str) -> float | None:
+        return self.index.evicted_at(group)
+
+    def _remove(self, key: str) -> None:
+        """Remove ``key``'s file, then its folders left empty (a finished job's)."""
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        for folder in path.parents:
+            if folder == self.root or self.root not in folder.parents:
+                break
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or already gone)
+                break
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        self._remove(key)
+        self.index.removed(key)
 
     def keys(self, prefix: str) -> list[str]:
         """Keys under ``prefix`` (a key path ending at a ':' boundary or a full key)."""
@@ -78,10 +136,19 @@ class FileBlobStore:
 
 
 class RedisBlobStore:
-    """Blobs as plain Redis strings without expiry (SET is atomic)."""
+    """Blobs as plain Redis strings without expiry (SET is atomic). Not
+    bounded yet: ``DASHAPP_COLLECTION_STORE_MAX_BYTES`` applies to the file
+    store; in Redis, Redis's own ``maxmemory`` is the bound."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
+        self.on_evict: list[Callable[[str], None]] = []
+
+    def charge(self, group: str, extra: int) -> None:
+        return None
+
+    def evicted_at(self, group: str) -> float | None:
+        return None
 
     def get(self, key: str) -> bytes | None:
         value = self.client.get(REDIS_PREFIX + _check(key))
@@ -107,4 +174,4 @@ def blob_store(settings: Any) -> BlobStore:
 
         # Longer than the image store's timeout: a scan result can be megabytes.
         return RedisBlobStore(redis_client(settings.redis_url, 10.0))
-    return FileBlobStore(settings.data_dir / "collections")
+    return FileBlobStore(settings.data_dir / "collections", settings.collection_store_max_bytes)

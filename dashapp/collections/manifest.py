@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import UserError
 from ..i18n import _
 from ..intake import DecodeBudget, IntakeError, Limits
 from .blobs import BlobStore
@@ -112,6 +113,12 @@ def build_collection(name: str, entries: Iterable[Candidate | Rejected], image_s
                       rejected=rejected, created=time.time(), size_bytes=size)
 
 
+class CollectionEvicted(UserError):
+    """A collection the store's bound evicted (``DASHAPP_COLLECTION_STORE_MAX_BYTES``): 410."""
+
+    status = 410
+
+
 class CollectionStore:
     """Manifests by collection id in the blob store."""
 
@@ -119,6 +126,33 @@ class CollectionStore:
         self.blobs = blobs
 
     @staticmethod
+        self.images = images
+        self._held: set[str] = set()  # collections this process has made hold their images
+        if images is not None:
+            blobs.on_evict.append(self._evicted)
+
+    def _evicted(self, collection: str) -> None:
+        self._held.discard(collection)
+        if self.images is not None:
+            self.images.release(collection)
+
+    def _hold(self, collection: Collection) -> None:
+        """Hold its images and charge their bytes (once per process: also for
+        collections stored before holds, or after an index was rebuilt)."""
+        if self.images is None or collection.id in self._held:
+            return
+        shas = [member.image for member in collection.images]
+        self.images.hold(collection.id, shas)
+        self.blobs.charge(collection.id, self.images.size_of(shas))
+        self._held.add(collection.id)
+
+    def require(self, collection: str) -> Collection | None:
+        """``get``, or ``CollectionEvicted`` saying the bound evicted it."""
+        found = self.get(collection)
+        if found is None and len(collection) == 64 and self.blobs.evicted_at(collection) is not None:
+            raise CollectionEvicted(_("This collection was removed to make room for newer ones (the server keeps "
+                                      "a bounded amount of collections); add its images again."))
+        return found
     def _key(collection: str) -> str:
         return f"{MANIFEST_PREFIX}:{collection}"
 
@@ -126,7 +160,11 @@ class CollectionStore:
         if not (len(collection) == 64 and all(c in "0123456789abcdef" for c in collection)):
             return None
         blob = self.blobs.get(self._key(collection))
-        return Collection.from_json(blob) if blob is not None else None
+        if blob is None:
+            return None
+        found = Collection.from_json(blob)
+        self._hold(found)
+        return found
 
     def put(self, collection: Collection) -> Collection:
         """Store ``collection``. The same images again keep the first name
@@ -141,6 +179,8 @@ class CollectionStore:
         self.blobs.put(self._key(collection.id), collection.to_json())
         return collection
 
+        self._held.discard(collection.id)
+        self._hold(collection)
     def list(self) -> list[Collection]:
         found = []
         for key in self.blobs.keys(f"{MANIFEST_PREFIX}:"):

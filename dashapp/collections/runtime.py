@@ -22,8 +22,8 @@ from .sources import CollectionError, CollectionLimits, from_files, from_folder,
 
 def image_store_for(settings: Settings) -> Any:
     if settings.redis_url:
-        return RedisImageStore(settings.redis_url, settings.max_pixels)
-    return FileImageStore(settings.images_dir, settings.max_pixels)
+        return RedisImageStore(settings.redis_url, settings.max_pixels, settings.image_store_max_bytes)
+    return FileImageStore(settings.images_dir, settings.max_pixels, settings.image_store_max_bytes)
 
 
 def registry_for(settings: Settings) -> ModelRegistry:
@@ -60,7 +60,8 @@ def scanner_for(settings: Settings, registry: Any | None = None, image_store: An
     they run in a background thread of this process (no other service)."""
     blobs = blob_store(settings)
     chosen = dispatch or (celery_dispatch(settings) if settings.redis_url else in_process)
-    return Scanner(blobs, CollectionStore(blobs), image_store or image_store_for(settings),
+    images = image_store or image_store_for(settings)
+    return Scanner(blobs, CollectionStore(blobs, images), images,
                    registry or registry_for(settings), settings.scan_shard, settings.scan_batch, chosen)
 
 

@@ -125,7 +125,7 @@ class Scanner:
              batch_size: int | None = None) -> ScanPlan:
         """The plan of a scan; a worker passes the sender's shard and batch
         sizes, so both agree on the shards whatever each one's settings say."""
-        collection = self.collections.get(collection_id)
+        collection = self.collections.require(collection_id)  # an evicted one says so (410)
         if collection is None:
             raise ScanError(_("There is no collection {id}.").format(id=repr(collection_id[:64])))
         try:

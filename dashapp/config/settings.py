@@ -107,6 +107,10 @@ class Settings:
     collection_max_images: int = field(default=5000, metadata=_doc(
         "entries read per collection (images or not); the rest are listed as refused"))
     collection_max_bytes: int = field(default=1 << 30, metadata=_doc("bytes read or inflated per collection"))
+    collection_store_max_bytes: int = field(default=1 << 31, metadata=_doc(
+        "bound of the stored collections (files): their manifests, scan results, shards, job records and the "
+        "images they hold, counted in allocated blocks; past it the least recently used collections are evicted "
+        "whole, and asking for one says so (410)"))
     collection_user_max_bytes: int = field(default=1 << 30, metadata=_doc(
         "with `DASHAPP_AUTH` on: image bytes one user's uploaded collections may hold in all (more: 413)"))
     scans_per_user: int = field(default=1, metadata=_doc(
@@ -317,6 +321,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         collections_dir=_parse(env, "DASHAPP_COLLECTIONS_DIR", None, _folder, "an existing folder"),
         collection_max_images=_parse(env, "DASHAPP_COLLECTION_MAX_IMAGES", 5000, _positive_int, "a positive integer"),
         collection_max_bytes=_parse(env, "DASHAPP_COLLECTION_MAX_BYTES", 1 << 30, _positive_int, "a positive integer"),
+        collection_store_max_bytes=_parse(env, "DASHAPP_COLLECTION_STORE_MAX_BYTES", 1 << 31, _positive_int,
+                                          "a positive integer"),
         collection_user_max_bytes=_parse(env, "DASHAPP_COLLECTION_USER_MAX_BYTES", 1 << 30, _positive_int,
                                          "a positive integer"),
         scans_per_user=_parse(env, "DASHAPP_SCANS_PER_USER", 1, _bounded(1, 64), "an integer 1-64"),
