@@ -12,11 +12,14 @@ from dashapp.analysis.attribution.gradcam import METHODS
 from dashapp.figures.maps import TOOLBAR
 from dashapp.figures.sanity import sanity_figure
 from dashapp.ui import forged
+from dashapp.ui.attributes import attrs
 from dashapp.ui.callbacks.layer_meaning import branch_convs
-from dashapp.ui.layout.widgets import heatmap_slot, hidden_label, page_header
+from dashapp.ui.layout.widgets import error_alert, heatmap_slot, hidden_label, page_header
 
+from ..errors import UserError
 from ..i18n import N_, _, percent
 from ..service import Analyzer, LayerView
+from ..service.evidence import SanityQueued
 from ..wording.layers import layer_meaning
 from ..wording.sanity import verdict_sentence
 from . import _circuit_io
@@ -75,6 +78,10 @@ def layout(**_query: Any) -> html.Div:
             ),
             dbc.Button(_("Run the sanity check"), id="evidence-sanity-run", color="secondary", outline=True, size="sm",
                        n_clicks=0, className="mb-2"),
+            # "Queued" while another check holds the server's slots (outside the spinner, announced).
+            html.Div(id="evidence-sanity-queue", className="small text-muted mb-2",
+                     **attrs(role="status", aria_live="polite")),
+            dcc.Store(id="evidence-sanity-wait"),
             dcc.Loading(html.Div(id="evidence-sanity"), type="default", delay_show=200),
         ]
     )
@@ -119,20 +126,7 @@ def register(app: Dash, service: Analyzer) -> None:
     def render(ready: dict[str, Any]) -> dict[str, Any]:
         return _render(view_of(service, ready))
 
-    @app.callback(
-        Output("evidence-sanity", "children"),
-        Input("ready-state", "data"),
-        Input("evidence-sanity-run", "n_clicks"),
-    )
-    @guarded()
-    def run_sanity(ready: dict[str, Any], clicks: int | None) -> Any:
-        """Shows the stored result for what is on screen; the button computes it
-        (about as long as 2 × the cascade's steps forward and backward passes)."""
-        view = view_of(service, ready)
-        top = view.prediction
-        cls = view.state.cls if view.state.cls is not None else (top[0]["index"] if top else 0)
-        run = ctx.triggered_id == "evidence-sanity-run" and bool(clicks)
-        return _sanity_panel(view.sanity(cls, view.state.cam, compute=run), view.loaded.weights.pretrained)
+    _register_sanity(app, service)
 
     @app.callback(
         Output("nav-request", "data", allow_duplicate=True),
@@ -165,6 +159,46 @@ def register(app: Dash, service: Analyzer) -> None:
         if all(ready.get(k) == v for k, v in wanted.items()):
             return no_update
         return wanted
+
+
+def _sanity_of(service: Analyzer, ready: dict[str, Any], compute: bool, wait: bool) -> Any:
+    view = view_of(service, ready)
+    top = view.prediction
+    cls = view.state.cls if view.state.cls is not None else (top[0]["index"] if top else 0)
+    return _sanity_panel(view.sanity(cls, view.state.cam, compute=compute, wait=wait),
+                         view.loaded.weights.pretrained)
+
+
+def _register_sanity(app: Dash, service: Analyzer) -> None:
+    """The stored result for what is on screen; the button computes it (about
+    as long as 2 × the cascade's steps forward and backward passes). With the
+    server's slots taken, the page says the check is queued at once and a
+    second request waits for its turn, then shows the result."""
+    outputs = {"panel": Output("evidence-sanity", "children"), "queue": Output("evidence-sanity-queue", "children"),
+               "wait": Output("evidence-sanity-wait", "data")}
+
+    @app.callback(outputs, Input("ready-state", "data"), Input("evidence-sanity-run", "n_clicks"))
+    @guarded(outputs, error="panel")
+    def run_sanity(ready: dict[str, Any], clicks: int | None) -> dict[str, Any]:
+        run = ctx.triggered_id == "evidence-sanity-run" and bool(clicks)
+        try:
+            return {"panel": _sanity_of(service, ready, run, wait=False), "queue": None, "wait": no_update}
+        except SanityQueued as queued:
+            return {"panel": no_update, "queue": queued.message, "wait": clicks}
+
+    waited = {"panel": Output("evidence-sanity", "children", allow_duplicate=True),
+              "queue": Output("evidence-sanity-queue", "children", allow_duplicate=True)}
+
+    @app.callback(waited, Input("evidence-sanity-wait", "data"), State("ready-state", "data"),
+                  prevent_initial_call=True)
+    @guarded(waited, error="panel")
+    def wait_for_sanity(_asked: Any, ready: dict[str, Any]) -> dict[str, Any]:
+        if not ready:
+            return dict.fromkeys(waited, no_update)
+        try:
+            return {"panel": _sanity_of(service, ready, True, wait=True), "queue": None}
+        except UserError as exc:  # still busy past the wait: said where the result would be
+            return {"panel": error_alert(exc.message), "queue": None}
 
 
 def _render(view: LayerView) -> dict[str, Any]:

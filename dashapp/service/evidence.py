@@ -38,6 +38,13 @@ SANITY_WAIT_S = 20.0
 _SANITY_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_SANITY)
 
 
+class SanityQueued(UserError):
+    """Every slot is taken and the caller asked not to wait here: the page
+    says the check is queued, then waits for its turn in a second request."""
+
+    status = 429
+
+
 @dataclass(frozen=True)
 class EvidenceAnswer:
     layer: EvidenceLayer
@@ -138,16 +145,21 @@ def _stored_sanity(store: ActivationStore, key: str, subject: Subject) -> dict[s
 
 
 def sanity(store: ActivationStore, subject: Subject, layer: EvidenceLayer, class_index: int, method: str, *,
-           compute: bool = True, progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
+           compute: bool = True, progress: Callable[[int, int], None] | None = None,
+           wait: bool = True) -> dict[str, Any] | None:
     """The cascading randomization check's result (``SanityResult.as_dict()``
     and its verdict in words under "sentence"), from the store, else computed
-    and stored (or None when ``compute`` is False)."""
+    and stored (or None when ``compute`` is False). With every slot taken it
+    waits up to SANITY_WAIT_S, or, without ``wait``, raises SanityQueued at once."""
     checked_request(subject, class_index, method)
     key = store.key(subject, f"sanity:{SANITY_SEED}:{method}:{layer.name}:{class_index}")
     stored = _stored_sanity(store, key, subject)
     if stored is not None or not compute:
         return stored
-    if not _SANITY_SLOTS.acquire(timeout=SANITY_WAIT_S):
+    if not wait and not _SANITY_SLOTS.acquire(blocking=False):
+        raise SanityQueued(_("Queued: another sanity check is running on the server; this one starts when it "
+                             "ends."))
+    if wait and not _SANITY_SLOTS.acquire(timeout=SANITY_WAIT_S):
         raise UserError(_("The server is running other sanity checks; please try again in a minute."), 429)
     try:
         stored = _stored_sanity(store, key, subject)  # run by the request this one waited behind?

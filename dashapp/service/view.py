@@ -185,10 +185,10 @@ class LayerView:
                               class_index, method)
 
     def sanity(self, class_index: int, method: str = "gradcam", layer: str | None = None, *, compute: bool = True,
-               progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
+               progress: Callable[[int, int], None] | None = None, wait: bool = True) -> dict[str, Any] | None:
         """The cascading randomization check for that evidence (``service/evidence.py``)."""
         return sanity(self._service.activations, self.subject, self.evidence_layer(layer), class_index, method,
-                      compute=compute, progress=progress)
+                      compute=compute, progress=progress, wait=wait)
 
     def kernels(self, indices: list[int]) -> KernelPictures:
         for index in indices:

@@ -37,7 +37,7 @@ def test_the_render_speaks_the_ready_states_language(app: Dash) -> None:
     assert re.match(r"Grad-CAM para «.+» en \S+ \((conv|bloque)\) \(pesos sin entrenar: mapa arbitrario\)", title)
     assert " for " not in title and "untrained" not in title
     assert any(" · bloque · " in option["label"] for option in layers)
-    panel = run_callback(find_callback(app, "evidence-sanity.children"), "ready-state.data", ready, 0)
+    panel = run_callback(find_callback(app, "evidence-sanity.children"), "ready-state.data", ready, 0)["panel"]
     assert panel.children == "Aún no se ha ejecutado para esta imagen, clase, capa y método."
     assert i18n.current() == "en"  # the callback's language stayed in its own context
 
