@@ -11,6 +11,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashapp.figures.axes import percent_axis
 from dashapp.i18n import _, plotly_separators
 
 SIGNIFICANT = "#0d6efd"
@@ -45,7 +46,7 @@ def concept_figure(rows: list[dict[str, Any]], title: str, height: int = 420) ->
     fig.add_hline(y=0.5, line={"color": BASELINE, "dash": "dot", "width": 1}, row=2, col=1,
                   annotation_text=_("chance"), annotation_position="bottom right")
     fig.update_yaxes(range=[0, 1.15], title={"text": _("TCAV score")}, row=1, col=1)
-    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title={"text": _("CAV accuracy")}, row=2, col=1)
+    fig.update_yaxes(**percent_axis(1.0, pad=1.05), title={"text": _("CAV accuracy")}, row=2, col=1)
     fig.update_layout(
         template="none", height=height, margin={"l": 60, "r": 20, "t": 50, "b": 60},
         title={"text": title, "x": 0, "font": {"size": 15}},

@@ -23,6 +23,7 @@ from PIL import Image
 from dashapp.analysis.maps.geometry import map_geometry
 from dashapp.analysis.maps.regions import Region
 from dashapp.analysis.models.graph import ReceptiveField
+from dashapp.figures.axes import percent_axis
 from dashapp.figures.colormaps import colorscale
 from dashapp.i18n import N_, Translated, _, number, percent, plotly_separators, significant
 from dashapp.wording.maps import describe_map
@@ -321,13 +322,12 @@ def prediction_figure(top: Sequence[dict[str, Any]], untrained: bool, height: in
             x=values, y=labels, orientation="h",
             marker_color="#adb5bd" if untrained else "#0d6efd",
             text=[percent(v, 1) for v in values], textposition="auto",
-            hovertemplate="%{y}: %{x:.2%}<extra></extra>",
+            customdata=[percent(v, 2) for v in values], hovertemplate="%{y}: %{customdata}<extra></extra>",
         )
     )
     fig.update_layout(
         template="none", height=height, margin={"l": 180, "r": 20, "t": 30 if untrained else 10, "b": 40},
-        xaxis={"range": [0, max(1e-6, top_value) * 1.15], "tickformat": ".0%" if top_value >= 0.1 else ".1%",
-               "title": {"text": _("probability")}},
+        xaxis={**percent_axis(top_value), "title": {"text": _("probability")}},
         showlegend=False, separators=plotly_separators(),
     )
     if untrained:

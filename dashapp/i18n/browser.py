@@ -36,6 +36,9 @@ def browser_strings() -> dict[str, str]:
         "sortBy": _("Sort by {column}"),
         "thisColumn": _("this column"),
         "openFilter": _("Open filter {index}"),
+        # A figure's PNG title (assets/js/export.js).
+        "exportUntrained": _("{model} (untrained weights)"),
+        "exportImage": _("image {hash}"),
     }
 
 

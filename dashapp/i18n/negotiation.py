@@ -30,7 +30,8 @@ STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 PLOTLY_STRINGS = (
     N_("Autoscale"), N_("Box Select"), N_("Compare data on hover"), N_("Double-click on legend to isolate one trace"),
     N_("Double-click to zoom back out"), N_("Download plot"), N_("Download plot as a PNG"),
-    N_("Image download succeeded"), N_("Lasso Select"), N_("Pan"), N_("Produced with Plotly.js"), N_("Reset axes"),
+    N_("Image download succeeded"), N_("Preparing image - this may take a few seconds"), N_("Share chart..."),
+    N_("Lasso Select"), N_("Pan"), N_("Produced with Plotly.js"), N_("Reset axes"),
     N_("Reset view"), N_("Show closest data on hover"), N_("Snapshot succeeded"),
     N_("Sorry, there was a problem downloading your image!"),
     N_("Sorry, there was a problem downloading your snapshot!"), N_("Taking snapshot - this may take a few seconds"),

@@ -73,3 +73,18 @@ def test_size_letters_are_in_the_readers_language() -> None:
     with i18n.speaking("es"):
         # pequeña, mediana, grande, muy grande
         assert [SIZE_LETTERS[name] for name in ("small", "medium", "large", "very large")] == ["P", "M", "G", "MG"]
+
+
+def test_percent_axes_write_the_locales_percent() -> None:
+    from dashapp.figures.axes import percent_axis
+    from dashapp.figures.maps import prediction_figure
+
+    assert percent_axis(0.9)["ticktext"] == ["0%", "25%", "50%", "75%", "100%"]
+    with i18n.speaking("es"):
+        axis = percent_axis(0.003)
+        assert axis["ticktext"] == ["0\xa0%", "0,1\xa0%", "0,2\xa0%", "0,3\xa0%"]
+        assert axis["range"][1] >= 0.003 and axis["tickvals"][-1] <= axis["range"][1]
+        figure = prediction_figure([{"label": "tabby", "probability": 0.125}], untrained=False)
+        assert list(figure.layout.xaxis.ticktext)[1] == "5\xa0%"
+        assert figure.layout.separators == ",."
+        assert list(figure.data[0].customdata) == ["12,50\xa0%"]
