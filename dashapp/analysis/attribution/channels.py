@@ -128,14 +128,36 @@ def check_request(loaded: LoadedModel, class_index: int, method: str) -> None:
         raise ValueError(f"class {class_index} is outside 0–{len(loaded.categories) - 1}")
 
 
+def _early(loaded: LoadedModel, layer: str) -> bool:
+    """Whether ``layer`` (a conv, or a block: its last conv) lies in the first quarter of the network's convs."""
+    order = list(loaded.layers)
+    inside = [i for i, name in enumerate(order) if name == layer or name.startswith(f"{layer}.")]
+    return bool(inside) and inside[-1] < len(order) / 4
+
+
 def gradient_x_activation(loaded: LoadedModel, batch: torch.Tensor, layer: str, class_index: int) -> ChannelAttribution:
+    """``A`` a leaf that keeps its gradient, one backward pass to it (only
+    ``∂logit/∂A``: the weights keep no gradient). The baseline ``A = 0``: in
+    the first quarter of the network, a pass of its own without autograd
+    (cheaper than taking a zero row through the whole backward: CPU time at
+    layer1.0.conv1 3.1x a forward pass became 2.9x, docs/performance.md);
+    later, a second row of the same pass (the rest of the network is cheap
+    and two rows share its work: at layer2.1, 2.2x against 2.5x apart)."""
     kept: dict[str, torch.Tensor] = {}
 
-    def rows(a: torch.Tensor) -> torch.Tensor:
+    def leaf(a: torch.Tensor) -> torch.Tensor:
         kept["a"] = a.detach().clone().requires_grad_(True)
-        return torch.cat([kept["a"], torch.zeros_like(kept["a"])])
+        return kept["a"]
 
-    logits = _rows_pass(loaded, batch, layer, rows, 2)
+    if _early(loaded, layer):
+        with TRACING.shared(), loaded.lock:
+            with torch.enable_grad():
+                logits = _run(loaded, batch, layer, leaf)
+            with torch.inference_mode():
+                zero = _run(loaded, batch, layer, torch.zeros_like)
+        logits = torch.cat([logits, zero])
+    else:
+        logits = _rows_pass(loaded, batch, layer, lambda a: torch.cat([leaf(a), torch.zeros_like(a)]), 2)
     (gradient,) = torch.autograd.grad(logits[0, class_index], kept["a"])
     maps = (kept["a"].detach() * gradient)[0]
     return _answer(layer, class_index, "gradxact", logits, maps)

@@ -8,6 +8,7 @@ import torch
 from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
 from PIL import Image
 
+from dashapp.analysis.attribution import channels
 from dashapp.analysis.attribution.channels import STEPS, channel_attribution, layer_module, pooled_decomposition
 from dashapp.analysis.models.capture import model_input
 from dashapp.analysis.models.registry import ModelRegistry
@@ -51,6 +52,34 @@ def test_gradient_x_activation_matches_captum(registry: ModelRegistry, image: Im
     ours = channel_attribution(registry.get(model), image, layer, 281, "gradxact")
     _close(ours.attributions, _captum("gradxact", registry, image, model, layer, 281))
     assert ours.maps.sum(axis=(1, 2)) == pytest.approx(ours.attributions, rel=1e-4, abs=1e-6), why
+
+
+EARLY = [
+    ("resnet18", "conv1", "the stem: its zero baseline is a pass of its own"),
+    ("alexnet", "features.0", "the first conv's in-place ReLU, likewise"),
+]
+
+
+@pytest.mark.parametrize(("model", "layer", "why"), EARLY)
+def test_gradient_x_activation_matches_captum_early(registry: ModelRegistry, image: Image.Image, model: str,
+                                                    layer: str, why: str) -> None:
+    assert channels._early(registry.get(model), layer), why
+    ours = channel_attribution(registry.get(model), image, layer, 281, "gradxact")
+    _close(ours.attributions, _captum("gradxact", registry, image, model, layer, 281))
+
+
+@pytest.mark.parametrize("layer", ["layer1.0.conv1", "layer1.0", "conv1"])
+def test_the_zero_baseline_apart_equals_it_as_a_second_row(registry: ModelRegistry, image: Image.Image,
+                                                          layer: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded = registry.get("resnet18")
+    assert channels._early(loaded, layer)
+    apart = channel_attribution(loaded, image, layer, 281, "gradxact")
+    monkeypatch.setattr(channels, "_early", lambda *_: False)
+    row = channel_attribution(loaded, image, layer, 281, "gradxact")
+    assert apart.logit == pytest.approx(row.logit, rel=1e-5)
+    assert apart.baseline_logit == pytest.approx(row.baseline_logit, rel=1e-5, abs=1e-5)
+    assert apart.baseline_logit != pytest.approx(apart.logit, rel=1e-3)  # A = 0 changes the logit
+    _close(apart.attributions, row.attributions)
 
 
 @pytest.mark.slow
