@@ -79,6 +79,21 @@ def not_found() -> UserError:
     return UserError(_("No collection with this id is stored here."), 404)
 
 
+class ViewedStore:
+    """A collection store as one viewer sees it: ``get`` finds no collection
+    they may not read (what a concept test started by a request reads)."""
+
+    def __init__(self, store: CollectionStore, viewer: Callable[[], Viewer]) -> None:
+        self.store, self.viewer = store, viewer
+
+    def get(self, collection_id: str) -> Collection | None:
+        found = self.store.get(collection_id)
+        return found if found is not None and can_read(found, self.viewer()) else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
 class Owners:
     """The access rules and per-user bounds over one collection store."""
 
@@ -93,7 +108,7 @@ class Owners:
 
     def readable(self, collection_id: str, viewer: Viewer) -> Collection:
         """The collection, or a 404 whether it is missing or another user's unshared one."""
-        collection = self.store.get(collection_id[:64])
+        collection = self.store.require(collection_id[:64])  # an evicted one says so (410)
         if collection is None or not can_read(collection, viewer):
             raise not_found()
         return collection

@@ -16,7 +16,7 @@ from dashapp.analysis.scan.scanner import TopExample, top_examples
 from dashapp.config.settings import Settings
 
 from ..collections.manifest import Collection
-from ..collections.owners import ANYONE, Owners, Viewer
+from ..collections.owners import ANYONE, Owners, ViewedStore, Viewer
 from ..collections.runtime import ingest_demo, ingest_folder, ingest_upload, scanner_for
 from ..collections.scanning import Scanner
 from ..collections.sources import folder_names
@@ -161,6 +161,10 @@ class Collections:
     def get(self, collection_id: str) -> Collection:
         """The collection, or a 404 (missing, or another user's unshared one)."""
         return self.owners.readable(collection_id, self.viewer())
+
+    def viewed(self) -> ViewedStore:
+        """The stored collections as the asking user sees them (for concept tests)."""
+        return ViewedStore(self.scans.collections, lambda: self.viewer())
 
     def set_shared(self, collection_id: str, shared: bool) -> Collection:
         return self.owners.set_shared(collection_id, self.viewer(), shared)

@@ -159,3 +159,13 @@ def test_without_auth_everything_is_shared_as_before(make_app) -> None:
     assert client.get(f"/api/collections/{first['id']}").json["labels"] == ["p", "q"]
     assert client.post(f"/api/collections/{first['id']}/scan?model={MODEL}").status_code == 202
     assert client.delete(f"/api/collections/{first['id']}/scan?model={MODEL}").status_code == 200
+
+
+def test_a_concept_test_cannot_name_another_users_unshared_collection(client, alices) -> None:
+    body = {"model": MODEL, "concepts": [alices["id"]], "random": "f" * 64, "class": 0, "images": alices["id"],
+            "runs": 2}
+    refused = client.post("/api/concepts", json=body, headers=basic(BOB))
+    assert refused.status_code == 404 and alices["id"] in refused.json["error"]
+    # Alice names her own: it is found, and the missing random collection is the one refused.
+    mine = client.post("/api/concepts", json=body, headers=basic(ALICE))
+    assert mine.status_code == 404 and "f" * 64 in mine.json["error"] and alices["id"] not in mine.json["error"]

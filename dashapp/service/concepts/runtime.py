@@ -40,6 +40,7 @@ def service_jobs(service: Any) -> ConceptJobs:
     jobs = _BY_SERVICE.get(service)
     if jobs is None:
         jobs = _BY_SERVICE[service] = jobs_for(service.settings, service.collections.scans)
+        jobs.collections = service.collections.viewed()  # a request names only collections its user may read
     return jobs
 
 
