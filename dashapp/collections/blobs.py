@@ -22,11 +22,12 @@ from typing import Any, Protocol
 
 from ..store.sqlite import allocated
 from .blob_index import BlobIndex, group_of
+from .redis_blobs import PREFIX as REDIS_PREFIX
+from .redis_blobs import RedisBlobBound
 
 log = logging.getLogger(__name__)
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+)*$")
-REDIS_PREFIX = "dashapp:blob:"
 TOUCH_EVERY_S = 60.0  # a read refreshes its group's recency at most this often per process
 
 
@@ -38,6 +39,7 @@ def _check(key: str) -> str:
 
 class BlobStore(Protocol):
     def get(self, key: str) -> bytes | None: ...
+    def peek(self, key: str) -> bytes | None: ...
     def put(self, key: str, data: bytes) -> None: ...
     def delete(self, key: str) -> None: ...
     def keys(self, prefix: str) -> list[str]: ...
@@ -61,10 +63,16 @@ class FileBlobStore:
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*_check(key).split(":"))
 
-    def get(self, key: str) -> bytes | None:
+    def peek(self, key: str) -> bytes | None:
+        """``key``'s blob, not counted as a use (a listing of every collection)."""
         try:
-            data = self._path(key).read_bytes()
+            return self._path(key).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def get(self, key: str) -> bytes | None:
+        data = self.peek(key)
+        if data is None:
             return None
         group, now = group_of(key), time.monotonic()
         if now - self._touched.get(group, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:  # recency, cheaply
@@ -136,29 +144,35 @@ class FileBlobStore:
 
 
 class RedisBlobStore:
-    """Blobs as plain Redis strings without expiry (SET is atomic). Not
-    bounded yet: ``DASHAPP_COLLECTION_STORE_MAX_BYTES`` applies to the file
-    store; in Redis, Redis's own ``maxmemory`` is the bound."""
+    """Blobs as plain Redis strings without expiry (SET is atomic), bounded
+    by ``max_bytes`` of ``MEMORY USAGE`` (``RedisBlobBound``)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, max_bytes: int | None = None) -> None:
         self.client = client
-        self.on_evict: list[Callable[[str], None]] = []
+        self.bound = RedisBlobBound(client, max_bytes)
+        self.on_evict = self.bound.on_evict
 
     def charge(self, group: str, extra: int) -> None:
-        return None
+        self.bound.charge(group, extra)
 
     def evicted_at(self, group: str) -> float | None:
-        return None
+        return self.bound.evicted_at(group)
 
-    def get(self, key: str) -> bytes | None:
+    def peek(self, key: str) -> bytes | None:
         value = self.client.get(REDIS_PREFIX + _check(key))
         return bytes(value) if value is not None else None
 
+    def get(self, key: str) -> bytes | None:
+        value = self.peek(key)
+        if value is not None:
+            self.bound.used(key)
+        return value
+
     def put(self, key: str, data: bytes) -> None:
-        self.client.set(REDIS_PREFIX + _check(key), data)
+        self.bound.put(_check(key), data)
 
     def delete(self, key: str) -> None:
-        self.client.delete(REDIS_PREFIX + _check(key))
+        self.bound.delete(_check(key))
 
     def keys(self, prefix: str) -> list[str]:
         _check(prefix.rstrip(":"))
@@ -173,5 +187,5 @@ def blob_store(settings: Any) -> BlobStore:
         from ..store import redis_client
 
         # Longer than the image store's timeout: a scan result can be megabytes.
-        return RedisBlobStore(redis_client(settings.redis_url, 10.0))
+        return RedisBlobStore(redis_client(settings.redis_url, 10.0), settings.collection_store_max_bytes)
     return FileBlobStore(settings.data_dir / "collections", settings.collection_store_max_bytes)

@@ -120,12 +120,12 @@ class CollectionEvicted(UserError):
 
 
 class CollectionStore:
-    """Manifests by collection id in the blob store."""
+    """Manifests by collection id in the blob store. A stored collection
+    holds its images in ``images`` (never evicted there while it lives) and
+    is charged their bytes in the blob store's bound; evicted, it lets go."""
 
-    def __init__(self, blobs: BlobStore) -> None:
+    def __init__(self, blobs: BlobStore, images: Any | None = None) -> None:
         self.blobs = blobs
-
-    @staticmethod
         self.images = images
         self._held: set[str] = set()  # collections this process has made hold their images
         if images is not None:
@@ -153,6 +153,8 @@ class CollectionStore:
             raise CollectionEvicted(_("This collection was removed to make room for newer ones (the server keeps "
                                       "a bounded amount of collections); add its images again."))
         return found
+
+    @staticmethod
     def _key(collection: str) -> str:
         return f"{MANIFEST_PREFIX}:{collection}"
 
@@ -177,14 +179,14 @@ class CollectionStore:
         if not collection.images:
             return collection  # nothing to keep: an empty collection is only reported
         self.blobs.put(self._key(collection.id), collection.to_json())
-        return collection
-
         self._held.discard(collection.id)
         self._hold(collection)
+        return collection
+
     def list(self) -> list[Collection]:
         found = []
         for key in self.blobs.keys(f"{MANIFEST_PREFIX}:"):
-            blob = self.blobs.get(key)
+            blob = self.blobs.peek(key)  # a listing is no use of each collection
             if blob is not None:
                 found.append(Collection.from_json(blob))
         return sorted(found, key=lambda c: (-c.created, c.id))

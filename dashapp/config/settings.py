@@ -108,9 +108,9 @@ class Settings:
         "entries read per collection (images or not); the rest are listed as refused"))
     collection_max_bytes: int = field(default=1 << 30, metadata=_doc("bytes read or inflated per collection"))
     collection_store_max_bytes: int = field(default=1 << 31, metadata=_doc(
-        "bound of the stored collections (files): their manifests, scan results, shards, job records and the "
-        "images they hold, counted in allocated blocks; past it the least recently used collections are evicted "
-        "whole, and asking for one says so (410)"))
+        "bound of the stored collections (files or Redis): their manifests, scan results, shards, job records "
+        "and the images they hold, counted in allocated blocks (Redis: `MEMORY USAGE`); past it the least "
+        "recently used collections are evicted whole, and asking for one says so (410)"))
     collection_user_max_bytes: int = field(default=1 << 30, metadata=_doc(
         "with `DASHAPP_AUTH` on: image bytes one user's uploaded collections may hold in all (more: 413)"))
     scans_per_user: int = field(default=1, metadata=_doc(
