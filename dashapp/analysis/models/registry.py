@@ -53,6 +53,9 @@ class WeightsStatus:
     reason: str | None = None  # why the weights are untrained, when they are
     seed: int | None = None
     content: str | None = None  # "sha256-…" of the checkpoint file the weights were read from
+    # The reason as a template of the catalog and its values, so a page says it in the reader's language.
+    reason_template: str | None = None
+    reason_values: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -241,7 +244,8 @@ def build_torchvision_model(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         module = torchvision.models.get_model(name, weights=None)
-    status = WeightsStatus(pretrained=False, reason="DASHAPP_WEIGHTS=random", seed=seed)
+    status = WeightsStatus(pretrained=False, reason="DASHAPP_WEIGHTS=random", seed=seed,
+                           reason_template=N_("the server is set to random weights (DASHAPP_WEIGHTS=random)"))
     if policy in ("auto", "pretrained"):
         try:
             status = WeightsStatus(pretrained=True, content=_load_pretrained(name, module, progress))
@@ -249,7 +253,8 @@ def build_torchvision_model(
             if policy == "pretrained":
                 raise
             log.warning("%s: falling back to seeded random weights", name)
-            status = WeightsStatus(pretrained=False, reason=str(exc), seed=seed)
+            status = WeightsStatus(pretrained=False, reason=str(exc), seed=seed, reason_template=exc.template,
+                                   reason_values=tuple((key, str(value)) for key, value in exc.params.items()))
     _shared(module, name, status.tag, device, shared_dir)
     if progress:
         progress(1.0, f"{name} ready")

@@ -16,7 +16,7 @@ from dashapp.errors import UserError
 from dashapp.i18n import _
 from dashapp.service import Analyzer
 from dashapp.ui import forged
-from dashapp.wording.weights import download_label
+from dashapp.wording.weights import download_label, weights_reason
 
 SHOWN = {"display": "block"}
 HIDDEN = {"display": "none"}
@@ -77,8 +77,7 @@ def register(app: Dash, service: Analyzer) -> None:
                 html.Strong(_("Untrained weights.") + " "),
                 _("{model} is running on seeded random weights, not its ImageNet training, so filters, "
                   "rankings and predictions show no learned features.").format(model=ready["model"]) + " ",
-                # The reason is the operator's (a setting, a failed download) and stays as written.
-                html.Span(_("Why: {reason}").format(reason=weights.reason), className="banner-reason"),
+                html.Span(_("Why: {reason}").format(reason=weights_reason(weights)), className="banner-reason"),
             ],
             color="danger",
             className="weights-banner",

@@ -88,3 +88,21 @@ def test_percent_axes_write_the_locales_percent() -> None:
         assert list(figure.layout.xaxis.ticktext)[1] == "5\xa0%"
         assert figure.layout.separators == ",."
         assert list(figure.data[0].customdata) == ["12,50\xa0%"]
+
+
+def test_the_untrained_banners_reason_is_in_the_readers_language() -> None:
+    from dashapp.analysis.models.registry import ModelError, WeightsStatus
+    from dashapp.analysis.models.weights import UNAVAILABLE
+    from dashapp.wording.weights import weights_reason
+
+    setting = WeightsStatus(pretrained=False, reason="DASHAPP_WEIGHTS=random", seed=0,
+                            reason_template="the server is set to random weights (DASHAPP_WEIGHTS=random)")
+    error = ModelError(UNAVAILABLE, model="alexnet", file="alexnet-owt.pth")
+    failed = WeightsStatus(pretrained=False, reason=str(error), seed=0, reason_template=error.template,
+                           reason_values=(("model", "alexnet"), ("file", "alexnet-owt.pth")))
+    assert weights_reason(failed) == str(error)
+    with i18n.speaking("es"):
+        assert weights_reason(setting).startswith("el servidor está configurado con pesos aleatorios")
+        spanish = weights_reason(failed)
+        assert "alexnet-owt.pth" in spanish and "could not be downloaded" not in spanish
+    assert weights_reason(WeightsStatus(pretrained=False, reason="an operator's words")) == "an operator's words"
