@@ -14,15 +14,20 @@ SIDE_COLOURS = ("#0d6efd", "#fd7e14")  # first subject blue, second orange, ever
 
 
 def profile_overlay_figure(profiles: Sequence[Sequence[Mapping[str, object]]], names: Sequence[str], measure: str,
-                           title: str, height: int = 340) -> go.Figure:
+                           title: str, tags: Sequence[str] | None = None, height: int = 340) -> go.Figure:
     """Both subjects' layer profiles overlaid: one box per layer and subject
-    (``measure``: "mean" or "sparsity" of every filter), side by side."""
+    (``measure``: "mean" or "sparsity" of every filter), side by side.
+
+    With ``tags`` (two architectures: no layer in common) each subject's
+    layers are its own categories, named "<tag> <layer>", one after the other."""
     fig = go.Figure()
-    for rows, name, colour in zip(profiles, names, SIDE_COLOURS, strict=False):
-        xs = np.concatenate([np.repeat(str(row["layer"]), len(row[measure])) for row in rows])  # type: ignore[arg-type]
+    for side, (rows, name, colour) in enumerate(zip(profiles, names, SIDE_COLOURS, strict=False)):
+        prefix = f"{tags[side]} " if tags else ""
+        xs = np.concatenate([np.repeat(prefix + str(row["layer"]), len(row[measure]))  # type: ignore[arg-type]
+                             for row in rows])
         ys = np.concatenate([np.asarray(row[measure], dtype=np.float32) for row in rows])
         fig.add_trace(go.Box(x=xs, y=ys, name=name, marker_color=colour, boxpoints=False, offsetgroup=name))
-    fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN, boxmode="group",
+    fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN, boxmode="overlay" if tags else "group",
                       title={"text": title, "font": {"size": 14}}, showlegend=True,
                       legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
                       separators=plotly_separators())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashapp.analysis.maps.compare import MEASURES, Difference
 from dashapp.figures.compare import SIDE_COLOURS, profile_overlay_figure
@@ -14,9 +15,11 @@ from dashapp.state.url import encode_state
 from dashapp.ui.attributes import attrs
 from dashapp.ui.layout.widgets import fmt, heatmap_slot, notice_alert, page_header
 
+from ..errors import UserError
 from ..i18n import N_, _, percent
 from ..service import Analyzer, LayerView
 from ..service.compare import Comparison, open_pair
+from ..service.evidence import EvidenceAnswer
 from ._common import guarded, state_of
 
 PATH = "/compare"
@@ -35,16 +38,19 @@ def layout(**_query: Any) -> html.Div:
             html.Div(id="cmp-error"),
             html.Div(id="cmp-notice"),
             dcc.Loading(html.Div(id="cmp-summary"), type="default", delay_show=300),
-            html.Div(
-                [html.H2(_("Filters that respond most differently"), className="section-title me-3 mb-0"),
-                 html.Fieldset([html.Legend(_("Difference measured"), className="visually-hidden"),
-                                dbc.RadioItems(id="cmp-by", inline=True, value="peak",
-                                               options=[{"label": _(MEASURE_LABELS[m]), "value": m}
-                                                        for m in MEASURES])])],
-                className="d-flex flex-wrap align-items-center gap-2 mt-3 mb-2",
-            ),
-            html.Div(_("Each pair of maps shares one colour scale: the top colour is the larger of the two peaks."),
-                     className="control-help mb-2"),
+            # Filter by filter: only for two models of one architecture (hidden otherwise).
+            html.Div([
+                html.Div(
+                    [html.H2(_("Filters that respond most differently"), className="section-title me-3 mb-0"),
+                     html.Fieldset([html.Legend(_("Difference measured"), className="visually-hidden"),
+                                    dbc.RadioItems(id="cmp-by", inline=True, value="peak",
+                                                   options=[{"label": _(MEASURE_LABELS[m]), "value": m}
+                                                            for m in MEASURES])])],
+                    className="d-flex flex-wrap align-items-center gap-2 mt-3 mb-2",
+                ),
+                html.Div(_("Each pair of maps shares one colour scale: the top colour is the larger of the two "
+                           "peaks."), className="control-help mb-2"),
+            ], id="cmp-filter-head"),
             dcc.Loading(html.Div(id="cmp-filters"), type="default", delay_show=300),
             html.H2(_("Layer profile of both"), className="section-title"),
             dcc.Graph(id="cmp-profile-mean", config=TOOLBAR),
@@ -53,8 +59,21 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
-def side_name(service: Analyzer, view: LayerView) -> str:
-    image = service.library.example_name(view.subject.sha) or _("image {sha}").format(sha=view.subject.sha[:8])
+def upload_names(options: Any) -> dict[str, str]:
+    """image id -> the file name the user uploaded it as, from the sidebar's
+    second-image options ("Upload: <name>", ``ui/callbacks/intake.py``)."""
+    before, _name, after = _("Upload: {name}").partition("{name}")
+    names = {}
+    for option in options if isinstance(options, list) else []:
+        label, value = (option.get("label"), option.get("value")) if isinstance(option, dict) else (None, None)
+        if isinstance(label, str) and isinstance(value, str) and label.startswith(before) and label.endswith(after):
+            names[value] = label[len(before):len(label) - len(after)] or value[:8]
+    return names
+
+
+def side_name(service: Analyzer, view: LayerView, uploads: Mapping[str, str] | None = None) -> str:
+    sha = view.subject.sha
+    image = service.library.example_name(sha) or (uploads or {}).get(sha) or _("image {sha}").format(sha=sha[:8])
     return f"{image.rsplit('.', 1)[0]} · {view.loaded.name}"
 
 
@@ -82,14 +101,59 @@ def _stats_table(comparison: Comparison) -> dbc.Table:
     )
 
 
-def summary(service: Analyzer, comparison: Comparison) -> dbc.Row:
+def _architectures_card(comparison: Comparison) -> dbc.Card:
+    """Why two architectures are not compared filter by filter, and what is compared instead."""
+    a, b = comparison.a.loaded.name, comparison.b.loaded.name
+    return dbc.Card(dbc.CardBody([
+        html.H2(_("Two architectures"), className="stat-label mb-1"),
+        html.P(_("{a} and {b} have different layers: filter 3 of one is no relative of filter 3 of the other. "
+                 "They are compared by what each concludes: the prediction, the evidence for the same class at "
+                 "each model's own evidence layer, and the layer profiles.").format(a=a, b=b),
+               className="mb-0 small"),
+    ]), className="cmp-architectures")
+
+
+def summary(service: Analyzer, comparison: Comparison, uploads: Mapping[str, str] | None = None) -> dbc.Row:
     a, b = comparison.a, comparison.b
+    third = (dbc.Card(dbc.CardBody([html.H2(_("Layer statistics"), className="stat-label mb-1"),
+                                    _stats_table(comparison)]))
+             if comparison.same_architecture else _architectures_card(comparison))
     return dbc.Row([
-        dbc.Col(_side_card("A", side_name(service, a), a, SIDE_COLOURS[0]), md=4),
-        dbc.Col(_side_card("B", side_name(service, b), b, SIDE_COLOURS[1]), md=4),
-        dbc.Col(dbc.Card(dbc.CardBody([html.H2(_("Layer statistics"), className="stat-label mb-1"),
-                                       _stats_table(comparison)])), md=4),
+        dbc.Col(_side_card("A", side_name(service, a, uploads), a, SIDE_COLOURS[0]), md=4),
+        dbc.Col(_side_card("B", side_name(service, b, uploads), b, SIDE_COLOURS[1]), md=4),
+        dbc.Col(third, md=4),
     ], className="g-2")
+
+
+def _evidence_map(view: LayerView, answer: EvidenceAnswer, picture: str | None, subject: str) -> Any:
+    image = view.image
+    return heatmap_figure(answer.map, picture, image.width, image.height, answer.layer.receptive_field,
+                          view.input_size, answer.class_index, height=300, zmax=1.0, subject=subject,
+                          quantity="evidence")
+
+
+def evidence_pair(comparison: Comparison, picture_b: str | None) -> html.Div:
+    """Both models' Grad-CAM for the same class, each at its own default evidence layer."""
+    evidence = comparison.evidence
+    assert evidence is not None
+    heading = _("Evidence for “{label}” (Grad-CAM), each model at its own evidence layer").format(
+        label=evidence.label)
+    cells = []
+    for side, view, answer, picture in (("A", comparison.a, evidence.a, None),
+                                         ("B", comparison.b, evidence.b, picture_b)):
+        if answer is None:
+            cells.append(dbc.Col(notice_alert(_("{model} has no class named “{label}”.").format(
+                model=view.loaded.name, label=evidence.label)), md=6))
+            continue
+        subject = _("Model {side} ({model}), evidence for “{label}” at {layer}").format(
+            side=side, model=view.loaded.name, label=evidence.label, layer=answer.layer.name)
+        title = f"{side}: {view.loaded.name} · {answer.layer.name}"
+        if answer.scale <= 0:
+            title += " — " + _("no positive evidence at this layer")
+        cells.append(dbc.Col(heatmap_slot(f"cmp-evidence-{side.lower()}", title=title,
+                                          figure=_evidence_map(view, answer, picture, subject)), md=6))
+    return html.Div([html.H2(heading, className="section-title cmp-evidence-title"),
+                     dbc.Row(cells, className="g-2")], className="cmp-evidence")
 
 
 def _map(view: LayerView, index: int, zmax: float, picture: str | None, side: str) -> Any:
@@ -122,33 +186,57 @@ def filter_pair(comparison: Comparison, diff: Difference, measure: str, picture_
                     className="cmp-filter", **attrs(data_filter=str(i), data_zmax=f"{zmax:.6g}"))
 
 
+def second_model_options(names: Sequence[str], model: str | None) -> list[dict[str, str]]:
+    """The sidebar's second models: "the same" once, then every other model
+    (the page's own model as its second would compare nothing)."""
+    return ([{"label": _("second model: the same"), "value": ""}]
+            + [{"label": _("second model: {model}").format(model=m), "value": m} for m in names if m != model])
+
+
 def register(app: Dash, service: Analyzer) -> None:
+    @app.callback(Output("ctl-model2", "options"), Input("ready-state", "data"))
+    def second_models(ready: dict[str, Any] | None) -> Any:
+        try:
+            model = state_of(service, ready or {}).model
+        except UserError:
+            return no_update  # the page's own callbacks say why
+        return second_model_options(service.models.names, model)
+
     outputs = {
         "error": Output("cmp-error", "children"),
         "notices": Output("cmp-notice", "children"),
         "summary": Output("cmp-summary", "children"),
+        "head_hidden": Output("cmp-filter-head", "hidden"),
         "pairs": Output("cmp-filters", "children"),
         "mean": Output("cmp-profile-mean", "figure"),
         "sparsity": Output("cmp-profile-sparsity", "figure"),
     }
 
-    @app.callback(outputs, Input("ready-state", "data"), Input("cmp-by", "value"))
+    @app.callback(outputs, Input("ready-state", "data"), Input("cmp-by", "value"), State("ctl-image2", "options"))
     @guarded(outputs)
-    def render(ready: dict[str, Any], by: str | None) -> dict[str, Any]:
+    def render(ready: dict[str, Any], by: str | None, image2_options: Any = None) -> dict[str, Any]:
+        uploads = upload_names(image2_options)
         comparison = open_pair(service, state_of(service, ready))
         a, b = comparison.a, comparison.b
         measure = by if by in MEASURES else "peak"
         # A's maps lie over the page's shared picture (the first image); B's
         # carry their own picture when B is another image.
         picture_b = None if comparison.same_image else picture_uri(b.image)
-        pairs = [filter_pair(comparison, d, measure, picture_b)
-                 for d in comparison.differences(measure, a.state.n)]
-        if not pairs:
-            pairs = [notice_alert(_("Every filter of this layer is silent on both sides."))]
-        names = [f"A: {side_name(service, a)}", f"B: {side_name(service, b)}"]
+        pairs: list[Any]
+        if comparison.same_architecture:
+            pairs = [filter_pair(comparison, d, measure, picture_b)
+                     for d in comparison.differences(measure, a.state.n)]
+            if not pairs:
+                pairs = [notice_alert(_("Every filter of this layer is silent on both sides."))]
+        else:
+            pairs = [evidence_pair(comparison, picture_b)]
+        names = [f"A: {side_name(service, a, uploads)}", f"B: {side_name(service, b, uploads)}"]
         profiles = [a.profile(), b.profile()]
-        mean = profile_overlay_figure(profiles, names, "mean", _("Mean response of each filter, per layer"))
-        sparsity = profile_overlay_figure(profiles, names, "sparsity", _("Sparsity of each filter, per layer"))
+        tags = None if comparison.same_architecture else ("A", "B")  # two architectures: each its own layers
+        mean = profile_overlay_figure(profiles, names, "mean", _("Mean response of each filter, per layer"), tags)
+        sparsity = profile_overlay_figure(profiles, names, "sparsity", _("Sparsity of each filter, per layer"),
+                                          tags)
         notices = [notice_alert(text) for text in comparison.notices] or None
-        return {"error": None, "notices": notices, "summary": summary(service, comparison), "pairs": pairs,
-                "mean": mean, "sparsity": sparsity}
+        return {"error": None, "notices": notices, "summary": summary(service, comparison, uploads),
+                "head_hidden": not comparison.same_architecture, "pairs": pairs, "mean": mean,
+                "sparsity": sparsity}

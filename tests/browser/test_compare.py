@@ -4,7 +4,11 @@ sidebar's second choice."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from .helpers import EXAMPLES, path_of, query_of, snap
@@ -84,7 +88,55 @@ def test_the_sidebar_offers_the_second_choice(page: Page) -> None:
     expect(page.locator("#ctl-image2 option", has_text="Upload: coffee.png")).to_have_count(1)
     expect(page.locator(".cmp-side-b")).to_contain_text("coffee")  # an example's bytes keep its name
 
-    # A second model without this layer is refused on the page with the reason.
+
+
+def test_an_uploaded_second_image_is_named_by_its_file(page: Page, tmp_path: Path) -> None:
+    cat = upload(page, "chelsea.png")
+    page.goto(f"/compare?image={cat}&layer=layer1.0.conv1&n=1")
+    expect(page.locator(".cmp-filter")).to_have_count(1)
+    picture = tmp_path / "my holiday.png"
+    Image.new("RGB", (64, 48), (200, 40, 90)).save(picture)  # bytes of no example
+    page.locator("#ctl-upload2 input[type=file]").set_input_files(str(picture))
+    page.wait_for_url(lambda url: len(query_of(url).get("image2", "")) == 64)
+    expect(page.locator(".cmp-side-b")).to_contain_text("my holiday · resnet18")
+    expect(page.locator(".cmp-side-b")).not_to_contain_text("image ")
+
+
+def test_one_image_under_two_architectures(page: Page) -> None:
+    cat = upload(page, "chelsea.png")
+    page.goto(f"/compare?image={cat}&model=resnet18&layer=layer1.0.conv1&n=2")
+    expect(page.locator(".cmp-filter")).to_have_count(2)
+    # Each choice once, the page's own model not among them (it would compare nothing).
+    options = page.locator("#ctl-model2 option:not([hidden])").all_inner_texts()
+    assert options == ["second model: the same", "second model: alexnet"]
+    assert page.locator("#ctl-model2 option[hidden]").inner_text() not in options
+
     page.locator("#ctl-model2").select_option("alexnet")
     page.wait_for_url(lambda url: query_of(url).get("model2") == "alexnet")
-    expect(page.locator("#cmp-error")).to_contain_text("alexnet has no layer layer1.0.conv1")
+    # Both predictions, both models' evidence for one class, both layer profiles; no error.
+    expect(page.locator(".cmp-side-b")).to_contain_text("alexnet")
+    expect(page.locator(".cmp-side-a .cmp-prediction li")).to_have_count(3)
+    expect(page.locator(".cmp-side-b .cmp-prediction li")).to_have_count(3)
+    evidence = page.locator(".cmp-evidence")
+    expect(evidence.locator(".heatmaplayer image")).to_have_count(2)
+    title = evidence.locator(".cmp-evidence-title").inner_text()
+    label = re.search(r"“(.+)”", title)
+    assert label, title
+    a, b = evidence.locator(".js-plotly-plot").evaluate_all(
+        "(gds) => gds.map((gd) => gd.layout.meta.description)")
+    assert label.group(1) in a and label.group(1) in b and "resnet18" in a and "alexnet" in b
+    expect(evidence.locator(".slot-title").first).to_contain_text("A: resnet18 · layer4")
+    expect(evidence.locator(".slot-title").nth(1)).to_contain_text("B: alexnet · features.10")
+    expect(page.locator(".cmp-filter")).to_have_count(0)
+    expect(page.locator("#cmp-filter-head")).to_be_hidden()
+    expect(page.locator("#cmp-profile-mean g.trace.boxes")).to_have_count(2)
+    ticks = page.locator("#cmp-profile-mean .xtick text").evaluate_all("(ts) => ts.map((t) => t.textContent)")
+    assert "A conv1" in ticks and "B features.0" in ticks
+    expect(page.locator("#cmp-error .alert")).to_have_count(0)
+    snap(page, "31-compare-architectures")
+
+    # Back to the same model: filter by filter again.
+    page.locator("#ctl-model2").select_option(label="second model: the same")
+    page.wait_for_url(lambda url: "model2" not in query_of(url))
+    expect(page.locator(".cmp-filter")).to_have_count(2)
+    expect(page.locator("#cmp-filter-head")).to_be_visible()

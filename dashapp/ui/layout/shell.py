@@ -296,7 +296,8 @@ def _compare_section(model_names: list[str], examples: dict[str, str]) -> list[A
         html.Div(html.Div(id="image2-message", className="control-message"), role="status",
                  **attrs(aria_live="polite")),
         _hidden_label(_("Second model (Compare page)"), _control("model2")),
-        dbc.Select(id=_control("model2"), size="sm", className="mt-1", placeholder=_("second model: the same"),
+        # The placeholder is no option's label: "the same" is listed once.
+        dbc.Select(id=_control("model2"), size="sm", className="mt-1", placeholder=_("second model"),
                    options=[{"label": _("second model: the same"), "value": ""}]
                    + [{"label": _("second model: {model}").format(model=m), "value": m} for m in model_names]),
     ]

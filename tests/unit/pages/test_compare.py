@@ -43,3 +43,33 @@ def test_the_render_speaks_the_ready_states_language(app: Dash) -> None:
     english = run_callback(find_callback(app, "cmp-summary.children"), None,
                            sync_state(app, "?lang=en&n=2")["ready-state.data"], "mean")
     assert "Layer statistics" in visible_text(english["summary"]) and "B: mean " in visible_text(english["pairs"])
+
+
+def test_two_architectures_render_predictions_evidence_and_profiles(app: Dash) -> None:
+    ready = sync_state(app, "?model=resnet18&model2=alexnet&layer=layer2.0.conv1")["ready-state.data"]
+    out = run_callback(find_callback(app, "cmp-summary.children"), None, ready, "peak")
+    assert out["error"] is None and out["head_hidden"] is True
+    summary = visible_text(out["summary"])
+    assert "Two architectures" in summary and "Layer statistics" not in summary
+    pairs = visible_text(out["pairs"])
+    assert re.search(r"Evidence for “[^”]+” \(Grad-CAM\)", pairs)
+    assert "A: resnet18 · layer4" in pairs and "B: alexnet · features.10" in pairs
+    xs = {str(x) for trace in out["mean"].data for x in trace.x}
+    assert "A layer2.0.conv1" in xs and "B features.0" in xs and len(out["mean"].data) == 2
+
+
+def test_the_second_model_is_offered_once_each_and_never_the_first() -> None:
+    options = compare.second_model_options(("resnet18", "alexnet"), "resnet18")
+    labels = [o["label"] for o in options]
+    assert labels == ["second model: the same", "second model: alexnet"]
+    assert [o["value"] for o in options] == ["", "alexnet"]
+
+
+def test_an_uploaded_second_image_keeps_its_file_name() -> None:
+    options = [{"label": "rocket", "value": "f" * 64}, {"label": "Upload: holiday photo.jpeg", "value": "a" * 64},
+               {"label": 3, "value": "b" * 64}, "junk"]
+    assert compare.upload_names(options) == {"a" * 64: "holiday photo.jpeg"}
+    assert compare.upload_names(None) == {} and compare.upload_names({"label": "Upload: x"}) == {}
+    with i18n.speaking("es"):
+        spanish = i18n._("Upload: {name}").format(name="gato.png")
+        assert compare.upload_names([{"label": spanish, "value": "c" * 64}]) == {"c" * 64: "gato.png"}

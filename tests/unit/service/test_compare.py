@@ -10,9 +10,8 @@ import pytest
 from dashapp.analysis.models.checkpoints import TeamModelSpec
 from dashapp.analysis.models.registry import ModelRegistry
 from dashapp.config.settings import Settings
-from dashapp.errors import UserError
 from dashapp.service import Analyzer
-from dashapp.service.compare import open_pair
+from dashapp.service.compare import open_pair, same_architecture
 from dashapp.state.schema import ViewState
 from tests.unit.analysis.models.test_checkpoints import write_team_checkpoint
 
@@ -40,8 +39,7 @@ def test_one_image_under_two_models_needs_the_same_layer(analyzer: Analyzer, set
     # The same model twice is no comparison: the second image defaults to another example.
     pair = open_pair(analyzer, ViewState(image=image, model="resnet18", layer="conv1", model2="resnet18"))
     assert not pair.same_image and pair.notices
-    with pytest.raises(UserError, match="alexnet has no layer conv1 with 64 filters"):
-        open_pair(analyzer, ViewState(image=image, model="resnet18", layer="conv1", model2="alexnet"))
+    assert pair.same_architecture
 
     checkpoint, names = write_team_checkpoint(tmp_path)
     team = ModelRegistry(("resnet18",), policy="random", device="cpu",
@@ -51,3 +49,39 @@ def test_one_image_under_two_models_needs_the_same_layer(analyzer: Analyzer, set
     assert pair.same_image and not pair.notices and pair.b.loaded.name == "birds"
     assert pair.a.maps.shape == pair.b.maps.shape and not np.array_equal(pair.a.maps, pair.b.maps)
     assert pair.swapped_state(5).model2 == "resnet18" and pair.swapped_state(5).model == "birds"
+
+
+def test_two_architectures_on_one_image_compare_predictions_evidence_and_profiles(analyzer: Analyzer) -> None:
+    image = analyzer.library.default_image()
+    pair = open_pair(analyzer, ViewState(image=image, model="resnet18", layer="layer1.0.conv1", model2="alexnet"))
+    assert pair.same_image and not pair.notices and not pair.same_architecture
+    assert pair.a.loaded.name == "resnet18" and pair.b.loaded.name == "alexnet"
+    assert pair.b.info.name in analyzer.models.layers("alexnet")  # B bound at a layer of its own
+    assert pair.a.prediction and pair.b.prediction
+    assert pair.differences("peak", 4) == []  # no filter-by-filter comparison across architectures
+    evidence = pair.evidence
+    assert evidence is not None and evidence.b is not None
+    # The same class on both sides, A's top class by default, each at its model's default evidence layer.
+    assert evidence.a.class_index == pair.a.prediction[0]["index"]
+    assert evidence.label == pair.a.loaded.categories[evidence.a.class_index]
+    assert pair.b.loaded.categories[evidence.b.class_index] == evidence.label
+    assert evidence.a.layer.name == analyzer.models.evidence_layer("resnet18", None).name == "layer4"
+    assert evidence.b.layer.name == analyzer.models.evidence_layer("alexnet", None).name
+    assert evidence.a.map.max() <= 1.0 and evidence.b.map.shape != evidence.a.map.shape
+    assert [row["layer"] for row in pair.b.profile()] == list(analyzer.models.layers("alexnet"))
+
+
+def test_a_chosen_class_is_the_one_both_models_explain(analyzer: Analyzer) -> None:
+    image = analyzer.library.default_image()
+    pair = open_pair(analyzer, ViewState(image=image, model="alexnet", layer="features.3", model2="resnet18",
+                                         cls=281, elayer="features.6"))
+    evidence = pair.evidence
+    assert evidence is not None and evidence.b is not None
+    assert evidence.a.class_index == evidence.b.class_index == 281
+    # Each model's default layer, not the page's evidence layer (another architecture's names).
+    assert (evidence.a.layer.name, evidence.b.layer.name) == ("features.10", "layer4")
+
+
+def test_architecture_is_the_layers_and_their_filters(analyzer: Analyzer) -> None:
+    assert same_architecture(analyzer, "resnet18", "resnet18")
+    assert not same_architecture(analyzer, "resnet18", "alexnet")
