@@ -3,7 +3,10 @@ roles), in the reader's language."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from dashapp.analysis.models.naming import LayerRole, layer_role
+from dashapp.analysis.models.registry import LayerInfo
 
 from ..i18n import N_, _
 
@@ -46,3 +49,47 @@ def layer_meaning(name: str, convs_in_block: int = 2) -> str | None:
     (``convs_in_block``: see ``analysis.naming.layer_role``)."""
     role = layer_role(name, convs_in_block)
     return describe_role(role) if role else None
+
+
+def _pixels(x: float, y: float) -> str:
+    return f"{x:.0f}×{y:.0f}"
+
+
+def conv_facts(name: str, layers: Mapping[str, LayerInfo], input_size: int | None = None) -> str | None:
+    """A plain conv stack's layer (AlexNet's ``features.N``, VGG's) in facts
+    read from the model: its place among the convs, kernels, stride, filters,
+    what a map cell sees of the input and how far apart cells are; None for a
+    name that is not one of ``layers``."""
+    info = layers.get(name)
+    if info is None:
+        return None
+    names = list(layers)
+    position = names.index(name)
+    field = info.receptive_field
+    text = _("{name} is {conv} of {count} convs: {n} filters of {kernel} kernels, stride {stride}. Each map cell "
+             "sees {field} px of the model's input{size}, one cell every {jump} px.").format(
+        name=name, conv=ordinal_conv(position + 1), count=len(names), n=info.out_channels,
+        kernel=_pixels(info.kernel_size[1], info.kernel_size[0]), stride=_pixels(info.stride[1], info.stride[0])
+        if info.stride[0] != info.stride[1] else str(info.stride[0]), field=_pixels(field.size_x, field.size_y),
+        size=f" ({input_size}×{input_size})" if input_size else "",
+        jump=_pixels(field.jump_x, field.jump_y) if field.jump_x != field.jump_y else f"{field.jump_x:.0f}")
+    if position > 0:
+        previous = layers[names[position - 1]]
+        expected = previous.receptive_field.jump_x * info.stride[1]
+        if field.jump_x > expected:  # a pooling between the two convs coarsened the grid
+            text += " " + _("A pooling before it coarsens the grid (one cell every {before} px at {previous}).").format(
+                before=f"{previous.receptive_field.jump_x:.0f}", previous=previous.name)
+    if info.activation:
+        text += " " + _("Its map is shown after its activation ({activation}).").format(activation=info.activation)
+    return text
+
+
+def branch_convs(layers: Iterable[str], name: str) -> int:
+    """Convs on the branch of the block holding ``name`` (2 in a BasicBlock, 3 in a Bottleneck)."""
+    block = name.rsplit(".", 1)[0]
+    return sum(1 for layer in layers if layer.startswith(f"{block}.conv")) or 2
+
+
+def explain_layer(name: str, layers: Mapping[str, LayerInfo], input_size: int | None = None) -> str | None:
+    """What ``name`` is: its role in a residual network (by name), else the facts of a plain conv."""
+    return layer_meaning(name, branch_convs(layers, name)) or conv_facts(name, layers, input_size)

@@ -1,6 +1,7 @@
 """The selected layer's meaning in plain words, under the sidebar's layer
 control on every page (``wording/layers.py``): a conv inside a residual
-block is its branch alone, before the identity is added."""
+block is its branch alone, before the identity is added; a plain conv stack's
+layer (AlexNet's) is told by its kernels, stride and receptive field."""
 
 from __future__ import annotations
 
@@ -9,13 +10,9 @@ from typing import Any
 from dash import Dash, Input, Output
 
 from dashapp.service import Analyzer
-from dashapp.wording.layers import layer_meaning
+from dashapp.wording.layers import branch_convs, explain_layer
 
-
-def branch_convs(layers: list[str], name: str) -> int:
-    """Convs on the branch of the block holding ``name`` (2 in a BasicBlock, 3 in a Bottleneck)."""
-    block = name.rsplit(".", 1)[0]
-    return sum(1 for layer in layers if layer.startswith(f"{block}.conv")) or 2
+__all__ = ["branch_convs", "register"]  # branch_convs: the evidence page's import
 
 
 def register(app: Dash, service: Analyzer) -> None:
@@ -29,5 +26,6 @@ def register(app: Dash, service: Analyzer) -> None:
         model = view.get("model")
         if model not in service.models.names:
             return ""
-        layers = list(service.models.layers(model))
-        return layer_meaning(view["layer"], branch_convs(layers, view["layer"])) or ""
+        loaded = service.models.registry.loaded(model)  # the input size, once the model is loaded
+        return explain_layer(view["layer"], service.models.layers(model),
+                             loaded.input_size if loaded is not None else None) or ""
