@@ -41,6 +41,7 @@ from .manifest import Collection, CollectionStore, Member
 log = logging.getLogger(__name__)
 
 STALE_S = 120.0
+WAITING_S = 15.0  # no progress for this long (or three batches' time) reads "waiting", not a growing estimate
 RESULT_CACHE_BYTES = 256 * 1024 * 1024  # an in-process job silent this long died with its process
 # An image of more pixels than this is decoded reduced for a scan (its shorter
 # side to REDUCED_SIDE x the model's input), so a batch never holds full-size
@@ -200,11 +201,11 @@ class Scanner:
         last = max(float(beat) if beat else 0.0, float(record.get("updated", 0)))
         if state in ("queued", "running") and record.get("mode") == "in-process" and time.time() - last > STALE_S:
             state = "interrupted"  # its process went away; start resumes from the stored shards
-        elapsed = time.time() - float(record.get("started", time.time()))
-        fresh = done - int(record.get("done_at_start", 0))
-        rate = fresh / elapsed if elapsed > 0 and fresh > 0 else None
-        eta = (total - done) / rate if rate else None
-        return {"state": state, "done": done, "total": total, "rate": rate, "eta_s": eta,
+        rate, waiting = scan_rate(record, done, float(beat) if beat else None, time.time(), plan.batch_size)
+        waiting = state == "queued" or (state == "running" and waiting)
+        # While waiting no estimate: one from an old rate would only grow.
+        eta = (total - done) / rate if rate and not waiting else None
+        return {"state": state, "done": done, "total": total, "rate": rate, "eta_s": eta, "waiting": waiting,
                 "error": record.get("error")}
 
     def result(self, collection_id: str, model: str) -> ScanResult | None:
@@ -257,7 +258,10 @@ class Scanner:
             loaded = self.registry.get(plan.model)
 
             def progress(done: int) -> None:
-                self.blobs.put(plan.progress_key(index), str(done).encode())
+                # A resumed shard starts over from its first image: its count
+                # never goes below what an earlier run had reached.
+                stored = self.blobs.get(plan.progress_key(index))
+                self.blobs.put(plan.progress_key(index), str(max(done, int(stored) if stored else 0)).encode())
                 self.blobs.put(plan.beat_key(), str(time.time()).encode())
 
             try:
@@ -295,6 +299,21 @@ class Scanner:
 
     def fail(self, plan: ScanPlan, error: str) -> None:
         self._write_record(plan, state="failed", error=error)
+
+
+def scan_rate(record: dict[str, Any], done: int, beat: float | None, now: float,
+              batch_size: int) -> tuple[float | None, bool]:
+    """Images per second since this run started, measured up to its last
+    progress (so waiting does not lower it), and whether it is waiting: no
+    progress yet in this run, or none for longer than three batches take."""
+    started = float(record.get("started", now))
+    fresh = done - int(record.get("done_at_start", 0))
+    if beat is None or beat <= started:
+        return None, True  # nothing done in this run yet
+    if fresh <= 0:  # redoing what an earlier run had reached (a resumed shard)
+        return None, now - beat > WAITING_S
+    rate = fresh / (beat - started)
+    return rate, now - beat > max(WAITING_S, 3 * batch_size / rate)
 
 
 def in_process(scanner: Scanner, plan: ScanPlan) -> None:

@@ -13,7 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dashapp.ui.attributes import attrs
-from dashapp.ui.layout.dataset_widgets import collection_title, filter_card, progress_text
+from dashapp.ui.layout.dataset_widgets import collection_title, filter_card, progress_bar, progress_text
 from dashapp.ui.layout.widgets import job_bar, notice_alert, page_header
 
 from .. import i18n
@@ -152,6 +152,7 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
         "status": Output("dataset-status", "children"),
         "percent": Output("dataset-progress", "value"),
         "running": Output("dataset-progress", "animated"),
+        "striped": Output("dataset-progress", "striped"),
         "poll_off": Output("dataset-poll", "disabled"),
         "scanned": Output("dataset-scanned", "data"),
         "error": Output("dataset-error", "children"),
@@ -164,7 +165,7 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
         state = state_of(service, ready)
         if not state.collection:
             return {"status": _("Choose or create a collection first."), "percent": 0, "running": False,
-                    "poll_off": True, "scanned": None, "error": None}
+                    "striped": False, "poll_off": True, "scanned": None, "error": None}
         scans = service.collections
         if ctx.triggered_id == "dataset-scan":
             status = scans.start(state.collection, state.model)
@@ -172,11 +173,10 @@ def _register_scan(app: Dash, service: Analyzer) -> None:
             status = scans.cancel(state.collection, state.model)
         else:
             status = scans.status(state.collection, state.model)
-        running = status["state"] in ("queued", "running")
-        percent = 100.0 * status["done"] / status["total"] if status["total"] else 0.0
+        bar = progress_bar(status)
         done_token = f"{state.collection}:{state.model}:{state.layer}" if status["state"] == "done" else None
-        return {"status": progress_text(status), "percent": percent, "running": running, "poll_off": not running,
-                "scanned": done_token, "error": None}
+        return {"status": progress_text(status), "percent": bar["value"], "running": bar["animated"],
+                "striped": bar["striped"], "poll_off": not bar["animated"], "scanned": done_token, "error": None}
 
     @app.callback(
         Output("dataset-grid", "children"),

@@ -73,7 +73,9 @@ def progress_text(status: dict[str, Any]) -> str:
                         total).format(**counts)
         if rate:
             text = _("{progress} · {rate} images/s").format(progress=text, rate=number(rate, 1))
-        if eta is not None:
+        if status.get("waiting") or state == "queued":  # no estimate that would only grow while it waits
+            text = _("{progress} · waiting for a free worker").format(progress=text)
+        elif eta is not None:
             text = _("{progress} · about {seconds} s left").format(progress=text, seconds=number(eta, 0))
         return text + "."
     if state == "cancelled":
@@ -87,3 +89,13 @@ def progress_text(status: dict[str, Any]) -> str:
         return _("The scan failed: {error}.").format(error=status.get("error") or _("unknown error"))
     return ngettext("Not scanned yet with this model ({total} image).",
                     "Not scanned yet with this model ({total} images).", total).format(**counts)
+
+
+def progress_bar(status: dict[str, Any]) -> dict[str, Any]:
+    """The bar's props: its share done (never below what was shown before
+    within a scan: the scanner's counts only grow), striped and moving only
+    while the scan is queued or running, full when done."""
+    state, done, total = status.get("state"), int(status.get("done") or 0), int(status.get("total") or 0)
+    running = state in ("queued", "running")
+    value = 100.0 if state == "done" else (100.0 * min(done, total) / total if total else 0.0)
+    return {"value": value, "striped": running, "animated": running}
