@@ -50,6 +50,10 @@ def layout(**_query: Any) -> html.Div:
             dbc.Col(dbc.Button(_("Demo collection"), id="dataset-demo", color="secondary", outline=True, n_clicks=0),
                     md=3, className="d-flex align-items-end"),
         ], className="g-2 mb-2"),
+        # With DASHAPP_AUTH on: the chosen collection (when it is the user's) and the next upload.
+        html.Div(dbc.Checkbox(id="dataset-shared", value=False, label=_(
+            "Shared with the other users (the chosen collection, if it is yours, and the next upload)")),
+            id="dataset-shared-row", hidden=True, className="mb-2 small"),
         dcc.Loading(html.Div(id="dataset-upload-message"), type="dot", delay_show=300),
         job_bar("dataset", "dataset-scan", _("Scan")),
         dcc.Interval(id="dataset-poll", interval=1000, disabled=True),
@@ -93,7 +97,41 @@ def _rejected_note(collection: Any) -> Any:
 
 def register(app: Dash, service: Analyzer) -> None:
     _register_collections(app, service)
+    _register_sharing(app, service)
     _register_scan(app, service)
+
+
+def _register_sharing(app: Dash, service: Analyzer) -> None:
+    """The shared box: shown only with access control on; it says whether the
+    chosen collection is shared, and its owner (only) may change it."""
+
+    @app.callback(Output("dataset-shared", "value"), Output("dataset-shared", "disabled"),
+                  Output("dataset-shared-row", "hidden"), Input("ready-state", "data"))
+    def show(ready: dict[str, Any]) -> tuple[Any, Any, Any]:
+        viewer = service.collections.viewer()
+        if not isinstance(ready, dict) or not viewer.separated:
+            return no_update, no_update, True
+        try:
+            chosen = service.collections.get(str(ready.get("collection") or ""))
+        except UserError:
+            return no_update, False, False  # nothing chosen: the box is for the next upload
+        return chosen.shared, chosen.owner != viewer.name, False
+
+    @app.callback(Output("dataset-upload-message", "children", allow_duplicate=True),
+                  Input("dataset-shared", "value"), State("ready-state", "data"), prevent_initial_call=True)
+    def share(shared: Any, ready: dict[str, Any]) -> Any:
+        chosen = ready.get("collection") if isinstance(ready, dict) else None
+        if not service.collections.viewer().separated or not chosen:
+            return no_update
+        try:
+            collection = service.collections.get(str(chosen))
+            if collection.owner != service.collections.viewer().name or collection.shared == bool(shared):
+                return no_update
+            service.collections.set_shared(collection.id, bool(shared))
+        except UserError as exc:
+            return notice_alert(exc.message)
+        words = _("{name} is now shared with the other users.") if shared else _("{name} is now yours alone.")
+        return dbc.Alert(words.format(name=collection_title(collection)), color="info", className="mb-2")
 
 
 def _register_collections(app: Dash, service: Analyzer) -> None:
@@ -130,14 +168,15 @@ def _register_collections(app: Dash, service: Analyzer) -> None:
         Input("dataset-upload", "contents"),
         Input("dataset-demo", "n_clicks"),
         State("dataset-upload", "filename"),
+        State("dataset-shared", "value"),
         prevent_initial_call=True,
     )
-    def create(contents: list[str] | None, _demo: int, names: list[str] | None) -> tuple[Any, Any]:
+    def create(contents: list[str] | None, _demo: int, names: list[str] | None, shared: Any) -> tuple[Any, Any]:
         try:
             if ctx.triggered_id == "dataset-demo":
                 collection = service.collections.add_demo()
             elif contents:
-                collection = service.collections.add_upload("", _decode_uploads(contents, names or []))
+                collection = service.collections.add_upload("", _decode_uploads(contents, names or []), bool(shared))
             else:
                 return no_update, no_update
         except UserError as exc:

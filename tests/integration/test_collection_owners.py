@@ -42,9 +42,31 @@ def upload(client: Any, headers: dict[str, str], labels: str, seeds: range = ran
 
 
 @pytest.fixture(scope="module")
-def client(make_app: Any) -> Any:
-    app = make_app(auth="basic", auth_users=(ALICE, BOB), scan_shard=4, scan_batch=2, scans_per_user=2)
+def app(make_app: Any) -> Any:
+    return make_app(auth="basic", auth_users=(ALICE, BOB), scan_shard=4, scan_batch=2, scans_per_user=2)
+
+
+@pytest.fixture(scope="module")
+def client(app: Any) -> Any:
     return app.server.test_client()
+
+
+def callback(client: Any, app: Any, output: str, inputs: list[tuple[str, str, Any]], user: tuple[str, str],
+             state: list[tuple[str, str, Any]] = ()) -> dict[str, Any]:
+    """One page callback through Flask as ``user``'s browser sends it: its outputs by "id.property"."""
+    key = next(key for key in app.callback_map if output in key)
+    outputs = [part.split("@")[0] for part in key.strip(".").split("...")]
+    specs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in outputs]
+    body = {"output": key, "outputs": specs if key.startswith("..") else specs[0],
+            "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+            "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+            "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"]}
+    answer = client.post("/_dash-update-component", json=body, headers=basic(user))
+    if answer.status_code == 204:
+        return {}
+    assert answer.status_code == 200, answer.data[:300]
+    response = json.loads(answer.data)["response"]
+    return {f"{i}.{p}": v for i, props in response.items() for p, v in props.items()}
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +191,28 @@ def test_a_concept_test_cannot_name_another_users_unshared_collection(client, al
     # Alice names her own: it is found, and the missing random collection is the one refused.
     mine = client.post("/api/concepts", json=body, headers=basic(ALICE))
     assert mine.status_code == 404 and "f" * 64 in mine.json["error"] and alices["id"] not in mine.json["error"]
+
+
+def test_the_dataset_pages_shared_box_is_the_owners_to_change(client, app) -> None:
+    made = upload(client, basic(ALICE), "mn", seeds=range(80, 82)).json
+    ready = {"model": MODEL, "lang": "en", "collection": made["id"]}
+    box = "dataset-shared-row.hidden"
+    shown = callback(client, app, box, [("ready-state", "data", ready)], ALICE)
+    assert shown == {"dataset-shared.value": False, "dataset-shared.disabled": False, box: False}
+    said = callback(client, app, "dataset-upload-message.children@", [("dataset-shared", "value", True)], ALICE,
+                    state=[("ready-state", "data", ready)])
+    assert "now shared" in json.dumps(said)
+    assert client.get(f"/api/collections/{made['id']}", headers=basic(BOB)).json["shared"] is True
+    # Bob sees it shared, and cannot change it: the box is disabled, and a forged change does nothing.
+    seen = callback(client, app, box, [("ready-state", "data", ready)], BOB)
+    assert seen["dataset-shared.value"] is True and seen["dataset-shared.disabled"] is True
+    callback(client, app, "dataset-upload-message.children@", [("dataset-shared", "value", False)], BOB,
+             state=[("ready-state", "data", ready)])
+    assert client.get(f"/api/collections/{made['id']}", headers=basic(ALICE)).json["shared"] is True
+
+
+def test_without_auth_the_shared_box_is_hidden(make_app) -> None:
+    app = make_app()
+    shown = callback(app.server.test_client(), app, "dataset-shared-row.hidden",
+                     [("ready-state", "data", {"model": MODEL, "lang": "en"})], ALICE)
+    assert shown["dataset-shared-row.hidden"] is True
