@@ -245,7 +245,7 @@ def local_redis(tmp_path: Path) -> Iterator[LocalRedis]:
 def show_thumbnail(site: Site, sha: str) -> None:
     """What a page does when it shows an image: after this the worker knows (has decoded) it."""
     caption = site.callback("image-thumb.src")
-    thumb, _text, _shared = caption({"image": sha}, None)
+    thumb = caption({"image": sha}, None)["thumb"]
     assert isinstance(thumb, str) and thumb.startswith("data:image/")
 
 
@@ -358,8 +358,9 @@ def test_model_whose_weights_cannot_be_had_is_a_clear_503(tmp_path: Path, monkey
     assert view["model"] == "resnet18" and view["layer"] == "layer2.0.conv1"
     assert ready is no_update and poll_disabled is False
 
-    ready, percent, _label, style, poll_disabled = site.callback("load-progress.value")(1, view)
-    assert ready == view and percent == 100 and style == {"display": "none"} and poll_disabled is True
+    loading = site.callback("load-progress.value")(1, view)
+    assert loading["ready"] == view and loading["progress"] == 100
+    assert loading["wrap"] == {"display": "none"} and loading["poll_off"] is True
 
     banner = site.callback("weights-banner.children")(view)
     assert expected.name in harness.alert_text(banner)

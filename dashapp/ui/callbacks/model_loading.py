@@ -37,27 +37,26 @@ def readiness(service: Analyzer, view: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(
-        Output("ready-state", "data", allow_duplicate=True),
-        Output("load-progress", "value"),
-        Output("load-label", "children"),
-        Output("load-progress-wrap", "style"),
-        Output("load-poll", "disabled", allow_duplicate=True),
-        Input("load-poll", "n_intervals"),
-        State("view-state", "data"),
-        prevent_initial_call=True,
-    )
-    def show_download(_ticks: int | None, view: dict[str, Any] | None) -> tuple[Any, ...]:
+    shown = {"ready": Output("ready-state", "data", allow_duplicate=True),
+             "progress": Output("load-progress", "value"),
+             "label": Output("load-label", "children"),
+             "wrap": Output("load-progress-wrap", "style"),
+             "poll_off": Output("load-poll", "disabled", allow_duplicate=True)}
+
+    @app.callback(shown, Input("load-poll", "n_intervals"), State("view-state", "data"), prevent_initial_call=True)
+    def show_download(_ticks: int | None, view: dict[str, Any] | None) -> dict[str, Any]:
         """Reads the progress of the download the server started at boot; it
         never starts one, whatever the request names."""
         model = (view or {}).get("model")
         if model not in service.models.names:
-            return no_update, no_update, no_update, HIDDEN, True
+            return {**dict.fromkeys(shown, no_update), "wrap": HIDDEN, "poll_off": True}
         progress = service.registry.download_progress(model)
         if progress.state == "downloading":
-            return no_update, int(progress.fraction * 100), download_label(model, progress), SHOWN, False
+            return {"ready": no_update, "progress": int(progress.fraction * 100),
+                    "label": download_label(model, progress), "wrap": SHOWN, "poll_off": False}
         # Done, or failed: the model loads from disk or falls back, and the banner says which.
-        return view, 100, _("Loading {model}…").format(model=model), HIDDEN, True
+        return {"ready": view, "progress": 100, "label": _("Loading {model}…").format(model=model), "wrap": HIDDEN,
+                "poll_off": True}
 
     @app.callback(Output("weights-banner", "children"), Input("model-state", "data"))
     def weights_banner(ready: dict[str, Any] | None) -> Any:

@@ -95,12 +95,12 @@ def test_choose_image_reports_bad_uploads(app: Dash) -> None:
     func = callback(app, "image-choice.data")
     garbage = "data:image/png;base64," + base64.b64encode(b"definitely not a png").decode()
     upload = {"contents": garbage, "filename": "x.png"}
-    choice, message = run_callback(func, "upload-accepted.data", upload, 0, 0, None, None)
-    assert choice is no_update and "image" in str(message).lower()
-    choice, message = run_callback(func, "ctl-url-go.n_clicks", None, 1, 0, None, "file:///etc/passwd")
-    assert choice is no_update and "http" in str(message).lower()
-    choice, _ = run_callback(func, "ctl-example.value", None, 0, 0, "coffee.png", None)
-    assert len(choice["sha"]) == 64
+    out = run_callback(func, "upload-accepted.data", upload, 0, 0, None, None)
+    assert out["choice"] is no_update and "image" in str(out["message"]).lower()
+    out = run_callback(func, "ctl-url-go.n_clicks", None, 1, 0, None, "file:///etc/passwd")
+    assert out["choice"] is no_update and "http" in str(out["message"]).lower()
+    out = run_callback(func, "ctl-example.value", None, 0, 0, "coffee.png", None)
+    assert len(out["choice"]["sha"]) == 64 and out["message"] is None
 
 
 def title_ids(count: int) -> list[dict[str, str]]:
