@@ -15,14 +15,14 @@ from dashapp.analysis.attribution.channels import METHODS, ChannelAttribution
 from dashapp.analysis.maps.geometry import map_geometry
 from dashapp.figures.circuits import overlay_uri
 from dashapp.state.url import encode_state
-from dashapp.ui.layout.circuit_cards import bar, picture
+from dashapp.ui.layout.circuit_cards import bar, examples_hint, picture
 from dashapp.ui.layout.widgets import fmt, hidden_label, page_header
 
 from ..i18n import N_, _, percent
 from ..service import Analyzer, LayerView
-from ..service.circuits import attribution, top_channels, walk_layer
+from ..service.circuits import attribution, scanned_examples, top_channels, walk_layer
 from ._common import guarded, view_of
-from .circuit import featurevis_picture
+from .circuit import examples_picture, featurevis_picture
 
 PATH = "/blocks"
 NAME = N_("Building blocks")
@@ -106,7 +106,7 @@ def _summary(found: ChannelAttribution) -> html.Div:
 
 
 def _cards(service: Analyzer, view: LayerView, found: ChannelAttribution, geometry: Any,
-           conv: str | None) -> html.Ul:
+           conv: str | None, examples: Any) -> html.Ul:
     chosen = top_channels(found, TOP)
     largest = max((abs(float(found.attributions[c])) for c in chosen), default=0.0)
     cards = []
@@ -122,7 +122,8 @@ def _cards(service: Analyzer, view: LayerView, found: ChannelAttribution, geomet
             bar(abs(value) / largest if largest else 0.0, value >= 0),
             html.Div([picture(where, _("where channel {channel} carries the class").format(channel=c),
                               _("where it carries the class")),
-                      featurevis_picture(service, view, conv, c) if conv else None], className="circuit-pictures"),
+                      featurevis_picture(service, view, conv, c) if conv else None,
+                      examples_picture(view, examples, conv, c) if conv else None], className="circuit-pictures"),
         ], className="circuit-card blocks-card"))
     return html.Ul(cards, className="circuit-cards")
 
@@ -161,11 +162,14 @@ def render_blocks(service: Analyzer, view: LayerView, method: str) -> dict[str, 
     found = attribution(service, view.subject.sha, loaded.name, layer.name, int(cls), method)
     geometry = map_geometry(layer.receptive_field, view.input_size, view.image.width, view.image.height)
     label = loaded.categories[int(cls)] if int(cls) < len(loaded.categories) else str(cls)
+    conv = walk_layer(service, loaded.name, layer.name)
+    examples = scanned_examples(service, view.state.collection, loaded.name)
     body = [
         html.H2(_("Channels of {layer} that carry “{label}”").format(layer=layer.name, label=label),
                 className="section-title mt-0 blocks-title"),
         _summary(found),
-        _cards(service, view, found, geometry, walk_layer(service, loaded.name, layer.name)),
+        examples_hint(view.state.collection, conv is not None and examples(conv, 0) is not None),
+        _cards(service, view, found, geometry, conv, examples),
         html.H2(_("Where each channel carries it"), className="section-title"),
         _spatial(found),
     ]

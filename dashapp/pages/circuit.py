@@ -16,6 +16,8 @@ from dashapp.state.url import encode_state
 from dashapp.ui.layout.circuit_cards import (
     RANK_LABELS,
     card,
+    examples_figure,
+    examples_hint,
     fill_of,
     input_title,
     link_lines,
@@ -26,7 +28,7 @@ from dashapp.ui.layout.widgets import fmt, page_header
 
 from ..i18n import N_, _
 from ..service import Analyzer, LayerView
-from ..service.circuits import filter_circuit
+from ..service.circuits import filter_circuit, scanned_examples
 from ._common import guarded, view_of
 
 PATH = "/circuit"
@@ -86,6 +88,12 @@ def _map_picture(view: LayerView, layer: str, channel: int, side: int = 120) -> 
     return overlay_uri(view.image, view.layer_maps(layer)[channel], geometry, colormap, side=side)
 
 
+def examples_picture(view: LayerView, examples: Any, layer: str, index: int) -> html.Figure | None:
+    """The unit's top examples in the view's scanned collection, each opening that image at the unit."""
+    return examples_figure(examples(layer, index), lambda example: "/detail" + encode_state(
+        view.state.with_(image=example.image, layer=layer, filter=index)))
+
+
 def featurevis_picture(service: Analyzer, view: LayerView, layer: str, index: int) -> html.Figure | None:
     """The unit's feature visualization when one is cached (never computed here)."""
     request = service.featurevis.request(view.loaded.name, layer, str(index))
@@ -97,7 +105,7 @@ def featurevis_picture(service: Analyzer, view: LayerView, layer: str, index: in
 
 
 def _cards(service: Analyzer, view: LayerView, found: Circuit, links: list[Link], rank_by: str,
-           side: str) -> list[Any]:
+           side: str, examples: Any) -> list[Any]:
     total = sum(abs(link.contribution) for link in links if link.contribution is not None)
     values = [abs(v) for link in links if (v := {"peak": link.contribution, "map": link.map_total,
                                                  "weight": link.weight_norm}[rank_by]) is not None]
@@ -121,6 +129,7 @@ def _cards(service: Analyzer, view: LayerView, found: Circuit, links: list[Link]
                                         layer=link.layer, index=link.channel), _("response")))
         if walkable and link.layer is not None and rank < PICTURED:
             pictures.append(featurevis_picture(service, view, link.layer, link.channel))
+            pictures.append(examples_picture(view, examples, link.layer, link.channel))
         if link.kind != "identity" and rank < PICTURED:
             pictures.append(picture(kernel_uri(link.kernel, scale), kernel_alt, _("kernel")))
         href = unit_href(view, link.layer, link.channel) if walkable and link.layer is not None else None
@@ -155,21 +164,23 @@ def render_circuit(service: Analyzer, view: LayerView, rank_by: str, k: int) -> 
     source = found.inputs[0].source if found.inputs else ""
     ranking = _(RANK_LABELS[rank_by])
     inputs, outputs = ranked(found.inputs, rank_by, k), ranked(found.outputs, rank_by, k)
+    examples = scanned_examples(service, view.state.collection, view.loaded.name)
     return [
         html.H2(_("{layer} · filter {index}").format(layer=found.layer, index=found.filter),
                 className="section-title mt-0 circuit-title"),
         _summary(view, found),
+        examples_hint(view.state.collection, examples(found.layer, found.filter) is not None),
         html.H2(_("Inputs"), className="section-title"),
         html.P(_("Channels of {source}, the tensor this conv reads, ranked {ranking}. Contributions are in the units "
                  "of the response before its activation; positive ones raise it.").format(source=source,
                                                                                          ranking=ranking),
                className="control-help"),
-        html.Ul(_cards(service, view, found, inputs, rank_by, "inputs"), className="circuit-cards"),
+        html.Ul(_cards(service, view, found, inputs, rank_by, "inputs", examples), className="circuit-cards"),
         html.H2(_("Outputs"), className="section-title"),
         html.P(_("Filters of the next conv layers that read this filter's channel, ranked {ranking}; a contribution "
                  "is this filter's part of that filter's response at its own peak.").format(ranking=ranking),
                className="control-help"),
-        html.Ul(_cards(service, view, found, outputs, rank_by, "outputs"), className="circuit-cards")
+        html.Ul(_cards(service, view, found, outputs, rank_by, "outputs", examples), className="circuit-cards")
         if outputs else html.P(_("No conv layer reads this filter's channel: it goes on to the classifier."),
                                className="text-muted"),
     ]

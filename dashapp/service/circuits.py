@@ -22,6 +22,7 @@ from dashapp.analysis.attribution.channels import METHODS, ChannelAttribution, c
 from dashapp.analysis.circuits.circuit import RANKINGS, Circuit, Link, circuit, ranked
 from dashapp.analysis.circuits.wiring import wiring
 from dashapp.analysis.models.registry import LoadedModel
+from dashapp.analysis.scan.scanner import TopExample
 
 from ..errors import UserError
 from ..i18n import _
@@ -30,9 +31,11 @@ from .circuit_codec import decode_attribution, decode_circuit, encode_attributio
 
 if TYPE_CHECKING:
     from . import Analyzer
+    from .dataset import CollectionLayer
 
 DEFAULT_K = 10
 MAX_K = 4096
+EXAMPLES = 3  # a neighbour's top dataset examples shown on its card
 STORE_VERSION = "c1"  # part of every stored answer's name: a new encoding reads no old blob
 
 log = logging.getLogger(__name__)
@@ -96,6 +99,31 @@ def attribution(service: Analyzer, sha: str, model: str, layer: str, class_index
     return _cached(service, loaded, sha, image, f"attribution:{name}:{class_index}:{method}",
                    lambda: channel_attribution(loaded, image, name, class_index, method),
                    encode_attribution, decode_attribution)
+
+
+def scanned_examples(service: Analyzer, collection: str | None,
+                     model: str) -> Callable[[str, int], list[TopExample] | None]:
+    """``(layer, channel) ->`` the channel's top examples (where it responds at
+    all, highest first, at most ``EXAMPLES``) in the collection's finished scan
+    with ``model``, as the Dataset page reads them; None without a collection,
+    one the viewer may not read, or no finished scan. Each layer's scan is
+    read once per page drawn."""
+    layers: dict[str, CollectionLayer | None] = {}
+
+    def examples(layer: str, channel: int) -> list[TopExample] | None:
+        if not collection:
+            return None
+        if layer not in layers:
+            try:
+                layers[layer] = service.collections.layer(collection, model, layer)
+            except UserError:
+                layers[layer] = None
+        found = layers[layer]
+        if found is None or layer not in found.result.layers or not 0 <= channel < found.info.out_channels:
+            return None
+        return found.responding(channel, EXAMPLES)
+
+    return examples
 
 
 def walk_layer(service: Analyzer, model: str, layer: str) -> str | None:

@@ -1,15 +1,19 @@
 """Cards for the Circuit and Building blocks pages: one neighbour of a unit
 (its name as a link that moves the page to it, its numbers as text and as a
-bar, its kernel slice and its map over the image)."""
+bar, its kernel slice, its map over the image and its top dataset examples
+when the view's collection is scanned)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dash import dcc, html
 
 from dashapp.analysis.circuits.circuit import Link
+from dashapp.analysis.scan.scanner import TopExample
 from dashapp.ui.attributes import attrs
+from dashapp.ui.layout.dataset_widgets import crop_tile
 from dashapp.ui.layout.widgets import fmt
 
 from ...i18n import N_, _, percent
@@ -45,6 +49,24 @@ def picture(src: str | None, alt: str, caption: str) -> html.Figure | None:
         return None
     return html.Figure([html.Img(src=src, alt=alt, className="circuit-img"),
                         html.Figcaption(caption, className="circuit-caption")], className="circuit-figure")
+
+
+def examples_figure(examples: list[TopExample] | None, href: Callable[[TopExample], str]) -> html.Figure | None:
+    """A unit's top dataset examples as the Dataset page shows them (receptive-field crops), each a link."""
+    if not examples:
+        return None
+    return html.Figure([html.Div([crop_tile(example, href(example), size=56) for example in examples],
+                                 className="crop-row circuit-examples"),
+                        html.Figcaption(_("top dataset examples"), className="circuit-caption")],
+                       className="circuit-figure")
+
+
+def examples_hint(collection: str | None, scanned: bool) -> html.P | None:
+    """One line where the view has a collection that is not scanned with this model."""
+    if not collection or scanned:
+        return None
+    return html.P(_("Scan the collection on the Dataset page to see each unit's top dataset examples here."),
+                  className="text-muted small circuit-examples-hint")
 
 
 def card(title: str, href: str | None, lines: list[str], fill: tuple[float, bool] | None,
