@@ -21,7 +21,7 @@ from dashapp.ui.layout.widgets import job_bar, page_header
 from dashapp.wording.concepts import chance_note, finding
 
 from ..errors import UserError
-from ..i18n import N_, _, integer, ngettext, number
+from ..i18n import N_, _, integer, ngettext, number, quoted
 from ..service import Analyzer
 from ._common import guarded, state_of
 
@@ -210,12 +210,12 @@ def _register_results(app: Dash, service: Analyzer) -> None:
             words = [finding(row, name, category) for row in rows] + [chance_note(row, name) for row in rows]
             said = [html.Li(text) for text in words if text] or [html.Li(
                 _("No layer shows a significant effect of {concept} on {category}.").format(
-                    concept=repr(name), category=repr(category)))]
+                    concept=quoted(name), category=quoted(category)))]
             best = min(rows, key=lambda row: (row["p_value"], -rows.index(row)))
             sections.append(html.Section([
-                html.H2(_("Concept {concept}").format(concept=repr(name)), className="h5"),
+                html.H2(_("Concept {concept}").format(concept=quoted(name)), className="h5"),
                 dcc.Graph(figure=concept_figure(rows, _("{concept} for {category}").format(
-                    concept=repr(name), category=repr(category))), config={"displayModeBar": False},
+                    concept=quoted(name), category=quoted(category))), config={"displayModeBar": False},
                     className="concepts-figure"),
                 html.Ul(said, className="concepts-findings"),
                 html.P(_("Class images along the concept at {layer}; click one to open its class evidence.").format(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..i18n import _, number, percent
+from ..i18n import _, number, percent, quoted
 
 CHANCE_ACCURACY = 0.6  # a CAV below this held-out accuracy separates the concept barely better than a coin
 
@@ -19,7 +19,7 @@ def finding(row: dict[str, Any], concept: str, category: str) -> str | None:
     """The sentence for a significant result; None for an insignificant one (never a finding)."""
     if not row["significant"]:
         return None
-    words = {"layer": row["layer"], "concept": repr(concept), "category": repr(category),
+    words = {"layer": row["layer"], "concept": quoted(concept), "category": quoted(category),
              "share": percent(row["score_mean"]), "p": p_text(row["p_value"])}
     if row["score_mean"] >= row["null_mean"]:
         return _("At {layer}, {concept} raises the {category} score for {share} of the {category} images "
@@ -34,4 +34,4 @@ def chance_note(row: dict[str, Any], concept: str) -> str | None:
         return None
     return _("At {layer}, the concept's direction tells {concept} from random images only {accuracy} of the time "
              "(chance is 50 %): this layer does not represent the concept.").format(
-        layer=row["layer"], concept=repr(concept), accuracy=percent(row["cav_accuracy"]))
+        layer=row["layer"], concept=quoted(concept), accuracy=percent(row["cav_accuracy"]))

@@ -25,7 +25,7 @@ def test_progress_says_where_the_job_is() -> None:
 
 def test_only_a_significant_result_is_a_finding() -> None:
     assert finding(row("layer4", 0.92, 0.0004, True), "striped", "zebra") == \
-        "At layer4, 'striped' raises the 'zebra' score for 92% of the 'zebra' images (p < 0.001)."
+        "At layer4, “striped” raises the “zebra” score for 92% of the “zebra” images (p < 0.001)."
     lowered = finding(row("layer3", 0.1, 0.004, True), "striped", "zebra")
     assert lowered is not None and "lowers" in lowered and "p = 0.004" in lowered
     assert finding(row("layer2", 0.8, 0.2, False), "striped", "zebra") is None

@@ -28,9 +28,9 @@ def test_the_titles_and_the_picker_speak_the_language_of_the_ready_state(app: Da
         english = render({**ready, "lang": "en"}, None)
     titles, options = spanish["bases"]["titles"], spanish["options"]
     assert len(titles) == len(options) == ready["n"]
-    # "#1 · filtro 12 · puntuación 0,734 · dispersión 41 %": decimal comma, the % after a space.
+    # "#1 · filtro 12 · puntuación 0,734 · sparsity 41 %": decimal comma, the % after a space.
     for title in titles:
-        assert re.fullmatch(r"#\d+ · filtro \d+ · puntuación \d+,\d{3} · dispersión \d+\xa0%", title), title
+        assert re.fullmatch(r"#\d+ · filtro \d+ · puntuación \d+,\d{3} · sparsity \d+\xa0%", title), title
     assert all(re.fullmatch(r"#\d+ · filtro \d+", o["label"]) for o in options)
     english_titles = english["bases"]["titles"]
     assert all(re.fullmatch(r"#\d+ · filter \d+ · score \d+\.\d{3} · sparsity \d+%", t) for t in english_titles)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
-# Words the wording's English uses; none may appear in a Spanish text.
+# Words the wording's English uses; none may appear in a Spanish text ("sparsity",
+# "ranking" and "kernel" excepted: Spanish ML readers use them as they are, as
+# the seed app's README.es does).
 ENGLISH = {
     "the", "of", "and", "is", "are", "it", "its", "this", "on", "in", "at", "to", "than", "filter", "filters",
-    "layer", "image", "region", "regions", "selective", "selectivity", "sparsity", "mean", "peak", "response",
+    "layer", "image", "region", "regions", "selective", "selectivity", "mean", "peak", "response",
     "evidence", "weights", "model", "silent", "positions", "strongest", "stronger", "weaker", "most", "small",
     "medium", "large", "very", "background", "warning", "likely", "untrained", "random", "unsure", "class", "top",
     "only", "showing", "instead", "below", "above", "eligible", "weak", "too", "minimum", "all", "block", "stage",

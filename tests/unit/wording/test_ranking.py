@@ -39,7 +39,7 @@ def test_notice_counts_and_names_each_rule() -> None:
         notice = ranking_notice(mixed())
     assert notice == (
         "Solo 3 de 8 filtros son elegibles: 2 demasiado débiles, con un pico por debajo del 5\xa0% del más fuerte "
-        "de la capa (filtros 5 y 6); 3 por debajo de la dispersión mínima de 0,50 (filtros 3, 4 y 7). Se muestran 3 "
+        "de la capa (filtros 5 y 6); 3 por debajo de la sparsity mínima de 0,50 (filtros 3, 4 y 7). Se muestran 3 "
         "en lugar de 6.")
     assert english_words(notice) == set()
 
@@ -54,8 +54,8 @@ def test_no_eligible_filter_says_the_peak_rule_not_the_sparsity() -> None:
         spanish = ranking_notice(none_eligible()) or ""
     assert spanish == (
         "Ningún filtro de esta capa es elegible: 3 demasiado débiles, con un pico por debajo del 5\xa0% del más fuerte "
-        "de la capa (filtros 1, 2 y 3); 1 por debajo de la dispersión mínima de 0,50 (filtro 0). El filtro más "
-        "disperso que responde tiene una dispersión de 0,00. Baja la dispersión mínima, o elige otra capa u otra "
+        "de la capa (filtros 1, 2 y 3); 1 por debajo de la sparsity mínima de 0,50 (filtro 0). El filtro que "
+        "responde con más sparsity tiene una sparsity de 0,00. Baja la sparsity mínima, o elige otra capa u otra "
         "imagen, para ver filtros.")
     assert english_words(spanish) == set()
 
@@ -67,7 +67,7 @@ def test_one_eligible_filter_is_singular_in_both_languages() -> None:
     assert (ranking_notice(ranking) or "").startswith("Only 1 of 4 filters is eligible: 3 below the minimum sparsity")
     with i18n.speaking("es"):
         spanish = ranking_notice(ranking) or ""
-    assert spanish.startswith("Solo 1 de 4 filtros es elegible: 3 por debajo de la dispersión mínima de 0,50 "
+    assert spanish.startswith("Solo 1 de 4 filtros es elegible: 3 por debajo de la sparsity mínima de 0,50 "
                               "(filtros 1, 2 y 3).")
     assert spanish.endswith("Se muestra 1 en lugar de 3.")
 

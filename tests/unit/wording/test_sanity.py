@@ -75,7 +75,7 @@ def test_a_result_stored_before_reasons_is_worded_again_from_its_steps() -> None
 
 
 UNTRAINED = (" The weights are untrained (random), so this check says nothing about learned features.",
-             " Los pesos no están entrenados (son aleatorios), así que esta verificación no dice nada sobre las "
+             " Los pesos no están entrenados (son aleatorios), así que este sanity check no dice nada sobre las "
              "características aprendidas.")
 
 
