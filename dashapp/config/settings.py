@@ -130,6 +130,8 @@ class Settings:
     featurevis_queue: int = field(default=4, metadata=_doc(
         "feature visualization jobs one worker accepts at once through the API (one runs, the rest wait; "
         "more: 429)"))
+    featurevis_per_user: int = field(default=1, metadata=_doc(
+        "with `DASHAPP_AUTH` on: of those, how many one user may have (more: 429, try again)"))
 
     @property
     def images_dir(self) -> Path:
@@ -333,6 +335,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         featurevis_max_steps=_parse(env, "DASHAPP_FEATUREVIS_MAX_STEPS", 1024, _bounded(1, 4096), "an integer 1-4096"),
         featurevis_max_size=_parse(env, "DASHAPP_FEATUREVIS_MAX_SIZE", 320, _bounded(32, 512), "pixels 32-512"),
         featurevis_queue=_parse(env, "DASHAPP_FEATUREVIS_QUEUE", 4, _bounded(1, 64), "an integer 1-64"),
+        featurevis_per_user=_parse(env, "DASHAPP_FEATUREVIS_PER_USER", 1, _bounded(1, 64), "an integer 1-64"),
     )
     if settings.models_file is not None:
         read_models_file(settings.models_file)  # a malformed file stops the start, naming the key

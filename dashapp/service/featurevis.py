@@ -157,6 +157,7 @@ class FeatureVisJobs:
         self.page_jobs = PageJobs(self.lock_dir, activations)
         self.redis = redis_client(settings.redis_url, REDIS_TIMEOUT_S) if settings.redis_url else None
         self._threads: dict[str, threading.Thread] = {}
+        self._owners: dict[str, str] = {}  # a job's key -> the user who started it (with DASHAPP_AUTH on)
         self._guard = threading.Lock()
 
     # -- requests
@@ -306,9 +307,10 @@ class FeatureVisJobs:
 
     # -- jobs for the API: a thread per visualization in this worker
 
-    def start(self, request: FeatureVisRequest) -> dict[str, Any]:
+    def start(self, request: FeatureVisRequest, user: str | None = None) -> dict[str, Any]:
         """Start the visualization unless it is cached or already under way
-        (here or in another worker); answer its status either way."""
+        (here or in another worker); answer its status either way. ``user``
+        (access control on) may have DASHAPP_FEATUREVIS_PER_USER of this worker's jobs."""
         status = self.status(request)
         if status["state"] in ("done", "queued", "running"):
             return status
@@ -317,6 +319,13 @@ class FeatureVisJobs:
             if request.key not in self._threads:
                 if len(self._threads) >= self.settings.featurevis_queue:
                     raise UserError(_("Too many feature visualizations are waiting; try again in a minute."), 429)
+                self._owners = {k: u for k, u in self._owners.items() if k in self._threads}
+                if user is not None and sum(u == user for u in self._owners.values()) \
+                        >= self.settings.featurevis_per_user:
+                    raise UserError(_("Your other feature visualizations are still running; try again when one "
+                                      "has finished."), 429)
+                if user is not None:
+                    self._owners[request.key] = user
                 thread = threading.Thread(target=self._background, args=(request,), daemon=True,
                                           name=f"featurevis-{request.filter}")
                 self._threads[request.key] = thread

@@ -258,7 +258,7 @@ def featurevis() -> tuple[Any, int]:
     jobs = analyzer().featurevis
     wanted = featurevis_request()
     if request.method == "POST":
-        status = jobs.start(wanted)
+        status = jobs.start(wanted, analyzer().collections.viewer().name)  # the request's user (web/auth.py)
         return jsonify(status), 200 if status["state"] == "done" else 202
     status = jobs.status(wanted)
     return jsonify(status), 404 if status["state"] == "absent" else 200
