@@ -9,9 +9,12 @@ Prints, as medians over --repeat runs:
 - a cold circuit (the analysis of one filter: its one forward pass) and a
   warm ``/api/circuit`` and ``/api/attribution`` (from this worker's memo),
   each as a ratio to a warm ``/api/analysis`` (target <= 2x);
-- a cold gradient x activation (target <= 3x a forward pass) and integrated
-  gradients at 32 steps (target <= 40x), at the model's default evidence layer
-  and at an early one.
+- the same two answers read by another worker from the shared store (a
+  second Analyzer over the same backend, its memo emptied before each read);
+- a cold gradient x activation (target <= 3x a forward pass) at the model's
+  default evidence layer, at an early block and at the first conv inside
+  the network (ResNet18: layer4, layer1.0, layer1.0.conv1), and integrated
+  gradients at 32 steps (target <= 40x) at the first two.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -31,11 +35,12 @@ from dashapp.analysis.attribution.channels import channel_attribution
 from dashapp.analysis.circuits.circuit import circuit
 from dashapp.analysis.models.capture import forward_only
 from dashapp.config.settings import Settings
-from dashapp.service import Analyzer
+from dashapp.service import Analyzer, circuits
+from dashapp.service.memo import Memo
 
 
 def line(name: str, seconds: float, base: float, base_name: str, target: str = "") -> None:
-    print(f"{name:<44} {seconds * 1000:9.1f} ms  {seconds / base:6.2f}x {base_name}  {target}")
+    print(f"{name:<58} {seconds * 1000:9.1f} ms  {seconds / base:6.2f}x {base_name}  {target}")
 
 
 def main() -> None:
@@ -53,6 +58,7 @@ def main() -> None:
     layer = layers[len(layers) // 3]
     deep = loaded.default_evidence_layer
     early = next(e.name for e in loaded.evidence_layers() if e.kind == "block") if loaded.blocks else layers[1]
+    early_conv = layers[1]
     forward_only(loaded, image)  # warm up threads and the allocator
 
     def get(url: str) -> None:
@@ -71,9 +77,21 @@ def main() -> None:
     warm_circuit = median_time(lambda: get(circuit_url), args.repeat)
     warm_attribution = median_time(lambda: get(attribution_url), args.repeat)
     cold_circuit = median_time(lambda: circuit(loaded, image, layer, 3), args.repeat)
-    gradxact = {name: median_time(lambda name=name: channel_attribution(loaded, image, name, 281), args.repeat)
-                for name in (deep, early)}
-    ig = {name: median_time(lambda name=name: channel_attribution(loaded, image, name, 281, "ig"), args.repeat)
+    other = Analyzer(settings, registry=analyzer.registry, backend=analyzer.activations.backend)
+
+    def store_circuit_answer() -> None:
+        other.memo = Memo(max_bytes=32 * 1024 * 1024)  # another worker: nothing in its memo
+        circuits.circuit_answer(circuits.filter_circuit(other, sha, args.model, layer, 3), k=10)
+
+    def store_attribution_answer() -> None:
+        other.memo = Memo(max_bytes=32 * 1024 * 1024)
+        circuits.attribution_answer(circuits.attribution(other, sha, args.model, deep, 281, "gradxact"), k=10)
+
+    store_circuit = median_time(store_circuit_answer, args.repeat)
+    store_attribution = median_time(store_attribution_answer, args.repeat)
+    gradxact = {name: median_time(partial(channel_attribution, loaded, image, name, 281), args.repeat)
+                for name in (deep, early, early_conv)}
+    ig = {name: median_time(partial(channel_attribution, loaded, image, name, 281, "ig"), args.repeat)
           for name in (deep, early)}
 
     print(f"model {args.model}, device {loaded.device}, median of {args.repeat} runs, one process")
@@ -82,8 +100,12 @@ def main() -> None:
     line(f"warm /api/circuit ({layer})", warm_circuit, warm_analysis, "warm analysis", "(target <= 2x)")
     line(f"warm /api/attribution ({deep}, gradxact)", warm_attribution, warm_analysis, "warm analysis",
          "(target <= 2x)")
+    line(f"another worker's /api/circuit from the store ({layer})", store_circuit, warm_analysis,
+         "warm analysis")
+    line(f"another worker's /api/attribution from the store ({deep})", store_attribution, warm_analysis,
+         "warm analysis")
     line(f"cold circuit ({layer}, filter 3)", cold_circuit, floor, "forward")
-    for name in (deep, early):
+    for name in (deep, early, early_conv):
         line(f"cold gradient x activation at {name}", gradxact[name], floor, "forward", "(target <= 3x)")
     for name in (deep, early):
         line(f"integrated gradients, 32 steps, at {name}", ig[name], floor, "forward", "(target <= 40x)")
