@@ -4,7 +4,7 @@
 //  - is named after the view: resnet18_layer2.0.conv1_filter88.png (model,
 //    layer, the figure's filter, else its kind), not plotly's "newplot.png";
 //  - has a title saying what it shows (model, untrained weights when they are,
-//    layer, filter, image hash), under the figure's own title when it has one,
+//    layer, filter, image hash), after the figure's own title when it has one,
 //    without putting that title on screen;
 //  - leaves hover decorations out: the dotted box dashapp.js draws around the
 //    hovered cell's receptive field (the only dotted shape the app draws).
@@ -14,7 +14,10 @@
   "use strict";
 
   const TOOLBAR_TITLE = "Download plot as a PNG";  // plotly's English title of the button
-  const TITLE_ROOM = 56;  // px above the plot for the title (and subtitle)
+  const TITLE_SIZE = 15, SUB_SIZE = 12;  // px: the title's font, the subtitle's
+  const TITLE_CHAR = 8.6, SUB_CHAR = 6.9;  // px a character takes at those sizes, about
+  const LINE = 1.35;  // a line's height, in font sizes
+  const TITLE_NAME = "export-title";  // the title annotation's name
 
   function text(key, fallback, values) {
     return window.dashappText ? window.dashappText(key, fallback, values) : fallback;
@@ -66,7 +69,8 @@
     return parts.filter(Boolean).join("_").replace(/[^\w.-]+/g, "-");
   }
 
-  function contextLine(gd) {
+  // What the figure shows, as parts of its title: model (and untrained weights), layer, filter, image.
+  function contextParts(gd) {
     const shown = view();
     const filter = filterOf(gd, shown);
     const parts = [];
@@ -80,7 +84,25 @@
       parts.push(text("filter", "Filter {index}", {index: filter}));
     }
     if (shown.image) { parts.push(text("exportImage", "image {hash}", {hash: shown.image.slice(0, 8)})); }
-    return parts.join(" · ");
+    return parts;
+  }
+
+  // Parts joined by " · " into lines that fit ``width`` px at about ``perChar`` px a character.
+  function wrap(parts, width, perChar) {
+    const most = Math.max(12, Math.floor((width - 16) / perChar));
+    const lines = [];
+    let line = "";
+    parts.forEach(function (part) {
+      const longer = line ? line + " · " + part : part;
+      if (line && longer.length > most) {
+        lines.push(line);
+        line = part;
+      } else {
+        line = longer;
+      }
+    });
+    if (line) { lines.push(line); }
+    return lines;
   }
 
   function ownTitle(layout) {
@@ -93,21 +115,29 @@
   function exportFigure(gd) {
     const layout = Object.assign({}, gd.layout);
     const full = gd._fullLayout || {};
-    const context = contextLine(gd);
+    const width = full.width || gd.clientWidth || 600;
     const own = ownTitle(layout);
-    const font = {size: 15};
-    layout.title = own
-      ? {text: own, font: font, x: 0.01, xanchor: "left", subtitle: {text: context, font: {size: 12}}}
-      : {text: context, font: font, x: 0.01, xanchor: "left"};
+    const context = wrap(contextParts(gd), width, own ? SUB_CHAR : TITLE_CHAR);
+    // The title is an annotation just above the plot, growing upwards with its
+    // lines (plotly's own title does not: its lines run down into the plot).
+    const lines = own
+      ? [own].concat(context.map(function (line) { return `<span style="font-size:${SUB_SIZE}px">${line}</span>`; }))
+      : context;
+    const titleHeight = 12 + LINE * (own ? TITLE_SIZE + context.length * SUB_SIZE : context.length * TITLE_SIZE);
+    layout.title = {text: ""};
+    layout.annotations = (layout.annotations || []).concat([{
+      name: TITLE_NAME, text: lines.join("<br>"), showarrow: false, align: "left",
+      xref: "paper", x: 0, xanchor: "left", yref: "paper", y: 1, yanchor: "bottom", xshift: 6, yshift: 6,
+      font: {size: TITLE_SIZE, color: "#212529"},
+    }]);
     layout.paper_bgcolor = "#ffffff";  // a file on its own: not the page's transparent background
     layout.shapes = (layout.shapes || []).filter(function (shape) {
       return !(shape && shape.line && shape.line.dash === "dot");
     });
     const margin = Object.assign({}, full.margin || layout.margin || {});
-    const room = Math.max(0, TITLE_ROOM - (margin.t || 0));
+    const room = Math.max(0, Math.ceil(titleHeight) - (margin.t || 0));
     margin.t = (margin.t || 0) + room;
     layout.margin = margin;
-    const width = full.width || gd.clientWidth || 600;
     const height = (full.height || gd.clientHeight || 400) + room;
     layout.width = width;
     layout.height = height;
@@ -133,5 +163,11 @@
     download(gd).catch(function (error) { console.error("figure export failed", error); });
   }, true);
 
-  window.dashappExport = {figure: exportFigure, fileName: fileName};
+  // The exported figure's title (its annotation's text), for tests and readers.
+  function titleOf(figure) {
+    const note = (figure.layout.annotations || []).find(function (a) { return a.name === TITLE_NAME; });
+    return note ? note.text : "";
+  }
+
+  window.dashappExport = {figure: exportFigure, fileName: fileName, titleOf: titleOf};
 })();

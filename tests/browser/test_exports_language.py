@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 
 LAYER = "layer2.0.conv1"
 EXPORTED = "gd => window.dashappExport.figure(gd)"
+TITLE = "gd => window.dashappExport.titleOf(window.dashappExport.figure(gd))"
 
 
 def title_strip(png: bytes, rows: int) -> tuple[int, int]:
@@ -42,7 +43,7 @@ def test_a_map_png_is_named_after_the_view_titled_and_without_the_hover_box(page
     shown_filter = plot.evaluate("gd => gd.layout.meta.filter")
     assert exported["filename"] == f"resnet18_{LAYER}_filter{shown_filter}"
     assert not [s for s in exported["layout"]["shapes"] if (s.get("line") or {}).get("dash") == "dot"]
-    title = exported["layout"]["title"]["text"]
+    title = plot.evaluate(TITLE)
     assert "resnet18" in title and LAYER in title and f"Filter {shown_filter}" in title and sha[:8] in title, title
     # The screen's figure keeps its hover box and has no title.
     assert plot.evaluate("gd => !(gd.layout.title && gd.layout.title.text)")
@@ -64,8 +65,8 @@ def test_the_detail_pages_png_download(page: Page) -> None:
     path = download.path()
     png = path.read_bytes()
     exported = graph.evaluate(EXPORTED)
-    title = exported["layout"]["title"]["text"]
-    assert "resnet18" in title and LAYER in title and "88" in title, title
+    title = graph.evaluate(TITLE)
+    assert "resnet18" in title and LAYER in title and "Filter 88" in title, title
     # The title is drawn: text on white in the strip above the plot (scale 2),
     # where a title-less figure (margin 0 on the regions plot) has the picture.
     ink, blank = title_strip(png, exported["layout"]["margin"]["t"] * 2)
