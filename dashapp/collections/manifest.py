@@ -9,10 +9,12 @@ rejected entries with their reasons) is kept in the blob store.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +79,21 @@ class Collection:
                    rejected=[Rejected(name, reason) for name, reason in data["rejected"]])
 
 
+@contextlib.contextmanager
+def _held_while_building(image_store: Any) -> Iterator[Callable[[str], None]]:
+    """Hold each image as it comes in, until the collection is built (then
+    ``CollectionStore.put`` holds them for good): a collection larger than
+    the image store's bound would otherwise evict its own first images."""
+    if not hasattr(image_store, "hold"):
+        yield lambda sha: None
+        return
+    owner = f"building:{uuid.uuid4().hex}"
+    try:
+        yield lambda sha: image_store.hold(owner, [sha])
+    finally:
+        image_store.release(owner)
+
+
 def build_collection(name: str, entries: Iterable[Candidate | Rejected], image_store: Any,
                      limits: Limits | None = None, budget: DecodeBudget | None = None) -> Collection:
     """Intake every candidate and store it; list every refusal with its reason.
@@ -91,23 +108,26 @@ def build_collection(name: str, entries: Iterable[Candidate | Rejected], image_s
     members: dict[str, Member] = {}
     rejected: list[Rejected] = []
     size = 0
-    for entry in entries:
-        if isinstance(entry, Rejected):
-            rejected.append(entry)
-            continue
-        budget.check()  # outside the try: a spent budget refuses the collection, not one entry
-        try:
-            accepted = budget.accept(entry.data, limits)
-        except IntakeError as exc:
-            rejected.append(Rejected(entry.name, str(exc)))
-            continue
-        first = members.get(accepted.sha256)
-        if first is not None:
-            rejected.append(Rejected(entry.name, _("same image as {name}; counted once").format(name=first.name)))
-            continue
-        image_store.put(accepted)
-        members[accepted.sha256] = Member(accepted.sha256, entry.name, entry.label)
-        size += len(entry.data)
+    with _held_while_building(image_store) as hold:
+        for entry in entries:
+            if isinstance(entry, Rejected):
+                rejected.append(entry)
+                continue
+            budget.check()  # outside the try: a spent budget refuses the collection, not one entry
+            try:
+                accepted = budget.accept(entry.data, limits)
+            except IntakeError as exc:
+                rejected.append(Rejected(entry.name, str(exc)))
+                continue
+            first = members.get(accepted.sha256)
+            if first is not None:
+                rejected.append(Rejected(entry.name, _("same image as {name}; counted once").format(
+                    name=first.name)))
+                continue
+            image_store.put(accepted)
+            hold(accepted.sha256)
+            members[accepted.sha256] = Member(accepted.sha256, entry.name, entry.label)
+            size += len(entry.data)
     images = [members[sha] for sha in sorted(members)]
     return Collection(id=collection_id(members), name=name[:120] or "collection", images=images,
                       rejected=rejected, created=time.time(), size_bytes=size)

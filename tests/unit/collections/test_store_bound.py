@@ -14,6 +14,7 @@ import pytest
 from dashapp.collections import CollectionStore, FileBlobStore, build_collection
 from dashapp.collections.manifest import Collection, CollectionEvicted
 from dashapp.collections.sources import Candidate
+from dashapp.intake import accept_bytes
 from dashapp.store import FileImageStore
 from dashapp.store.sqlite import allocated
 from tests.support.hostile import encode, noise
@@ -61,8 +62,8 @@ def test_collections_are_bounded_by_blocks_least_recently_used_first(tmp_path: P
 def test_a_live_collections_images_survive_the_image_store_bound(tmp_path: Path) -> None:
     store, images = stores(tmp_path, 1 << 30, image_bound=8 * 4096)
     collection = store.put(make(images, 1, count=5))
-    for seed in range(2, 8):
-        make(images, seed, count=4)  # one-off uploads, never stored as collections
+    for seed in range(2, 26):  # one-off uploads, never stored as collections
+        images.put(accept_bytes(encode(noise(8, 8, seed=seed), "PNG")))
     assert all(images.has(m.image) for m in collection.images)
     assert sum(allocated(p) for p in (tmp_path / "images").glob("??/*")) <= 8 * 4096 + images.size_of(
         [m.image for m in collection.images])
@@ -70,8 +71,8 @@ def test_a_live_collections_images_survive_the_image_store_bound(tmp_path: Path)
     small = CollectionStore(FileBlobStore(tmp_path / "collections", max_bytes=1), images)
     small.put(make(images, 50, count=1))
     assert small.get(collection.id) is None
-    for seed in range(60, 64):
-        make(images, seed, count=4)
+    for seed in range(60, 76):  # the bound is kept at each write
+        images.put(accept_bytes(encode(noise(8, 8, seed=seed), "PNG")))
     assert not any(images.has(m.image) for m in collection.images)
 
 
@@ -86,3 +87,10 @@ def test_a_finished_jobs_folders_are_removed(tmp_path: Path) -> None:
     blobs.delete(f"beat:{base}")
     assert sorted(p.name for p in (tmp_path / "collections").iterdir()) == []
     assert blobs.index.total() == 0
+
+
+def test_a_collection_larger_than_the_image_bound_keeps_its_first_images(tmp_path: Path) -> None:
+    store, images = stores(tmp_path, 1 << 30, image_bound=4 * 4096)
+    collection = store.put(make(images, 7, count=10))  # ten images, room for four unheld ones
+    assert all(images.has(m.image) for m in collection.images)
+    assert not images.index.db.conn().execute("SELECT 1 FROM holders WHERE owner LIKE 'building:%'").fetchall()
