@@ -93,6 +93,9 @@ def test_circuit_and_blocks_cards_show_the_units_top_examples(page: Page) -> Non
     page.goto(f"/blocks?model=resnet18&elayer=layer4&cls=281&collection={collection}&lang=en")
     expect(page.locator(drawn("/blocks")).first).to_be_attached()
     assert check_cards(page, collection, page.locator("li.blocks-card"), "blocks-link")
+    page.wait_for_function("() => [...document.querySelectorAll('.circuit-examples img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)")
+    snap(page, "blocks-examples")
 
 
 def test_unscanned_with_the_model_a_hint_and_no_thumbnails(page: Page) -> None:
