@@ -4,7 +4,7 @@
 //  - is named after the view: resnet18_layer2.0.conv1_filter88.png (model,
 //    layer, the figure's filter, else its kind), not plotly's "newplot.png";
 //  - has a title saying what it shows (model, untrained weights when they are,
-//    layer, filter, image hash), after the figure's own title when it has one,
+//    layer, filter, image hash, the app and its version), after the figure's own title when it has one,
 //    without putting that title on screen;
 //  - leaves hover decorations out: the dotted box dashapp.js draws around the
 //    hovered cell's receptive field (the only dotted shape the app draws).
@@ -84,6 +84,8 @@
       parts.push(text("filter", "Filter {index}", {index: filter}));
     }
     if (shown.image) { parts.push(text("exportImage", "image {hash}", {hash: shown.image.slice(0, 8)})); }
+    const version = text("appVersion", "");
+    if (version) { parts.push(version); }
     return parts;
   }
 

@@ -16,6 +16,7 @@ from typing import Any
 from dash import html
 
 from dashapp import i18n
+from dashapp.config.version import version
 from dashapp.i18n import _
 
 ELEMENT_ID = "ui-strings"
@@ -39,6 +40,7 @@ def browser_strings() -> dict[str, str]:
         # A figure's PNG title (assets/js/export.js).
         "exportUntrained": _("{model} (untrained weights)"),
         "exportImage": _("image {hash}"),
+        "appVersion": f"{i18n.app_name()} {version()}",
     }
 
 
