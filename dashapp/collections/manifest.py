@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from ..errors import UserError
 from ..i18n import _
 from ..intake import DecodeBudget, IntakeError, Limits
+from ..store.images import building_owner
 from .blobs import BlobStore
 from .sources import Candidate, CollectionLimits, Rejected
 
@@ -87,7 +87,7 @@ def _held_while_building(image_store: Any) -> Iterator[Callable[[str], None]]:
     if not hasattr(image_store, "hold"):
         yield lambda sha: None
         return
-    owner = f"building:{uuid.uuid4().hex}"
+    owner = building_owner()
     try:
         yield lambda sha: image_store.hold(owner, [sha])
     finally:

@@ -127,5 +127,12 @@ class ImageIndex:
                 if row[1] == 1:
                     add_meta(conn, FREE, row[0])
 
+    def holders(self, prefix: str) -> list[str]:
+        """The holders whose name starts with ``prefix`` (an index range, not a scan)."""
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self.db.conn().execute("SELECT DISTINCT owner FROM holders WHERE owner >= ? AND owner < ?",
+                                      (prefix, upper))
+        return [row[0] for row in rows]
+
     def held(self, sha: str) -> bool:
         return self.db.conn().execute("SELECT 1 FROM holders WHERE sha = ? LIMIT 1", (sha,)).fetchone() is not None

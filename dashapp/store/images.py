@@ -16,6 +16,7 @@ import logging
 import os
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Protocol
 
@@ -34,6 +35,19 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 1 << 30
 TOUCH_EVERY_S = 60.0  # a use refreshes an image's recency at most this often
 PINNED = "pinned"  # the holder of the images every worker pins (the bundled examples)
+BUILDING = "building:"  # holders of a collection being built: building:<epoch s>:<uuid>
+BUILD_HOLD_S = 3600.0  # a build's hold older than this was left by a process that died: let go
+SWEEP_EVERY_S = 600.0
+
+
+def building_owner() -> str:
+    """A new build's holder name (its start time in it, so a stale one is known)."""
+    return f"{BUILDING}{int(time.time())}:{uuid.uuid4().hex}"
+
+
+def stale_build(owner: str, now: float) -> bool:
+    parts = owner.split(":")
+    return len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < now - BUILD_HOLD_S
 
 
 class ImageStore(Protocol):
@@ -57,6 +71,25 @@ class _VerifyingImageStore:
         self.pinned: set[str] = set()
         self._decoded = LruDict(max_cost=64 * 1024 * 1024)
         self._touched: dict[str, float] = {}
+        self._swept = -SWEEP_EVERY_S
+
+    def release(self, owner: str) -> None:
+        raise NotImplementedError
+
+    def _holders(self, prefix: str) -> list[str]:
+        raise NotImplementedError
+
+    def _sweep(self) -> None:
+        """Let go of builds' holds left by processes that died mid-build (a
+        worker killed during a large upload), at most every SWEEP_EVERY_S."""
+        now = time.monotonic()
+        if now - self._swept < SWEEP_EVERY_S:
+            return
+        self._swept = now
+        for owner in self._holders(BUILDING):
+            if stale_build(owner, time.time()):
+                log.warning("image store: letting go of %s, a build that never finished", owner)
+                self.release(owner)
 
     def pin(self, sha: str) -> None:
         """Never evict ``sha`` (every worker pins the bundled examples)."""
@@ -149,7 +182,11 @@ class FileImageStore(_VerifyingImageStore):
     def size_of(self, shas: list[str]) -> int:
         return self.index.size_of(shas)
 
+    def _holders(self, prefix: str) -> list[str]:
+        return self.index.holders(prefix)
+
     def put(self, accepted: AcceptedImage) -> str:
+        self._sweep()
         sha = accepted.sha256
         existing = self._existing(sha)
         if existing is not None:

@@ -131,6 +131,16 @@ class RedisImageStore(_VerifyingImageStore):
     def release(self, owner: str) -> None:
         self._call("release", "release", keys=self._holder_keys(owner), args=[time.time(), self.KEY])
 
+    def _holders(self, prefix: str) -> list[str]:
+        import redis
+
+        try:
+            names = list(self.client.scan_iter(match=self.HOLDER + prefix + "*", count=1000))
+        except redis.RedisError as exc:  # the sweep waits for the next time; the write goes on
+            log.warning("image store sweep failed: %s", exc)
+            return []
+        return [bytes(name).decode()[len(self.HOLDER):] for name in names]
+
     def size_of(self, shas: list[str]) -> int:
         unique = sorted(set(shas))
         sizes = self._call("size", "hmget", self.SIZES, unique) if unique else []
@@ -140,6 +150,7 @@ class RedisImageStore(_VerifyingImageStore):
         return is_sha256(sha) and bool(self._call("lookup", "exists", self._key(sha)))
 
     def put(self, accepted: AcceptedImage) -> str:
+        self._sweep()
         sha = accepted.sha256
         keys = [self._key(sha), self.RECENCY, self.TOTAL, self.HOLDS, self.SIZES]
         # SET NX is atomic: other clients see the whole value or nothing.

@@ -104,3 +104,18 @@ def test_the_index_is_rebuilt_when_deleted_and_forgets_removed_files(tmp_path: P
     assert fresh.get(images[0].sha256) is None
     assert fresh.index.free_bytes() == on_disk(root)
     assert fresh.get(images[1].sha256) is not None
+
+
+def test_a_build_that_never_finished_lets_go_of_its_images(tmp_path: Path) -> None:
+    images = tiny(5, seed=3000)
+    store = FileImageStore(tmp_path / "images", MAX_PIXELS, max_bytes=1 << 30)
+    for accepted in images:
+        store.put(accepted)
+    dead = f"building:{int(time.time()) - 7200}:{'a' * 32}"  # a worker killed two hours into an upload
+    running = f"building:{int(time.time())}:{'b' * 32}"
+    store.hold(dead, [a.sha256 for a in images[:3]])
+    store.hold(running, [images[4].sha256])
+    fresh = FileImageStore(tmp_path / "images", MAX_PIXELS, max_bytes=1 << 30)  # sweeps on its first write
+    fresh.put(tiny(1, seed=3100)[0])
+    assert fresh.index.holders("building:") == [running]
+    assert not any(fresh.index.held(a.sha256) for a in images[:3])
