@@ -6,8 +6,8 @@
 //  - has a title saying what it shows (model, untrained weights when they are,
 //    layer, filter, image hash, the app and its version), after the figure's own title when it has one,
 //    without putting that title on screen;
-//  - leaves hover decorations out: the dotted box dashapp.js draws around the
-//    hovered cell's receptive field (the only dotted shape the app draws).
+//  - leaves hover decorations out: the white dotted box dashapp.js draws
+//    around the hovered cell's receptive field.
 // The click is taken in the capture phase, before plotly's own handler.
 // window.dashappExport.figure(gd) is the copy (tests read it).
 (function () {
@@ -107,6 +107,12 @@
     return lines;
   }
 
+  // The box dashapp.js draws around the hovered cell's receptive field: white and dotted
+  // (a figure's own dotted lines, such as the concept chart's chance line, are grey).
+  function isHoverBox(shape) {
+    return Boolean(shape && shape.line && shape.line.dash === "dot" && shape.line.color === "white");
+  }
+
   function ownTitle(layout) {
     const title = layout.title;
     if (!title) { return ""; }
@@ -134,7 +140,7 @@
     }]);
     layout.paper_bgcolor = "#ffffff";  // a file on its own: not the page's transparent background
     layout.shapes = (layout.shapes || []).filter(function (shape) {
-      return !(shape && shape.line && shape.line.dash === "dot");
+      return !isHoverBox(shape);
     });
     const margin = Object.assign({}, full.margin || layout.margin || {});
     const room = Math.max(0, Math.ceil(titleHeight) - (margin.t || 0));

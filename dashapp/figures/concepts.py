@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashapp.figures.axes import percent_axis
-from dashapp.i18n import _, plotly_separators
+from dashapp.i18n import _, percent, plotly_separators
 
 SIGNIFICANT = "#0d6efd"
 INSIGNIFICANT = "#adb5bd"
@@ -41,7 +41,8 @@ def concept_figure(rows: list[dict[str, Any]], title: str, height: int = 420) ->
     ), row=1, col=1)
     fig.add_trace(go.Scatter(
         x=layers, y=[row["cav_accuracy"] for row in rows], name=_("CAV accuracy"), mode="markers+lines",
-        line={"color": ACCURACY}, hovertemplate=_("%{x}: CAV accuracy %{y:.0%}") + "<extra></extra>",
+        line={"color": ACCURACY}, customdata=[percent(row["cav_accuracy"]) for row in rows],
+        hovertemplate=_("%{x}: CAV accuracy %{customdata}") + "<extra></extra>",
     ), row=2, col=1)
     fig.add_hline(y=0.5, line={"color": BASELINE, "dash": "dot", "width": 1}, row=2, col=1,
                   annotation_text=_("chance"), annotation_position="bottom right")
