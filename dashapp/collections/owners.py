@@ -193,6 +193,17 @@ class Owners:
         blob = self.blobs.get(self._user_key(user))
         return [(str(c), str(m)) for c, m in json.loads(blob)] if blob else []
 
+    def record_starter(self, kind: str, job: str, viewer: Viewer) -> None:
+        """``viewer`` started background job ``job`` (a concept test: ``kind`` "tcav")."""
+        if viewer.name is not None:
+            self.blobs.put(f"{kind}-owner:{job}", viewer.name.encode())
+
+    def check_starter(self, kind: str, job: str, viewer: Viewer) -> None:
+        """Only the user who started job ``job`` may cancel it (403 for anyone else)."""
+        blob = self.blobs.get(f"{kind}-owner:{job}") if viewer.name is not None else None
+        if blob is not None and blob.decode() != viewer.name:
+            raise UserError(_("This job was started by another user; only they can cancel it."), 403)
+
     def check_cancel(self, collection_id: str, model: str, viewer: Viewer) -> None:
         """Only the scan's starter (or, with no record, the collection's owner) may cancel it."""
         if viewer.name is None:

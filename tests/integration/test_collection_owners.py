@@ -216,3 +216,24 @@ def test_without_auth_the_shared_box_is_hidden(make_app) -> None:
     shown = callback(app.server.test_client(), app, "dataset-shared-row.hidden",
                      [("ready-state", "data", {"model": MODEL, "lang": "en"})], ALICE)
     assert shown["dataset-shared-row.hidden"] is True
+
+
+def test_only_the_user_who_started_a_concept_test_may_cancel_it(make_app, monkeypatch) -> None:
+    from dashapp.service.concepts import runtime
+
+    monkeypatch.setattr(runtime, "in_process", lambda _jobs, _job: None)  # the job stays queued: nothing computed
+    client = make_app(auth="basic", auth_users=(ALICE, BOB)).server.test_client()
+    ids = []
+    for seeds in (range(90, 94), range(94, 102), range(102, 104)):
+        made = upload(client, basic(ALICE), "c", seeds=seeds, shared="1").json
+        assert made["shared"] is True
+        ids.append(made["id"])
+    body = {"model": MODEL, "concepts": [ids[0]], "random": ids[1], "class": 0, "images": ids[2], "runs": 2}
+    started = client.post("/api/concepts", json=body, headers=basic(ALICE))
+    assert started.status_code == 202, started.json
+    job = started.json["id"]
+    assert client.post("/api/concepts", json=body, headers=basic(BOB)).json["id"] == job  # the same test, joined
+    refused = client.delete(f"/api/concepts/{job}", headers=basic(BOB))
+    assert refused.status_code == 403 and "another user" in refused.json["error"]
+    assert client.get(f"/api/concepts/{job}", headers=basic(BOB)).json["state"] == "queued"
+    assert client.delete(f"/api/concepts/{job}", headers=basic(ALICE)).json["state"] == "cancelled"

@@ -54,6 +54,9 @@ class ConceptJobs:
         self.registry = registry
         self.dispatch = dispatch or in_process
         self.threads: dict[str, threading.Thread] = {}
+        # With DASHAPP_AUTH on (runtime.service_jobs): who started a job, and only they may cancel it.
+        self.started: Callable[[str], None] = lambda _job: None
+        self.may_cancel: Callable[[str], None] = lambda _job: None
 
     # -- records
 
@@ -85,10 +88,12 @@ class ConceptJobs:
         # A new run token: a run of an earlier start still going (cancelled, or delivered again) sees it and stops.
         self._write_record(job, state="queued", started=time.time(), error=None, mode=None, run=uuid.uuid4().hex)
         self.dispatch(self, job)
+        self.started(job)
         return job
 
     def cancel(self, job: str) -> dict[str, Any]:
         self.request_of(job)
+        self.may_cancel(job)
         if self.status(job)["state"] in ACTIVE:
             self.blobs.put(f"tcav-cancel:{job}", b"1")
             self._write_record(job, state="cancelled")

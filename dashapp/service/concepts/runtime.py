@@ -41,6 +41,9 @@ def service_jobs(service: Any) -> ConceptJobs:
     if jobs is None:
         jobs = _BY_SERVICE[service] = jobs_for(service.settings, service.collections.scans)
         jobs.collections = service.collections.viewed()  # a request names only collections its user may read
+        collections = service.collections
+        jobs.started = lambda job: collections.owners.record_starter("tcav", job, collections.viewer())
+        jobs.may_cancel = lambda job: collections.owners.check_starter("tcav", job, collections.viewer())
     return jobs
 
 
