@@ -70,8 +70,9 @@ class Settings:
     cache_max_entries: int = field(default=4000, metadata=_doc(
         "activation cache bound (filesystem; about 21 entries per image and model)"))
     image_store_max_bytes: int = field(default=1 << 30, metadata=_doc(
-        "image store bound (files or Redis): past it the least recently used uploads are evicted (their links "
-        "then ask for the image again); the bundled examples never are"))
+        "image store bound (files or Redis), in allocated blocks (Redis: `MEMORY USAGE`): past it the least "
+        "recently used uploads are evicted (their links then ask for the image again); the bundled examples "
+        "never are, nor a stored collection's images (they count in `DASHAPP_COLLECTION_STORE_MAX_BYTES`)"))
     cache_ttl_s: int = field(default=7 * 24 * 3600, metadata=_doc("activation cache expiry"))
     secret_key: str = field(default="", metadata=_doc(
         "Flask secret, the same for every worker; unset: generated once into the data directory"))
