@@ -7,6 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from dashapp.web import heap_trim
 
 REPO = Path(__file__).resolve().parents[3]
@@ -35,6 +37,7 @@ print(held - resident(), len(keep))
 """
 
 
+@pytest.mark.slow  # a fresh interpreter that imports the app and fills 200 MiB of heap: seconds
 def test_freed_heap_memory_goes_back_to_the_system() -> None:
     result = subprocess.run([sys.executable, "-c", FRAGMENTED_HEAP], cwd=REPO, capture_output=True, text=True,
                             timeout=120, check=False)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from dashapp.analysis.circuits.circuit import circuit, ranked
 from dashapp.analysis.models.capture import capture
-from dashapp.analysis.models.registry import ModelRegistry
+from dashapp.analysis.models.registry import LoadedModel
 from tests.conftest import EXAMPLES
 from tests.support.planted_circuit import PLANTED_FILTER, PLANTED_INPUT, PLANTED_READERS, circuit_model
 
 RELATIVE = 1e-5
+# ResNet18 and AlexNet at a 112 px input (tests/unit/analysis/conftest.py):
+# the decomposition is exact at any input size, at a quarter of the cost.
+Models = Callable[[str], LoadedModel]
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +35,9 @@ def image() -> Image.Image:
     ("alexnet", "features.3", "after the max-pool"),
     ("alexnet", "features.10", "last conv"),
 ])
-def test_contributions_sum_to_the_pre_activation(registry: ModelRegistry, image: Image.Image, model: str,
-                                                 layer: str, why: str) -> None:
-    loaded = registry.get(model)
+def test_contributions_sum_to_the_pre_activation(small_input: Models, image: Image.Image, model: str, layer: str,
+                                                 why: str) -> None:
+    loaded = small_input(model)
     for index in (0, loaded.layer(layer).out_channels - 1):
         found = circuit(loaded, image, layer, index)
         total = np.sum([link.contribution for link in found.inputs], dtype=np.float64) + found.bias
@@ -44,8 +49,8 @@ def test_contributions_sum_to_the_pre_activation(registry: ModelRegistry, image:
         assert abs(other.value - other.network_value) <= RELATIVE * max(abs(other.network_value), found.value)
 
 
-def test_peak_value_is_the_responses_max(registry: ModelRegistry, image: Image.Image) -> None:
-    loaded = registry.get("resnet18")
+def test_peak_value_is_the_responses_max(small_input: Models, image: Image.Image) -> None:
+    loaded = small_input("resnet18")
     response = capture(loaded, image, ["layer2.0.conv1"]).responses["layer2.0.conv1"]
     index = int(np.argmax(response.max(axis=(1, 2))))
     found = circuit(loaded, image, "layer2.0.conv1", index)
@@ -70,8 +75,8 @@ def test_planted_filter_reads_only_its_channel() -> None:
     assert found.check <= RELATIVE
 
 
-def test_outputs_name_the_identity_path(registry: ModelRegistry, image: Image.Image) -> None:
-    loaded = registry.get("resnet18")
+def test_outputs_name_the_identity_path(small_input: Models, image: Image.Image) -> None:
+    loaded = small_input("resnet18")
     found = circuit(loaded, image, "layer1.0.conv2", 5)
     identity = [link for link in found.outputs if link.kind == "identity"]
     assert [(link.layer, link.channel) for link in identity] == [("layer1.1", 5)]
@@ -83,17 +88,17 @@ def test_outputs_name_the_identity_path(registry: ModelRegistry, image: Image.Im
     assert by_weight == sorted(by_weight, reverse=True) and len(by_weight) == 64
 
 
-def test_inputs_are_named_by_the_module_producing_them(registry: ModelRegistry, image: Image.Image) -> None:
-    resnet = registry.get("resnet18")
+def test_inputs_are_named_by_the_module_producing_them(small_input: Models, image: Image.Image) -> None:
+    resnet = small_input("resnet18")
     assert circuit(resnet, image, "layer2.0.conv1", 0).inputs[12].source == "layer1"
     assert circuit(resnet, image, "conv1", 0).inputs[0].kind == "image"
-    alexnet = registry.get("alexnet")
+    alexnet = small_input("alexnet")
     first = circuit(alexnet, image, "features.3", 0).inputs[0]
     assert (first.source, first.layer) == ("features.2", "features.0")
 
 
-def test_unknown_ranking_and_bad_cell_are_refused(registry: ModelRegistry, image: Image.Image) -> None:
-    loaded = registry.get("alexnet")
+def test_unknown_ranking_and_bad_cell_are_refused(small_input: Models, image: Image.Image) -> None:
+    loaded = small_input("alexnet")
     found = circuit(loaded, image, "features.10", 0)
     with pytest.raises(ValueError):
         ranked(found.inputs, "loudest", 3)

@@ -27,7 +27,13 @@ def more() -> ModelRegistry:
     return ModelRegistry(tuple(MODELS), policy="random", seed=0, device="cpu")
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+# VGG11-BN (133 M parameters) and DenseNet121 (its 58 concatenating layers) take
+# seconds each to build and run: they run in the full suite, not the fast lane.
+HEAVY = {"vgg11_bn", "densenet121"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name
+                                  for name in MODELS])
 def test_any_torchvision_model_is_described_and_captured(more: ModelRegistry, name: str) -> None:
     loaded = more.get(name)
     conv, norm, activation, sees_image = MODELS[name]
