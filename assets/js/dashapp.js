@@ -366,10 +366,19 @@
         }
         return Date.now();
       },
-      // keep the query string on every navigation link
-      navHrefs: function (target, search, hrefs) {
+      // keep the query string on every navigation link; the filter detail
+      // link names the filter on screen (the detail page's), so a link
+      // shared from it keeps pointing at that filter
+      navHrefs: function (target, search, shown, hrefs) {
         const query = typeof target === "string" ? target : (search || "");
-        return hrefs.map(function (href) { return href.split("?")[0] + query; });
+        return hrefs.map(function (href) {
+          const path = href.split("?")[0];
+          if (path !== "/detail" || !Number.isInteger(shown)) { return path + query; }
+          const params = new URLSearchParams(query);
+          if (params.get("filter") === String(shown)) { return path + query; }
+          params.set("filter", String(shown));
+          return path + "?" + params.toString();
+        });
       },
       // the detail page's filter picker, "Open" button and index box -> a
       // navigation request for another filter (out-of-range indices are

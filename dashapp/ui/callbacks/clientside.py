@@ -16,13 +16,7 @@ def register(app: Dash) -> None:
         Input("url-target", "data"),
         prevent_initial_call=True,
     )
-    app.clientside_callback(
-        ClientsideFunction("cnn", "navHrefs"),
-        Output({"type": "nav-link", "page": ALL}, "href"),
-        Input("url-target", "data"),
-        Input("url", "search"),
-        State({"type": "nav-link", "page": ALL}, "href"),
-    )
+    register_nav(app)
     app.clientside_callback(
         ClientsideFunction("cnn", "permalink"),
         Output("permalink", "value"),
@@ -75,6 +69,31 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
     register_maps(app)
+
+
+def register_nav(app: Dash) -> None:
+    """The navbar's links keep the address's query; the filter detail link
+    carries the filter on screen (a shared link keeps it when the ranking changes)."""
+    app.clientside_callback(
+        ClientsideFunction("cnn", "navHrefs"),
+        Output({"type": "nav-link", "page": ALL}, "href"),
+        Input("url-target", "data"),
+        Input("url", "search"),
+        Input("filter-on-screen", "data"),
+        State({"type": "nav-link", "page": ALL}, "href"),
+    )
+    # A new analysis state forgets the filter shown; the detail page names the one it draws.
+    app.clientside_callback(
+        "function () { return null; }",
+        Output("filter-on-screen", "data"),
+        Input("ready-state", "data"),
+    )
+    app.clientside_callback(
+        "function (index) { return Number.isInteger(index) ? index : null; }",
+        Output("filter-on-screen", "data", allow_duplicate=True),
+        Input("detail-current", "data"),
+        prevent_initial_call=True,
+    )
 
 
 def register_maps(app: Dash) -> None:

@@ -9,12 +9,12 @@ from dash import dcc, html
 
 from dashapp.analysis.maps.stats import CRITERIA
 from dashapp.figures.colormaps import COLORSCALES
-from dashapp.i18n import N_, _, app_name
+from dashapp.i18n import N_, _
 from dashapp.i18n.browser import strings_element
-from dashapp.i18n.negotiation import switch
 from dashapp.intake.limits import short_number
 from dashapp.state.schema import COLORMAPS, FIELD, SCHEMA, ViewState
 from dashapp.ui.attributes import attrs
+from dashapp.ui.layout.navigation import SIDEBAR_ID, navbar
 from dashapp.ui.layout.widgets import heatmap_slot
 from dashapp.web.plotly_bundle import PLOTLY_PATH
 
@@ -63,30 +63,6 @@ DOCUMENT = """<!DOCTYPE html>
         </footer>
     </body>
 </html>""".replace("{%plotly%}", PLOTLY_PATH)
-
-
-def navbar(pages: list[dict[str, Any]]) -> dbc.Navbar:
-    links = [
-        dbc.NavItem(dbc.NavLink(_(page["name"]), href=page["path"], id={"type": "nav-link", "page": page["path"]},
-                                active="exact"))
-        for page in pages
-    ]
-    return dbc.Navbar(
-        dbc.Container(
-            [
-                html.A(
-                    [html.Span("◧", className="brand-mark"), html.Span(app_name())],
-                    href="/", className="navbar-brand d-flex align-items-center gap-2",
-                ),
-                dbc.Nav(links, className="flex-wrap", navbar=True),
-                switch(),
-            ],
-            fluid=True,
-        ),
-        color="dark",
-        dark=True,
-        className="mb-0 app-navbar",
-    )
 
 
 def _label(text: str, for_id: str, help_text: str | None = None) -> html.Div:
@@ -205,8 +181,9 @@ def _model_section(model_names: list[str], defaults: ViewState) -> list[Any]:
         dbc.Select(id=_control("model"), options=[{"label": m, "value": m} for m in model_names],
                    value=defaults.model if defaults.model in model_names else model_names[0], size="sm"),
         _label(_("Layer"), _control("layer")),
+        # Open, as many rows as fit below it (style.css), not Dash's 200 px.
         dcc.Dropdown(id=_control("layer"), clearable=False, searchable=True, className="layer-dropdown",
-                     optionHeight=30),
+                     optionHeight=30, maxHeight=480),
         # What the layer is in plain words (ui/callbacks/layer_meaning.py).
         html.Div(id="layer-meaning", className="control-help mt-1", **attrs(aria_live="polite")),
     ]
@@ -329,6 +306,7 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             dcc.Store(id="image-choice"),
             dcc.Store(id="upload-accepted"),
             dcc.Store(id="nav-request"),
+            dcc.Store(id="filter-on-screen"),  # the filter the detail page draws (the navbar's detail link)
             dcc.Interval(id="load-poll", interval=500, disabled=True),
             dcc.Store(id="ready-state"),
             # every colormap's stops, for restyling in the browser (figures/colormaps.py)
@@ -347,8 +325,14 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             navbar(pages),
             html.Div(
                 [
-                    html.Aside(sidebar(model_names, examples, max_upload_bytes), className="app-sidebar",
-                               **attrs(aria_label=_("Controls"))),
+                    # On a narrow screen a panel the navbar's "Controls" button opens
+                    # (assets/js/navigation.js); beside the page on a wide one.
+                    html.Aside([
+                        html.Button(id="sidebar-close", type="button", className="btn-close sidebar-close",
+                                    **attrs(aria_label=_("Close the controls"), aria_controls=SIDEBAR_ID)),
+                        sidebar(model_names, examples, max_upload_bytes),
+                    ], className="app-sidebar", id=SIDEBAR_ID, **attrs(aria_label=_("Controls"))),
+                    html.Div(id="sidebar-backdrop", className="sidebar-backdrop"),
                     html.Main(
                         [
                             # The untrained-weights banner folds to one line until the tab
