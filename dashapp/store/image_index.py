@@ -95,6 +95,8 @@ class ImageIndex:
 
     def forget(self, sha: str) -> None:
         """``sha``'s file is gone (removed behind the index's back)."""
+        if self.db.conn().execute("SELECT 1 FROM images WHERE sha = ?", (sha,)).fetchone() is None:
+            return  # never indexed (a request for an unknown image): no write
         with self.db.write() as conn:
             row = conn.execute("SELECT size, holds FROM images WHERE sha = ?", (sha,)).fetchone()
             if row is not None:
