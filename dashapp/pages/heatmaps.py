@@ -26,9 +26,14 @@ GRID_CLASS = "row g-2 heat-grid"
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            page_header(_(NAME), _("Where each top filter responds. Hover a map for the value, its percentile "
-                                   "and the receptive field of that position; click a map (or press Enter on it) "
-                                   "to open its filter.")),
+            # A touch screen has no hover: it reads "Tap" (style.css shows one of the two).
+            page_header(_(NAME), [
+                html.Span(_("Where each top filter responds. Hover a map for the value, its percentile "
+                            "and the receptive field of that position; click a map (or press Enter on it) "
+                            "to open its filter."), className="when-hover"),
+                html.Span(_("Where each top filter responds. Tap a map to open its filter: its numbers, "
+                            "regions and reading."), className="when-touch"),
+            ]),
             html.Div(id="heat-error"),
             html.Div(id="heat-notice"),
             # One cell per possible map, laid once: a slot is put in a cell or

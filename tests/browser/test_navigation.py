@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from dashapp.pages import PAGES
 
-from .helpers import path_of, query_of
+from .conftest import LiveServer
+from .helpers import TIMEOUT_MS, path_of, query_of
 from .test_pages import nav_link, open_default, wait_for_heatmaps
 
 pytestmark = pytest.mark.browser
@@ -201,3 +202,22 @@ def test_the_layer_list_opens_over_the_page_with_room_and_whole_names(page: Page
     )
     assert seen >= 8, f"only {seen} rows of the open layer list are seen whole"
     page.keyboard.press("Escape")
+
+
+def test_a_touch_screen_reads_tap_where_a_mouse_reads_hover(browser: Browser, live_server: LiveServer) -> None:
+    touch = browser.new_context(base_url=live_server.url, viewport=PHONE, has_touch=True, is_mobile=True)
+    touch.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = touch.new_page()
+        open_default(page, "/heatmaps")
+        assert page.evaluate("() => matchMedia('(hover: none)').matches")
+        expect(page.get_by_text("Tap a map to open its filter")).to_be_visible()
+        expect(page.get_by_text("Hover a map for the value")).to_be_hidden()
+    finally:
+        touch.close()
+
+
+def test_a_mouse_reads_hover(page: Page) -> None:
+    open_default(page, "/heatmaps")
+    expect(page.get_by_text("Hover a map for the value")).to_be_visible()
+    expect(page.get_by_text("Tap a map to open its filter")).to_be_hidden()

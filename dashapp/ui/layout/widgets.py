@@ -44,7 +44,7 @@ def map_description(figure: Any) -> str:
     return str(meta.get("description") or "") if isinstance(meta, dict) else ""
 
 
-def page_header(title: str, subtitle: str) -> html.Div:
+def page_header(title: str, subtitle: str | list[Any]) -> html.Div:
     """The page's one level-1 heading; sections below it are level 2."""
     return html.Div([html.H1(title, className="page-title"), html.P(subtitle, className="page-subtitle")],
                     className="page-header")
