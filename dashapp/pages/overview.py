@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, dcc, html, no_update
-from dash.dash_table.DataTable import DataTable
+from dash import Dash, Input, Output, ctx, dcc, html, no_update
 
 from dashapp.ui import forged
 from dashapp.ui.layout.widgets import fmt, notice_alert, page_header, stat_card
@@ -20,15 +21,15 @@ PATH = "/"
 NAME = N_("Overview")
 DESCRIPTION = N_("The prediction, the layer's statistics and its top filters.")
 
-FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-COLUMNS: list[DataTable.Columns] = [
-    {"name": N_("Filter"), "id": "index", "type": "numeric"},
-    {"name": N_("Rank"), "id": "rank", "type": "numeric"},
-    {"name": N_("Score"), "id": "score", "type": "numeric", "format": {"specifier": ".3f"}},
-    {"name": N_("Mean"), "id": "mean", "type": "numeric", "format": {"specifier": ".3f"}},
-    {"name": N_("Max"), "id": "max", "type": "numeric", "format": {"specifier": ".3f"}},
-    {"name": N_("Std"), "id": "std", "type": "numeric", "format": {"specifier": ".3f"}},
-    {"name": N_("Sparsity"), "id": "sparsity", "type": "numeric", "format": {"specifier": ".0%"}},
+# (field, header, d3-format of its numbers; None: a whole number as it is)
+COLUMNS: list[tuple[str, str, str | None]] = [
+    ("index", N_("Filter"), None),
+    ("rank", N_("Rank"), None),
+    ("score", N_("Score"), ".3f"),
+    ("mean", N_("Mean"), ".3f"),
+    ("max", N_("Max"), ".3f"),
+    ("std", N_("Std"), ".3f"),
+    ("sparsity", N_("Sparsity"), ".0%"),
 ]
 
 
@@ -40,42 +41,74 @@ def layout(**_query: Any) -> html.Div:
             dcc.Loading(html.Div(id="overview-cards"), type="default", delay_show=300),
             html.H2(_("Top filters"), className="section-title"),
             html.Div(id="overview-notice"),
-            html.Div(dcc.Loading(DataTable(
-                id="overview-table",
-                columns=[{**column, "name": _(str(column["name"]))} for column in COLUMNS],  # each an N_() string
-                # The numbers' decimal and thousands marks (d3-format, in the browser).
-                locale_format=_number_marks(),
-                data=[],
-                sort_action="native",
-                style_as_list_view=True,
-                # On a narrow screen the table scrolls by itself instead of widening the page
-                # (the Spanish column names are longer).
-                style_table={"overflowX": "auto"},
-                style_cell={"padding": "6px 10px", "fontFamily": FONT, "textAlign": "right", "cursor": "pointer"},
-                style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5", "textAlign": "right"},
-                style_data_conditional=[{"if": {"state": "active"}, "backgroundColor": "#e7f1ff",
-                                         "border": "1px solid #0d6efd"}],
-                tooltip_duration=None,
-            ), type="default", delay_show=300)),
-            html.Div(_("Click a row (or Tab to its filter number and press Enter) to open that filter's detail "
-                       "page. Click a column header's arrows to sort."),
+            html.Div(dcc.Loading(top_filters_grid(), type="default", delay_show=300)),
+            html.Div(_("Click a row (or focus it with Tab and the arrow keys and press Enter) to open that filter's "
+                       "detail page. Click a column header to sort."),
                      className="control-help mt-1"),
         ]
     )
 
 
-def _number_marks() -> DataTable.LocaleFormat:
+def column_defs() -> list[dict[str, Any]]:
+    """The grid's columns: right-aligned numbers (the header's sort arrow inside
+    its own header), written with the reader's decimal and thousands marks."""
+    marks = json.dumps(_number_marks())
+    columns = []
+    for field, header, spec in COLUMNS:
+        column: dict[str, Any] = {"field": field, "headerName": _(header), "type": "rightAligned",
+                                  "sortable": True, "minWidth": 84}
+        if spec is not None:
+            column["valueFormatter"] = {"function": f"d3.formatLocale({marks}).format('{spec}')(params.value)"}
+        columns.append(column)
+    return columns
+
+
+def top_filters_grid() -> dag.AgGrid:
+    return dag.AgGrid(
+        id="overview-table",
+        columnDefs=column_defs(),
+        rowData=[],
+        getRowId="params.data.index",  # AG Grid makes it a string: the click's rowId
+        columnSize="responsiveSizeToFit",
+        defaultColDef={"suppressMovable": True, "resizable": False},
+        # Enter on a focused row opens it, as a click does (assets/js/grid.js).
+        eventListeners={"cellKeyDown": ["openRowOnEnter(params, setEventData)"]},
+        dashGridOptions={"domLayout": "autoHeight", "animateRows": False,
+                         "localeText": {"noRowsToShow": _("No filters to show.")}},
+        style={"width": "100%"},
+        className="ag-theme-quartz overview-grid",
+    )
+
+
+def _number_marks() -> dict[str, Any]:
+    """A d3 number locale in the reader's language (its decimal and thousands marks)."""
     separators = i18n.plotly_separators()  # two characters: the decimal mark, then the thousands mark
     decimal, group = separators[0], separators[1]
     # The percent sign as Babel's percent() writes it: "15%", "15 %" (after a no-break space in Spanish).
-    return {"decimal": decimal, "group": group, "percent": i18n.percent(0).lstrip("0")}
+    return {"decimal": decimal, "thousands": group, "grouping": [3], "currency": ["", ""],
+            "percent": i18n.percent(0).lstrip("0")}
+
+
+def clicked_filter(click: Any, event: Any, trigger: Any) -> int | None:
+    """The filter a row click (``cellClicked``: its row id is the filter) or
+    Enter on a row (``eventData``) asks to open; a forged value is a 400.
+    None (the grid drawn, nothing clicked yet) opens nothing."""
+    if trigger == "overview-table.eventData" and event is not None:
+        data = forged.mapping(forged.mapping(event).get("data"))
+        return forged.count(data.get("index"))
+    if trigger == "overview-table.cellClicked" and click is not None:
+        row = forged.mapping(click).get("rowId")
+        if not isinstance(row, str) or not row.isdecimal() or len(row) > 6:
+            forged.forged()
+        return int(row)
+    return None
 
 
 def register(app: Dash, service: Analyzer) -> None:
     outputs = {
         "error": Output("overview-error", "children"),
         "cards": Output("overview-cards", "children"),
-        "rows": Output("overview-table", "data"),
+        "rows": Output("overview-table", "rowData"),
         "notice": Output("overview-notice", "children"),
     }
 
@@ -131,16 +164,10 @@ def register(app: Dash, service: Analyzer) -> None:
 
     @app.callback(
         Output("nav-request", "data", allow_duplicate=True),
-        Input("overview-table", "active_cell"),
-        State("overview-table", "derived_virtual_data"),
+        Input("overview-table", "cellClicked"),
+        Input("overview-table", "eventData"),
         prevent_initial_call=True,
     )
-    def open_row(active: dict[str, Any] | None, rows: list[dict[str, Any]] | None) -> Any:
-        # derived_virtual_data is the table as shown (sorted), so the row
-        # clicked is the row opened.
-        if not active or not rows:
-            return no_update
-        row, rows = forged.count(forged.mapping(active).get("row")), forged.sequence(rows)
-        if row >= len(rows):
-            return no_update
-        return {"page": "/detail", "filter": forged.count(forged.mapping(rows[row]).get("index"))}
+    def open_row(click: Any, event: Any) -> Any:
+        index = clicked_filter(click, event, next(iter(ctx.triggered_prop_ids), None))
+        return no_update if index is None else {"page": "/detail", "filter": index}

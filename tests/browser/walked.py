@@ -14,7 +14,7 @@ from dashapp.pages import PAGES
 
 # What each page draws last: a check of the whole page runs once it is there.
 DRAWN = {
-    "/": "#overview-table td.dash-cell",
+    "/": "#overview-table .ag-center-cols-container .ag-cell",
     "/heatmaps": "#heat-grid .js-plotly-plot .heatmaplayer image",
     "/grid": ".map-slot .js-plotly-plot .heatmaplayer image",
     "/detail": "#detail-regions .js-plotly-plot .scatterlayer .trace",

@@ -62,20 +62,32 @@ def test_forged_evidence_class_picks(app: Dash, index: Any, clicks: Any, picked:
     assert_not_500(app.server.test_client().post("/_dash-update-component", json=body))
 
 
-@pytest.mark.parametrize(("active", "rows"), [
-    pytest.param({"row": "x"}, [{"index": 1}], id="row-text"),
-    pytest.param({"row": 0}, [{"index": "x"}], id="index-text"),
-    pytest.param({"row": 0}, ["not a row"], id="row-not-object"),
-    pytest.param({"row": 0}, [{}], id="row-without-index"),
-    pytest.param(["row"], [{"index": 1}], id="active-a-list"),
-    pytest.param({"row": 0}, {"not": "a list"}, id="rows-an-object"),
-    pytest.param({"row": 1.5}, [{"index": 1}, {"index": 2}], id="row-fraction"),
+@pytest.mark.parametrize(("prop", "value"), [
+    pytest.param("cellClicked", {"rowId": "x"}, id="row-id-text"),
+    pytest.param("cellClicked", {"rowId": 3}, id="row-id-a-number"),
+    pytest.param("cellClicked", {"rowId": "1.5"}, id="row-id-fraction"),
+    pytest.param("cellClicked", {"rowId": "-1"}, id="row-id-negative"),
+    pytest.param("cellClicked", {"rowId": "9" * 40}, id="row-id-huge"),
+    pytest.param("cellClicked", {}, id="click-without-row"),
+    pytest.param("cellClicked", ["rowId"], id="click-a-list"),
+    pytest.param("eventData", {"data": {"index": "x"}}, id="enter-index-text"),
+    pytest.param("eventData", {"data": {"index": 1.5}}, id="enter-index-fraction"),
+    pytest.param("eventData", {"data": "not an object"}, id="enter-data-text"),
+    pytest.param("eventData", "not an object", id="enter-a-string"),
 ])
-def test_forged_overview_row_clicks(app: Dash, active: Any, rows: Any) -> None:
-    output = key_of(app, "nav-request.data", "overview-table.active_cell")
-    answer = post_callback(app, output, {"overview-table.active_cell": active,
-                                         "overview-table.derived_virtual_data": rows})
+def test_forged_overview_row_clicks(app: Dash, prop: str, value: Any) -> None:
+    output = key_of(app, "nav-request.data", "overview-table.cellClicked")
+    answer = post_callback(app, output, {f"overview-table.{prop}": value})
     assert_not_500(answer)
+
+
+def test_a_real_overview_row_click_opens_its_filter(app: Dash) -> None:
+    output = key_of(app, "nav-request.data", "overview-table.cellClicked")
+    for prop, value in (("cellClicked", {"rowId": "12", "colId": "mean", "rowIndex": 0}),
+                        ("eventData", {"data": {"index": 12}, "timestamp": 1})):
+        answer = post_callback(app, output, {f"overview-table.{prop}": value})
+        assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+        assert answer.get_json()["response"]["nav-request"]["data"] == {"page": "/detail", "filter": 12}
 
 
 @pytest.mark.parametrize(("click", "filters"), [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dash import Dash
 
 from dashapp import i18n
@@ -12,6 +14,14 @@ from tests.support.visible_text import english_sentences_in, visible_text
 
 def table(layout: object) -> object:
     return next(node for node in _walk(layout) if getattr(node, "id", None) == "overview-table")
+
+
+def number_marks(grid: object) -> dict[str, object]:
+    """The d3 number locale every formatted column of the grid writes its numbers with (one for all)."""
+    formatters = [c["valueFormatter"]["function"] for c in grid.columnDefs if "valueFormatter" in c]
+    locales = {f.split("d3.formatLocale(", 1)[1].split(").format(", 1)[0] for f in formatters}
+    assert len(formatters) == 5 and len(locales) == 1
+    return json.loads(locales.pop())
 
 
 def _walk(node: object) -> list[object]:
@@ -25,11 +35,11 @@ def test_the_layout_speaks_spanish_with_spanish_number_marks_in_the_table() -> N
         layout = overview.layout()
     text = visible_text(layout)
     assert "Resumen" in text and "Filtros principales" in text and "Haz clic en una fila" in text
-    assert [c["name"] for c in table(layout).columns] == ["Filtro", "Puesto", "Puntuación", "Media", "Máximo",
-                                                           "Desv. típica", "Sparsity"]
+    assert [c["headerName"] for c in table(layout).columnDefs] == ["Filtro", "Puesto", "Puntuación", "Media",
+                                                                    "Máximo", "Desv. típica", "Sparsity"]
     assert "Top filters" not in text and "Overview" not in text and english_sentences_in(text) == []
-    marks = table(layout).locale_format
-    assert (marks["decimal"], marks["group"], marks["percent"]) == (",", ".", "\xa0%")
+    marks = number_marks(table(layout))
+    assert (marks["decimal"], marks["thousands"], marks["percent"]) == (",", ".", "\xa0%")
 
 
 def test_the_english_layout_is_as_before() -> None:
@@ -37,10 +47,11 @@ def test_the_english_layout_is_as_before() -> None:
         layout = overview.layout()
     text = visible_text(layout)
     assert "Overview" in text and "Top filters" in text
-    assert [c["name"] for c in table(layout).columns][:3] == ["Filter", "Rank", "Score"]
-    assert table(layout).locale_format == {"decimal": ".", "group": ",", "percent": "%"}
+    assert [c["headerName"] for c in table(layout).columnDefs][:3] == ["Filter", "Rank", "Score"]
+    marks = number_marks(table(layout))
+    assert (marks["decimal"], marks["thousands"], marks["percent"]) == (".", ",", "%")
     # The module's columns keep their English source names: each layout translates its own copy.
-    assert overview.COLUMNS[0]["name"] == "Filter"
+    assert overview.COLUMNS[0][1] == "Filter"
 
 
 def test_the_cards_speak_the_language_of_the_ready_state(app: Dash) -> None:
