@@ -27,8 +27,11 @@ def profile_overlay_figure(profiles: Sequence[Sequence[Mapping[str, object]]], n
                              for row in rows])
         ys = np.concatenate([np.asarray(row[measure], dtype=np.float32) for row in rows])
         fig.add_trace(go.Box(x=xs, y=ys, name=name, marker_color=colour, boxpoints=False, offsetgroup=name))
-    fig.update_layout(template="none", height=height, margin=PROFILE_MARGIN, boxmode="overlay" if tags else "group",
-                      title={"text": title, "font": {"size": 14}}, showlegend=True,
-                      legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+    # The title on top, the legend on its own line under it, left-aligned: on a
+    # phone the two no longer overlap.
+    fig.update_layout(template="none", height=height, margin={**PROFILE_MARGIN, "t": 80},
+                      boxmode="overlay" if tags else "group",
+                      title={"text": title, "font": {"size": 14}, "y": 0.98, "yanchor": "top"}, showlegend=True,
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "xanchor": "left"},
                       separators=plotly_separators())
     return fig
