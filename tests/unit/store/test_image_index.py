@@ -44,6 +44,7 @@ def test_the_bound_holds_when_measured_by_blocks(tmp_path: Path) -> None:
     assert store.has(images[-1].sha256) and not store.has(images[0].sha256)  # oldest first
 
 
+@pytest.mark.slow  # writes 2,000 images: seconds
 def test_a_write_lists_no_folder_and_costs_the_same_at_2000_images(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     images = tiny(2000, seed=10_000)

@@ -65,6 +65,7 @@ def test_models_are_enabled_by_name_in_settings() -> None:
         ModelRegistry(("resnet18", "not_a_model"), policy="random")
 
 
+@pytest.mark.slow  # builds VGG11-BN too (133 M parameters)
 def test_block_outputs_are_evidence_layers_for_other_families(more: ModelRegistry) -> None:
     from dashapp.analysis.attribution.gradcam import evidence
 
