@@ -169,9 +169,11 @@ def test_table_row_click_opens_that_filter_as_sorted(app: Dash) -> None:
     open_row = next(
         value["callback"].__wrapped__
         for value in app.callback_map.values()
-        if any(i["id"] == "overview-table" and i["property"] == "active_cell" for i in value["inputs"])
+        if any(i["id"] == "overview-table" and i["property"] == "cellClicked" for i in value["inputs"])
     )
-    shown = [{"index": 40, "rank": 3}, {"index": 7, "rank": 1}]  # the table as sorted on screen
-    assert open_row({"row": 1, "column": 0}, shown) == {"page": "/detail", "filter": 7}
-    assert open_row({"row": 5, "column": 0}, shown) is no_update
-    assert open_row(None, shown) is no_update
+    # The grid's row id is the filter, wherever sorting put the row on screen.
+    click = {"rowId": "7", "rowIndex": 1, "colId": "mean", "value": 0.2}
+    assert run_callback(open_row, "overview-table.cellClicked", click, None) == {"page": "/detail", "filter": 7}
+    enter = {"data": {"index": 40}, "timestamp": 1}
+    assert run_callback(open_row, "overview-table.eventData", None, enter) == {"page": "/detail", "filter": 40}
+    assert run_callback(open_row, "overview-table.cellClicked", None, None) is no_update  # drawn, not clicked
