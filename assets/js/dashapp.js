@@ -49,7 +49,30 @@
     return (scales && scales[colormap]) || colormap;
   }
 
-  function restyle(base, opacity, colorscale, shapes, picture) {
+  // The height a map figure is drawn at in the graph element `el`: the base
+  // figure's; where style.css asks for it (--fit-aspect, narrow screens) the
+  // image's aspect at the graph's width when that is less, so no empty band
+  // lies above and below the picture (the figures' margins are 0).
+  function fittedHeight(base, el) {
+    const layout = (base && base.layout) || {}, meta = layout.meta || {};
+    if (!el || !layout.height || !meta.width || !meta.height ||
+        window.getComputedStyle(el).getPropertyValue("--fit-aspect").trim() !== "1") {
+      return layout.height;
+    }
+    const width = el.clientWidth;
+    return width ? Math.min(layout.height, Math.round(width * meta.height / meta.width)) : layout.height;
+  }
+
+  // The graph element of a pattern-matching output id (Dash's DOM id: sorted-key JSON).
+  function graphOf(id) {
+    if (!id) { return null; }
+    if (typeof id === "string") { return document.getElementById(id); }
+    const sorted = {};
+    Object.keys(id).sort().forEach(function (key) { sorted[key] = id[key]; });
+    return document.getElementById(JSON.stringify(sorted));
+  }
+
+  function restyle(base, opacity, colorscale, shapes, picture, height) {
     const meta = (base.layout && base.layout.meta) || {};
     const data = (base.data || []).map(function (trace) {
       if (trace.type !== "heatmap") { return trace; }
@@ -58,6 +81,7 @@
       return changed;
     });
     const layout = Object.assign({}, base.layout, {shapes: shapes || []});
+    if (height !== undefined) { layout.height = height; }
     // The page's one shared picture goes under every heatmap that asks for it.
     if (meta.shared_picture && picture && picture.uri && layout.images && layout.images.length) {
       layout.images = [Object.assign({}, layout.images[0], {source: picture.uri})].concat(layout.images.slice(1));
@@ -66,9 +90,10 @@
   }
 
   // Whether the graph's figure is what restyle(base, ...) would draw: the
-  // same map (sameMap), in the same style, on the same picture, with no hover box.
-  function alreadyShown(shown, base, opacity, colorscale, picture) {
-    if (!sameMap(shown, base) || (shown.layout.shapes && shown.layout.shapes.length)) {
+  // same map (sameMap), in the same style, on the same picture, with no hover box,
+  // at the height it would be drawn at (fittedHeight: `height`, the base's by default).
+  function alreadyShown(shown, base, opacity, colorscale, picture, height) {
+    if (!sameMap(shown, base, height) || (shown.layout.shapes && shown.layout.shapes.length)) {
       return false;
     }
     const meta = base.layout.meta || {};
@@ -85,10 +110,10 @@
   }
 
   // Whether two base figures draw the same map at the same size (same
-  // values, geometry and words).
-  function sameMap(was, now) {
+  // values, geometry and words); `height`, when given, is the one `was` must have.
+  function sameMap(was, now, height) {
     if (!was || !now || !was.layout || !now.layout || !was.data || !now.data || was.data.length !== now.data.length ||
-        was.layout.height !== now.layout.height || JSON.stringify(was.layout.meta) !== JSON.stringify(now.layout.meta)) {
+        was.layout.height !== (height === undefined ? now.layout.height : height) || JSON.stringify(was.layout.meta) !== JSON.stringify(now.layout.meta)) {
       return false;
     }
     for (let i = 0; i < now.data.length; i++) {
@@ -191,17 +216,28 @@
         if (!base) { return [skip, "", skip]; }
         const meta = base.layout && base.layout.meta;
         const words = trigger.endsWith(".data") || !trigger ? (meta && meta.description ? meta.description : "") : skip;
+        const out = ctx && ctx.outputs_list && ctx.outputs_list[0];
+        const height = fittedHeight(base, graphOf(out && out.id));
         if (trigger.endsWith(".hoverData")) {
           const answer = hoverAnswer(base, hover);
-          if (answer) { return [restyle(base, opacity, colorscale, [answer.shape], picture), answer.text, skip]; }
-        } else if (alreadyShown(shown, base, opacity, colorscale, picture)) {
+          if (answer) { return [restyle(base, opacity, colorscale, [answer.shape], picture, height), answer.text, skip]; }
+        } else if (alreadyShown(shown, base, opacity, colorscale, picture, height)) {
           // A graph that already shows this map in this style is left alone
           // instead of being redrawn unchanged (~10-30 ms a graph), and so are
           // its words, set when it was drawn (here, or by spread on the
           // heatmaps page): no output changes, so Dash re-renders nothing.
           return [skip, skip, skip];
         }
-        return [restyle(base, opacity, colorscale, [], picture), "", words];
+        return [restyle(base, opacity, colorscale, [], picture, height), "", words];
+      },
+      // a figure the server draws whole (the detail page's regions) -> the
+      // same figure at its fitted height in graph `id` (fittedHeight)
+      fit: function (figure, id) {
+        if (!figure) { return window.dash_clientside.no_update; }
+        if (!figure.layout) { return figure; }
+        const height = fittedHeight(figure, graphOf(id));
+        return height === figure.layout.height ? figure
+          : Object.assign({}, figure, {layout: Object.assign({}, figure.layout, {height: height})});
       },
       // opacity and colormap -> every map on the page restyled in place, in
       // one callback: the cells repainted (assets/mapcolour.js), or where a
@@ -270,10 +306,12 @@
         const drawn = {};  // slot -> the figure drawn in it now, for the slots redrawn
         const shown = outputs[2].map(function (out, i) {
           const wanted = wantedFor(out.id), inGrid = out.id.index !== "heat-big";
-          if (!wanted || (!(resized && inGrid) && alreadyShown(shownFigures[i], wanted, opacity, colorscale, picture))) {
+          const height = fittedHeight(wanted, graphOf(out.id));
+          if (!wanted || (!(resized && inGrid) &&
+              alreadyShown(shownFigures[i], wanted, opacity, colorscale, picture, height))) {
             return skip;
           }
-          const figure = restyle(wanted, opacity, colorscale, [], picture);
+          const figure = restyle(wanted, opacity, colorscale, [], picture, height);
           drawn[out.id.index] = resized && inGrid ? refitted(figure) : figure;
           return drawn[out.id.index];
         });

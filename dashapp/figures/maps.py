@@ -239,7 +239,7 @@ def regions_figure(
     height: int = 420,
 ) -> go.Figure:
     """The image with one clickable box per region, numbered by interest and
-    coloured by size class; trace i is region ``regions[i]``."""
+    coloured by size class; trace i is region ``regions[i]``; meta has the picture's size (assets/js/dashapp.js)."""
     traces = []
     for region in regions:
         colour = SIZE_COLOURS[region.size_class]
@@ -272,7 +272,7 @@ def regions_figure(
         "xaxis": {"range": [0, image_width], "visible": False, "constrain": "domain"},
         "yaxis": {"range": [image_height, 0], "visible": False, "scaleanchor": "x"},
         "annotations": annotations,
-        "meta": {"kind": "regions", "regions": [r.number for r in regions]},
+        "meta": dict(kind="regions", regions=[r.number for r in regions], width=image_width, height=image_height),
     }
     return _unvalidated(*traces, layout=layout)
 

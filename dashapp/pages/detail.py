@@ -79,7 +79,10 @@ def layout(**_query: Any) -> html.Div:
                     dbc.Col(
                         [
                             html.H2(id="detail-title", className="section-title mt-0"),
-                            dcc.Loading(dcc.Graph(id="detail-regions", config=TOOLBAR, className="regions-graph"),
+                            # The server's figure (detail-regions-base), drawn at the image's aspect on a
+                            # narrow screen (assets/js/dashapp.js fit).
+                            dcc.Loading([dcc.Store(id="detail-regions-base"),
+                                         dcc.Graph(id="detail-regions", config=TOOLBAR, className="regions-graph")],
                                         type="default", delay_show=300),
                             html.Div(_legend(), className="size-legend"),
                             html.Div(id="detail-region-list"),
@@ -168,7 +171,7 @@ def register(app: Dash, service: Analyzer) -> None:
     outputs = {
         "error": Output("detail-error", "children"),
         "title": Output("detail-title", "children"),
-        "figure": Output("detail-regions", "figure"),
+        "figure": Output("detail-regions-base", "data"),
         "side": Output("detail-side", "children"),
         "heat": Output({"type": "fig-base", "index": "detail-heat"}, "data"),
         "kernel": Output("detail-kernel", "children"),
@@ -283,6 +286,9 @@ def _register_choices(app: Dash, service: Analyzer) -> None:
         State("detail-current", "data"),
         prevent_initial_call=True,
     )
+
+    app.clientside_callback(ClientsideFunction("cnn", "fit"), Output("detail-regions", "figure"),
+                            Input("detail-regions-base", "data"), State("detail-regions", "id"))
 
     @app.callback(
         Output("detail-region-info", "children", allow_duplicate=True),

@@ -76,7 +76,7 @@ def _toggler(id_: str, controls: str, children: Any, class_name: str) -> html.Bu
 def navbar(pages: list[dict[str, Any]]) -> html.Nav:
     brand = html.A(
         [html.Span("◧", className="brand-mark"), html.Span(app_name(), className="brand-name")],
-        href="/", className="navbar-brand d-flex align-items-center gap-2",
+        href="/", className="navbar-brand d-flex align-items-center gap-2", title=app_name(),
     )
     controls = _toggler("sidebar-toggle", SIDEBAR_ID,
                         _("Controls"),
