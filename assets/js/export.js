@@ -3,7 +3,7 @@
 // figure that
 //  - is named after the view: resnet18_layer2.0.conv1_filter88.png (model,
 //    layer, the figure's filter, else its kind), not plotly's "newplot.png";
-//  - has a title saying what it shows (model, untrained weights when they are,
+//  - has a title saying what it shows (model, where its weights come from and their tag,
 //    layer, filter, image hash, the app and its version), after the figure's own title when it has one,
 //    without putting that title on screen;
 //  - leaves hover decorations out: the white dotted box dashapp.js draws
@@ -18,6 +18,9 @@
   const TITLE_CHAR = 8.6, SUB_CHAR = 6.9;  // px a character takes at those sizes, about
   const LINE = 1.35;  // a line's height, in font sizes
   const TITLE_NAME = "export-title";  // the title annotation's name
+
+  // LoadedModel.trained_on -> the title's words (dashapp/i18n/browser.py)
+  const WEIGHTS_WORDS = {"random": "exportRandom", "ImageNet": "exportImageNet", "team checkpoint": "exportTeam"};
 
   function text(key, fallback, values) {
     return window.dashappText ? window.dashappText(key, fallback, values) : fallback;
@@ -75,8 +78,10 @@
     const filter = filterOf(gd, shown);
     const parts = [];
     if (shown.model) {
-      const untrained = document.getElementById("untrained-banner");
-      parts.push(untrained ? text("exportUntrained", "{model} (untrained weights)", {model: shown.model})
+      // where the weights come from: the weights banner's data (ui/callbacks/model_loading.py)
+      const weights = document.querySelector("#weights-banner [data-weights-tag]");
+      const key = weights && WEIGHTS_WORDS[weights.dataset.trainedOn];
+      parts.push(key ? text(key, "{model} ({tag})", {model: shown.model, tag: weights.dataset.weightsTag})
         : shown.model);
     }
     if (shown.layer) { parts.push(shown.layer); }

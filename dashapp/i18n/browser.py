@@ -38,7 +38,9 @@ def browser_strings() -> dict[str, str]:
         "thisColumn": _("this column"),
         "openFilter": _("Open filter {index}"),
         # A figure's PNG title (assets/js/export.js).
-        "exportUntrained": _("{model} (untrained weights)"),
+        "exportRandom": _("{model} (untrained weights {tag})"),
+        "exportImageNet": _("{model} (ImageNet weights {tag})"),
+        "exportTeam": _("{model} (team checkpoint {tag})"),
         "exportImage": _("image {hash}"),
         "appVersion": f"{i18n.app_name()} {version()}",
     }

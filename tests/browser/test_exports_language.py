@@ -45,6 +45,8 @@ def test_a_map_png_is_named_after_the_view_titled_and_without_the_hover_box(page
     assert not [s for s in exported["layout"]["shapes"] if (s.get("line") or {}).get("dash") == "dot"]
     title = plot.evaluate(TITLE)
     assert "resnet18" in title and LAYER in title and f"Filter {shown_filter}" in title and sha[:8] in title, title
+    # Where the weights come from, with their tag (as the CSV and JSON exports say it).
+    assert re.search(r"resnet18 \(untrained weights random\d+\)", title), title
     assert re.search(r"CNN Activation Analyzer \d+\.\d+\.\d+", title), title
     # The screen's figure keeps its hover box and has no title.
     assert plot.evaluate("gd => !(gd.layout.title && gd.layout.title.text)")

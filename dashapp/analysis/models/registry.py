@@ -118,6 +118,14 @@ class LoadedModel:
     # a concurrent pass would fire another request's hooks.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def trained_on(self) -> str:
+        """Where the weights come from, as every export says it: "random",
+        "ImageNet" (torchvision's) or "team checkpoint"."""
+        if not self.weights.pretrained:
+            return "random"
+        return "ImageNet" if self.source == "torchvision" else "team checkpoint"
+
     def layer(self, name: str) -> LayerInfo:
         try:
             return self.layers[name]

@@ -16,6 +16,7 @@ from dashapp.errors import UserError
 from dashapp.i18n import _
 from dashapp.service import Analyzer
 from dashapp.ui import forged
+from dashapp.ui.attributes import attrs
 from dashapp.wording.weights import download_label, weights_reason
 
 SHOWN = {"display": "block"}
@@ -66,12 +67,15 @@ def register(app: Dash, service: Analyzer) -> None:
         if not isinstance(model, str):
             forged.forged()
         try:
-            weights = service.models.model(model).weights
+            loaded = service.models.model(model)
         except UserError as exc:
             return dbc.Alert(exc.message, color="danger", className="weights-banner")
+        weights = loaded.weights
+        # Where the weights come from, for the exports' titles (assets/js/export.js).
+        context = attrs(data_weights_tag=weights.tag, data_trained_on=loaded.trained_on)
         if weights.pretrained:
-            return None
-        return dbc.Alert(
+            return html.Span(hidden=True, **context)
+        return [html.Span(hidden=True, **context), dbc.Alert(
             [
                 html.Strong(_("Untrained weights.") + " "),
                 _("{model} is running on seeded random weights, not its ImageNet training, so filters, "
@@ -81,4 +85,4 @@ def register(app: Dash, service: Analyzer) -> None:
             color="danger",
             className="weights-banner",
             id="untrained-banner",
-        )
+        )]

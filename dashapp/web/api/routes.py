@@ -135,11 +135,8 @@ def export_context(view: LayerView) -> dict[str, Any]:
     """What every export says about where its numbers come from: the model,
     its weights (their tag, and whether ImageNet's, random or a team's
     checkpoint), the layer, the image's hash and the app's version."""
-    weights = view.loaded.weights
-    trained_on = "random" if not weights.pretrained else (
-        "ImageNet" if view.loaded.source == "torchvision" else "team checkpoint")
-    return {"app_version": version(), "model": view.loaded.name, "weights_tag": weights.tag,
-            "weights": trained_on, "layer": view.state.layer, "image": view.subject.sha}
+    return {"app_version": version(), "model": view.loaded.name, "weights_tag": view.loaded.weights.tag,
+            "weights": view.loaded.trained_on, "layer": view.state.layer, "image": view.subject.sha}
 
 
 @api.route("/api/export/ranking.<fmt>", methods=["GET"])

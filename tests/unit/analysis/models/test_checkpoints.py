@@ -42,6 +42,7 @@ def test_a_ten_class_head_is_read_from_the_checkpoint(tmp_path: Path) -> None:
     assert loaded.module.fc.out_features == 10 and loaded.categories == CLASSES
     assert torch.equal(loaded.module.fc.weight, torch.load(checkpoint, weights_only=True)["fc.weight"])
     assert loaded.source == "team file" and loaded.input_size == 160
+    assert loaded.trained_on == "team checkpoint"  # what every export says of its weights
     assert loaded.mean == (0.5, 0.5, 0.5) and loaded.std == (0.25, 0.25, 0.25)
     assert loaded.weights.tag == content_tag(checkpoint) and loaded.weights.tag.startswith("sha256-")
     # Layers come from the graph at the team's input size.

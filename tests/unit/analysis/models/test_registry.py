@@ -39,6 +39,7 @@ def test_pretrained_loads_a_checkpoint_through_torchvision(torch_home: Path) -> 
     assert loaded.weights.tag == content_tag(path) and loaded.weights.tag.startswith("sha256-")
     assert torch.equal(loaded.module.conv1.weight, reference.conv1.weight)
     assert torch.equal(loaded.module.fc.bias, reference.fc.bias)
+    assert loaded.trained_on == "ImageNet"  # what every export says of them
 
 
 def test_pretrained_without_weights_names_the_file_and_keeps_the_folder_for_the_log(
@@ -56,7 +57,7 @@ def test_auto_falls_back_to_seeded_random_and_says_why(torch_home: Path) -> None
     assert registry.needs_download("resnet18")
     loaded = registry.get("resnet18")
     assert not loaded.weights.pretrained and "resnet18-f37072fd.pth" in (loaded.weights.reason or "")
-    assert loaded.weights.tag == "random7"
+    assert loaded.weights.tag == "random7" and loaded.trained_on == "random"
     again = ModelRegistry(("resnet18",), policy="auto", seed=7, device="cpu").get("resnet18")
     assert torch.equal(again.module.conv1.weight, loaded.module.conv1.weight)  # same seed, same weights
     assert not registry.needs_download("resnet18")
