@@ -55,7 +55,7 @@ def test_a_cancel_counts_what_the_job_stored_before_it_stopped(service) -> None:
     # cancel's words count what is stored then (the page shows that many).
     jobs = service.featurevis
     missing = job_requests(service, targets([60, 61]), MAX_TILES)
-    job, taken = new_job_id(), threading.Event()
+    job, taken, release = new_job_id(), threading.Event(), threading.Event()
     slots: list[int] = []
 
     def run() -> None:
@@ -68,18 +68,18 @@ def test_a_cancel_counts_what_the_job_stored_before_it_stopped(service) -> None:
             time.sleep(0.3)  # a step's worth of work still under way
             jobs.store.put_blob(f"{missing[0].key}:meta", b'{"mean_response": 1.0}')
             flag.acknowledge()
-            time.sleep(2)  # the process lives on a while: the ack, not the slot, ends the wait
+            release.wait(30)  # the process lives on a while: the ack, not the slot, ends the wait
 
     worker = threading.Thread(target=run)
     worker.start()
     try:
         assert taken.wait(10)
         finished = {"job": job, "slot": slots[0], "filters": [60, 61]}
-        asked = time.monotonic()
         assert cancelled_status(service, finished, targets([]), MAX_TILES) == (
             "Cancelled after 1 of 2; the finished ones are kept.")
-        assert time.monotonic() - asked < 2
+        assert worker.is_alive()  # its slot still held: the job's answer ended the wait
     finally:
+        release.set()
         worker.join()
         jobs.store.delete_blob(f"{missing[0].key}:meta")
     # A forged job, slot or filter list counts no more than the page's own, at once.
@@ -95,8 +95,8 @@ def test_a_cancel_of_a_killed_job_does_not_wait_for_an_answer(service) -> None:
     with pages.slot() as slot:
         pass  # the job ran here and was killed
     asked = time.monotonic()
-    assert pages.stop(job, slot, timeout_s=10)
-    assert time.monotonic() - asked < 1
+    assert pages.stop(job, slot, timeout_s=60)  # True: not timed out
+    assert time.monotonic() - asked < 30
     assert pages.stop_flag(job).is_set() is False  # the marker is not left behind
 
 
