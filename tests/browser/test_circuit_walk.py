@@ -25,7 +25,9 @@ def settled(page: Page, layer: str, index: str) -> str:
     title = page.locator(".circuit-title")
     expect(title).to_have_text(re.compile(rf"^{re.escape(layer)} · filter {index}$"))
     expect(page.locator(drawn("/circuit")).first).to_be_attached()
-    return title.inner_text()
+    # The DOM's text, not the rendered one: a later redraw of the same unit
+    # (under load it can start now) hides the content while it loads.
+    return title.text_content() or ""
 
 
 def test_three_steps_up_and_back_down_restore_url_and_view(page: Page) -> None:
@@ -36,7 +38,7 @@ def test_three_steps_up_and_back_down_restore_url_and_view(page: Page) -> None:
     page.locator("#circuit-k").get_by_text("all", exact=True).click()
     expect(page.locator(".circuit-outputs")).to_have_count(128)
     start_url = page.url
-    start_value = page.locator(".circuit-value").inner_text()
+    start_value = page.locator(".circuit-value").text_content() or ""
     walked = [(start_url, start_title)]
     for _step in range(3):  # up: the input that feeds the unit most at its peak
         link = page.locator("a.circuit-inputs-link").first

@@ -238,7 +238,8 @@ def send_bytes(target: Site, channel: str, data: bytes, filename: str = "upload.
     upload = {"contents": harness.data_url(data), "filename": filename}
     if channel == "callback":
         choose = target.callback("image-choice.data")
-        return _callback_outcome(*harness.run_callback(choose, "upload-accepted.data", upload, 0, 0, None, None))
+        answer = harness.run_callback(choose, "upload-accepted.data", upload, 0, 0, None, None)
+        return _callback_outcome(*_chosen(answer))
     if channel == "dash-http":
         return _dash_http_outcome(target.client.post("/_dash-update-component", json=_dash_payload(upload=upload)))
     raise ValueError(channel)
@@ -249,10 +250,15 @@ def send_url(target: Site, channel: str, url: str) -> Outcome:
         return _api_outcome(target.client.post("/api/images", json={"url": url}))
     if channel == "callback":
         choose = target.callback("image-choice.data")
-        return _callback_outcome(*harness.run_callback(choose, "ctl-url-go.n_clicks", None, 1, 0, None, url))
+        return _callback_outcome(*_chosen(harness.run_callback(choose, "ctl-url-go.n_clicks", None, 1, 0, None, url)))
     if channel == "dash-http":
         return _dash_http_outcome(target.client.post("/_dash-update-component", json=_dash_payload(url=url)))
     raise ValueError(channel)
+
+
+def _chosen(answer: dict[str, Any]) -> tuple[Any, Any]:
+    """The upload callback's named outputs: (the image chosen, its message)."""
+    return answer["choice"], answer["message"]
 
 
 def assert_refused(outcome: Outcome, status: int, *words: str) -> None:
@@ -274,8 +280,8 @@ def assert_still_healthy(target: Site) -> None:
     assert analysis.status_code == 200, analysis.get_data(as_text=True)[:300]
     assert len(analysis.get_json()["ranking"]["filters"]) == 2
     choose = target.callback("image-choice.data")
-    choice, _ = harness.run_callback(choose, "upload-accepted.data", {"contents": harness.data_url(target.good),
-                                                                "filename": "good.png"}, 0, 0, None, None)
+    choice, _ = _chosen(harness.run_callback(choose, "upload-accepted.data", {
+        "contents": harness.data_url(target.good), "filename": "good.png"}, 0, 0, None, None))
     assert choice == {"sha": sha}
 
 
@@ -464,7 +470,8 @@ def test_odd_request_shapes_get_a_4xx(site: Site, kwargs: dict[str, Any], status
 )
 def test_callback_rejects_malformed_uploads(site: Site, upload: dict[str, Any], words: tuple[str, ...]) -> None:
     choose = site.callback("image-choice.data")
-    outcome = _callback_outcome(*harness.run_callback(choose, "upload-accepted.data", upload, 0, 0, None, None))
+    answer = harness.run_callback(choose, "upload-accepted.data", upload, 0, 0, None, None)
+    outcome = _callback_outcome(*_chosen(answer))
     assert_refused(outcome, 400, *words)
     assert_still_healthy(site)
     case_passed()
