@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Browser, BrowserContext, Locator, Page
+
+from devtools.servers import GunicornServer, start_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -94,3 +99,37 @@ def path_of(url: str) -> str:
 
 def search_of(url: str) -> str:
     return urlsplit(url).query
+
+
+@dataclass
+class FeatureVisSite:
+    server: GunicornServer
+    context: BrowserContext
+    errors: list[str]  # the pages' console errors
+    sha: str  # the cat photo, uploaded
+
+
+@contextmanager
+def featurevis_site(browser: Browser, tmp_path: Path, max_steps: int, max_size: int) -> Iterator[FeatureVisSite]:
+    """Two gunicorn workers on random ResNet18 weights whose feature
+    visualizations take ``max_steps`` steps at ``max_size`` px, the cat photo
+    uploaded, and a browser context at 1400x900 collecting console errors.
+    When the test's block ends well: no console error, no traceback in the
+    server's log."""
+    server = start_gunicorn({"DASHAPP_WEIGHTS": "random", "DASHAPP_MODELS": "resnet18",
+                             "DASHAPP_FEATUREVIS_MAX_STEPS": str(max_steps),
+                             "DASHAPP_FEATUREVIS_MAX_SIZE": str(max_size)},
+                            workers=2, tmp_dir=tmp_path / "gunicorn")
+    try:
+        photo = (EXAMPLES / "chelsea.png").read_bytes()
+        sha = server.post("/api/images", files={"file": ("chelsea.png", photo)}).json()["sha256"]
+        context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        errors: list[str] = []
+        context.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        yield FeatureVisSite(server, context, errors, sha)
+        assert errors == []
+        context.close()
+        assert "Traceback" not in server.logs(600)
+    finally:
+        server.stop()

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from devtools.servers import start_gunicorn
-
-from .helpers import CHROMIUM, EXAMPLES, JOB_TIMEOUT_MS, TIMEOUT_MS, snap
+from .helpers import CHROMIUM, JOB_TIMEOUT_MS, featurevis_site, snap
 
 pytestmark = pytest.mark.browser
 
@@ -22,20 +20,10 @@ QUERY = "model=resnet18&layer=layer1.0.conv1&n=3"
 
 def test_featurevis_page_computes_top_filters_with_progress_and_cancel(browser: Browser, tmp_path: Path) -> None:
     assert CHROMIUM.exists()
-    gunicorn = start_gunicorn(
-        {"DASHAPP_WEIGHTS": "random", "DASHAPP_MODELS": "resnet18",
-         # Long enough to see the job run and cancel it on an idle machine
-         # (3 filters x 256 steps), short enough for a test.
-         "DASHAPP_FEATUREVIS_MAX_STEPS": "256", "DASHAPP_FEATUREVIS_MAX_SIZE": "64"},
-        workers=2, tmp_dir=tmp_path / "gunicorn",
-    )
-    try:
-        sha = gunicorn.post("/api/images", files={"file": ("chelsea.png", (EXAMPLES / "chelsea.png").read_bytes())}
-                            ).json()["sha256"]
-        context = browser.new_context(base_url=gunicorn.url, viewport={"width": 1400, "height": 900})
-        context.set_default_timeout(TIMEOUT_MS)
-        errors: list[str] = []
-        context.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    # Long enough to see the job run and cancel it on an idle machine
+    # (3 filters x 256 steps), short enough for a test.
+    with featurevis_site(browser, tmp_path, max_steps=256, max_size=64) as site:
+        context, sha = site.context, site.sha
         context.add_init_script("""
             window.__steps = [];
             window.__stale = null;  // the cancelled job's last label, until the next job overwrites it
@@ -89,8 +77,3 @@ def test_featurevis_page_computes_top_filters_with_progress_and_cancel(browser: 
         expect(page.locator("#detail-fv img")).to_have_count(1)
         expect(page.locator("#detail-fv")).to_contain_text("not a learned feature")
         snap(page, "32-detail-featurevis")
-        assert errors == []
-        context.close()
-        assert "Traceback" not in gunicorn.logs(600)
-    finally:
-        gunicorn.stop()
