@@ -32,12 +32,19 @@ def encode_maps(maps: np.ndarray) -> bytes:
     """(C, H, W) responses -> compact bytes in our own format (nothing from the
     cache is ever unpickled into arrays): float16 values of the non-zero
     positions plus a bitmask of where they are. Rectified maps are about half
-    zeros, so this is as small as zlib and several times faster both ways."""
-    half = (maps if maps.dtype == np.float16 else to_half(maps)).ravel()
-    nonzero = half != 0
-    values = half[nonzero]
+    zeros, so this is as small as zlib and several times faster both ways.
+
+    Done on the values' bits (uint16): numpy compares float16 in software,
+    about ten times slower. A float16 is zero (+0 or -0) exactly when its bits
+    other than the sign are, so the mask and the values kept are those of
+    ``half != 0``; ``np.compress`` selects them in half the time of a boolean
+    index, and the blob is joined in one copy."""
+    half = np.ascontiguousarray(maps if maps.dtype == np.float16 else to_half(maps))
+    bits = half.reshape(-1).view(np.uint16)
+    nonzero = (bits & 0x7FFF) != 0
+    values = np.compress(nonzero, bits)
     header = json.dumps({"shape": list(maps.shape), "nonzero": int(values.size)}).encode()
-    return BLOB_MAGIC + struct.pack("<I", len(header)) + header + np.packbits(nonzero).tobytes() + values.tobytes()
+    return b"".join((BLOB_MAGIC, struct.pack("<I", len(header)), header, np.packbits(nonzero), values))
 
 
 def decode_maps(blob: bytes) -> np.ndarray:
@@ -54,15 +61,17 @@ def decode_maps(blob: bytes) -> np.ndarray:
         raise ValueError("activation blob header is damaged") from exc
     total = int(np.prod(shape))
     mask_bytes = (total + 7) // 8
-    body = blob[start + header_len :]
-    if total < 0 or count < 0 or len(body) != mask_bytes + 2 * count:
+    body = start + header_len  # read in place: slicing the blob would copy it
+    if total < 0 or count < 0 or len(blob) - body != mask_bytes + 2 * count:
         raise ValueError("activation blob is truncated")
-    mask = np.unpackbits(np.frombuffer(body[:mask_bytes], dtype=np.uint8), count=total).astype(bool)
-    if int(mask.sum()) != count:
+    mask = np.unpackbits(np.frombuffer(blob, dtype=np.uint8, count=mask_bytes, offset=body), count=total).view(bool)
+    if np.count_nonzero(mask) != count:
         raise ValueError("activation blob is inconsistent")
     array = np.zeros(total, dtype=np.float32)
-    # A writable copy: torch refuses to wrap read-only buffers silently.
-    array[mask] = to_single(np.frombuffer(bytearray(body[mask_bytes:]), dtype=np.float16))
+    # The values copied once, writable (torch refuses to wrap read-only
+    # buffers silently), and placed by index: a boolean assignment is 4x slower.
+    values = np.frombuffer(blob, dtype=np.float16, count=count, offset=body + mask_bytes).copy()
+    array[np.flatnonzero(mask)] = to_single(values)
     return array.reshape(shape)
 
 
