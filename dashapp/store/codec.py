@@ -44,7 +44,7 @@ def encode_maps(maps: np.ndarray) -> bytes:
     nonzero = (bits & 0x7FFF) != 0
     values = np.compress(nonzero, bits)
     header = json.dumps({"shape": list(maps.shape), "nonzero": int(values.size)}).encode()
-    return b"".join((BLOB_MAGIC, struct.pack("<I", len(header)), header, np.packbits(nonzero), values))
+    return b"".join((BLOB_MAGIC, struct.pack("<I", len(header)), header, np.packbits(nonzero).data, values.data))
 
 
 def decode_maps(blob: bytes) -> np.ndarray:
