@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/load.py -c 32 -t 30
     .venv/bin/python benchmarks/load.py --hostile 0.1
+    .venv/bin/python benchmarks/load.py -c 32 -t 30 --new 0.05   # issue 26's mix
 
 The script starts its own gunicorn (2 workers, seeded random weights, a
 temporary data directory; see devtools/servers.py), warms the shared
@@ -14,6 +15,11 @@ activation cache with the bundled examples, then runs for ``-t`` seconds:
   body a browser would send, built from /_dash-dependencies;
 * ~15 % ``cold``: a new random PNG made by the client, uploaded
   (``cold_upload``) then analysed (``cold_analysis``), which runs a forward pass.
+  ``--new F`` sets this share (the other two keep their ratio).
+
+Besides latency per kind (and warm p95, new-image p95 on one line), it prints
+each worker's peak proportional set size during the run, sampled from
+/proc/<pid>/smaps_rollup every half second.
 
 ``--hostile F`` replaces a fraction F of requests with hostile ones (garbage
 bytes, bad parameters, a cloud-metadata URL, over-limit uploads) that must
@@ -52,7 +58,7 @@ from benchmarks.load_clients import (  # noqa: E402
     ready_state,
     table_rows,
 )
-from benchmarks.load_report import report  # noqa: E402
+from benchmarks.load_report import PssSampler, report  # noqa: E402
 from devtools.servers import GunicornServer, start_gunicorn  # noqa: E402
 
 EXAMPLES = ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg")
@@ -97,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-w", "--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--hostile", type=float, default=0.0, help="fraction of hostile requests, e.g. 0.1")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--new-images", type=float, default=None,
-                        help="share of requests that upload and analyse a new image (default 0.15); 0 = warm only")
+    parser.add_argument("--new", "--new-images", dest="new_images", type=float, default=None,
+                        help="share of requests that upload and analyse a new image (default 0.15; issue 26's "
+                             "mix: 0.05); 0 = warm only")
     parser.add_argument("--gunicorn-args", default="",
                         help="extra gunicorn flags, e.g. '--max-requests 300 --max-requests-jitter 30'")
     args = parser.parse_args(argv)
@@ -139,16 +146,17 @@ def main(argv: list[str] | None = None) -> int:
                   f"{f', {args.hostile:.0%} hostile' if args.hostile else ''} ...", flush=True)
             served_before = len(server.access_entries())  # the warm-up's requests are not in the figures
             load_started = time.monotonic()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=max(0.0, deadline - time.monotonic()) + REQUEST_TIMEOUT_S + 5)
+            with PssSampler(server.worker_pids()) as pss:
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(timeout=max(0.0, deadline - time.monotonic()) + REQUEST_TIMEOUT_S + 5)
             elapsed = time.monotonic() - load_started
             with recorder.lock:
                 samples = list(recorder.samples)
             # The clients' requests only (worker_stats' probes carry an X-Probe header).
             entries = [entry for entry in server.access_entries()[served_before:] if entry.probe == "-"]
-            report(samples, elapsed, server, args.hostile, entries)
+            report(samples, elapsed, server, args.hostile, entries, pss)
         finally:
             server.stop()
     return 0

@@ -22,7 +22,7 @@ LAYERS = {
 }
 CRITERIA = ("balanced", "mean", "max", "std")
 MIX = (("api", 0.60), ("dash", 0.25), ("cold", 0.15))
-OVERVIEW_OUTPUT = "overview-table.data"
+OVERVIEW_OUTPUT = "overview-table.rowData"  # dash-ag-grid's rows
 REQUEST_TIMEOUT_S = 60.0  # the longest any one request may take; bounds the run's overrun
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the app's default DASHAPP_MAX_UPLOAD_BYTES
 
@@ -93,7 +93,7 @@ def dash_body(callback: dict[str, Any], ready: dict[str, Any]) -> dict[str, Any]
 
 
 def table_rows(response: requests.Response) -> list[dict[str, Any]]:
-    return list(response.json()["response"]["overview-table"]["data"])
+    return list(response.json()["response"]["overview-table"]["rowData"])
 
 
 # --------------------------------------------------------------------------- clients

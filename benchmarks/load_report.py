@@ -4,12 +4,64 @@ the app per route (gunicorn's access log), and the workers' memory."""
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 
 import psutil
 
 from benchmarks.load_clients import Sample
 from devtools.servers import Access, GunicornServer
+
+
+class PssSampler:
+    """Each worker's proportional set size (``Pss:`` in /proc/<pid>/smaps_rollup),
+    sampled every ``interval_s`` from a background thread; the peak per pid.
+    PSS counts a page shared by k processes as 1/k, so the workers' figures
+    add up to what they cost the machine together."""
+
+    def __init__(self, pids: list[int], interval_s: float = 0.5) -> None:
+        self.pids = pids
+        self.interval_s = interval_s
+        self.peak_mib: dict[int, float] = {}
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pss-sampler", daemon=True)
+
+    @staticmethod
+    def pss_mib(pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:  # the worker exited (recycled) or no /proc
+            return None
+        return None
+
+    def sample(self) -> None:
+        for pid in self.pids:
+            pss = self.pss_mib(pid)
+            if pss is not None:
+                self.peak_mib[pid] = max(pss, self.peak_mib.get(pid, 0.0))
+        self.samples += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample()
+
+    def __enter__(self) -> PssSampler:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def line(self) -> str:
+        peaks = ", ".join(f"pid {pid} {mib:,.0f} MiB" for pid, mib in sorted(self.peak_mib.items()))
+        return f"peak PSS per worker during the run ({self.samples} samples, every {self.interval_s:g} s): {peaks}"
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -43,7 +95,7 @@ def in_app_lines(entries: list[Access]) -> list[str]:
 
 
 def report(samples: list[Sample], elapsed: float, server: GunicornServer, hostile: float,
-           entries: list[Access]) -> None:
+           entries: list[Access], pss: PssSampler | None = None) -> None:
     good = [s for s in samples if s.kind != "hostile"]
     bad = [s for s in samples if s.kind == "hostile"]
     print(f"\n{len(samples)} requests in {elapsed:.1f} s: {len(samples) / elapsed:.1f} requests/s "
@@ -60,6 +112,13 @@ def report(samples: list[Sample], elapsed: float, server: GunicornServer, hostil
     print(latency_line("warm", warm, elapsed))
     print(latency_line("cold", cold, elapsed))
     print(latency_line("all good", good, elapsed))
+    p95 = {name: percentile(sorted(s.seconds * 1000 for s in group), 0.95)
+           for name, group in (("warm", warm), ("upload", by_kind["cold_upload"]),
+                               ("analysis", by_kind["cold_analysis"]))}
+    print(f"warm p95 {p95['warm']:.0f} ms; new images ({len(by_kind['cold_analysis'])}): analysis p95 "
+          f"{p95['analysis']:.0f} ms, upload p95 {p95['upload']:.0f} ms")
+    if pss is not None:
+        print(pss.line())
 
     good_errors = [s for s in good if not s.ok]
     print(f"\ngood-request errors: {len(good_errors)} of {len(good)}")
