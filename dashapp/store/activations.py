@@ -7,10 +7,12 @@ recomputing; it never fails a request.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,9 @@ KEY_VERSION = "v2"
 # request wait for the same timeout.
 BACKEND_RETRY_S = 2.0
 META_COST = 4096  # nominal size of a prediction entry in the local LRU
+# A bound on waiting for a write in flight (never reached unless a backend
+# hangs past its own timeouts); after it, the reader goes on without it.
+WRITE_WAIT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,76 @@ class Subject:
 
 def _nbytes(maps: np.ndarray) -> int:
     return int(maps.nbytes)
+
+
+class WriteBehind:
+    """Writes to the shared backend on one background thread of this process.
+
+    A fill made while its thread defers its writes (``ActivationStore.defer_writes``:
+    the web app does for each request) hands the encoding and the writing of
+    its layers to this thread and goes on to the answer; the request waits for
+    them before its answer leaves (``finish_writes``), so whoever holds an
+    answer finds the shared cache written. A reader in this process asking the
+    backend for an entry still being written waits for that write (``wait``)
+    instead of missing it. Nothing queued is dropped: the executor's thread
+    finishes its queue at interpreter exit, and a write refused at shutdown is
+    made in the caller's thread.
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="activation-writes")
+        self._lock = threading.Lock()
+        self._pending: dict[str, threading.Event] = {}
+
+    def submit(self, keys: list[str], write: Callable[[], None]) -> threading.Event:
+        """Run ``write`` (which stores ``keys``) in the background; the event is set once it is done."""
+        done = threading.Event()
+        with self._lock:  # registered before it runs: no reader can miss it
+            for key in keys:
+                self._pending[key] = done
+
+        def run() -> None:
+            try:
+                write()
+            except Exception:  # a cache write never fails a request; the entry is recomputed later
+                log.exception("activation cache write failed")
+            finally:
+                with self._lock:
+                    for key in keys:
+                        if self._pending.get(key) is done:
+                            del self._pending[key]
+                done.set()
+
+        try:
+            self._executor.submit(run)
+        except RuntimeError:  # the interpreter is shutting down: write here
+            run()
+        return done
+
+    def wait(self, key: str) -> None:
+        with self._lock:
+            done = self._pending.get(key)
+        if done is not None:
+            done.wait(WRITE_WAIT_S)
+
+
+_writer: WriteBehind | None = None
+_writer_lock = threading.Lock()
+
+
+def write_behind(create: bool = True) -> WriteBehind | None:
+    """This process's writer (a forked worker gets its own: threads do not survive a fork)."""
+    global _writer
+    writer = _writer
+    if writer is not None and writer.pid == os.getpid():
+        return writer
+    if not create:
+        return None
+    with _writer_lock:
+        if _writer is None or _writer.pid != os.getpid():
+            _writer = WriteBehind()
+        return _writer
 
 
 class ActivationStore:
@@ -76,6 +151,7 @@ class ActivationStore:
         self._backend_down_until = 0.0
         self.stats = {"hits": 0, "misses": 0, "computes": 0, "backend_errors": 0}
         self._stats_lock = threading.Lock()
+        self._deferred = threading.local()  # .writes: this thread's writes in flight, None when not deferring
 
     # -- keys
 
@@ -98,7 +174,11 @@ class ActivationStore:
             return None
 
     def get_blob(self, key: str) -> bytes | None:
-        """Raw bytes stored under ``key`` in the shared backend (None when absent or down)."""
+        """Raw bytes stored under ``key`` in the shared backend (None when absent or
+        down), once a write of it in flight in this process is done."""
+        writer = write_behind(create=False)
+        if writer is not None:
+            writer.wait(key)
         blob = self._backend_call("get", key)
         return blob if isinstance(blob, bytes) else None
 
@@ -169,25 +249,51 @@ class ActivationStore:
         return filled if all(maps is not None for maps in filled.values()) else None  # type: ignore[return-value]
 
     def _compute_and_store(self, subject: Subject, meta_key: str) -> dict[str, np.ndarray]:
-        """The forward pass, every layer stored: the layers, then the meta."""
+        """The forward pass, every layer stored: the layers, then the meta.
+        Deferred (``defer_writes``), the encoding and the writing go on in the
+        background while the caller builds its answer."""
         result = self._compute(subject.model, subject.image)
         meta = {"top": [p.as_dict() for p in result.top], "layers": list(result.responses)}
         self._count("computes")
         stored: dict[str, np.ndarray] = {}
-        items: dict[str, bytes] = {}
+        halves: dict[str, np.ndarray] = {}
         for name, maps in result.responses.items():
             key = self.key(subject, name)
-            half = to_half(maps)
-            items[key] = encode_maps(half)
+            halves[key] = to_half(maps)
             # Serve what the cache holds (float16-rounded), so every
             # worker and every request sees the same numbers.
-            stored[name] = to_single(half)
+            stored[name] = to_single(halves[key])
             self._local.put(key, stored[name], stored[name].nbytes)
-        # Layers first, meta last: a reader that finds the meta finds the layers.
-        self._backend_call("set_many", items)
-        self._backend_call("set", meta_key, encode_meta(meta))
+
+        def write() -> None:
+            # Layers first, meta last: a reader that finds the meta finds the layers.
+            self._backend_call("set_many", {key: encode_maps(half) for key, half in halves.items()})
+            self._backend_call("set", meta_key, encode_meta(meta))
+
+        deferred = getattr(self._deferred, "writes", None)
+        if deferred is None:
+            write()
+        else:
+            writer = write_behind()
+            assert writer is not None
+            deferred.append(writer.submit([*halves, meta_key], write))
         self._local.put(meta_key, meta, META_COST)
         return stored
+
+    # -- writes in the background while a request builds its answer
+
+    def defer_writes(self) -> None:
+        """From now until ``finish_writes`` in this thread, a fill writes the
+        shared cache in the background (``WriteBehind``)."""
+        self._deferred.writes = []
+
+    def finish_writes(self, _exc: BaseException | None = None) -> None:
+        """Wait for the writes this thread deferred (its answer must not leave
+        before the cache is written), and stop deferring."""
+        writes: list[threading.Event] = getattr(self._deferred, "writes", None) or []
+        self._deferred.writes = None
+        for done in writes:
+            done.wait(WRITE_WAIT_S)
 
     def derived(self, subject: Subject, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """A map derived from (image, model), e.g. class evidence, stored like

@@ -310,6 +310,9 @@ def install(server: Flask, service: Analyzer) -> None:
     server.extensions["dashapp.analyzer"] = service
     server.register_blueprint(collections_api)
     server.register_blueprint(api)
+    # A new image's cache writes go on while its answer is built; each request waits for its own before it ends.
+    server.before_request(service.activations.defer_writes)
+    server.teardown_request(service.activations.finish_writes)
 
     @server.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc: RequestEntityTooLarge) -> tuple[Any, int]:
