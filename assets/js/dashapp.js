@@ -123,8 +123,8 @@
     return true;
   }
 
-  // Four maps a row from seven on, three below (pages/heatmaps.py): the
-  // grid's class is set here at once (the server's may reach the page a
+  // Four maps a row from WIDE_FROM on, three below (pages/heatmaps.py; the
+  // ranking says which: assets/js/ranking.js): the grid's class is set here at once (the server's may reach the page a
   // moment later). True when the maps already drawn must be drawn again: a
   // graph keeps the width it was first drawn at.
   function refit(wide) {
@@ -302,7 +302,7 @@
           return title === undefined ? skip : title;
         });
         // The grid's new width first, so the graphs drawn below measure their new cells.
-        const resized = refit(figures.length > 6);
+        const resized = refit(Boolean(bases && bases.wide));
         const drawn = {};  // slot -> the figure drawn in it now, for the slots redrawn
         const shown = outputs[2].map(function (out, i) {
           const wanted = wantedFor(out.id), inGrid = out.id.index !== "heat-big";

@@ -151,7 +151,8 @@ def quoted(text: str) -> str:
 
 
 @functools.cache
-def _percent_pattern(language: str, digits: int) -> str:
+def percent_pattern(language: str, digits: int = 0) -> str:
+    """The CLDR pattern ``percent`` writes with (assets/js/ranking.js reads its affixes)."""
     base = Locale.parse(language).percent_formats[None].pattern  # "#,##0%" (en), "#,##0 %" (es)
     return base.replace("0", "0." + "0" * digits, 1) if digits > 0 else base
 
@@ -177,7 +178,7 @@ def integer(value: int) -> str:
 
 def percent(fraction: float, digits: int = 0) -> str:
     """``fraction`` (0.153) as a percentage in the current locale ("15%", "15 %")."""
-    return format_percent(fraction, format=_percent_pattern(current(), digits), locale=current())
+    return format_percent(fraction, format=percent_pattern(current(), digits), locale=current())
 
 
 def plotly_separators() -> str:

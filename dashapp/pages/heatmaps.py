@@ -7,13 +7,13 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 
-from dashapp.state.schema import MAX_N
+from dashapp.state.schema import MAX_N, RANKING_KEYS, SCHEMA
 from dashapp.ui.layout.widgets import heatmap_slot, hidden_label, notice_alert, page_header
 
-from .. import i18n
 from ..i18n import N_, _
 from ..service import Analyzer
-from ._common import guarded, heatmap_of, view_of
+from ._common import guarded, view_of
+from ._layer_bundle import bundle_key, layer_bundle
 
 PATH = "/heatmaps"
 NAME = N_("Heatmaps")
@@ -41,9 +41,12 @@ def layout(**_query: Any) -> html.Div:
             # hides an empty cell).
             # A card opens its filter's detail page: a click on its map, or
             # Enter on the focused card (assets/js/dashapp.js openMap).
-            dcc.Loading(html.Div([html.Div(id={"type": "heat-cell", "index": rank}, tabIndex="0", role="link",
-                                           className="col-12 col-sm-6 heat-cell")
-                                  for rank in range(1, MAX_N + 1)], id="heat-grid", className=GRID_CLASS),
+            # The spinner shows while the layer's bundle is on its way.
+            dcc.Loading([html.Div([html.Div(id={"type": "heat-cell", "index": rank}, tabIndex="0", role="link",
+                                            className="col-12 col-sm-6 heat-cell")
+                                   for rank in range(1, MAX_N + 1)], id="heat-grid", className=GRID_CLASS),
+                         # The layer, sent once (pages/_layer_bundle.py), and what it is.
+                         dcc.Store(id="heat-layer"), dcc.Store(id="heat-layer-key")],
                         type="default", delay_show=300),
             # The ranking's base figures and titles, spread over the slots in the browser.
             dcc.Store(id="heat-bases"),
@@ -55,74 +58,53 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
+# Four maps a row from this many on (style.css "heat-wide"), three below.
+WIDE_FROM = 7
+
+
 def grid_class(count: int) -> str:
-    return GRID_CLASS if count <= 6 else f"{GRID_CLASS} heat-wide"
-
-
-def cell_changes(shown: set[int], wanted: int) -> list[Any]:
-    """The children of each cell for ``wanted`` maps when the cells ranked
-    ``shown`` hold a slot: an empty slot where one is missing (its figure and
-    title come from ``heat-bases``, assets/js/dashapp.js spread), none where one
-    is too many, and the rest left alone, so their graphs stay mounted and are
-    patched by Plotly.react instead of being drawn anew."""
-    changes: list[Any] = []
-    for rank in range(1, MAX_N + 1):
-        if rank <= wanted and rank not in shown:
-            # The hidden button is Enter's way to the card's filter (pressed by assets/js/dashapp.js).
-            changes.append([heatmap_slot(f"heat-{rank}", title=""),
-                            html.Button(id={"type": "heat-open", "index": f"heat-{rank}"}, n_clicks=0, hidden=True,
-                                        tabIndex="-1", className="heat-open")])
-        elif rank > wanted and rank in shown:
-            # [] rather than None: Dash's renderer forgets the removed
-            # components' ids only for a children value that is truthy.
-            changes.append([])
-        else:
-            changes.append(no_update)
-    return changes
-
-
-def shown_ranks(title_ids: list[Any] | None) -> set[int]:
-    """The ranks whose slot is on the page (from the slots' title ids, as the browser sent them)."""
-    ranks = set()
-    for tid in title_ids or []:
-        index = str(tid.get("index", "")) if isinstance(tid, dict) else ""
-        if index.startswith("heat-") and index[5:].isdigit():
-            ranks.add(int(index[5:]))
-    return ranks
+    return GRID_CLASS if count < WIDE_FROM else f"{GRID_CLASS} heat-wide"
 
 
 def register(app: Dash, service: Analyzer) -> None:
     outputs = {
         "error": Output("heat-error", "children"),
-        "cells": Output({"type": "heat-cell", "index": ALL}, "children"),
-        "grid_class": Output("heat-grid", "className"),
-        "bases": Output("heat-bases", "data"),
+        "bundle": Output("heat-layer", "data"),
+        "key": Output("heat-layer-key", "data"),
         "notice": Output("heat-notice", "children"),
-        "options": Output("heat-pick", "options"),
-        "picked": Output("heat-pick", "value"),
     }
 
-    @app.callback(outputs, Input("ready-state", "data"), State("heat-pick", "value"),
-                  State({"type": "fig-title", "index": ALL}, "id"))
+    # The server sends the layer once (pages/_layer_bundle.py) and says, in
+    # the reader's language, what the balanced score's rules left out; the
+    # ranking and the maps are the browser's (assets/js/ranking.js), so a
+    # ranking control's change is drawn before this answer arrives.
+    @app.callback(outputs, Input("ready-state", "data"), State("heat-layer-key", "data"))
     @guarded(outputs)
-    def render(ready: dict[str, Any], picked: str | None, title_ids: list[Any] | None = None) -> dict[str, Any]:
+    def render(ready: dict[str, Any], held: str | None = None) -> dict[str, Any]:
         view = view_of(service, ready)
+        key = bundle_key(view)
+        bundle: Any = no_update
+        if key != held:
+            bundle = {**service.memo.get_or_compute(("heat-bundle", key), lambda: layer_bundle(view)),
+                      "grid": {"classes": [grid_class(1), grid_class(MAX_N)], "wideFrom": WIDE_FROM}}
         ranking = view.ranking
-        figures, titles = [], []
-        for ranked in ranking.filters:
-            figures.append(heatmap_of(view, view.maps[ranked.index], ranked.index))
-            titles.append(_("#{rank} · filter {index} · score {score} · sparsity {sparsity}").format(
-                rank=ranked.rank, index=ranked.index, score=i18n.number(ranked.score, 3),
-                sparsity=i18n.percent(ranked.sparsity)))
-        options = [{"label": _("#{rank} · filter {index}").format(rank=f.rank, index=f.index), "value": str(f.index)}
-                   for f in ranking.filters]
-        valid = {o["value"] for o in options}
-        value = picked if picked in valid else (options[0]["value"] if options else None)
-        notice = notice_alert(ranking.notice) if ranking.notice else None
-        count = len(figures)
-        return {"error": None, "cells": cell_changes(shown_ranks(title_ids), count), "grid_class": grid_class(count),
-                "bases": {"figures": figures, "titles": titles}, "notice": notice, "options": options,
-                "picked": value}
+        return {"error": None, "bundle": bundle, "key": key if key != held else no_update,
+                "notice": notice_alert(ranking.notice) if ranking.notice else None}
+
+    # The bundle and the ranking controls -> the ranked maps, in the browser
+    # (assets/js/ranking.js). It sets what it changes itself (set_props)
+    # rather than through declared outputs: Dash holds a callback back while
+    # a callback upstream of its inputs is on its way, and every declared
+    # output here is downstream of the URL callback (through this page's
+    # render), so spread would wait for the server's answer to a ranking change.
+    app.clientside_callback(
+        ClientsideFunction("heat", "rank"),
+        Input("heat-layer", "data"),
+        *(Input(SCHEMA.controls[key], "value") for key in RANKING_KEYS),
+        State("heat-pick", "value"),
+        State({"type": "fig-title", "index": ALL}, "id"),
+        prevent_initial_call=True,
+    )
 
     # The base figures go to their slots, and the picked one, taller, to the
     # enlarged slot, in the browser: one server answer per change, and a slot

@@ -99,6 +99,9 @@ class ViewState:
 
 SCHEMA = schema(ViewState)
 FIELDS = SCHEMA.fields
+# The fields the heatmaps page ranks with in the browser alone (assets/js/ranking.js): their
+# controls are shown from the state by the browser too (ui/callbacks/url_sync.py).
+RANKING_KEYS = ("criterion", "n", "min_sparsity", "weight")
 FIELD = SCHEMA.field
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from .helpers import by_dash_id, query_of
 
@@ -73,27 +73,59 @@ def test_enlarging_another_filter_needs_no_server(page: Page) -> None:
     assert same
 
 
-def test_a_control_change_is_one_state_answer_and_one_page_render(page: Page) -> None:
+def titles_of(page: Page) -> list[str]:
+    return page.locator("#heat-grid .slot-title").all_inner_texts()
+
+
+def test_a_ranking_change_is_drawn_before_any_server_answer(page: Page) -> None:
+    """The new maps are ranked and drawn in the browser from the layer sent
+    once (assets/js/ranking.js): while every callback request is held, a
+    criterion change already shows the new ranking. Released, the state
+    answer puts it in the address, and the page's answer carries no maps."""
     open_heatmaps(page)
-    old_grid = page.locator("#heat-grid .slot-title").all_inner_texts()
+    old = titles_of(page)
+    held: list[Route] = []
+    released: list[bool] = []
+
+    def hold(route: Route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/_dash-update-component*", hold)
     with callbacks(page) as seen:
         page.locator("#ctl-criterion label").filter(has_text=re.compile(r"^max ")).click()
-        page.wait_for_url(lambda url: query_of(url).get("criterion") == "max")
         page.wait_for_function("""old => {
             const titles = Array.from(document.querySelectorAll('#heat-grid .slot-title')).map(e => e.innerText);
-            return titles.length === 6 && titles.join() !== old.join(); }""", arg=old_grid)
-        page.wait_for_load_state("networkidle")
-    # The state (with the pages' ready state) and the page's render; the
-    # weights banner and the image caption do not depend on the criterion.
+            return titles.length === 6 && titles.join() !== old.join(); }""", arg=old)
+        expect(page.locator("#heat-grid .heatmaplayer image")).to_have_count(6)
+        drawn = titles_of(page)
+        # The enlarged map follows the new ranking's first filter, in the browser too.
+        first = int(page.locator("#heat-pick").input_value())
+        page.wait_for_function(f"() => {plot(page, 'heat-big')}.layout.meta.filter === {first}")
+        assert query_of(page.url).get("criterion") != "max" and held, "drawn only after the server answered"
+        released.append(True)
+        # The page's own answer to the new state (its notice) follows the state answer.
+        with page.expect_response(lambda r: "/_dash-update-component" in r.url
+                                  and "heat-layer.data" in (r.request.post_data or "")) as rendered:
+            for route in held:
+                route.continue_()
+        page.wait_for_url(lambda url: query_of(url).get("criterion") == "max")
+    page.unroute("**/_dash-update-component*")
+    # The browser's ranking is the server's: the same filters, in the same order, with the same words.
+    assert titles_of(page) == drawn
+    ranked = page.request.get("/api/analysis?" + page.url.split("?", 1)[1]).json()["ranking"]["filters"]
+    assert [int(re.search(r"filter (\d+)", t).group(1)) for t in drawn] == [f["index"] for f in ranked]
+    # One state answer (with the pages' ready state); the weights banner and
+    # the image caption do not depend on the criterion; the page's answer
+    # (its notice) resends no layer.
     assert not [o for o in seen if "weights-banner" in o or "image-thumb" in o], seen
     state = [o for o in seen if "url-target.data" in o]
     assert len(state) == 1 and "ready-state.data" in state[0], seen
-    assert len([o for o in seen if "heat-grid.className" in o]) == 1, seen
-    # No separate readiness callback, no server call for the enlarged map alone.
+    assert len([o for o in seen if "heat-layer.data" in o]) == 1, seen
+    assert "heat-layer" not in rendered.value.json()["response"], "the layer was sent again"
     assert not [o for o in seen if o.startswith(("..ready-state.data", '..{"index":"heat-big"'))], seen
-    # The enlarged map follows the new ranking's first filter, in the browser.
-    first = int(page.locator("#heat-pick").input_value())
-    page.wait_for_function(f"() => {plot(page, 'heat-big')}.layout.meta.filter === {first}")
 
 
 def test_unchanged_graphs_are_not_redrawn(page: Page) -> None:
@@ -116,13 +148,16 @@ def test_unchanged_graphs_are_not_redrawn(page: Page) -> None:
             }};
         }}
     }}""")
-    with callbacks(page) as seen:
-        page.locator("#ctl-n [role=slider]").focus()
-        page.keyboard.press("ArrowRight")
-        page.wait_for_url(lambda url: query_of(url).get("n") == "7")
-        expect(page.locator("#heat-grid .heatmaplayer image")).to_have_count(7)
-        page.wait_for_load_state("networkidle")
-    assert any("heat-grid.className" in o for o in seen), seen
+    page.locator("#ctl-n [role=slider]").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(lambda url: query_of(url).get("n") == "7")
+    expect(page.locator("#heat-grid .heatmaplayer image")).to_have_count(7)
+    # And back to five: the sixth and seventh slots are taken out, the first five stay drawn.
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_url(lambda url: query_of(url).get("n") == "5")
+    expect(page.locator("#heat-grid .heatmaplayer image")).to_have_count(5)
+    expect(page.locator("#heat-grid .slot-title")).to_have_count(5)
     assert page.evaluate("() => window.__bigDraws") == 0
     # A style change still redraws it.
     page.locator("#ctl-opacity [role=slider]").focus()

@@ -20,17 +20,21 @@ def test_the_layout_speaks_spanish() -> None:
     assert "Heatmaps" not in text and "Enlarge one" not in text and english_sentences_in(text) == []
 
 
-def test_the_titles_and_the_picker_speak_the_language_of_the_ready_state(app: Dash) -> None:
+def test_the_layer_bundle_speaks_the_language_of_the_ready_state(app: Dash) -> None:
+    """The titles, picker labels and map words the browser writes (assets/js/ranking.js) come in the
+    ready state's language: its templates, number marks and each map's description."""
     ready = sync_state(app, "")["view-state.data"]
-    render = find_callback(app, "heat-grid.className")
+    render = find_callback(app, "heat-layer.data")
     with i18n.speaking("en"):
-        spanish = render({**ready, "lang": "es"}, None)
-        english = render({**ready, "lang": "en"}, None)
-    titles, options = spanish["bases"]["titles"], spanish["options"]
-    assert len(titles) == len(options) == ready["n"]
-    # "#1 · filtro 12 · puntuación 0,734 · sparsity 41 %": decimal comma, the % after a space.
-    for title in titles:
-        assert re.fullmatch(r"#\d+ · filtro \d+ · puntuación \d+,\d{3} · sparsity \d+\xa0%", title), title
-    assert all(re.fullmatch(r"#\d+ · filtro \d+", o["label"]) for o in options)
-    english_titles = english["bases"]["titles"]
-    assert all(re.fullmatch(r"#\d+ · filter \d+ · score \d+\.\d{3} · sparsity \d+%", t) for t in english_titles)
+        spanish = render({**ready, "lang": "es"}, None)["bundle"]
+        english = render({**ready, "lang": "en"}, None)["bundle"]
+    assert spanish["key"] != english["key"] and spanish["key"].endswith("|es")
+    words = spanish["words"]
+    assert words["title"] == "#{rank} · filtro {index} · puntuación {score} · sparsity {sparsity}"
+    assert words["option"] == "#{rank} · filtro {index}" and words["name"] == "Filtro {index}"
+    # "0,734" and "41 %": a decimal comma, the % after a no-break space.
+    assert words["marks"] == {"decimal": ",", "group": ".", "percentPrefix": "", "percentSuffix": "\xa0%"}
+    assert english["words"]["marks"] == {"decimal": ".", "group": ",", "percentPrefix": "", "percentSuffix": "%"}
+    assert all(re.match(r"Filtro \d+: ", d) for d in spanish["descriptions"])
+    assert all(re.match(r"Filter \d+: ", d) for d in english["descriptions"])
+    assert english_sentences_in(" ".join(spanish["descriptions"])) == []

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from dash import Dash, no_update
 
+from dashapp.state.schema import RANKING_KEYS
 from tests.support.dash_harness import find_callback, run_callback
 
 
@@ -35,7 +36,9 @@ def sync(app: Dash, trigger: str | None, search: str, controls: dict[str, Any] |
 def test_url_with_unknown_layer_gives_message_and_default(app: Dash) -> None:
     out = sync(app, "url.search", "?model=resnet18&layer=nope.conv&n=NaN")
     view, controls = out["view"], out["controls"]
-    assert view["layer"] == "layer2.0.conv1" and controls["layer"] == "layer2.0.conv1" and controls["n"] == 6
+    assert view["layer"] == "layer2.0.conv1" and controls["layer"] == "layer2.0.conv1" and view["n"] == 6
+    # The ranking's controls show the state in the browser (url_sync.SHOWN_HERE), not from this answer.
+    assert not set(RANKING_KEYS) & set(controls)
     text = str(out["messages"])
     assert "nope.conv" in text and "NaN" in text
     assert "layer=layer2.0.conv1" in out["search"] and view["image"]  # an example image stands in
@@ -54,7 +57,7 @@ def test_control_change_rewrites_the_url_in_place(app: Dash) -> None:
     # the link names none, and the view keeps it unset).
     assert out["ready"] == {**out["view"], "lang": "en"} and out["view"]["lang"] is None
     assert out["poll_off"] is True
-    assert out["controls"]["n"] is no_update and out["layer_options"] is no_update
+    assert out["layer_options"] is no_update
     assert all(value is no_update for value in out["controls"].values())
     # Opacity and colormap are the browser's (no server call); the next
     # analysis change writes them into the URL as the controls show them.
@@ -103,27 +106,23 @@ def test_choose_image_reports_bad_uploads(app: Dash) -> None:
     assert len(out["choice"]["sha"]) == 64 and out["message"] is None
 
 
-def title_ids(count: int) -> list[dict[str, str]]:
-    """The heatmaps page's slot title ids, as the browser sends them when ``count`` slots are shown."""
-    return [{"type": "fig-title", "index": f"heat-{rank}"} for rank in range(1, count + 1)]
-
-
-def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
+def test_heatmaps_send_the_layer_once_and_report_errors(app: Dash) -> None:
     view = sync(app, None, "")["view"]
-    heat = callback(app, "heat-grid.className")
-    out = heat(view, None, [])
-    error, cells, grid_class, bases, options, value = (out[key] for key in ("error", "cells", "grid_class", "bases",
-                                                                            "options", "picked"))
-    assert error is None and len(options) == 6 and value == options[0]["value"]
-    # The first answer puts six empty slots in the first six cells; the
-    # figures and titles, in rank order, are spread over them in the browser
-    # (the enlarged one too).
-    # Each cell: the slot, and the hidden button Enter on the card presses (to open its filter).
-    assert [c[0].children[1].id["index"] for c in cells[:6]] == [f"heat-{rank}" for rank in range(1, 7)]
-    assert [c[1].id for c in cells[:6]] == [{"type": "heat-open", "index": f"heat-{rank}"} for rank in range(1, 7)]
-    assert all(c is no_update for c in cells[6:]) and "heat-wide" not in grid_class
-    assert [f.layout.meta["filter"] for f in bases["figures"]] == [int(o["value"]) for o in options]
-    assert bases["titles"][0].startswith(f"#1 · filter {options[0]['value']} ·")
+    heat = callback(app, "heat-layer.data")
+    out = heat(view, None)
+    bundle, key = out["bundle"], out["key"]
+    assert out["error"] is None and key == bundle["key"] and view["layer"] in key and view["image"] in key
+    # The whole layer: every filter's statistics and map (the browser ranks and draws them: assets/js/ranking.js).
+    assert bundle["count"] == len(bundle["maps"]) == len(bundle["scales"]) == len(bundle["descriptions"]) > 6
+    assert set(bundle["stats"]) == {"mean", "max", "std", "sparsity"}
+    # A ranking change on the same layer: the browser has it, only the notice is answered.
+    out = heat({**view, "criterion": "max", "n": 7}, key)
+    assert out["bundle"] is no_update and out["key"] is no_update and out["error"] is None
+    strict = heat({**view, "min_sparsity": 0.8, "n": 24}, key)
+    assert strict["bundle"] is no_update and "eligible" in str(strict["notice"])
+    # Another layer: sent.
+    other = heat({**view, "layer": "layer1.0.conv1"}, key)
+    assert other["bundle"]["key"] == other["key"] != key
     broken = {**view, "image": "f" * 64}
     out = heat(broken, None)
     error = out.pop("error")
@@ -133,25 +132,6 @@ def test_pages_render_from_ready_state_and_report_errors(app: Dash) -> None:
         out = heat(forged, None)
         error = out.pop("error")
         assert error is not None and all(r is no_update for r in out.values()), forged
-
-
-def test_heatmap_slots_stay_and_only_the_difference_is_added_or_removed(app: Dash) -> None:
-    view = sync(app, None, "")["view"]
-    heat = callback(app, "heat-grid.className")
-    # Another criterion, the same count: the slots stay, their figures change.
-    out = heat({**view, "criterion": "max"}, None, title_ids(6))
-    cells, bases = out["cells"], out["bases"]
-    assert all(c is no_update for c in cells) and len(bases["figures"]) == 6
-    # One more map: a slot in the seventh cell only; four maps a row from seven on.
-    out = heat({**view, "n": 7}, None, title_ids(6))
-    cells, grid_class, bases = out["cells"], out["grid_class"], out["bases"]
-    assert [i for i, c in enumerate(cells) if c is not no_update] == [6] and "heat-wide" in grid_class
-    assert cells[6][0].children[1].id == {"type": "fig-base", "index": "heat-7"} and len(bases["figures"]) == 7
-    # Back to five: the sixth and seventh cells emptied.
-    out = heat({**view, "n": 5}, None, title_ids(7))
-    cells, grid_class = out["cells"], out["grid_class"]
-    assert {i: c for i, c in enumerate(cells) if c is not no_update} == {5: [], 6: []}
-    assert "heat-wide" not in grid_class
 
 
 def test_grid_click_opens_the_clicked_filter(app: Dash) -> None:
