@@ -18,10 +18,11 @@ network goes on with (a ResNet block's ``bn2``, before the residual add).
   normalization: the training set's mean colour), Gauss-Legendre at
   ``steps`` points; completeness: ``Σ attr = logit − baseline_logit − residual``.
 
-One forward pass runs the network up to the layer once (integrated
-gradients first run the baseline image once for ``A'``), and the hook hands
+One forward pass runs the network up to the layer once, and the hook hands
 the rest of the network every row it needs at once ([A, 0] or [A, A', the
-interpolations]). Where a later op also reads a tensor from before the layer
+interpolations]). What does not depend on the image (``A'``, and the
+baseline's logits where the rest of the network reads only ``A``) is
+computed once per model and layer (``baselines.py``). Where a later op also reads a tensor from before the layer
 (a residual add inside the block), the rows cannot share that tensor and the
 pass is run again on the image repeated, one row per row; in both cases every
 other path holds the image's values.
@@ -37,6 +38,8 @@ import torch
 from PIL import Image
 from torch import nn
 
+from dashapp.analysis.attribution.baselines import Baseline, baseline
+from dashapp.analysis.attribution.replay import Recording, recording, replaying
 from dashapp.analysis.models.capture import model_input
 from dashapp.analysis.models.graph import TRACING
 from dashapp.analysis.models.registry import LoadedModel
@@ -135,61 +138,111 @@ def _early(loaded: LoadedModel, layer: str) -> bool:
     return bool(inside) and inside[-1] < len(order) / 4
 
 
+def _constant_pass(loaded: LoadedModel, batch: torch.Tensor, layer: str,
+                   constant: Replace) -> tuple[torch.Tensor, bool]:
+    """The logits with ``A`` replaced by ``constant(A)``, and whether the rest
+    of the network reads the image only through ``A``: the batch requires a
+    gradient here and the constant none, so the logits require one exactly
+    when an op after the layer reads an earlier tensor (``baselines.py``)."""
+    source = batch.detach().clone().requires_grad_(True)
+    with TRACING.shared(), loaded.lock, torch.enable_grad():
+        logits = _run(loaded, source.clone(), layer, lambda a: constant(a).detach())
+    return logits.detach(), not logits.requires_grad
+
+
+def _zero_logits(loaded: LoadedModel, batch: torch.Tensor, layer: str, known: Baseline,
+                 record: Recording | None = None) -> torch.Tensor:
+    """The logits with ``A = 0``: kept where they are the same for every
+    image, else a pass without autograd that replays ``record`` (the first
+    pass's network up to the layer, ``replay.py``)."""
+    if known.zero_logits is not None:
+        return known.zero_logits
+    if known.reads_only_a is None:
+        logits, known.reads_only_a = _constant_pass(loaded, batch, layer, torch.zeros_like)
+        if known.reads_only_a:
+            known.zero_logits = logits
+        return logits
+    with TRACING.shared(), loaded.lock, torch.inference_mode(), replaying(record):
+        return _run(loaded, batch, layer, torch.zeros_like)
+
+
 def gradient_x_activation(loaded: LoadedModel, batch: torch.Tensor, layer: str, class_index: int) -> ChannelAttribution:
     """``A`` a leaf that keeps its gradient, one backward pass to it (only
-    ``∂logit/∂A``: the weights keep no gradient). The baseline ``A = 0``: in
+    ``∂logit/∂A``: the weights keep no gradient). The baseline ``A = 0``:
+    where the rest of the network reads only ``A``, its logits are the same
+    for every image and computed once per layer (``baselines.py``); else, in
     the first quarter of the network, a pass of its own without autograd
-    (cheaper than taking a zero row through the whole backward: CPU time at
-    layer1.0.conv1 3.1x a forward pass became 2.9x, docs/performance.md);
-    later, a second row of the same pass (the rest of the network is cheap
-    and two rows share its work: at layer2.1, 2.2x against 2.5x apart)."""
+    that reuses the first pass's network up to the layer (cheaper than
+    taking a zero row through the whole backward); later, a
+    second row of the same pass (the rest of the network is cheap and two
+    rows share its work). docs/performance.md has the figures."""
     kept: dict[str, torch.Tensor] = {}
+    known = baseline(loaded.module, layer)
+    record = Recording() if known.reads_only_a is False else None
 
     def leaf(a: torch.Tensor) -> torch.Tensor:
+        if record is not None:
+            record.reached = True
         kept["a"] = a.detach().clone().requires_grad_(True)
-        return kept["a"]
+        return kept["a"].clone()  # not the leaf itself: a block's add may change A in place (its bn2)
 
-    if _early(loaded, layer):
-        with TRACING.shared(), loaded.lock:
-            with torch.enable_grad():
-                logits = _run(loaded, batch, layer, leaf)
-            with torch.inference_mode():
-                zero = _run(loaded, batch, layer, torch.zeros_like)
-        logits = torch.cat([logits, zero])
-    else:
+    if known.reads_only_a is False and not _early(loaded, layer):
         logits = _rows_pass(loaded, batch, layer, lambda a: torch.cat([leaf(a), torch.zeros_like(a)]), 2)
-    (gradient,) = torch.autograd.grad(logits[0, class_index], kept["a"])
+        (gradient,) = torch.autograd.grad(logits[0, class_index], kept["a"])
+    else:
+        with TRACING.shared(), loaded.lock, torch.enable_grad(), recording(loaded.module, record):
+            logits = _run(loaded, batch, layer, leaf)
+        (gradient,) = torch.autograd.grad(logits[0, class_index], kept["a"])  # before the replay reuses tensors
+        logits = torch.cat([logits.detach(), _zero_logits(loaded, batch, layer, known, record)])
     maps = (kept["a"].detach() * gradient)[0]
     return _answer(layer, class_index, "gradxact", logits, maps)
 
 
+def _image_baseline(loaded: LoadedModel, batch: torch.Tensor, layer: str) -> Baseline:
+    """``A'`` on the baseline image (zeros), computed once per layer, and its logits where they are kept."""
+    known = baseline(loaded.module, layer)
+    if known.image_activation is None:
+        kept: dict[str, torch.Tensor] = {}
+
+        def keep(a: torch.Tensor) -> torch.Tensor:
+            kept["a"] = a.detach().clone()
+            return kept["a"]
+
+        logits, reads_only_a = _constant_pass(loaded, torch.zeros_like(batch), layer, keep)
+        known.image_logits = logits if reads_only_a else None
+        known.reads_only_a, known.image_activation = reads_only_a, kept["a"]
+    return known
+
+
 def integrated_gradients(loaded: LoadedModel, batch: torch.Tensor, layer: str, class_index: int,
                          steps: int = STEPS) -> ChannelAttribution:
+    """The interpolations go through the rest of the network as one batch,
+    beside the image's own row (its logit) and, where the baseline's logits
+    are not the same for every image, ``A'``'s row; the network before the
+    layer runs once. (Not in channels-last order: 5 % faster on CPU, but its
+    other rounding leaves Captum's answer beyond 1e-5 at AlexNet.)"""
     nodes, weights = np.polynomial.legendre.leggauss(steps)
     alphas = torch.tensor(0.5 * (1 + nodes), dtype=batch.dtype, device=batch.device)
     step_sizes = torch.tensor(0.5 * weights, dtype=batch.dtype, device=batch.device)
-    baseline = torch.zeros_like(batch)
+    known = _image_baseline(loaded, batch, layer)
+    base, base_logits = known.image_activation, known.image_logits
+    assert base is not None
     kept: dict[str, torch.Tensor] = {}
 
-    def keep(a: torch.Tensor) -> torch.Tensor:
-        kept["base"] = a.detach().clone()
-        return a
-
-    with TRACING.shared(), loaded.lock, torch.inference_mode():
-        _run(loaded, baseline, layer, keep)  # the baseline's A
-
     def rows(a: torch.Tensor) -> torch.Tensor:
-        actual, base = a[:1].detach(), kept["base"]
+        actual = a[:1].detach()
         shape = (steps, *[1] * (actual.dim() - 1))
         kept["delta"] = actual - base
-        kept["scaled"] = (base + alphas.view(shape) * kept["delta"]).clone().requires_grad_(True)
-        return torch.cat([actual, base, kept["scaled"]])
+        kept["scaled"] = (base + alphas.view(shape) * kept["delta"]).requires_grad_(True)
+        return torch.cat([actual, kept["scaled"]] if base_logits is not None else [actual, base, kept["scaled"]])
 
-    logits = _rows_pass(loaded, batch, layer, rows, steps + 2)
-    (gradients,) = torch.autograd.grad(logits[2:, class_index].sum(), kept["scaled"])
+    own = 1 if base_logits is not None else 2  # rows before the interpolations
+    logits = _rows_pass(loaded, batch, layer, rows, steps + own)
+    (gradients,) = torch.autograd.grad(logits[own:, class_index].sum(), kept["scaled"])
     average = (gradients * step_sizes.view(steps, *[1] * (gradients.dim() - 1))).sum(dim=0)
     maps = kept["delta"][0] * average
-    return _answer(layer, class_index, "ig", logits, maps)
+    heads = torch.cat([logits[:1].detach(), base_logits]) if base_logits is not None else logits[:2]
+    return _answer(layer, class_index, "ig", heads, maps)
 
 
 def _answer(layer: str, class_index: int, method: str, logits: torch.Tensor, maps: torch.Tensor) -> ChannelAttribution:
