@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 
 from dashapp.analysis.models.registry import ModelError
-from dashapp.config.settings import SettingsError
+from dashapp.config.settings import SettingsError, load_settings
 
 from . import create_app
+from .web import threads
 
 try:
-    app = create_app()
+    settings = load_settings()
+    # Before anything computes: the worker's requests, not one operation, share the cores (web/threads.py).
+    threads.limit(settings.compute_threads)
+    app = create_app(settings)
 except (SettingsError, ModelError) as exc:
     # A clear line in the log instead of a traceback per worker.
     print(f"Configuration error: {exc}", file=sys.stderr, flush=True)

@@ -133,6 +133,13 @@ class Settings:
         "more: 429)"))
     featurevis_per_user: int = field(default=1, metadata=_doc(
         "with `DASHAPP_AUTH` on: of those, how many one user may have (more: 429, try again)"))
+    compute_threads: int = field(default=1, metadata=_doc(
+        "threads a gunicorn worker's forward passes and array arithmetic (torch, OpenBLAS) use, 1-64: the worker "
+        "already answers many requests at once, and more threads per operation spun against each other "
+        "(docs/performance.md)"))
+    fills_at_once: int = field(default=2, metadata=_doc(
+        "new images (forward passes) one worker computes at once, 1-16; the others wait their turn holding "
+        "neither CPU nor memory, while answers from the cache go straight through"))
 
     @property
     def images_dir(self) -> Path:
@@ -337,6 +344,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         featurevis_max_size=_parse(env, "DASHAPP_FEATUREVIS_MAX_SIZE", 320, _bounded(32, 512), "pixels 32-512"),
         featurevis_queue=_parse(env, "DASHAPP_FEATUREVIS_QUEUE", 4, _bounded(1, 64), "an integer 1-64"),
         featurevis_per_user=_parse(env, "DASHAPP_FEATUREVIS_PER_USER", 1, _bounded(1, 64), "an integer 1-64"),
+        compute_threads=_parse(env, "DASHAPP_COMPUTE_THREADS", 1, _bounded(1, 64), "an integer 1-64"),
+        fills_at_once=_parse(env, "DASHAPP_FILLS_AT_ONCE", 2, _bounded(1, 16), "an integer 1-16"),
     )
     if settings.models_file is not None:
         read_models_file(settings.models_file)  # a malformed file stops the start, naming the key

@@ -49,7 +49,8 @@ class Analyzer:
         self.settings = settings
         self.library = ImageLibrary(settings, images)
         self.models = ModelCatalog(settings, registry)
-        self.activations = ActivationStore(backend if backend is not None else make_backend(settings))
+        self.activations = ActivationStore(backend if backend is not None else make_backend(settings),
+                                           fills_at_once=settings.fills_at_once)
         self.memo = Memo(max_bytes=32 * 1024 * 1024)
         self.featurevis = FeatureVisJobs(settings, self.models, self.activations)
         self.collections = Collections(settings, self.models, self.library.store)

@@ -129,10 +129,12 @@ class ActivationStore:
     stand-in in tests) on the subject's model and image, and stores every conv
     layer of that model at once.
 
-    At most ``fills_at_once`` misses of a process compute at a time; the others
-    wait their turn, holding neither CPU nor memory. A fill (the forward pass,
-    encoding the layers, writing them) shares the worker's cores and GIL with
-    every request it answers meanwhile. Under a stream of new images
+    At most ``fills_at_once`` misses of a process compute at a time
+    (``DASHAPP_FILLS_AT_ONCE``); the others wait their turn, holding neither
+    CPU nor memory, and a read the cache can answer never waits for them. A
+    fill (the forward pass, encoding the layers, writing them) shares the
+    worker's cores and GIL with every request it answers meanwhile. Under a
+    stream of new images
     (``benchmarks/load.py``, 16 threads), a fill per waiting thread made the
     fills slow one another down (a new image's analysis: p95 4.8 s, slowest
     6.3 s) and hold their activations together (1,030 MiB PSS a worker); one

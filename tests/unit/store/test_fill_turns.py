@@ -101,3 +101,33 @@ def test_a_fill_that_waited_its_turn_uses_what_another_worker_stored(tmp_path: P
     assert held.calls == 1 and other_worker.calls == 1  # "b" was computed once, by the other worker
     assert store.layer(subject("b" * 64), "l1")[0, 0, 0] == 1.0
     assert held.calls == 1
+
+
+def test_a_stored_answer_is_served_while_fills_compute_and_wait(tmp_path: Path) -> None:
+    # One fill computing (held), one waiting its turn at the gate: a request
+    # whose layers are stored is answered meanwhile, from this process.
+    backend = BoundedFileSystemCache(str(tmp_path / "c"), threshold=100, default_timeout=60)
+    ActivationStore(backend, compute=CountingCompute()).layer(subject("w" * 64), "l1")  # stored earlier
+    held = HeldCompute()
+    store = ActivationStore(backend, compute=held, fills_at_once=1)
+    store._fill_gate = gate = Turnstile()
+    computing = fill_concurrently(store, ["a" * 64])
+    assert held.started.acquire(timeout=WAIT_S)
+    waiting = fill_concurrently(store, ["b" * 64])
+    assert gate.arrived.acquire(timeout=WAIT_S) and gate.arrived.acquire(timeout=WAIT_S)
+    answers: list[float] = []
+
+    def read_stored() -> None:
+        answers.append(float(store.layer(subject("w" * 64), "l1")[0, 0, 0]))
+        answers.append(float(store.layer(subject("w" * 64), "l2")[0, 0, 0]))  # from this process's memory
+
+    reader = threading.Thread(target=read_stored, daemon=True)
+    reader.start()
+    reader.join(WAIT_S)  # a reader stuck behind the fills would still be waiting here
+    assert answers == [1.0, 2.0]
+    assert held.running == 1 and held.calls == 1  # answered while "a" still computes and "b" still waits
+    assert all(thread.is_alive() for thread in computing + waiting)
+    held.release.set()
+    for thread in computing + waiting:
+        thread.join(WAIT_S)
+    assert held.calls == 2
