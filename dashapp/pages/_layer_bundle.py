@@ -55,7 +55,8 @@ def stats_bytes(stats: FilterStats) -> dict[str, str]:
 def number_marks() -> dict[str, str]:
     """How numbers are written in the current language (``i18n.number``/``percent``:
     Babel's decimal and group marks, and the percent pattern's affixes)."""
-    decimal, group = i18n.plotly_separators()[:2]
+    separators = i18n.plotly_separators()
+    decimal, group = separators[0], separators[1]
     pattern = i18n.percent_pattern(i18n.current())
     digits = [i for i, ch in enumerate(pattern) if ch in "#0,."]
     return {"decimal": decimal, "group": group, "percentPrefix": pattern[:digits[0]],

@@ -72,3 +72,16 @@ def test_peak_and_sparsity_agree_with_the_statistics_module() -> None:
         facts = map_facts(fmap)
         assert facts.peak == pytest.approx(float(stats.max[i]), rel=1e-6)
         assert facts.silent == pytest.approx(float(stats.sparsity[i]))
+
+
+def test_areas_follow_where_for_every_strong_cell() -> None:
+    """The count of ninths reaching half the peak is ``where``'s rule applied cell by cell."""
+    rng = np.random.default_rng(3)
+    for rows, cols in ((1, 1), (2, 5), (7, 7), (13, 4), (28, 28), (56, 112), (112, 112)):
+        for _ in range(4):
+            fmap = np.maximum(rng.normal(0, 1, (rows, cols)), 0) * (rng.random((rows, cols)) < rng.random())
+            if fmap.max() <= 0:
+                continue
+            strong = np.argwhere(fmap >= fmap.max() / 2)
+            expected = {where(int(r), int(c), rows, cols) for r, c in strong}
+            assert map_facts(fmap).areas == len(expected), (rows, cols)
