@@ -191,6 +191,19 @@
     return shown;
   }
 
+  // The layers this page has received, the last few (by key: image, model, weights, layer,
+  // language): the server sends only the key of one held here (pages/heatmaps.py render).
+  const HELD = new Map(), HOLD = 4;
+  function held(bundle) {
+    if (!bundle || !bundle.key) { return null; }
+    const known = bundle.maps ? bundle : HELD.get(bundle.key);
+    if (!known) { return null; }
+    HELD.delete(known.key);
+    HELD.set(known.key, known);
+    while (HELD.size > HOLD) { HELD.delete(HELD.keys().next().value); }
+    return known;
+  }
+
   const api = {rank: rank, fixed: fixed, percent: percent, figureOf: figureOf, titleOf: titleOf, statsOf: statsOf,
     accepted: accepted, slotFor: slotFor};
   window.dashappRanking = api;
@@ -201,10 +214,12 @@
       // a slot, the grid's width, the enlarge picker, and the ranked maps
       // and titles (heat-bases, which spread in assets/js/dashapp.js draws),
       // each set here in that order (pages/heatmaps.py says why set_props)
-      rank: function (bundle, criterion, n, minSparsity, weight, picked, titleIds) {
-        const dc = window.dash_clientside;
-        const values = bundle && bundle.maps ? accepted(bundle, criterion, n, minSparsity, weight) : null;
+      rank: function (sent, criterion, n, minSparsity, weight, picked, titleIds, keys) {
+        const dc = window.dash_clientside, bundle = held(sent);
+        const values = bundle ? accepted(bundle, criterion, n, minSparsity, weight) : null;
         if (!values) { return dc.no_update; }
+        const holding = Array.from(HELD.keys());
+        if (JSON.stringify(holding) !== JSON.stringify(keys)) { dc.set_props("heat-layer-keys", {data: holding}); }
         const ranking = rank(statsOf(bundle), values.criterion, values.n, values.minSparsity, values.weight,
           bundle.rules.minRelativePeak);
         const count = ranking.filters.length, shown = shownRanks(titleIds);

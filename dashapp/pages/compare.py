@@ -194,7 +194,8 @@ def second_model_options(names: Sequence[str], model: str | None) -> list[dict[s
 
 
 def register(app: Dash, service: Analyzer) -> None:
-    @app.callback(Output("ctl-model2", "options"), Input("ready-state", "data"))
+    # Asked when the model changes only (model-state: ui/callbacks/clientside.py), not on every control change.
+    @app.callback(Output("ctl-model2", "options"), Input("model-state", "data"))
     def second_models(ready: dict[str, Any] | None) -> Any:
         try:
             model = state_of(service, ready or {}).model

@@ -45,8 +45,9 @@ def layout(**_query: Any) -> html.Div:
             dcc.Loading([html.Div([html.Div(id={"type": "heat-cell", "index": rank}, tabIndex="0", role="link",
                                             className="col-12 col-sm-6 heat-cell")
                                    for rank in range(1, MAX_N + 1)], id="heat-grid", className=GRID_CLASS),
-                         # The layer, sent once (pages/_layer_bundle.py), and what it is.
-                         dcc.Store(id="heat-layer"), dcc.Store(id="heat-layer-key")],
+                         # The layer, sent once (pages/_layer_bundle.py), and the keys of those the
+                         # browser holds (assets/js/ranking.js).
+                         dcc.Store(id="heat-layer"), dcc.Store(id="heat-layer-keys")],
                         type="default", delay_show=300),
             # The ranking's base figures and titles, spread over the slots in the browser.
             dcc.Store(id="heat-bases"),
@@ -70,7 +71,6 @@ def register(app: Dash, service: Analyzer) -> None:
     outputs = {
         "error": Output("heat-error", "children"),
         "bundle": Output("heat-layer", "data"),
-        "key": Output("heat-layer-key", "data"),
         "notice": Output("heat-notice", "children"),
     }
 
@@ -78,18 +78,21 @@ def register(app: Dash, service: Analyzer) -> None:
     # the reader's language, what the balanced score's rules left out; the
     # ranking and the maps are the browser's (assets/js/ranking.js), so a
     # ranking control's change is drawn before this answer arrives.
-    @app.callback(outputs, Input("ready-state", "data"), State("heat-layer-key", "data"))
+    @app.callback(outputs, Input("ready-state", "data"), State("heat-layer-keys", "data"))
     @guarded(outputs)
-    def render(ready: dict[str, Any], held: str | None = None) -> dict[str, Any]:
+    def render(ready: dict[str, Any], held: list[str] | None = None) -> dict[str, Any]:
         view = view_of(service, ready)
         key = bundle_key(view)
-        bundle: Any = no_update
-        if key != held:
+        bundle: Any
+        held = held if isinstance(held, list) else []
+        if key in held:
+            # The browser holds it (assets/js/ranking.js, the one shown last): its key says which.
+            bundle = no_update if key == held[-1] else {"key": key}
+        else:
             bundle = {**service.memo.get_or_compute(("heat-bundle", key), lambda: layer_bundle(view)),
                       "grid": {"classes": [grid_class(1), grid_class(MAX_N)], "wideFrom": WIDE_FROM}}
         ranking = view.ranking
-        return {"error": None, "bundle": bundle, "key": key if key != held else no_update,
-                "notice": notice_alert(ranking.notice) if ranking.notice else None}
+        return {"error": None, "bundle": bundle, "notice": notice_alert(ranking.notice) if ranking.notice else None}
 
     # The bundle and the ranking controls -> the ranked maps, in the browser
     # (assets/js/ranking.js). It sets what it changes itself (set_props)
@@ -103,6 +106,7 @@ def register(app: Dash, service: Analyzer) -> None:
         *(Input(SCHEMA.controls[key], "value") for key in RANKING_KEYS),
         State("heat-pick", "value"),
         State({"type": "fig-title", "index": ALL}, "id"),
+        State("heat-layer-keys", "data"),
         prevent_initial_call=True,
     )
 

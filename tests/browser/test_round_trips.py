@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Page, Request, Route, expect
 
 from .helpers import by_dash_id, query_of
+from .test_pages import choose_dropdown_option
 
 pytestmark = pytest.mark.browser
 
@@ -120,10 +121,11 @@ def test_a_ranking_change_is_drawn_before_any_server_answer(page: Page) -> None:
     # One state answer (with the pages' ready state); the weights banner and
     # the image caption do not depend on the criterion; the page's answer
     # (its notice) resends no layer.
-    assert not [o for o in seen if "weights-banner" in o or "image-thumb" in o], seen
     state = [o for o in seen if "url-target.data" in o]
     assert len(state) == 1 and "ready-state.data" in state[0], seen
-    assert len([o for o in seen if "heat-layer.data" in o]) == 1, seen
+    # The weights banner, the image caption and the second models depend on the model or image
+    # alone: the state answer and the page's are the only requests.
+    assert len([o for o in seen if "heat-layer.data" in o]) == 1 and len(seen) == 2, seen
     assert "heat-layer" not in rendered.value.json()["response"], "the layer was sent again"
     assert not [o for o in seen if o.startswith(("..ready-state.data", '..{"index":"heat-big"'))], seen
 
@@ -222,3 +224,23 @@ def test_maps_fit_their_cells_when_the_grid_changes_columns(page: Page) -> None:
             assert fit["width"] == pytest.approx(fit["cell"], abs=1)
             assert fit["fills"] == pytest.approx(1, abs=0.01), fit
             assert fit["xScale"] > 0 and fit["xScale"] == pytest.approx(fit["yScale"], rel=0.01), fit
+
+
+def test_a_layer_shown_before_is_drawn_from_the_browser(page: Page) -> None:
+    """The browser keeps the last layers it was sent (assets/js/ranking.js): back on one, the
+    server answers with its key alone, and the same maps are drawn."""
+    open_heatmaps(page)
+    first = titles_of(page)
+    drawn = page.evaluate(f"() => {plot(page, 'heat-1')}.data[0].z.bdata || null")
+    choose_dropdown_option(page, "ctl-layer", re.compile(r"^layer2\.0\.conv2 "))
+    page.wait_for_url(lambda url: query_of(url).get("layer") == "layer2.0.conv2")
+    page.wait_for_function("old => document.querySelector('#heat-grid .slot-title').innerText !== old", arg=first[0])
+    with page.expect_response(lambda r: "/_dash-update-component" in r.url
+                              and "heat-layer.data" in (r.request.post_data or "")) as back:
+        choose_dropdown_option(page, "ctl-layer", re.compile(rf"^{re.escape(LAYER)} "))
+    sent = back.value.json()["response"]["heat-layer"]["data"]
+    assert set(sent) == {"key"} and f"|{LAYER}|" in sent["key"]
+    page.wait_for_function("old => Array.from(document.querySelectorAll('#heat-grid .slot-title'))"
+                           ".map(e => e.innerText).join() === old.join()", arg=first)
+    page.wait_for_function(f"z => {{ const gd = {plot(page, 'heat-1')}; return gd && gd.data[0].z && "
+                           f"(gd.data[0].z.bdata || null) === z; }}", arg=drawn)
