@@ -131,3 +131,29 @@ def test_integrated_gradients_keep_the_baseline_images_activation(registry: Mode
         logits = loaded.module(torch.zeros_like(model_input(loaded, image)))
     assert later.baseline_logit == pytest.approx(float(logits[0, 7]), rel=1e-5)
     baselines.forget(loaded.module)
+
+
+@pytest.mark.parametrize("size", [5, 8])
+def test_integrated_gradients_in_batches_equal_one_batch_and_run_the_stem_once(
+        registry: ModelRegistry, image: Image.Image, size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded = registry.get("resnet18")
+    monkeypatch.setattr(channels, "IG_BATCH", 64)
+    whole = channel_attribution(loaded, image, "layer1.0", 281, "ig", steps=12)
+    stem = loaded.module.conv1
+    computed: list[int] = []
+    convolve = torch.nn.Conv2d._conv_forward
+
+    def counted(module: torch.nn.Conv2d, *args: object) -> torch.Tensor:
+        computed.extend([1] if module is stem else [])
+        return convolve(module, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(channels, "IG_BATCH", size)
+    monkeypatch.setattr(torch.nn.Conv2d, "_conv_forward", counted)
+    parts = channel_attribution(loaded, image, "layer1.0", 281, "ig", steps=12)
+    monkeypatch.undo()
+    assert len(computed) == 1  # the later batches replay the network before the layer
+    assert parts.logit == pytest.approx(whole.logit, rel=1e-6)
+    assert parts.baseline_logit == pytest.approx(whole.baseline_logit, rel=1e-6)
+    np.testing.assert_allclose(parts.attributions, whole.attributions, rtol=1e-5,
+                               atol=1e-6 * float(np.abs(whole.attributions).max()))
+    assert not any("forward" in part.__dict__ for part in loaded.module.modules())
