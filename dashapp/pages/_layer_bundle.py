@@ -65,9 +65,8 @@ def number_marks() -> dict[str, str]:
 
 def rules() -> dict[str, Any]:
     """The ranking's rule constants and the controls' accepted ranges (declared in state/schema.py)."""
-    bounds = {key: [FIELD[key].low, FIELD[key].high] for key in ("n", "min_sparsity", "weight")}
-    return {"criteria": list(CRITERIA), "minRelativePeak": MIN_RELATIVE_PEAK, "bounds": bounds,
-            "fields": list(RANKING_KEYS)}
+    bounds = {key: [FIELD[key].low, FIELD[key].high] for key in RANKING_KEYS if key != "criterion"}
+    return {"criteria": list(CRITERIA), "minRelativePeak": MIN_RELATIVE_PEAK, "bounds": bounds}
 
 
 def words() -> dict[str, Any]:
