@@ -40,18 +40,19 @@ window.dashappText = function (key, fallback, values) {
 })();
 
 // plotly.js speaks the page's language: its toolbar, hints and number marks
-// come from the catalog (data-plotly-locale on the language switch, written
-// by i18n/negotiation.py) and are registered as a plotly locale the
-// moment plotly.js arrives (dcc.Graph loads it later, by a script that sets
-// window.Plotly), before any graph is drawn. A setter already there (a
-// benchmark's or a test's probe) keeps working: it is called first.
+// come from the catalog (the dashapp-plotly-locale meta in the head, written
+// by web/page_scripts.py from i18n/negotiation.py) and are registered as a
+// plotly locale the moment plotly.js arrives (its async script in the page's
+// head sets window.Plotly, before or after this script), before any graph is
+// drawn. A setter already there (a benchmark's or a test's probe) keeps
+// working: it is called first.
 (function () {
     if ((document.documentElement.lang || "en") === "en") {
         return;
     }
     function configure(plotly) {
-        const nav = document.querySelector(".lang-switch[data-plotly-locale]");
-        const text = nav && nav.getAttribute("data-plotly-locale");
+        const meta = document.querySelector("meta[name=dashapp-plotly-locale]");
+        const text = meta && meta.getAttribute("content");
         if (!plotly || !text || plotly.__dashappLocale) {
             return;
         }

@@ -11,16 +11,26 @@ bundles need one thing: the ``regeneratorRuntime`` global, which
 dcc.Slider, ...) arrives. ``assets/vendor/regenerator-runtime.js`` (npm
 ``regenerator-runtime``, MIT licence beside it) defines that global, and this
 module takes the polyfill's script out of the page.
+
+It also writes plotly.js's locale in the page's head (the template's
+``{%plotly_locale%}``, ui/layout/shell.py): plotly.js now runs before Dash has
+rendered anything, and assets/js/language.js registers the locale the moment
+plotly.js arrives.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
 from dash import Dash
 
-__all__ = ["POLYFILL_SCRIPT", "install"]
+from dashapp.i18n.negotiation import plotly_locale
+
+__all__ = ["LOCALE", "POLYFILL_SCRIPT", "install"]
+
+LOCALE = "{%plotly_locale%}"
 
 # Dash's own address for it, with its cache-busting part: .../deps/polyfill@7.v4_4_1m1795954504.12.1.min.js
 POLYFILL_SCRIPT = re.compile(r'<script src="[^"]*/deps/polyfill@[^"]*"></script>\s*')
@@ -31,7 +41,7 @@ def install(app: Dash) -> None:
 
     def interpolate_index(**kwargs: Any) -> str:
         kwargs["scripts"] = POLYFILL_SCRIPT.sub("", kwargs.get("scripts", ""))
-        return original(**kwargs)
+        return original(**kwargs).replace(LOCALE, html.escape(plotly_locale(), quote=True))
 
     # Dash calls it with keywords only; its declared signature is positional.
     app.interpolate_index = interpolate_index  # type: ignore[method-assign,assignment]

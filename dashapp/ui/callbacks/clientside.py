@@ -7,15 +7,24 @@ from __future__ import annotations
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State
 
 from dashapp.state.schema import SCHEMA
+from dashapp.ui.layout.served import PAGES_LOCATION, SERVED_ADDRESS
+
+# The stores that hold the state as it was when the model, the image or the
+# layer last changed (set below by modelChanged, imageChanged, layerChanged),
+# and which part of the URL callback's answer each holds on a fresh load: the
+# served layout starts with them (ui/layout/served.py), so the banner, the
+# image and the layer's words are asked for with the page's first callbacks.
+LOADED_STORES = {"model-state": "ready", "image-state": "view", "layer-state": "view"}
 
 
 def register(app: Dash) -> None:
+    # Also on load: the served layout holds the address's canonical form (ui/layout/served.py).
     app.clientside_callback(
         ClientsideFunction("cnn", "replaceSearch"),
         Output("url-target", "modified_timestamp"),
         Input("url-target", "data"),
-        prevent_initial_call=True,
     )
+    register_served(app)
     register_nav(app)
     app.clientside_callback(
         ClientsideFunction("cnn", "permalink"),
@@ -44,12 +53,14 @@ def register(app: Dash) -> None:
         Output("model-state", "data"),
         Input("ready-state", "data"),
         State("model-state", "data"),
+        prevent_initial_call=True,  # a fresh layout holds the state already (LOADED_STORES)
     )
     app.clientside_callback(
         ClientsideFunction("cnn", "imageChanged"),
         Output("image-state", "data"),
         Input("view-state", "data"),
         State("image-state", "data"),
+        prevent_initial_call=True,  # a fresh layout holds the state already (LOADED_STORES)
     )
     # The layer's meaning hears of a change of model, layer or language only.
     app.clientside_callback(
@@ -57,6 +68,7 @@ def register(app: Dash) -> None:
         Output("layer-state", "data"),
         Input("view-state", "data"),
         State("layer-state", "data"),
+        prevent_initial_call=True,  # a fresh layout holds the state already (LOADED_STORES)
     )
     # Opacity and colormap are the browser's alone: the address follows them
     # here, with no server round trip.
@@ -69,6 +81,28 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
     register_maps(app)
+
+
+def register_served(app: Dash) -> None:
+    """A layout served for another address than the page was loaded at (its Referer cut to the
+    origin): the address is put back (replaceSearch may have written the served state's) and the
+    Locations are set to it, which runs the URL callback and the router as on any load."""
+    app.clientside_callback(
+        """function (served) {
+            const entry = performance.getEntriesByType("navigation")[0];
+            const loaded = new URL(entry ? entry.name : window.location.href);
+            if (typeof served !== "string" || served === loaded.pathname + loaded.search) {
+                return Array(4).fill(window.dash_clientside.no_update);
+            }
+            window.history.replaceState(window.history.state, "", loaded.pathname + loaded.search + loaded.hash);
+            return [loaded.pathname, loaded.search, loaded.pathname, loaded.search];
+        }""",
+        Output("url", "pathname"),
+        Output("url", "search"),
+        Output(PAGES_LOCATION, "pathname"),
+        Output(PAGES_LOCATION, "search"),
+        Input(SERVED_ADDRESS, "data"),
+    )
 
 
 def register_nav(app: Dash) -> None:
@@ -87,6 +121,7 @@ def register_nav(app: Dash) -> None:
         "function () { return null; }",
         Output("filter-on-screen", "data"),
         Input("ready-state", "data"),
+        prevent_initial_call=True,  # nothing to forget yet
     )
     app.clientside_callback(
         "function (index) { return Number.isInteger(index) ? index : null; }",

@@ -15,6 +15,7 @@ from dashapp.intake.limits import short_number
 from dashapp.state.schema import COLORMAPS, FIELD, SCHEMA, ViewState
 from dashapp.ui.attributes import attrs
 from dashapp.ui.layout.navigation import SIDEBAR_ID, navbar
+from dashapp.ui.layout.served import SERVED_ADDRESS
 from dashapp.ui.layout.widgets import heatmap_slot
 from dashapp.web.plotly_bundle import PLOTLY_PATH
 
@@ -40,19 +41,32 @@ CRITERION_HELP = {
 }
 
 
+# dcc's components loaded when they first mount (webpack chunks of
+# dash_core_components): every page's shell has uploads, drop-downs and
+# sliders, and every page a graph. Left alone, each is asked for only once the
+# layout has been rendered, and Dash fires no callback of a component before
+# its chunk has arrived; preloaded, they come with the page's scripts.
+LAZY_CHUNKS = ("async-graph.js", "async-dropdown.js", "async-slider.js", "async-upload.js")
+DCC_SUITE = "/_dash-component-suites/dash/dcc/"
+
 # Dash's page template with the interface language on <html>: screen readers
 # pick their voice from it. ``{%lang%}`` is ours: filled per request by
-# i18n/negotiation.py with a language the interface speaks.
-# plotly.js is preloaded: dcc.Graph asks for it only once a graph mounts
-# (web/plotly_bundle.py).
+# i18n/negotiation.py with a language the interface speaks; so is
+# ``{%plotly_locale%}`` (web/page_scripts.py), plotly.js's words in that
+# language for assets/js/language.js, in the head before plotly.js can arrive.
+# plotly.js runs as soon as it has arrived (async), while the page's other
+# scripts download, instead of when the first graph mounts (dcc.Graph uses the
+# window.Plotly it finds: web/plotly_bundle.py).
 DOCUMENT = """<!DOCTYPE html>
 <html lang="{%lang%}">
     <head>
+        <meta name="dashapp-plotly-locale" content="{%plotly_locale%}">
         {%metas%}
         <title>{%title%}</title>
         {%favicon%}
         {%css%}
-        <link rel="preload" href="{%plotly%}" as="script">
+        <script src="{%plotly%}" async></script>
+        {%chunks%}
     </head>
     <body>
         {%app_entry%}
@@ -62,7 +76,8 @@ DOCUMENT = """<!DOCTYPE html>
             {%renderer%}
         </footer>
     </body>
-</html>""".replace("{%plotly%}", PLOTLY_PATH)
+</html>""".replace("{%plotly%}", PLOTLY_PATH).replace("{%chunks%}", "\n        ".join(
+    f'<link rel="preload" href="{DCC_SUITE}{chunk}" as="script">' for chunk in LAZY_CHUNKS))
 
 
 def _label(text: str, for_id: str, help_text: str | None = None) -> html.Div:
@@ -302,6 +317,7 @@ def shell(pages: list[dict[str, Any]], model_names: list[str], examples: dict[st
             dcc.Location(id="url", refresh="callback-nav"),
             dcc.Store(id="view-state"),
             dcc.Store(id="url-target"),
+            dcc.Store(id=SERVED_ADDRESS),  # the address the layout holds the state of (ui/layout/served.py)
             dcc.Store(id="shared-picture"),
             dcc.Store(id="image-choice"),
             dcc.Store(id="upload-accepted"),

@@ -3,6 +3,8 @@ global of it Dash's bundles read (``regeneratorRuntime``) from our assets."""
 
 from __future__ import annotations
 
+import html as html_module
+import json
 import re
 from pathlib import Path
 
@@ -40,3 +42,24 @@ def test_the_regenerator_runtime_is_vendored_with_its_licence() -> None:
     # It sets the global Dash's lazily loaded components call (regeneratorRuntime.mark / .wrap).
     assert "regeneratorRuntime = runtime" in runtime
     assert "MIT License" in (ASSETS / "vendor" / "REGENERATOR-RUNTIME-LICENSE.txt").read_text(encoding="utf-8")
+
+
+def test_the_page_head_carries_plotly_s_locale_in_the_page_s_language() -> None:
+    from dashapp.i18n import negotiation as language
+    from dashapp.ui.layout.shell import DOCUMENT
+
+    app = Dash(__name__, assets_folder=str(ASSETS), serve_locally=True)
+    app.index_string = DOCUMENT
+    app.layout = html.Div()
+    page_scripts.install(app)
+    language.install(app)
+    meta = re.compile(r'<meta name="dashapp-plotly-locale" content="([^"]*)">')
+
+    def locale(path: str) -> str:
+        found = meta.search(app.server.test_client().get(path).get_data(as_text=True))
+        assert found, "no locale in the page's head (assets/js/language.js reads it there)"
+        return html_module.unescape(found.group(1))
+
+    assert locale("/?lang=en") == ""  # plotly.js's own English
+    spanish = json.loads(locale("/?lang=es"))
+    assert spanish["name"] == "es" and spanish["format"]["decimal"] == ","

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from dash import dcc, html
@@ -25,7 +26,12 @@ def test_the_page_template_keeps_dash_placeholders_and_leaves_the_language_to_ea
                         "{%renderer%}"):
         assert placeholder in DOCUMENT
     assert '<html lang="{%lang%}">' in DOCUMENT  # i18n/negotiation.py fills it
-    assert f'<link rel="preload" href="{PLOTLY_PATH}" as="script">' in DOCUMENT
+    # plotly.js runs as soon as it arrives, and dcc's lazily loaded components come with the page's scripts.
+    assert f'<script src="{PLOTLY_PATH}" async></script>' in DOCUMENT
+    for chunk in ("async-graph.js", "async-dropdown.js", "async-slider.js", "async-upload.js"):
+        assert f'<link rel="preload" href="/_dash-component-suites/dash/dcc/{chunk}" as="script">' in DOCUMENT
+        # dcc still has it under that name (a renamed chunk would be fetched twice, once in vain)
+        assert (Path(dcc.__file__).parent / chunk).is_file(), chunk
 
 
 def test_every_sidebar_control_has_a_label() -> None:
