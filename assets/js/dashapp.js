@@ -204,6 +204,59 @@
     foldBanner(folded);
   });
 
+  // The heatmaps page's spread (below) for the slots whose ids are `ids`: [fig-base, fig-title,
+  // fig, fig-hover, fig-desc] id lists, in the order of `shownBases` and `shownFigures`; the
+  // values to set, no_update where a slot already shows its map (assets/js/ranking.js calls
+  // it too, to draw a ranking change in the same pass).
+  function spreadOver(ids, bases, picked, picture, opacity, colormap, scales, shownBases, shownFigures) {
+    const skip = window.dash_clientside.no_update;
+    const figures = (bases && bases.figures) || [], titles = (bases && bases.titles) || [];
+    const colorscale = scaleOf(scales, colormap);
+    let big = null;
+    for (let i = 0; i < figures.length; i++) {
+      const meta = figures[i] && figures[i].layout && figures[i].layout.meta;
+      if (meta && String(meta.filter) === String(picked)) {
+        big = Object.assign({}, figures[i], {layout: Object.assign({}, figures[i].layout, {height: 520})});
+      }
+    }
+    function rankOf(id) {
+      const match = /^heat-(\d+)$/.exec(id.index);
+      return match ? Number(match[1]) - 1 : -1;
+    }
+    function wantedFor(id) {
+      return id.index === "heat-big" ? big : figures[rankOf(id)];
+    }
+    const data = ids[0].map(function (id, i) {
+      const wanted = wantedFor(id);
+      return !wanted || sameMap(shownBases[i], wanted) ? skip : wanted;
+    });
+    const words = ids[1].map(function (id) {
+      const title = titles[rankOf(id)];
+      return title === undefined ? skip : title;
+    });
+    // The grid's new width first, so the graphs drawn below measure their new cells.
+    const resized = refit(Boolean(bases && bases.wide));
+    const drawn = {};  // slot -> the figure drawn in it now, for the slots redrawn
+    const shown = ids[2].map(function (id, i) {
+      const wanted = wantedFor(id), inGrid = id.index !== "heat-big";
+      const height = fittedHeight(wanted, graphOf(id));
+      if (!wanted || (!(resized && inGrid) &&
+          alreadyShown(shownFigures[i], wanted, opacity, colorscale, picture, height))) {
+        return skip;
+      }
+      const figure = restyle(wanted, opacity, colorscale, [], picture, height);
+      drawn[id.index] = resized && inGrid ? refitted(figure) : figure;
+      return drawn[id.index];
+    });
+    const hovers = ids[3].map(function (id) { return drawn[id.index] ? "" : skip; });
+    const descriptions = ids[4].map(function (id) {
+      const figure = drawn[id.index];
+      return figure ? (figure.layout.meta && figure.layout.meta.description) || "" : skip;
+    });
+    return [data, words, shown, hovers, descriptions];
+  }
+  window.dashappSpread = spreadOver;
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     cnn: {
       // base figure + hover (+ the style controls' values) -> shown figure,
@@ -275,52 +328,10 @@
       // answer cleared: one pass through Dash instead of a second one through
       // render for every slot (render then finds the map already shown).
       spread: function (bases, picked, picture, opacity, colormap, scales, shownBases, shownFigures) {
-        const dc = window.dash_clientside, skip = dc.no_update;
+        const dc = window.dash_clientside;
         const outputs = (dc.callback_context && dc.callback_context.outputs_list) || [[], [], [], [], []];
-        const figures = (bases && bases.figures) || [], titles = (bases && bases.titles) || [];
-        const colorscale = scaleOf(scales, colormap);
-        let big = null;
-        for (let i = 0; i < figures.length; i++) {
-          const meta = figures[i] && figures[i].layout && figures[i].layout.meta;
-          if (meta && String(meta.filter) === String(picked)) {
-            big = Object.assign({}, figures[i], {layout: Object.assign({}, figures[i].layout, {height: 520})});
-          }
-        }
-        function rankOf(id) {
-          const match = /^heat-(\d+)$/.exec(id.index);
-          return match ? Number(match[1]) - 1 : -1;
-        }
-        function wantedFor(id) {
-          return id.index === "heat-big" ? big : figures[rankOf(id)];
-        }
-        const data = outputs[0].map(function (out, i) {
-          const wanted = wantedFor(out.id);
-          return !wanted || sameMap(shownBases[i], wanted) ? skip : wanted;
-        });
-        const words = outputs[1].map(function (out) {
-          const title = titles[rankOf(out.id)];
-          return title === undefined ? skip : title;
-        });
-        // The grid's new width first, so the graphs drawn below measure their new cells.
-        const resized = refit(Boolean(bases && bases.wide));
-        const drawn = {};  // slot -> the figure drawn in it now, for the slots redrawn
-        const shown = outputs[2].map(function (out, i) {
-          const wanted = wantedFor(out.id), inGrid = out.id.index !== "heat-big";
-          const height = fittedHeight(wanted, graphOf(out.id));
-          if (!wanted || (!(resized && inGrid) &&
-              alreadyShown(shownFigures[i], wanted, opacity, colorscale, picture, height))) {
-            return skip;
-          }
-          const figure = restyle(wanted, opacity, colorscale, [], picture, height);
-          drawn[out.id.index] = resized && inGrid ? refitted(figure) : figure;
-          return drawn[out.id.index];
-        });
-        const hovers = outputs[3].map(function (out) { return drawn[out.id.index] ? "" : skip; });
-        const descriptions = outputs[4].map(function (out) {
-          const figure = drawn[out.id.index];
-          return figure ? (figure.layout.meta && figure.layout.meta.description) || "" : skip;
-        });
-        return [data, words, shown, hovers, descriptions];
+        return spreadOver(outputs.map(function (list) { return list.map(function (out) { return out.id; }); }),
+          bases, picked, picture, opacity, colormap, scales, shownBases, shownFigures);
       },
       // the heatmaps page: a click on a map, or Enter on its card (the card's
       // hidden "heat-open" button, pressed by openOnEnter below) -> a

@@ -204,6 +204,31 @@
     return known;
   }
 
+  // spread's values for the slots on the page, set at once (the slots' ids are this callback's states')
+  const SLOT_PROPS = [["fig-base", "data"], ["fig-title", "children"], ["fig", "figure"], ["fig-hover", "children"],
+    ["fig-desc", "children"]];
+  function drawNow(dc, bases, picked, picture, opacity, colormap, scales, shownBases, shownFigures) {
+    const states = (dc.callback_context && dc.callback_context.states_list) || [];
+    const baseIds = (states[states.length - 2] || []).map(function (s) { return s.id; });
+    const figIds = (states[states.length - 1] || []).map(function (s) { return s.id; });
+    const titleIds = (states[1] || []).map(function (s) { return s.id; });
+    if (!window.dashappSpread || baseIds.length !== figIds.length) { return; }
+    const ids = [baseIds, titleIds, figIds,
+      figIds.map(function (id) { return {type: "fig-hover", index: id.index}; }),
+      figIds.map(function (id) { return {type: "fig-desc", index: id.index}; })];
+    const values = window.dashappSpread(ids, bases, picked, picture, opacity, colormap, scales, shownBases,
+      shownFigures);
+    values.forEach(function (list, k) {
+      list.forEach(function (value, i) {
+        if (value !== dc.no_update) {
+          const props = {};
+          props[SLOT_PROPS[k][1]] = value;
+          dc.set_props(ids[k][i], props);
+        }
+      });
+    });
+  }
+
   const api = {rank: rank, fixed: fixed, percent: percent, figureOf: figureOf, titleOf: titleOf, statsOf: statsOf,
     accepted: accepted, slotFor: slotFor};
   window.dashappRanking = api;
@@ -214,7 +239,8 @@
       // a slot, the grid's width, the enlarge picker, and the ranked maps
       // and titles (heat-bases, which spread in assets/js/dashapp.js draws),
       // each set here in that order (pages/heatmaps.py says why set_props)
-      rank: function (sent, criterion, n, minSparsity, weight, picked, titleIds, keys) {
+      rank: function (sent, criterion, n, minSparsity, weight, picked, titleIds, keys, picture, opacity, colormap,
+        scales, shownBases, shownFigures) {
         const dc = window.dash_clientside, bundle = held(sent);
         const values = bundle ? accepted(bundle, criterion, n, minSparsity, weight) : null;
         if (!values) { return dc.no_update; }
@@ -223,12 +249,15 @@
         const ranking = rank(statsOf(bundle), values.criterion, values.n, values.minSparsity, values.weight,
           bundle.rules.minRelativePeak);
         const count = ranking.filters.length, shown = shownRanks(titleIds);
+        let reshaped = false;
         for (let at = 1; at <= bundle.rules.bounds.n[1]; at++) {
           if (at <= count && !shown.has(at)) {
             dc.set_props({type: "heat-cell", index: at}, {children: slotFor(bundle, at)});
+            reshaped = true;
           } else if (at > count && shown.has(at)) {
             // [] rather than null: the renderer forgets the removed ids only for a truthy children value
             dc.set_props({type: "heat-cell", index: at}, {children: []});
+            reshaped = true;
           }
         }
         const wide = count >= bundle.grid.wideFrom;
@@ -237,11 +266,16 @@
           return {label: worded(bundle.words.option, {rank: f.rank, index: f.index}), value: String(f.index)};
         });
         const valid = options.some(function (o) { return o.value === picked; });
-        dc.set_props("heat-pick", valid ? {options: options} :
-          {options: options, value: options.length ? options[0].value : null});
-        dc.set_props("heat-bases", {data: {
-          figures: ranking.filters.map(function (f) { return figureOf(bundle, f.index); }),
-          titles: ranking.filters.map(function (f) { return titleOf(bundle, f); }), wide: wide}});
+        const pick = valid ? picked : (options.length ? options[0].value : null);
+        dc.set_props("heat-pick", valid ? {options: options} : {options: options, value: pick});
+        const bases = {figures: ranking.filters.map(function (f) { return figureOf(bundle, f.index); }),
+          titles: ranking.filters.map(function (f) { return titleOf(bundle, f); }), wide: wide};
+        dc.set_props("heat-bases", {data: bases});
+        // The same slots as before: the maps are drawn in this pass (spread, assets/js/dashapp.js,
+        // then finds them shown); new slots are drawn by spread once they are on the page.
+        if (!reshaped) {
+          drawNow(dc, bases, pick, picture, opacity, colormap, scales, shownBases, shownFigures);
+        }
         return dc.no_update;
       },
     },

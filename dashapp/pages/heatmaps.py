@@ -107,6 +107,13 @@ def register(app: Dash, service: Analyzer) -> None:
         State("heat-pick", "value"),
         State({"type": "fig-title", "index": ALL}, "id"),
         State("heat-layer-keys", "data"),
+        # What spread reads, to draw a change that keeps the slots in the same pass.
+        State("shared-picture", "data"),
+        State("ctl-opacity", "value"),
+        State("ctl-colormap", "value"),
+        State("colorscales", "data"),
+        State({"type": "fig-base", "index": ALL}, "data"),
+        State({"type": "fig", "index": ALL}, "figure"),
         prevent_initial_call=True,
     )
 
