@@ -67,6 +67,18 @@ def grid_class(count: int) -> str:
     return GRID_CLASS if count < WIDE_FROM else f"{GRID_CLASS} heat-wide"
 
 
+# What drawing the ranked maps reads (assets/js/dashapp.js spreadOver): the shared picture, the
+# style controls, the colour scales, and what each slot shows now (its base figure, its figure).
+SPREAD_READS = (
+    State("shared-picture", "data"),
+    State("ctl-opacity", "value"),
+    State("ctl-colormap", "value"),
+    State("colorscales", "data"),
+    State({"type": "fig-base", "index": ALL}, "data"),
+    State({"type": "fig", "index": ALL}, "figure"),
+)
+
+
 def register(app: Dash, service: Analyzer) -> None:
     outputs = {
         "error": Output("heat-error", "children"),
@@ -108,12 +120,7 @@ def register(app: Dash, service: Analyzer) -> None:
         State({"type": "fig-title", "index": ALL}, "id"),
         State("heat-layer-keys", "data"),
         # What spread reads, to draw a change that keeps the slots in the same pass.
-        State("shared-picture", "data"),
-        State("ctl-opacity", "value"),
-        State("ctl-colormap", "value"),
-        State("colorscales", "data"),
-        State({"type": "fig-base", "index": ALL}, "data"),
-        State({"type": "fig", "index": ALL}, "figure"),
+        *SPREAD_READS,
         prevent_initial_call=True,
     )
 
@@ -131,12 +138,7 @@ def register(app: Dash, service: Analyzer) -> None:
         Output({"type": "fig-desc", "index": ALL}, "children", allow_duplicate=True),
         Input("heat-bases", "data"),
         Input("heat-pick", "value"),
-        State("shared-picture", "data"),
-        State("ctl-opacity", "value"),
-        State("ctl-colormap", "value"),
-        State("colorscales", "data"),
-        State({"type": "fig-base", "index": ALL}, "data"),
-        State({"type": "fig", "index": ALL}, "figure"),
+        *SPREAD_READS,
         prevent_initial_call=True,
     )
 
