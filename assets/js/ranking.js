@@ -209,9 +209,13 @@
     ["fig-desc", "children"]];
   function drawNow(dc, bases, picked, picture, opacity, colormap, scales, shownBases, shownFigures) {
     const states = (dc.callback_context && dc.callback_context.states_list) || [];
-    const baseIds = (states[states.length - 2] || []).map(function (s) { return s.id; });
-    const figIds = (states[states.length - 1] || []).map(function (s) { return s.id; });
-    const titleIds = (states[1] || []).map(function (s) { return s.id; });
+    function idsOf(type) {  // the ids of this callback's pattern state on `type`
+      const list = states.find(function (state) {
+        return Array.isArray(state) && state.length && state[0].id && state[0].id.type === type;
+      });
+      return (list || []).map(function (state) { return state.id; });
+    }
+    const baseIds = idsOf("fig-base"), figIds = idsOf("fig"), titleIds = idsOf("fig-title");
     if (!window.dashappSpread || baseIds.length !== figIds.length) { return; }
     const ids = [baseIds, titleIds, figIds,
       figIds.map(function (id) { return {type: "fig-hover", index: id.index}; }),
@@ -240,8 +244,9 @@
       // and titles (heat-bases, which spread in assets/js/dashapp.js draws),
       // each set here in that order (pages/heatmaps.py says why set_props)
       rank: function (sent, criterion, n, minSparsity, weight, picked, titleIds, keys, picture, opacity, colormap,
-        scales, shownBases, shownFigures) {
-        const dc = window.dash_clientside, bundle = held(sent);
+        scales, shownBases, shownFigures, first) {
+        // the layer sent last (heat-layer), else the one a first visit's layout held (heat-first)
+        const dc = window.dash_clientside, bundle = held(sent || first);
         const values = bundle ? accepted(bundle, criterion, n, minSparsity, weight) : null;
         if (!values) { return dc.no_update; }
         const holding = Array.from(HELD.keys());

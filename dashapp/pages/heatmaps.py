@@ -8,8 +8,10 @@ import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 
 from dashapp.state.schema import MAX_N, RANKING_KEYS, SCHEMA
+from dashapp.ui.layout import served
 from dashapp.ui.layout.widgets import heatmap_slot, hidden_label, notice_alert, page_header
 
+from ..errors import UserError
 from ..i18n import N_, _
 from ..service import Analyzer
 from ._common import guarded, view_of
@@ -45,9 +47,10 @@ def layout(**_query: Any) -> html.Div:
             dcc.Loading([html.Div([html.Div(id={"type": "heat-cell", "index": rank}, tabIndex="0", role="link",
                                             className="col-12 col-sm-6 heat-cell")
                                    for rank in range(1, MAX_N + 1)], id="heat-grid", className=GRID_CLASS),
-                         # The layer, sent once (pages/_layer_bundle.py), and the keys of those the
-                         # browser holds (assets/js/ranking.js).
-                         dcc.Store(id="heat-layer"), dcc.Store(id="heat-layer-keys")],
+                         # The layer, sent once (pages/_layer_bundle.py), the keys of those the
+                         # browser holds (assets/js/ranking.js), and the one a first visit's layout holds.
+                         dcc.Store(id="heat-layer"), dcc.Store(id="heat-layer-keys"),
+                         dcc.Store(id="heat-first")],
                         type="default", delay_show=300),
             # The ranking's base figures and titles, spread over the slots in the browser.
             dcc.Store(id="heat-bases"),
@@ -86,17 +89,10 @@ def register(app: Dash, service: Analyzer) -> None:
         "notice": Output("heat-notice", "children"),
     }
 
-    # The server sends the layer once (pages/_layer_bundle.py) and says, in
-    # the reader's language, what the balanced score's rules left out; the
-    # ranking and the maps are the browser's (assets/js/ranking.js), so a
-    # ranking control's change is drawn before this answer arrives.
-    @app.callback(outputs, Input("ready-state", "data"), State("heat-layer-keys", "data"))
-    @guarded(outputs)
-    def render(ready: dict[str, Any], held: list[str] | None = None) -> dict[str, Any]:
+    def answer(ready: dict[str, Any], held: list[str]) -> dict[str, Any]:
         view = view_of(service, ready)
         key = bundle_key(view)
         bundle: Any
-        held = held if isinstance(held, list) else []
         if key in held:
             # The browser holds it (assets/js/ranking.js, the one shown last): its key says which.
             bundle = no_update if key == held[-1] else {"key": key}
@@ -106,22 +102,59 @@ def register(app: Dash, service: Analyzer) -> None:
         ranking = view.ranking
         return {"error": None, "bundle": bundle, "notice": notice_alert(ranking.notice) if ranking.notice else None}
 
+    # A first visit's layout holds the layer already (ui/layout/served.py), and the key the browser
+    # will hold: the ranking draws from it at once, and render has nothing to send.
+    def first_data(ready: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        try:
+            first = answer(ready, [])
+        except UserError:
+            return {}  # render says why, as on any load
+        return {"heat-first": {"data": first["bundle"]}, "heat-layer-keys": {"data": [first["bundle"]["key"]]},
+                "heat-notice": {"children": first["notice"]}}
+
+    served.FIRST_DATA[PATH] = first_data
+
+    # The server sends the layer once (pages/_layer_bundle.py) and says, in
+    # the reader's language, what the balanced score's rules left out; the
+    # ranking and the maps are the browser's (assets/js/ranking.js), so a
+    # ranking control's change is drawn before this answer arrives.
+    @app.callback(outputs, Input("ready-state", "data"), State("heat-layer-keys", "data"))
+    @guarded(outputs)
+    def render(ready: dict[str, Any], held: list[str] | None = None) -> dict[str, Any]:
+        return answer(ready, held if isinstance(held, list) else [])
+
+    register_drawing(app)
+
+
+def register_drawing(app: Dash) -> None:
+    """The ranking and the maps, in the browser."""
     # The bundle and the ranking controls -> the ranked maps, in the browser
     # (assets/js/ranking.js). It sets what it changes itself (set_props)
     # rather than through declared outputs: Dash holds a callback back while
     # a callback upstream of its inputs is on its way, and every declared
     # output here is downstream of the URL callback (through this page's
     # render), so spread would wait for the server's answer to a ranking change.
+    reads = (State("heat-pick", "value"), State({"type": "fig-title", "index": ALL}, "id"),
+             State("heat-layer-keys", "data"),
+             # What spread reads, to draw a change that keeps the slots in the same pass.
+             *SPREAD_READS,
+             # The layer a first visit's layout held, until render sends one.
+             State("heat-first", "data"))
     app.clientside_callback(
         ClientsideFunction("heat", "rank"),
         Input("heat-layer", "data"),
         *(Input(SCHEMA.controls[key], "value") for key in RANKING_KEYS),
-        State("heat-pick", "value"),
-        State({"type": "fig-title", "index": ALL}, "id"),
-        State("heat-layer-keys", "data"),
-        # What spread reads, to draw a change that keeps the slots in the same pass.
-        *SPREAD_READS,
+        *reads,
         prevent_initial_call=True,
+    )
+    # A first visit's layout holds the layer (first_data, in a store no callback sets, so nothing
+    # upstream holds this back): drawn as the page mounts, by the same function with the controls
+    # read (a callback on the sidebar's controls would fire on every page).
+    app.clientside_callback(
+        ClientsideFunction("heat", "rank"),
+        Input("heat-first", "data"),
+        *(State(SCHEMA.controls[key], "value") for key in RANKING_KEYS),
+        *reads,
     )
 
     # The base figures go to their slots, and the picked one, taller, to the

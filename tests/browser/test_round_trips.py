@@ -244,3 +244,15 @@ def test_a_layer_shown_before_is_drawn_from_the_browser(page: Page) -> None:
                            ".map(e => e.innerText).join() === old.join()", arg=first)
     page.wait_for_function(f"z => {{ const gd = {plot(page, 'heat-1')}; return gd && gd.data[0].z && "
                            f"(gd.data[0].z.bdata || null) === z; }}", arg=drawn)
+
+
+def test_a_first_visit_draws_the_layer_its_layout_holds(page: Page) -> None:
+    """The served layout holds the page's layer (pages/heatmaps.py first_data, ui/layout/served.py):
+    the maps are drawn with no request for it, and the page's own answer resends nothing."""
+    answers: list[dict[str, object]] = []
+    page.on("response", lambda r: answers.append(r.json().get("response", {}))
+            if "/_dash-update-component" in r.url else None)
+    with page.expect_response(lambda r: "/_dash-layout" in r.url) as layout:
+        open_heatmaps(page)
+    assert '"heat-first"' in layout.value.text() and '"maps"' in layout.value.text()
+    assert answers and not [a for a in answers if "heat-layer" in a], "the layer was sent again"

@@ -34,12 +34,17 @@ from dash import Dash, no_update
 from dash._pages import PAGE_REGISTRY, _parse_query_string, _path_to_page
 from flask import has_request_context, request
 
-__all__ = ["LAYOUT_PATH", "SERVED_ADDRESS", "install", "served_address"]
+__all__ = ["FIRST_DATA", "LAYOUT_PATH", "SERVED_ADDRESS", "install", "served_address"]
 
 LAYOUT_PATH = "_dash-layout"
 SERVED_ADDRESS = "served-address"  # a store with the address the layout was served for (None: none)
 # Dash's page container (dash.page_container): its Location, content and title store.
 PAGES_LOCATION, PAGES_CONTENT, PAGES_STORE = "_pages_location", "_pages_content", "_pages_store"
+
+
+# A page's own first data, by its path: ready-state -> {component id: {property: value}} to set in
+# the served page (pages/heatmaps.py registers its layer), so the page's first callback needs no request.
+FIRST_DATA: dict[str, Callable[[dict[str, Any]], dict[str, dict[str, Any]]]] = {}
 
 
 def served_address(app: Dash) -> tuple[str, str] | None:
@@ -72,8 +77,9 @@ def _fill(components: dict[str, Any], outputs: dict[str, Any], answer: dict[str,
             setattr(components[output.component_id], output.component_property, answer[key])
 
 
-def _with_page(tree: Any, container: Any, pathname: str, search: str, app: Dash) -> None:
-    """The page container in ``tree`` replaced by a copy holding the router's answer for the address."""
+def _with_page(tree: Any, container: Any, pathname: str, search: str, app: Dash) -> dict[str, Any]:
+    """The page container in ``tree`` replaced by a copy holding the router's answer for the address
+    (its components by id, returned)."""
     page, variables = _path_to_page(app.strip_relative_path(pathname) or "")
     own = copy.deepcopy(container)  # dash.page_container is one object for every request
     parts = _components(own)
@@ -86,7 +92,7 @@ def _with_page(tree: Any, container: Any, pathname: str, search: str, app: Dash)
         children = getattr(component, "children", None)
         if isinstance(children, list) and any(child is container for child in children):
             component.children = [own if child is container else child for child in children]
-            return
+            return _components(own)
     raise LookupError("the shell holds no page container")
 
 
@@ -111,7 +117,12 @@ def install(app: Dash, loaded: Callable[[str], dict[str, Any]], outputs: dict[st
                 components[store].data = answer[key]
         components["url"].pathname, components["url"].search = pathname, search
         components[SERVED_ADDRESS].data = pathname + search
-        _with_page(tree, dash.page_container, pathname, search, app)
+        page = _with_page(tree, dash.page_container, pathname, search, app)
+        first = FIRST_DATA.get(_path_to_page(app.strip_relative_path(pathname) or "")[0]["path"])
+        if first is not None and isinstance(answer.get("ready"), dict):
+            for component_id, props in first(answer["ready"]).items():
+                for name, value in props.items():
+                    setattr(page[component_id], name, value)
         return tree
 
     app.layout = layout
