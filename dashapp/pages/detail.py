@@ -292,7 +292,9 @@ def _register_choices(app: Dash, service: Analyzer) -> None:
 
     @app.callback(
         Output("detail-region-info", "children", allow_duplicate=True),
-        Output("detail-regions", "figure", allow_duplicate=True),
+        # The highlight patches the server's figure (fit draws it again): the graph's own figure
+        # may not be drawn yet when a region's button is pressed (a Patch of it failed then).
+        Output("detail-regions-base", "data", allow_duplicate=True),
         Input("detail-regions", "clickData"),
         Input({"type": "region-button", "index": ALL}, "n_clicks"),
         State("detail-regions-data", "data"),
