@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Locator, Page
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request
 
 from devtools.servers import GunicornServer, start_gunicorn
 
@@ -133,3 +133,19 @@ def featurevis_site(browser: Browser, tmp_path: Path, max_steps: int, max_size: 
         assert "Traceback" not in server.logs(600)
     finally:
         server.stop()
+
+
+@contextmanager
+def callbacks(page: Page) -> Iterator[list[str]]:
+    """The "output" of every callback request made inside the block."""
+    seen: list[str] = []
+
+    def record(request: Request) -> None:
+        if "/_dash-update-component" in request.url:
+            seen.append(str(json.loads(request.post_data or "{}").get("output", "")))
+
+    page.on("request", record)
+    try:
+        yield seen
+    finally:
+        page.remove_listener("request", record)

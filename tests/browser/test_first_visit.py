@@ -5,37 +5,18 @@ page still comes out as its address says. Every wait is on a condition."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from playwright.sync_api import Page, Request, Route, expect
+from playwright.sync_api import Page, Route, expect
 
-from .helpers import path_of, query_of
+from .helpers import callbacks, path_of, query_of
 
 pytestmark = pytest.mark.browser
 
 LAYER = "layer2.0.conv1"
 URL_CALLBACK = "url-target.data"  # an output of the URL callback (ui/callbacks/url_sync.py)
 ROUTER = "_pages_content.children"  # Dash's page router
-
-
-@contextmanager
-def callbacks(page: Page) -> Iterator[list[str]]:
-    """The "output" of every callback request made inside the block."""
-    seen: list[str] = []
-
-    def record(request: Request) -> None:
-        if "/_dash-update-component" in request.url:
-            seen.append(str(json.loads(request.post_data or "{}").get("output", "")))
-
-    page.on("request", record)
-    try:
-        yield seen
-    finally:
-        page.remove_listener("request", record)
 
 
 def heatmaps_drawn(page: Page, layer: str, count: int) -> None:

@@ -10,34 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from playwright.sync_api import Page, Request, Route, expect
+from playwright.sync_api import Page, Route, expect
 
-from .helpers import by_dash_id, query_of
+from .helpers import by_dash_id, callbacks, query_of
 from .test_pages import choose_dropdown_option
 
 pytestmark = pytest.mark.browser
 
 LAYER = "layer2.0.conv1"
-
-
-@contextmanager
-def callbacks(page: Page) -> Iterator[list[str]]:
-    """The "output" of every callback request made inside the block."""
-    seen: list[str] = []
-
-    def record(request: Request) -> None:
-        if "/_dash-update-component" in request.url:
-            seen.append(str(json.loads(request.post_data or "{}").get("output", "")))
-
-    page.on("request", record)
-    try:
-        yield seen
-    finally:
-        page.remove_listener("request", record)
 
 
 def plot(page: Page, index: str) -> str:

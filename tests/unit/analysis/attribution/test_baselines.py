@@ -78,12 +78,8 @@ def test_kept_and_replayed_answers_equal_the_first(registry: ModelRegistry, imag
     baselines.forget(loaded.module)
 
 
-def test_the_replay_leaves_the_model_as_it_was(registry: ModelRegistry, image: Image.Image,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    loaded = registry.get("resnet18")
-    baselines.forget(loaded.module)
-    channel_attribution(loaded, image, "layer1.0.conv1", 281, "gradxact")
-    stem = loaded.module.conv1
+def count_stem_passes(stem: torch.nn.Conv2d, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time ``stem`` convolves, until ``monkeypatch`` is undone."""
     computed: list[int] = []
     convolve = torch.nn.Conv2d._conv_forward
 
@@ -92,6 +88,15 @@ def test_the_replay_leaves_the_model_as_it_was(registry: ModelRegistry, image: I
         return convolve(module, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(torch.nn.Conv2d, "_conv_forward", counted)
+    return computed
+
+
+def test_the_replay_leaves_the_model_as_it_was(registry: ModelRegistry, image: Image.Image,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded = registry.get("resnet18")
+    baselines.forget(loaded.module)
+    channel_attribution(loaded, image, "layer1.0.conv1", 281, "gradxact")
+    computed = count_stem_passes(loaded.module.conv1, monkeypatch)
     for _ in range(2):
         channel_attribution(loaded, image, "layer1.0.conv1", 281, "gradxact")
     assert len(computed) == 2  # once per answer: the zero pass replays the stem
@@ -139,16 +144,8 @@ def test_integrated_gradients_in_batches_equal_one_batch_and_run_the_stem_once(
     loaded = registry.get("resnet18")
     monkeypatch.setattr(channels, "IG_BATCH", 64)
     whole = channel_attribution(loaded, image, "layer1.0", 281, "ig", steps=12)
-    stem = loaded.module.conv1
-    computed: list[int] = []
-    convolve = torch.nn.Conv2d._conv_forward
-
-    def counted(module: torch.nn.Conv2d, *args: object) -> torch.Tensor:
-        computed.extend([1] if module is stem else [])
-        return convolve(module, *args)  # type: ignore[arg-type]
-
     monkeypatch.setattr(channels, "IG_BATCH", size)
-    monkeypatch.setattr(torch.nn.Conv2d, "_conv_forward", counted)
+    computed = count_stem_passes(loaded.module.conv1, monkeypatch)
     parts = channel_attribution(loaded, image, "layer1.0", 281, "ig", steps=12)
     monkeypatch.undo()
     assert len(computed) == 1  # the later batches replay the network before the layer
