@@ -46,6 +46,10 @@ class Settings:
     port: int = field(default=8050, metadata=_doc("port of `python -m dashapp`"))
     data_dir: Path = field(default_factory=lambda: Path(".dashapp-data").resolve(), metadata=_doc(
         "images, activation cache, background jobs, generated secret"))
+    weights_dir: Path | None = field(default=None, metadata=_doc(
+        "the model weight files every worker process maps, written once per model and weights "
+        "(default: `weights` in the data directory); apps on one host may share one, and it belongs on "
+        "local disk where the data directory is network storage"))
     redis_url: str | None = field(default=None, metadata=_doc(
         "`redis://host:6379/0`: images and activations in Redis (several hosts), and collection scans on Celery "
         "with it as broker"))
@@ -156,7 +160,7 @@ class Settings:
     @property
     def shared_weights_dir(self) -> Path:
         """The model weight files every worker maps (analysis/models/shared_weights.py)."""
-        return self.data_dir / "weights"
+        return self.weights_dir or self.data_dir / "weights"
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -282,8 +286,12 @@ def _redis_url(raw: str) -> str:
     return raw
 
 
+def _path(raw: str) -> Path:
+    return Path(raw).expanduser().resolve()
+
+
 def _folder(raw: str) -> Path:
-    path = Path(raw).expanduser().resolve()
+    path = _path(raw)
     if not path.is_dir():
         raise ValueError(raw)
     return path
@@ -297,13 +305,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         host=env.get("DASHAPP_HOST") or "127.0.0.1",
         port=_parse(env, "DASHAPP_PORT", 8050, _port, "a port number 1-65535"),
         data_dir=data_dir,
+        weights_dir=_parse(env, "DASHAPP_WEIGHTS_DIR", None, _path, "a folder's path"),
         redis_url=_parse(env, "DASHAPP_REDIS_URL", None, _redis_url, "a redis:// or rediss:// URL"),
         weights=_parse(env, "DASHAPP_WEIGHTS", "auto", _choice(WEIGHT_POLICIES), "auto, pretrained or random"),
         weights_mirror=_parse(env, "DASHAPP_WEIGHTS_MIRROR", None, _http_url, "an http:// or https:// base URL"),
         device=_parse(env, "DASHAPP_DEVICE", None, _device, "cpu, cuda or cuda:N"),
         models=_parse(env, "DASHAPP_MODELS", DEFAULT_MODELS, _models, "comma-separated torchvision model names"),
-        models_file=_parse(env, "DASHAPP_MODELS_FILE", None, lambda raw: Path(raw).expanduser().resolve(),
-                           "the path of a TOML file"),
+        models_file=_parse(env, "DASHAPP_MODELS_FILE", None, _path, "the path of a TOML file"),
         max_upload_bytes=_parse(env, "DASHAPP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, _positive_int, "a positive integer"),
         max_pixels=_parse(env, "DASHAPP_MAX_PIXELS", 40_000_000, _positive_int, "a positive integer"),
         url_connect_timeout_s=_parse(env, "DASHAPP_URL_CONNECT_TIMEOUT", 5.0, _positive_float, "seconds > 0"),

@@ -85,8 +85,25 @@ def test_the_app_shares_weights_in_its_data_directory(tmp_path: Path,
                                                       make_settings: Callable[..., Settings]) -> None:
     from dashapp.service.catalog import ModelCatalog
 
-    settings = make_settings(data_dir=tmp_path, models=("resnet18",))
+    settings = make_settings(data_dir=tmp_path, models=("resnet18",), weights_dir=None)
     catalog = ModelCatalog(settings)
     assert catalog.registry.shared_dir == settings.shared_weights_dir == tmp_path / "weights"
     assert mapped_files(catalog.model("resnet18").module) == {str(p) for p in (tmp_path / "weights").glob("*.pt")}
+
+
+def test_apps_on_one_host_can_share_one_weights_folder(tmp_path: Path) -> None:
+    """DASHAPP_WEIGHTS_DIR moves the files out of the data directory: two apps
+    with their own data map one file, and neither data directory holds one."""
+    from dashapp.config.settings import load_settings
+    from dashapp.service.catalog import ModelCatalog
+
+    modules = []
+    for name in ("a", "b"):
+        settings = load_settings({"DASHAPP_DATA_DIR": str(tmp_path / name), "DASHAPP_WEIGHTS_DIR": str(tmp_path / "w"),
+                                  "DASHAPP_WEIGHTS": "random", "DASHAPP_DEVICE": "cpu", "DASHAPP_MODELS": "resnet18"})
+        assert settings.shared_weights_dir == tmp_path / "w"
+        modules.append(ModelCatalog(settings).model("resnet18").module)
+    (shared,) = (tmp_path / "w").glob("*.pt")
+    assert mapped_files(modules[0]) == mapped_files(modules[1]) == {str(shared)}
+    assert not list(tmp_path.glob("[ab]/**/*.pt"))
 
