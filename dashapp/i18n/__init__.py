@@ -29,7 +29,7 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import NumberPattern, format_decimal, format_percent, parse_pattern
 from babel.support import Translations
 
 LANGUAGES = ("en", "es")  # English is the source language
@@ -150,17 +150,29 @@ def quoted(text: str) -> str:
 # -- numbers in the reader's locale
 
 
+# Babel parses a locale's name and a pattern's text again on every call given
+# them as strings: a tenth of a warm answer went there. Parsed once here.
+@functools.cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+@functools.cache
+def _pattern(pattern: str) -> NumberPattern:
+    return parse_pattern(pattern)
+
+
 @functools.cache
 def percent_pattern(language: str, digits: int = 0) -> str:
     """The CLDR pattern ``percent`` writes with (assets/js/ranking.js reads its affixes)."""
-    base = Locale.parse(language).percent_formats[None].pattern  # "#,##0%" (en), "#,##0 %" (es)
+    base = _locale(language).percent_formats[None].pattern  # "#,##0%" (en), "#,##0 %" (es)
     return base.replace("0", "0." + "0" * digits, 1) if digits > 0 else base
 
 
 def number(value: float, digits: int = 2, *, grouping: bool = True) -> str:
     """``value`` with exactly ``digits`` decimals in the current locale."""
     pattern = ("#,##0" if grouping else "0") + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(value, format=pattern, locale=current())
+    return format_decimal(value, format=_pattern(pattern), locale=_locale(current()))
 
 
 def significant(value: float, digits: int = 3) -> str:
@@ -169,20 +181,21 @@ def significant(value: float, digits: int = 3) -> str:
     # Rounded first: Babel's significant-digit pattern drops the carry when
     # rounding adds a digit (0.09999 came out "0.01").
     rounded = float(f"{value:.{digits}g}")
-    return format_decimal(rounded, format="@" + "#" * (digits - 1), locale=current())
+    return format_decimal(rounded, format=_pattern("@" + "#" * (digits - 1)), locale=_locale(current()))
 
 
 def integer(value: int) -> str:
-    return format_decimal(int(value), format="#,##0", locale=current())
+    return format_decimal(int(value), format=_pattern("#,##0"), locale=_locale(current()))
 
 
 def percent(fraction: float, digits: int = 0) -> str:
     """``fraction`` (0.153) as a percentage in the current locale ("15%", "15 %")."""
-    return format_percent(fraction, format=percent_pattern(current(), digits), locale=current())
+    language = current()
+    return format_percent(fraction, format=_pattern(percent_pattern(language, digits)), locale=_locale(language))
 
 
 def plotly_separators() -> str:
     """Plotly's ``layout.separators`` (decimal mark, then thousands mark) for
     the numbers it formats itself (hover values, axis ticks)."""
-    symbols = Locale.parse(current()).number_symbols.get("latn", {})
+    symbols = _locale(current()).number_symbols.get("latn", {})
     return symbols.get("decimal", ".") + symbols.get("group", ",")

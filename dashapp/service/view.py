@@ -34,6 +34,7 @@ from dashapp.analysis.models.blocks import EvidenceLayer
 from dashapp.analysis.models.registry import LayerInfo, LoadedModel
 from dashapp.state.schema import ViewState
 
+from .. import i18n
 from ..errors import UserError
 from ..i18n import _
 from ..store import ActivationStore, Subject
@@ -122,7 +123,10 @@ class LayerView:
     @cached_property
     def ranking(self) -> Ranking:
         s = self.state
-        return with_notice(rank_filters(self.stats, s.criterion, s.n, s.min_sparsity, s.weight))
+        ranked = self._service.memo.get_or_compute(
+            ("ranking", *self._key(self.info.name), s.criterion, s.n, s.min_sparsity, s.weight),
+            lambda: rank_filters(self.stats, s.criterion, s.n, s.min_sparsity, s.weight))
+        return with_notice(ranked)
 
     @cached_property
     def prediction(self) -> list[dict[str, Any]]:
@@ -146,8 +150,14 @@ class LayerView:
             lambda: find_regions(self.maps[index], self.image.width, self.image.height, geometry=self.geometry))
 
     def reading(self, index: int) -> WordedReading:
-        return word_reading(read_filter(index, self.stats, self.regions(index).regions, self.loaded.weights,
-                                        self.top_probability))
+        """The filter's reading in the reader's language, worded once per
+        process (a warm answer of n filters had spent a third of its time
+        writing the same sentences again)."""
+        regions = self.regions(index)  # checks the index
+        return self._service.memo.get_or_compute(
+            ("reading", *self._key(self.info.name, index), i18n.current()),
+            lambda: word_reading(read_filter(index, self.stats, regions.regions, self.loaded.weights,
+                                             self.top_probability)))
 
     def filter(self, index: int) -> FilterView:
         self.check_filter(index)

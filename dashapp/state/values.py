@@ -66,30 +66,33 @@ def read_value(field: Field, raw: Any, *, high: float | None = None, choices: tu
 
 
 def _read_number(field: Field, raw: Any, text: str, top: float) -> int | float:
-    """Numbers: "int" must be whole, "float" finite; both within [low, top]."""
+    """Numbers: "int" must be whole, "float" finite; both within [low, top].
+    The messages are worded only for a value that is refused (a warm answer
+    reads several numbers)."""
     key, value_text = field.name, repr(text)
-    low, high = short_number(field.low), short_number(top)
-    if field.kind == "int":
-        strict = _("{key} must be a whole number from {low} to {high}, got {value}.")
-    else:
-        strict = _("{key} must be a number from {low} to {high}, got {value}.")
-    strict = strict.format(key=key, low=low, high=high, value=repr(text[:40]))
-    default = short_number(field.default)
-    not_a_number = _("{key}={value} is not a number; using {default}.").format(
-        key=key, value=value_text, default=default)
+
+    def refused(message: str, fallback: float, **values: str) -> Refused:
+        low, high = short_number(field.low), short_number(top)
+        if field.kind == "int":
+            strict = _("{key} must be a whole number from {low} to {high}, got {value}.")
+        else:
+            strict = _("{key} must be a number from {low} to {high}, got {value}.")
+        strict = strict.format(key=key, low=low, high=high, value=repr(text[:40]))
+        return Refused(message.format(key=key, value=value_text, default=short_number(field.default), low=low,
+                                      high=high, **values), fallback, strict)
+
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-        raise Refused(not_a_number, field.default, strict)
+        raise refused(_("{key}={value} is not a number; using {default}."), field.default)
     try:
         value = float(raw)
     except ValueError:
-        raise Refused(not_a_number, field.default, strict) from None
+        raise refused(_("{key}={value} is not a number; using {default}."), field.default) from None
     if not math.isfinite(value) or (field.kind == "int" and value != int(value)):
-        raise Refused(_("{key}={value} is not valid; using {default}.").format(
-            key=key, value=value_text, default=default), field.default, strict)
+        raise refused(_("{key}={value} is not valid; using {default}."), field.default)
     if not field.low <= value <= top:
         clamped = min(max(value, field.low), top)
-        raise Refused(_("{key}={value} is outside {low}–{high}; using {clamped}.").format(
-            key=key, value=value_text, low=low, high=high, clamped=short_number(clamped)), clamped, strict)
+        raise refused(_("{key}={value} is outside {low}–{high}; using {clamped}."), clamped,
+                      clamped=short_number(clamped))
     return int(value) if field.kind == "int" else value
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,35 @@ def test_the_memo_counts_real_sizes_and_stays_bounded(analyzer: Analyzer, exampl
     analyzer.memo = type(analyzer.memo)(max_bytes=32 * 1024 * 1024)
     _ = view.stats
     assert analyzer.memo.bytes >= 4 * 512 * 4
+
+
+def test_rankings_and_readings_are_kept_per_choice_and_language(analyzer: Analyzer, example: str) -> None:
+    """The memo answers a warm ranking and reading again, keyed by every choice
+    the ranking reads and by the reader's language: a key missing one of them
+    would answer with another choice's ranking or the other language's words."""
+    from dashapp import i18n
+    from dashapp.analysis.maps.explain import read_filter
+    from dashapp.analysis.maps.stats import rank_filters
+    from dashapp.wording.reading import word_reading
+
+    base = ViewState(image=example, model="resnet18", layer="layer1.0.conv1", n=5)
+    choices = [base, replace(base, criterion="max"), replace(base, n=3), replace(base, min_sparsity=0.4),
+               replace(base, weight=0.9)]
+    for state in choices * 2:
+        view = analyzer.open(state)
+        assert view.ranking.filters == rank_filters(view.stats, state.criterion, state.n, state.min_sparsity,
+                                                    state.weight).filters
+    first = analyzer.open(base)
+    assert analyzer.open(base).ranking.filters is first.ranking.filters  # kept, not ranked again
+    top = first.ranking.filters[0].index
+    for language in ("en", "es", "en", "es"):
+        with i18n.speaking(language):
+            view = analyzer.open(base)
+            expected = word_reading(read_filter(top, view.stats, view.regions(top).regions, view.loaded.weights,
+                                                view.top_probability))
+            assert view.reading(top) == expected
+            assert view.reading(top) is analyzer.open(base).reading(top)
+    with i18n.speaking("en"):
+        english = analyzer.open(base).reading(top).summary
+    with i18n.speaking("es"):
+        assert analyzer.open(base).reading(top).summary != english
