@@ -14,6 +14,8 @@ import pytest
 import requests
 from playwright.sync_api import Locator, Page, expect
 
+from devtools.processes import wait_for
+
 from .helpers import JOB_TIMEOUT_MS, query_of, snap
 from .test_accessibility import axe_violations, describe
 from .walked import drawn
@@ -39,8 +41,10 @@ def scanned_collection(page: Page) -> str:
     if requests.get(scan, timeout=120).json()["state"] != "done":
         started = requests.post(scan, timeout=120)
         assert started.status_code in (200, 202), started.text
-    page.wait_for_function("async url => (await (await fetch(url)).json()).state === 'done'", arg=scan,
-                           polling=500, timeout=JOB_TIMEOUT_MS)
+    # Polled from here: page.wait_for_function takes an async predicate's
+    # promise for a truthy answer and returned before the scan was done.
+    wait_for(lambda: requests.get(scan, timeout=120).json()["state"] == "done", JOB_TIMEOUT_MS / 1000,
+             "the collection's scan to finish", interval=0.5)
     return str(collection)
 
 
