@@ -24,6 +24,7 @@ from dashapp.analysis.models.registry import LoadedModel
 
 from .codec import decode_maps, decode_meta, encode_maps, encode_meta, to_half, to_single
 from .memo import KeyedLocks, LruDict
+from .priority import FILLS
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,8 @@ class ActivationStore:
     6.3 s) and hold their activations together (1,030 MiB PSS a worker); one
     at a time, each new image is served in turn (p95 2.4-2.8 s, slowest
     3.0-4.4 s, PSS 909-1,001 MiB) and the cache's answers stay at
-    milliseconds (``docs/gunicorn-flags.md``).
+    milliseconds (``docs/gunicorn-flags.md``). The forward pass runs on a
+    fill thread of lower priority (``priority.py``), behind the answers.
     """
 
     def __init__(self, backend: Any, local_bytes: int = 96 * 1024 * 1024,
@@ -254,7 +256,7 @@ class ActivationStore:
         """The forward pass, every layer stored: the layers, then the meta.
         Deferred (``defer_writes``), the encoding and the writing go on in the
         background while the caller builds its answer."""
-        result = self._compute(subject.model, subject.image)
+        result = FILLS.run(self._compute, subject.model, subject.image)  # behind the answers (priority.py)
         meta = {"top": [p.as_dict() for p in result.top], "layers": list(result.responses)}
         self._count("computes")
         stored: dict[str, np.ndarray] = {}
