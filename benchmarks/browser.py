@@ -33,7 +33,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.browser_changes import LAYER, first_visit, run_changes  # noqa: E402
 from benchmarks.browser_page import INIT_SCRIPT, TIMEOUT_MS, Result  # noqa: E402
+from devtools.processes import scratch_dir  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -99,7 +99,7 @@ def compare_first_visits(baseline: Path, visits: int) -> None:
     servers = []
     try:
         for root in (baseline, ROOT):
-            servers.append(start_server(Path(tempfile.mkdtemp(prefix="bench-browser-")), {}, root))
+            servers.append(start_server(scratch_dir("bench-browser-"), {}, root))
         times: dict[str, list[float]] = {"baseline": [], "this tree": []}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -150,7 +150,7 @@ def main() -> None:
         return
 
     floor = forward_pass_ms(5)
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    data_dir = scratch_dir("bench-browser-")
     server, url = start_server(data_dir, {})
     try:
         with sync_playwright() as playwright:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
 from benchmarks.browser_changes import HEAT_GRID, LAYER, first_visit  # noqa: E402
 from benchmarks.browser_page import INIT_SCRIPT, LAST_DRAW, Traffic, wait_drawn  # noqa: E402
+from devtools.processes import scratch_dir  # noqa: E402
 
 RESOURCES = """() => performance.getEntriesByType("resource").map(e => ({
   name: e.name, start: e.startTime, requestStart: e.requestStart, responseStart: e.responseStart,
@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw timelines here (with the trace and profile)")
     parser.add_argument("--dev-renderer", action="store_true", help="serve Dash's unminified renderer (names)")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-timeline-"))
+    data_dir = scratch_dir("bench-timeline-")
     server, url = start_server(data_dir, {"DASHAPP_DEBUG": "true"})
     results = []
     try:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from dashapp.analysis.models.capture import forward_only
 from dashapp.config.settings import Settings
 from dashapp.service import Analyzer, circuits
 from dashapp.service.memo import Memo
+from devtools.processes import scratch_dir
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--model", default="resnet18")
     args = parser.parse_args()
-    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="bench-circuits-")), weights="random", device="cpu")
+    settings = Settings(data_dir=scratch_dir("bench-circuits-"), weights="random", device="cpu")
     analyzer = Analyzer(settings)
     client = create_app(settings, analyzer).server.test_client()
     loaded = analyzer.models.model(args.model)

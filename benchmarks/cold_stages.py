@@ -18,7 +18,6 @@ import collections
 import functools
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +38,7 @@ import dashapp.store.activations as activations_module
 from dashapp import create_app
 from dashapp.config.settings import Settings
 from dashapp.service import Analyzer
+from devtools.processes import scratch_dir
 
 MAIN = threading.main_thread()
 spent: dict[tuple[str, bool], float] = collections.defaultdict(float)  # (stage, on the request's thread) -> s
@@ -68,7 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=15)
     args = parser.parse_args()
-    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="bench-")), weights="random", device="cpu")
+    settings = Settings(data_dir=scratch_dir("bench-"), weights="random", device="cpu")
     analyzer = Analyzer(settings)
     client = create_app(settings, analyzer).server.test_client()
     store = analyzer.activations

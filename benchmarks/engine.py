@@ -17,7 +17,6 @@ import argparse
 import io
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +33,7 @@ from dashapp.analysis.models.capture import forward_only
 from dashapp.analysis.models.registry import LoadedModel
 from dashapp.config.settings import Settings
 from dashapp.service import Analyzer, Subject
+from devtools.processes import scratch_dir
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "assets" / "examples" / "chelsea.png"
 
@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--model", default="resnet18")
     parser.add_argument("--quick", action="store_true", help="stop after the cache figures (no Grad-CAM, no sanity)")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-"))
+    data_dir = scratch_dir("bench-")
     settings = Settings(data_dir=data_dir, weights="random", device="cpu")
     analyzer = Analyzer(settings)
     client = create_app(settings, analyzer).server.test_client()

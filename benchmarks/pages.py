@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from contextvars import copy_context
 from pathlib import Path
@@ -29,6 +28,7 @@ from dashapp import create_app
 from dashapp.analysis.models.capture import forward_only
 from dashapp.config.settings import Settings
 from dashapp.state.schema import ViewState
+from devtools.processes import scratch_dir
 
 PAGE_OUTPUTS = {
     "overview": "overview-table.data",
@@ -64,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="bench-pages-")), weights="random", device="cpu")
+    settings = Settings(data_dir=scratch_dir("bench-pages-"), weights="random", device="cpu")
     app = create_app(settings)
     service = app.server.extensions["dashapp.analyzer"]
     sync = find(app, "url-target.data")

@@ -6,10 +6,13 @@ behind at exit)."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import weakref
@@ -110,3 +113,11 @@ def concurrently(calls: list[Callable[[], T]]) -> list[T]:
     if errors:
         raise errors[0]
     return results
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A new temporary folder, removed when the process exits (a benchmark's
+    data directory holds hundreds of megabytes of weights and cache)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
