@@ -19,10 +19,7 @@ from dashapp import create_app, i18n
 from dashapp.analysis.models.registry import ModelRegistry
 from dashapp.config.settings import Settings
 from dashapp.service import Analyzer
-
-# What every test app runs with unless a test says otherwise: random weights
-# (never a download), on the CPU.
-TEST_SETTINGS: dict[str, Any] = {"weights": "random", "device": "cpu"}
+from tests.support.settings import app_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "assets" / "examples"
@@ -56,13 +53,13 @@ def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def make_settings(tmp_path_factory: pytest.TempPathFactory, weights_dir: Path) -> Callable[..., Settings]:
-    """Test settings (``TEST_SETTINGS``) on a new data directory and the
+    """Test settings (``tests/support/settings.py``) on a new data directory and the
     session's weights folder, with ``overrides``."""
 
     def make(**overrides: Any) -> Settings:
         if "data_dir" not in overrides:
             overrides["data_dir"] = tmp_path_factory.mktemp("app") / "data"
-        return Settings(**{**TEST_SETTINGS, "weights_dir": weights_dir, **overrides})
+        return app_settings(**{"weights_dir": weights_dir, **overrides})
 
     return make
 

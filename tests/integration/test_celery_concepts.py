@@ -20,14 +20,15 @@ from dashapp.service.concepts.runtime import jobs_for
 from devtools.celery_workers import start_workers, worker_env
 from devtools.servers import RedisServer, wait_for
 from tests.support.concept_api import stored
+from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.slow
 TASK = re.compile(r"Task dashapp\.concept_test\[(?P<id>[0-9a-f-]+)\] (?P<event>received|succeeded)")
 
 
 def settings_for(redis: RedisServer, data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, redis_url=redis.url, weights="random", device="cpu", models=("resnet18",),
-                    scan_visibility_timeout_s=5)
+    return app_settings(data_dir=data_dir, redis_url=redis.url, models=("resnet18",),
+                        scan_visibility_timeout_s=5)
 
 
 def tasks(worker, event: str) -> set[str]:

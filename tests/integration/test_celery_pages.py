@@ -12,8 +12,8 @@ from pathlib import Path
 from dash import CeleryManager, DiskcacheManager
 
 from dashapp import create_app
-from dashapp.config.settings import Settings
 from devtools.servers import REPO_ROOT, RedisServer
+from tests.support.settings import app_settings
 
 LIST_TASKS = """
 import json
@@ -24,10 +24,10 @@ print(json.dumps(sorted(name for name in worker.app.tasks if name.startswith("ba
 
 def test_page_jobs_run_on_celery_with_redis_and_in_processes_without(redis_server: RedisServer,
                                                                      tmp_path: Path) -> None:
-    local = create_app(Settings(data_dir=tmp_path / "local", weights="random", device="cpu"))
+    local = create_app(app_settings(data_dir=tmp_path / "local"))
     assert isinstance(local._background_manager, DiskcacheManager)
 
-    settings = Settings(data_dir=tmp_path / "shared", redis_url=redis_server.url, weights="random", device="cpu")
+    settings = app_settings(data_dir=tmp_path / "shared", redis_url=redis_server.url)
     web = create_app(settings)
     manager = web._background_manager
     assert isinstance(manager, CeleryManager)

@@ -12,10 +12,10 @@ import pytest
 
 from dashapp import create_app
 from dashapp.collections.runtime import scanner_for
-from dashapp.config.settings import Settings
 from devtools.celery_workers import start_workers, worker_env
 from devtools.servers import RedisServer, wait_for
 from tests.support.noise_collection import make_collection
+from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.slow
 LAYER = "layer4.1.conv2"  # the deepest conv: its optimization takes a while on one CPU thread
@@ -25,8 +25,8 @@ def test_a_scan_runs_while_a_long_page_job_holds_the_worker(redis_server: RedisS
     redis_server.client().flushdb()
     env = worker_env(redis_server.url, tmp_path / "worker-data", {"DASHAPP_SCAN_SHARD": "4",
                                                                   "DASHAPP_SCAN_BATCH": "2"})
-    settings = Settings(data_dir=tmp_path / "web-data", redis_url=redis_server.url, weights="random", device="cpu",
-                        models=("resnet18",), scan_shard=4, scan_batch=2)
+    settings = app_settings(data_dir=tmp_path / "web-data", redis_url=redis_server.url,
+                            models=("resnet18",), scan_shard=4, scan_batch=2)
     web = create_app(settings)
     celery = web._background_manager.handle
     page_tasks = sorted(name for name in celery.tasks if name.startswith("background_callback_"))
@@ -59,7 +59,7 @@ def test_a_scan_runs_while_a_long_page_job_holds_the_worker(redis_server: RedisS
 
 
 def test_the_worker_consumes_the_scan_and_page_queues(redis_server: RedisServer, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", redis_url=redis_server.url, weights="random", device="cpu")
+    settings = app_settings(data_dir=tmp_path / "data", redis_url=redis_server.url)
     celery = create_app(settings)._background_manager.handle
     router = celery.amqp.router
     queues = {queue.name for queue in celery.conf.task_queues}

@@ -17,14 +17,15 @@ from dashapp.config.settings import Settings
 from devtools.celery_workers import start_workers, worker_env
 from devtools.servers import RedisServer, wait_for
 from tests.support.noise_collection import make_collection, png
+from tests.support.settings import app_settings
 
 SHARD, BATCH = 4, 2
 pytestmark = pytest.mark.slow
 
 
 def settings_for(redis: RedisServer, data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, redis_url=redis.url, weights="random", device="cpu", models=("resnet18",),
-                    scan_shard=SHARD, scan_batch=BATCH, scan_visibility_timeout_s=5)
+    return app_settings(data_dir=data_dir, redis_url=redis.url, models=("resnet18",),
+                        scan_shard=SHARD, scan_batch=BATCH, scan_visibility_timeout_s=5)
 
 
 def reference(scanner, collection) -> object:

@@ -12,10 +12,10 @@ import psutil
 import pytest
 
 from dashapp.collections.runtime import scanner_for
-from dashapp.config.settings import Settings
 from devtools.celery_workers import start_workers, worker_env
 from devtools.servers import RedisServer, wait_for
 from tests.support.noise_collection import make_collection
+from tests.support.settings import app_settings
 
 LIMIT_S = 4
 IMAGES = 40  # one shard of 40 single-image batches: seconds of work, time enough to stop it midway
@@ -29,8 +29,8 @@ def test_a_hung_shard_fails_its_scan_with_a_message(redis_server: RedisServer, t
                                                            "SCAN_CONCURRENCY": "1"})
     [worker] = start_workers(1, env, tmp_path / "workers")
     try:
-        scanner = scanner_for(Settings(data_dir=tmp_path / "data", redis_url=redis_server.url, weights="random",
-                                       device="cpu", models=("resnet18",), scan_shard=IMAGES, scan_batch=1))
+        scanner = scanner_for(app_settings(data_dir=tmp_path / "data", redis_url=redis_server.url,
+                                           models=("resnet18",), scan_shard=IMAGES, scan_batch=1))
         collection = make_collection(scanner, IMAGES)
         scanner.start(collection.id, "resnet18")
         wait_for(lambda: worker.running_task() is not None, 120, "the worker to take a shard", interval=0.1)

@@ -13,19 +13,19 @@ import pytest
 
 from dashapp.analysis.featurevis import optimize as engine
 from dashapp.analysis.models.registry import ModelRegistry
-from dashapp.config.settings import Settings
 from dashapp.service import featurevis as jobs_module
 from dashapp.service.catalog import ModelCatalog
 from dashapp.service.featurevis import FeatureVisJobs
 from dashapp.store import ActivationStore, make_backend
 from devtools.servers import RedisServer
+from tests.support.settings import app_settings
 
 LAYER = "layer1.0.conv1"
 
 
 def host(tmp_path: Path, name: str, redis_url: str, registry: ModelRegistry) -> FeatureVisJobs:
-    settings = Settings(data_dir=tmp_path / name, weights="random", device="cpu", redis_url=redis_url,
-                        featurevis_max_steps=4, featurevis_max_size=32)
+    settings = app_settings(data_dir=tmp_path / name, redis_url=redis_url,
+                            featurevis_max_steps=4, featurevis_max_size=32)
     return FeatureVisJobs(settings, ModelCatalog(settings, registry), ActivationStore(make_backend(settings)))
 
 

@@ -23,6 +23,7 @@ from dashapp.analysis.models.capture import Capture, Prediction
 from dashapp.config.settings import Settings
 from dashapp.store import ActivationStore, RedisImageStore, StoreUnavailable, make_backend
 from devtools.servers import GunicornServer, RedisServer, concurrently, random_png, wait_for
+from tests.support.settings import app_settings
 from tests.support.synthetic import SyntheticModel, SyntheticSubject
 
 MAX_ROUNDS = 8  # extra rounds allowed for the kernel to hand requests to both workers
@@ -192,7 +193,7 @@ class CountingCompute:
 
 
 def redis_settings(redis_server: RedisServer, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, redis_url=redis_server.url, weights="random")
+    return app_settings(data_dir=tmp_path, redis_url=redis_server.url)
 
 
 def fresh_sha() -> str:
