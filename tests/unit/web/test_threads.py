@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import dashapp
-from dashapp.web import threads
+from dashapp.web import startup, threads
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -53,10 +53,11 @@ def test_the_gunicorn_entry_point_limits_threads_before_building_the_app(monkeyp
     monkeypatch.setenv("DASHAPP_COMPUTE_THREADS", "3")
     monkeypatch.setattr(dashapp, "create_app", create_app)
     monkeypatch.setattr(threads, "limit", lambda count: calls.append(("limit", count)))
+    monkeypatch.setattr(startup, "set_up_before_serving", lambda app: calls.append(("set up", type(app).__name__)))
     monkeypatch.delitem(sys.modules, "dashapp.wsgi", raising=False)
     wsgi = importlib.import_module("dashapp.wsgi")
     try:
-        assert calls == [("limit", 3), ("create_app", 3)]
+        assert calls == [("limit", 3), ("create_app", 3), ("set up", "FakeApp")]
         assert wsgi.server is FakeApp.server
     finally:
         sys.modules.pop("dashapp.wsgi", None)
