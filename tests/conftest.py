@@ -53,13 +53,14 @@ def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def make_settings(tmp_path_factory: pytest.TempPathFactory, weights_dir: Path) -> Callable[..., Settings]:
-    """Test settings (``tests/support/settings.py``) on a new data directory and the
-    session's weights folder, with ``overrides``."""
+    """Test settings (``tests/support/settings.py``: with the session's
+    weights folder, which ``weights_dir`` has put in the environment) on a new
+    data directory, with ``overrides``."""
 
     def make(**overrides: Any) -> Settings:
         if "data_dir" not in overrides:
             overrides["data_dir"] = tmp_path_factory.mktemp("app") / "data"
-        return app_settings(**{"weights_dir": weights_dir, **overrides})
+        return app_settings(**overrides)
 
     return make
 
